@@ -1,0 +1,8 @@
+import { parseCreateCommand } from '../../../shared/cloud-assistant/requests/create-command.ts';
+import type { Action } from './types.ts';
+
+export const createCommand: Action = (params, { service }) => {
+  const input = parseCreateCommand(params);
+  service.checkRegion(input.RegionId);
+  return service.createCommand(input);
+};

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { parseApiRequest, tagPair, wireBoolean, wireInteger } from '../../../shared/cloud-assistant/requests/common.ts';
+import { ApiError } from '../../../shared/cloud-assistant/errors.ts';
+import { page } from '../service.ts';
+import { apiTime, encodeText, tagList } from '../wire.ts';
+import type { Action } from './types.ts';
+
+const schema = z.object({
+  RegionId: z.string().min(1),
+  CommandId: z.string().optional(),
+  Name: z.string().optional(),
+  Description: z.string().optional(),
+  Type: z.string().optional(),
+  Provider: z.string().optional(),
+  Latest: wireBoolean.optional(),
+  ContentEncoding: z.string().optional(),
+  ResourceGroupId: z.string().optional(),
+  Tag: z.array(tagPair).optional(),
+  MaxResults: wireInteger.optional(),
+  NextToken: z.string().optional(),
+  PageNumber: wireInteger.optional(),
+  PageSize: wireInteger.optional(),
+});
+
+/** `*` in Name is a wildcard (reference §3.4). */
+function nameMatcher(pattern: string | undefined): (name: string) => boolean {
+  if (!pattern) return () => true;
+  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return (name) => re.test(name);
+}
+
+export const describeCommands: Action = (params, { service }) => {
+  const input = parseApiRequest(schema, params, { missing: { RegionId: 'MissingParameter.RegionId' } });
+  service.checkRegion(input.RegionId);
+  if (input.MaxResults !== undefined && (input.MaxResults < 1 || input.MaxResults > 50))
+    throw new ApiError('InvalidParameter.MaxResults', `MaxResults must be 1 to 50 (got ${input.MaxResults}).`);
+  const matchName = nameMatcher(input.Name);
+  const encoding = input.ContentEncoding?.toLowerCase() === 'plaintext' ? 'PlainText' : 'Base64';
+  const all = [...service.commands.values()]
+    .filter((c) => c.kept)
+    .filter((c) => (!input.CommandId || c.commandId === input.CommandId) && matchName(c.name) && (!input.Type || c.type === input.Type))
+    .filter((c) => (!input.Description || c.description === input.Description) && (input.Tag ?? []).every((t) => c.tags.some((h) => h.key === t.Key && (t.Value === undefined || h.value === t.Value))))
+    .reverse();
+  const usesToken = input.MaxResults !== undefined || !!input.NextToken;
+  const p = page(all, usesToken ? { method: 'token', maxResults: input.MaxResults ?? 10, nextToken: input.NextToken || undefined } : { method: 'page', pageNumber: input.PageNumber ?? 1, pageSize: input.PageSize ?? 10 });
+  return {
+    TotalCount: p.totalCount,
+    PageNumber: p.pageNumber,
+    PageSize: p.pageSize,
+    NextToken: p.nextToken,
+    Commands: {
+      Command: p.items.map((c) => ({
+        CommandId: c.commandId,
+        Name: c.name,
+        Description: c.description,
+        Type: c.type,
+        CommandContent: encodeText(c.script, encoding),
+        WorkingDir: c.workingDir,
+        Timeout: c.timeout,
+        EnableParameter: c.enableParameter,
+        ParameterNames: { ParameterName: c.parameterNames },
+        CreationTime: apiTime(c.creationTime),
+        InvokeTimes: c.invokeTimes,
+        Version: 1,
+        Latest: true,
+        Provider: '',
+        Category: '',
+        Launcher: c.launcher,
+        ResourceGroupId: '',
+        Tags: tagList(c.tags),
+      })),
+    },
+  };
+};

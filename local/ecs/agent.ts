@@ -1,0 +1,340 @@
+/**
+ * The Cloud Assistant agents of the local fleet: deliver an invocation to each instance, check it
+ * the way the real agent does, run it (really, or synthetically for scale), and move each
+ * per-instance record through Pending → Running → a final status.
+ * @see ../shared/reference/alibaba-cloud-platform.md §2.1, §2.4, §2.5
+ */
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { nextRun } from '../../shared/cloud-assistant/frequency.ts';
+import { isFinal, type InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
+import type { FleetInstance } from './fleet.ts';
+import type { InstanceInvocation, Invocation, RunRecord } from './model.ts';
+import { renderScript, UnknownBuiltInError } from './render-script.ts';
+import { runScript, OUTPUT_TAIL_BYTES, type ScriptResult } from './script-runner.ts';
+
+/** ErrorInfo texts as the API documents them (reference §2.4). */
+const ERROR_INFO = {
+  InstanceNotExists: 'the specified instance does not exists',
+  InstanceNotRunning: 'the instance is not running when create task',
+  CommandNotApplicable: 'the command is not applicable',
+  AccountNotExists: 'the specified account does not exists',
+  DirectoryNotExists: 'the specified directory does not exists',
+  ClientNotRunning: 'the aliyun service is not running on the instance',
+  ExecutionTimeout: 'the command execution has been timeout',
+  ExecutionException: 'the command execution got an exception',
+  ExecutionInterrupted: 'the command execution has been interrupted',
+  ExitCodeNonzero: 'the command execution exit code is not zero',
+  InvalidEnvironmentParameter: 'the built-in environment parameter is invalid',
+} as const;
+type AgentErrorCode = keyof typeof ERROR_INFO;
+
+/** What a synthetic run does instead of spawning a process. */
+export interface SyntheticOutcome {
+  durationMs: number;
+  exitCode: number;
+  output: string;
+}
+export type SyntheticExecutor = (run: { invokeId: string; instanceId: string; repeat: number }) => SyntheticOutcome;
+
+export interface ExecutionLogEntry {
+  invokeId: string;
+  instanceId: string;
+  repeat: number;
+  startedAt: Date;
+  synthetic: boolean;
+}
+
+export interface AgentOptions {
+  regionId: string;
+  accountId: string;
+  /** Each instance gets `<sandboxRoot>/<instanceId>/` as the root of its file system. */
+  sandboxRoot: string;
+  /** Time from the API call to the agent picking the task up. */
+  deliveryDelayMs: number;
+  /** When set, scripts are not spawned: each run takes the returned duration and exit code. */
+  synthetic?: SyntheticExecutor | undefined;
+  /** Divides every Timeout, so time-scaled synthetic runs time out in scale (1 = real time). */
+  timeScale: number;
+  /** Called when a run of an instance reaches a final status (one call per run of a periodic task). */
+  onRunFinished: (invocation: Invocation, record: InstanceInvocation, run: RunRecord) => void;
+  /** Whether each run of a periodic task emits, or only the record's final status (unconfirmed, reference §1.2). */
+  eventPerPeriodicRun: boolean;
+}
+
+interface Activity {
+  timer?: NodeJS.Timeout;
+  stop?: () => void;
+}
+
+export class FleetAgents {
+  readonly executionLog: ExecutionLogEntry[] = [];
+  private readonly activity = new Map<string, Activity>();
+  private readonly running = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(
+    private readonly fleet: Map<string, FleetInstance>,
+    private readonly options: AgentOptions,
+  ) {}
+
+  /** Hands a new invocation to the agents of its instances. */
+  start(invocation: Invocation): void {
+    for (const record of invocation.instances.values()) {
+      const mode = invocation.repeatMode;
+      if (mode === 'Once' || mode === 'DryRun') this.later(invocation, record, this.options.deliveryDelayMs, () => this.execute(invocation, record));
+      else if (mode === 'Period') this.later(invocation, record, this.options.deliveryDelayMs, () => this.schedule(invocation, record));
+      else this.later(invocation, record, this.options.deliveryDelayMs, () => this.awaitReboot(invocation, record));
+    }
+  }
+
+  /** StopInvocation: not started → Cancelled, running → Stopping then Terminated. */
+  stop(invocation: Invocation, instanceIds?: string[]): void {
+    const ids = instanceIds && instanceIds.length > 0 ? instanceIds : [...invocation.instances.keys()];
+    for (const id of ids) {
+      const record = invocation.instances.get(id);
+      if (!record || record.finished) continue;
+      const act = this.activity.get(key(invocation, record));
+      if (record.current.status === 'Running' && act?.stop) {
+        this.setStatus(record, 'Stopping');
+        act.stop();
+        continue;
+      }
+      if (act?.timer) clearTimeout(act.timer);
+      this.activity.delete(key(invocation, record));
+      const now = new Date();
+      this.finishRun(invocation, record, { ...record.current, status: 'Cancelled', stopTime: now, finishTime: now }, true);
+    }
+  }
+
+  /** The fleet's reboot endpoint: runs NextRebootOnly and EveryReboot tasks waiting on the instance. */
+  reboot(instanceId: string, invocations: Iterable<Invocation>): number {
+    let started = 0;
+    for (const inv of invocations) {
+      if (inv.repeatMode !== 'NextRebootOnly' && inv.repeatMode !== 'EveryReboot') continue;
+      const record = inv.instances.get(instanceId);
+      if (!record || record.finished || record.current.status !== 'Scheduled') continue;
+      started++;
+      void this.execute(inv, record);
+    }
+    return started;
+  }
+
+  /** Ends every timer and process; records still open stay as they are. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const act of this.activity.values()) {
+      if (act.timer) clearTimeout(act.timer);
+      act.stop?.();
+    }
+    await Promise.allSettled([...this.running]);
+    this.activity.clear();
+  }
+
+  private later(invocation: Invocation, record: InstanceInvocation, ms: number, fn: () => unknown): void {
+    if (this.closed) return;
+    const act: Activity = {};
+    act.timer = setTimeout(() => {
+      delete act.timer;
+      if (!record.finished) void fn();
+    }, Math.max(0, ms));
+    this.activity.set(key(invocation, record), act);
+  }
+
+  private schedule(invocation: Invocation, record: InstanceInvocation): void {
+    const frequency = invocation.frequency;
+    const now = new Date();
+    const next = frequency ? nextRun(frequency, now, invocation.creationTime) : null;
+    if (!next) {
+      // The schedule has ended: the record keeps the status of its last run (or Success if it never ran).
+      this.finishRun(invocation, record, record.repeats > 0 ? record.current : { ...record.current, status: 'Success', exitCode: 0 }, true);
+      return;
+    }
+    this.setStatus(record, 'Scheduled');
+    const delay = (next.getTime() - now.getTime()) / this.options.timeScale;
+    this.later(invocation, record, delay, () => this.execute(invocation, record));
+  }
+
+  private awaitReboot(invocation: Invocation, record: InstanceInvocation): void {
+    const refusal = this.precheck(invocation, record);
+    if (refusal) return this.refuse(invocation, record, refusal);
+    this.setStatus(record, 'Scheduled');
+  }
+
+  private precheck(invocation: Invocation, record: InstanceInvocation): { status: InstanceStatus; code: AgentErrorCode } | undefined {
+    const instance = this.fleet.get(record.instanceId);
+    if (!instance) return { status: 'Aborted', code: 'InstanceNotExists' };
+    if (instance.status !== 'Running') return { status: 'Aborted', code: 'InstanceNotRunning' };
+    if (!instance.agent.online) return { status: 'Aborted', code: 'ClientNotRunning' };
+    const linuxType = invocation.command.type === 'RunShellScript';
+    if (linuxType !== (instance.osType === 'linux') || invocation.containerId || invocation.containerName)
+      return { status: 'Invalid', code: 'CommandNotApplicable' };
+    if (!instance.users.includes(invocation.username)) return { status: 'Invalid', code: 'AccountNotExists' };
+    return undefined;
+  }
+
+  private refuse(invocation: Invocation, record: InstanceInvocation, refusal: { status: InstanceStatus; code: AgentErrorCode }): void {
+    const now = new Date();
+    this.finishRun(
+      invocation,
+      record,
+      { ...emptyRun(refusal.status), errorCode: refusal.code, errorInfo: ERROR_INFO[refusal.code], finishTime: now },
+      true,
+    );
+  }
+
+  private async execute(invocation: Invocation, record: InstanceInvocation): Promise<void> {
+    if (this.closed || record.finished) return;
+    const refusal = this.precheck(invocation, record);
+    if (refusal) return this.refuse(invocation, record, refusal);
+    const instance = this.fleet.get(record.instanceId)!;
+    const root = path.join(this.options.sandboxRoot, instance.id);
+    const cwd = resolveInside(root, invocation.workingDir || '/root');
+    await mkdir(path.join(root, 'root'), { recursive: true });
+    const dirOk = cwd !== undefined && (await stat(cwd).then((s) => s.isDirectory(), () => false));
+    // A StopInvocation may have landed while the sandbox was being prepared.
+    if (record.finished || this.closed) return;
+    if (!dirOk) return this.refuse(invocation, record, { status: 'Invalid', code: 'DirectoryNotExists' });
+
+    let script: string;
+    try {
+      script = renderScript(invocation, instance, this.options);
+    } catch (e) {
+      if (e instanceof UnknownBuiltInError) return this.refuse(invocation, record, { status: 'Invalid', code: 'InvalidEnvironmentParameter' });
+      throw e;
+    }
+    if (invocation.repeatMode === 'DryRun') {
+      this.finishRun(invocation, record, { ...emptyRun('Success'), finishTime: new Date() }, true);
+      return;
+    }
+
+    const repeat = record.repeats + 1;
+    const started: RunRecord = { ...emptyRun('Running'), startTime: new Date() };
+    record.current = started;
+    record.updateTime = started.startTime!;
+    this.executionLog.push({ invokeId: invocation.invokeId, instanceId: instance.id, repeat, startedAt: started.startTime!, synthetic: !!this.options.synthetic });
+    const timeoutSeconds = invocation.timeout / this.options.timeScale;
+    const scriptPath = path.join(root, '.agent', 'script', `${invocation.invokeId}.iv${repeat}${scriptExtension(invocation.launcher)}`);
+    const handle = this.options.synthetic
+      ? runSynthetic(this.options.synthetic({ invokeId: invocation.invokeId, instanceId: instance.id, repeat }), timeoutSeconds)
+      : runScript({
+          script,
+          scriptPath,
+          cwd: cwd!,
+          env: instanceEnvironment(root, instance, invocation.username),
+          timeoutSeconds,
+          terminationMode: invocation.terminationMode,
+          outputLimitBytes: OUTPUT_TAIL_BYTES,
+          ...(invocation.launcher ? { launcher: launcherArgv(invocation.launcher, scriptPath) } : {}),
+        });
+    const act: Activity = { stop: () => handle.stop() };
+    this.activity.set(key(invocation, record), act);
+    const done = handle.result.then((result) => {
+      this.activity.delete(key(invocation, record));
+      record.repeats = repeat;
+      const run = runFromResult(result);
+      const periodicContinues = !invocation.stopRequested && (invocation.repeatMode === 'Period' || invocation.repeatMode === 'EveryReboot') && run.status !== 'Terminated';
+      this.finishRun(invocation, record, run, !periodicContinues);
+      if (periodicContinues && !this.closed) {
+        if (invocation.repeatMode === 'Period') this.schedule(invocation, record);
+        else this.setStatus(record, 'Scheduled');
+      }
+    });
+    this.running.add(done);
+    void done.finally(() => this.running.delete(done));
+    await done;
+  }
+
+  /** Records a run's outcome; `final` closes the record and is reported once. */
+  private finishRun(invocation: Invocation, record: InstanceInvocation, run: RunRecord, final: boolean): void {
+    if (record.finished) return;
+    record.current = run;
+    record.updateTime = run.finishTime ?? new Date();
+    const periodic = invocation.repeatMode !== 'Once' && invocation.repeatMode !== 'DryRun';
+    if (isFinal(run.status) && (run.startTime || !periodic)) record.history.push(run);
+    if (final) record.finished = true;
+    if (final || (periodic && this.options.eventPerPeriodicRun && isFinal(run.status))) {
+      this.options.onRunFinished(invocation, record, run);
+    }
+  }
+
+  private setStatus(record: InstanceInvocation, status: InstanceStatus): void {
+    record.current = { ...record.current, status };
+    record.updateTime = new Date();
+  }
+}
+
+function key(invocation: Invocation, record: InstanceInvocation): string {
+  return `${invocation.invokeId}/${record.instanceId}`;
+}
+
+export function emptyRun(status: InstanceStatus): RunRecord {
+  return { status, exitCode: null, errorCode: '', errorInfo: '', output: '', dropped: 0 };
+}
+
+function runFromResult(result: ScriptResult): RunRecord {
+  const base = { output: result.output, dropped: result.dropped, startTime: result.startTime, finishTime: result.finishTime };
+  switch (result.outcome) {
+    case 'exited':
+      return result.exitCode === 0
+        ? { ...base, status: 'Success', exitCode: 0, errorCode: '', errorInfo: '' }
+        : { ...base, status: 'Failed', exitCode: result.exitCode ?? 1, errorCode: 'ExitCodeNonzero', errorInfo: ERROR_INFO.ExitCodeNonzero };
+    case 'timeout':
+      return { ...base, status: 'Timeout', exitCode: result.exitCode ?? 1, errorCode: 'ExecutionTimeout', errorInfo: ERROR_INFO.ExecutionTimeout };
+    case 'stopped':
+      return { ...base, status: 'Terminated', exitCode: result.exitCode ?? 1, errorCode: 'ExecutionInterrupted', errorInfo: ERROR_INFO.ExecutionInterrupted, stopTime: result.finishTime };
+    case 'spawn-error':
+      return { ...base, status: 'Error', exitCode: null, errorCode: 'ExecutionException', errorInfo: `${ERROR_INFO.ExecutionException}: ${result.error ?? ''}` };
+  }
+}
+
+/** Maps an instance path such as `/root/app` into the instance's sandbox; refuses to leave it. */
+function resolveInside(root: string, instancePath: string): string | undefined {
+  const resolved = path.resolve(root, '.' + path.posix.resolve('/', instancePath));
+  return resolved === root || resolved.startsWith(root + path.sep) ? resolved : undefined;
+}
+
+function instanceEnvironment(root: string, instance: FleetInstance, username: string): Record<string, string> {
+  return {
+    HOME: path.join(root, username === 'root' ? 'root' : path.join('home', username)),
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'C.UTF-8',
+    USER: username,
+    LOGNAME: username,
+    SHELL: '/bin/sh',
+    HOSTNAME: instance.name,
+    FLEETRUN_INSTANCE_ROOT: root,
+  };
+}
+
+const EXT_PLACEHOLDER = /\{\{\s*ACS::ScriptFileName\s*\|\s*Ext\(\s*"([^"]*)"\s*\)\s*\}\}/i;
+const FILE_PLACEHOLDER = /\{\{\s*ACS::ScriptFileName\s*\}\}/i;
+
+function scriptExtension(launcher: string): string {
+  return EXT_PLACEHOLDER.exec(launcher)?.[1] ?? '.sh';
+}
+
+/** `python3 -u {{ACS::ScriptFileName|Ext(".py")}}` → argv with the script's path in place. */
+function launcherArgv(launcher: string, scriptPath: string): string[] {
+  const words = launcher.trim().split(/\s+/);
+  const replaced = words.map((w) => w.replace(EXT_PLACEHOLDER, scriptPath).replace(FILE_PLACEHOLDER, scriptPath));
+  // ScriptRun appends the script path itself, so drop it where the launcher already named it.
+  const at = replaced.lastIndexOf(scriptPath);
+  return at >= 0 ? replaced.slice(0, at) : replaced;
+}
+
+function runSynthetic(outcome: SyntheticOutcome, timeoutSeconds: number): { result: Promise<ScriptResult>; stop(): void } {
+  const startTime = new Date();
+  let settle!: (r: ScriptResult) => void;
+  const result = new Promise<ScriptResult>((resolve) => (settle = resolve));
+  const timeoutMs = timeoutSeconds * 1000;
+  const timedOut = outcome.durationMs > timeoutMs;
+  const finish = (o: ScriptResult['outcome'], exitCode: number | null) => {
+    clearTimeout(timer);
+    const kept = Buffer.from(outcome.output);
+    const dropped = Math.max(0, kept.length - OUTPUT_TAIL_BYTES);
+    settle({ outcome: o, exitCode, output: kept.subarray(dropped).toString('utf8'), dropped, startTime, finishTime: new Date() });
+  };
+  const timer = setTimeout(() => finish(timedOut ? 'timeout' : 'exited', timedOut ? null : outcome.exitCode), Math.min(outcome.durationMs, timeoutMs));
+  return { result, stop: () => finish('stopped', null) };
+}

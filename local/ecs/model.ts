@@ -1,0 +1,77 @@
+/** The state the local Cloud Assistant keeps: saved commands, invocations and per-instance records. */
+import type { CommandType, RepeatMode, TerminationMode } from '../../shared/cloud-assistant/constants.ts';
+import type { Frequency } from '../../shared/cloud-assistant/frequency.ts';
+import type { InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
+
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+export interface SavedCommand {
+  commandId: string;
+  name: string;
+  description: string;
+  type: CommandType;
+  /** Decoded script text, parameters not substituted. */
+  script: string;
+  workingDir: string;
+  timeout: number;
+  enableParameter: boolean;
+  parameterNames: string[];
+  launcher: string;
+  creationTime: Date;
+  invokeTimes: number;
+  tags: Tag[];
+  /** RunCommand with KeepCommand=false: hidden from DescribeCommands, deleted after the run. */
+  kept: boolean;
+}
+
+/** One execution of the script on one instance; a periodic task has one per run. */
+export interface RunRecord {
+  status: InstanceStatus;
+  exitCode: number | null;
+  errorCode: string;
+  errorInfo: string;
+  output: string;
+  dropped: number;
+  startTime?: Date;
+  finishTime?: Date;
+  stopTime?: Date;
+  /** Full output when OssOutputDelivery is set: the delivery is a later issue's; kept here for it. */
+  fullOutputBytes?: number;
+}
+
+export interface InstanceInvocation {
+  instanceId: string;
+  /** The current (or last) run. */
+  current: RunRecord;
+  history: RunRecord[];
+  repeats: number;
+  creationTime: Date;
+  updateTime: Date;
+  /** Set once a final status was reached and its event emitted, so it is emitted once. */
+  finished: boolean;
+}
+
+export interface Invocation {
+  invokeId: string;
+  command: SavedCommand;
+  parameters: Record<string, string | number | boolean>;
+  repeatMode: RepeatMode;
+  frequency?: Frequency | undefined;
+  frequencyText: string;
+  timeout: number;
+  username: string;
+  workingDir: string;
+  containerId: string;
+  containerName: string;
+  launcher: string;
+  terminationMode: TerminationMode;
+  ossOutputDelivery: string;
+  resourceGroupId: string;
+  tags: Tag[];
+  creationTime: Date;
+  instances: Map<string, InstanceInvocation>;
+  stopRequested: boolean;
+}

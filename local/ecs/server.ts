@@ -1,0 +1,227 @@
+/**
+ * The local ECS Cloud Assistant endpoint: an HTTP server on loopback that the unmodified
+ * `@alicloud/ecs20140526` client talks to (`endpoint: '127.0.0.1:PORT', protocol: 'http'`).
+ * @see ../shared/reference/sdk-wire.md §2 and §7
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ApiError, isApiError } from '../../shared/cloud-assistant/errors.ts';
+import { ACTIONS, WRITE_ACTIONS } from './actions/index.ts';
+import { FleetAgents, type SyntheticExecutor } from './agent.ts';
+import { FaultInjector, type FaultConfigInput } from './faults.ts';
+import type { FleetInstance } from './fleet.ts';
+import { killAllRunning } from './script-runner.ts';
+import { CloudAssistantService } from './service.ts';
+import { NonceCache, toRawRequest, verifyEcsRequest } from './signature.ts';
+import { TaskEventHub, taskCompletedEvent } from './task-events.ts';
+import { structureParams } from './wire.ts';
+
+export interface EcsEmulatorOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  fleet: FleetInstance[];
+  /** AccessKey id → secret accepted by the signature check. */
+  accessKeys: Record<string, string>;
+  regionId?: string;
+  accountId?: string;
+  /** Where instance sandboxes live; a fresh temporary folder (removed on close) when omitted. */
+  sandboxRoot?: string;
+  faults?: FaultConfigInput;
+  /** Run scripts synthetically (no process), e.g. to fan out to 10,000 instances. */
+  synthetic?: SyntheticExecutor;
+  /** Divides Timeout and periodic intervals; for time-scaled benchmarks. */
+  timeScale?: number;
+  deliveryDelayMs?: number;
+  notRunningInstance?: 'reject-call' | 'abort-instance';
+  documentedEventFieldsOnly?: boolean;
+  eventPerPeriodicRun?: boolean;
+  /** One line per request; defaults to silence (tests) — the CLI passes console.log. */
+  log?: (line: string) => void;
+}
+
+export interface EcsEmulator {
+  /** `127.0.0.1:PORT`, the form the ECS SDK's `endpoint` wants (no scheme). */
+  endpoint: string;
+  port: number;
+  events: TaskEventHub;
+  agents: FleetAgents;
+  service: CloudAssistantService;
+  faults: FaultInjector;
+  fleet: Map<string, FleetInstance>;
+  /** Triggers NextRebootOnly / EveryReboot tasks on the instance; returns how many started. */
+  reboot(instanceId: string): number;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<EcsEmulator> {
+  const regionId = options.regionId ?? 'cn-hangzhou';
+  const accountId = options.accountId ?? '1234567890123456';
+  const ownSandbox = options.sandboxRoot === undefined;
+  const sandboxRoot = options.sandboxRoot ?? (await mkdtemp(path.join(tmpdir(), 'fleetrun-ecs-')));
+  const fleet = new Map(options.fleet.map((i) => [i.id, i]));
+  const events = new TaskEventHub();
+  const log = options.log ?? (() => {});
+  const eventOptions = { regionId, accountId, documentedFieldsOnly: options.documentedEventFieldsOnly ?? false };
+  const agents = new FleetAgents(fleet, {
+    regionId,
+    accountId,
+    sandboxRoot,
+    deliveryDelayMs: options.deliveryDelayMs ?? 20,
+    synthetic: options.synthetic,
+    timeScale: options.timeScale ?? 1,
+    eventPerPeriodicRun: options.eventPerPeriodicRun ?? true,
+    onRunFinished: (inv, record, run) => events.publish(taskCompletedEvent(inv, record, run, eventOptions)),
+  });
+  const service = new CloudAssistantService(fleet, agents, { regionId, notRunningInstance: options.notRunningInstance ?? 'reject-call' });
+  const faults = new FaultInjector(options.faults);
+  const nonces = new NonceCache();
+  const keys = { secretFor: (id: string) => options.accessKeys[id] };
+  const hostId = `ecs.${regionId}.aliyuncs.com`;
+
+  function send(res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+    res.end(text);
+  }
+
+  function sendError(res: ServerResponse, requestId: string, error: ApiError, headers: Record<string, string> = {}): void {
+    // The SDK parses every error body as JSON, so errors are never XML or empty (sdk-wire.md §7.6).
+    send(
+      res,
+      error.httpStatus,
+      {
+        RequestId: requestId,
+        HostId: hostId,
+        Code: error.code,
+        Message: error.message,
+        Recommend: `https://api.aliyun.com/troubleshoot?q=${error.code}&product=Ecs&requestId=${requestId}`,
+      },
+      headers,
+    );
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, body: Buffer, requestId: string): Promise<string> {
+    const verified = verifyEcsRequest(toRawRequest(req, body), keys, nonces);
+    if (!verified.ok) {
+      sendError(res, requestId, verified.error);
+      return `${verified.error.httpStatus} ${verified.error.code}`;
+    }
+    const actionName = verified.action ?? '';
+    const action = Object.hasOwn(ACTIONS, actionName) ? ACTIONS[actionName] : undefined;
+    if (!action) {
+      sendError(res, requestId, new ApiError('InvalidAction.NotFound', `Action "${actionName}" is not served by the local Cloud Assistant.`));
+      return `404 InvalidAction.NotFound ${actionName}`;
+    }
+    const settings = faults.settings;
+    if (settings.latencyMs > 0) await new Promise((r) => setTimeout(r, settings.latencyMs));
+    const fate = faults.decide(WRITE_ACTIONS.has(actionName));
+    if (fate === 'throttle') {
+      sendError(res, requestId, new ApiError('Throttling.User'), { 'x-acs-retry-after': String(settings.retryAfterMs) });
+      return `${actionName} 400 Throttling.User`;
+    }
+    if (fate === 'error') {
+      sendError(res, requestId, new ApiError('ServiceUnavailable'));
+      return `${actionName} 503 ServiceUnavailable`;
+    }
+    const result = action(structureParams({ ...verified.params }), { service, agents, regionId });
+    if (fate === 'error-after-apply') {
+      sendError(res, requestId, new ApiError('ServiceUnavailable'));
+      return `${actionName} 503 ServiceUnavailable (after applying)`;
+    }
+    send(res, 200, { RequestId: requestId, ...result });
+    return `${actionName} 200`;
+  }
+
+  /** The fleet's control plane, unsigned: loopback tools and tests use it, no SDK does. */
+  function handleControl(req: IncomingMessage, res: ServerResponse, url: URL): string {
+    const reboot = /^\/_fleet\/instances\/([^/]+)\/reboot$/.exec(url.pathname);
+    if (req.method === 'POST' && reboot) {
+      const id = decodeURIComponent(reboot[1]!);
+      if (!fleet.has(id)) return (send(res, 404, { error: `no instance ${id}` }), `reboot ${id} 404`);
+      send(res, 200, { instanceId: id, started: emulator.reboot(id) });
+      return `reboot ${id} 200`;
+    }
+    const agent = /^\/_fleet\/instances\/([^/]+)\/agent$/.exec(url.pathname);
+    if (req.method === 'POST' && agent) {
+      const instance = fleet.get(decodeURIComponent(agent[1]!));
+      if (!instance) return (send(res, 404, { error: 'no such instance' }), 'agent 404');
+      instance.agent.online = url.searchParams.get('online') !== 'false';
+      send(res, 200, { instanceId: instance.id, online: instance.agent.online });
+      return `agent ${instance.id} online=${instance.agent.online}`;
+    }
+    if (req.method === 'GET' && url.pathname === '/_fleet/executions') {
+      send(res, 200, { executions: agents.executionLog });
+      return 'executions 200';
+    }
+    if (req.method === 'GET' && url.pathname === '/_fleet/instances') {
+      send(res, 200, { instances: [...fleet.values()] });
+      return 'instances 200';
+    }
+    send(res, 404, { error: 'unknown control path' });
+    return `${req.method} ${url.pathname} 404`;
+  }
+
+  const server = createServer({ maxHeaderSize: 256 * 1024 }, (req, res) => {
+    const started = Date.now();
+    const requestId = randomUUID().toUpperCase();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
+    });
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://local');
+      const work = url.pathname.startsWith('/_fleet/')
+        ? Promise.resolve(handleControl(req, res, url))
+        : size > MAX_BODY_BYTES
+          ? Promise.resolve((sendError(res, requestId, new ApiError('InvalidParameter', 'The request body is larger than 1 MB.')), '400 body too large'))
+          : handleApi(req, res, Buffer.concat(chunks), requestId);
+      work
+        .catch((e: unknown) => {
+          if (isApiError(e)) {
+            sendError(res, requestId, e);
+            return `${e.httpStatus} ${e.code}`;
+          }
+          console.error('[ecs] internal error', e);
+          sendError(res, requestId, new ApiError('InternalError.Dispatch', 'The local Cloud Assistant failed; see its log.'));
+          return '500 InternalError.Dispatch';
+        })
+        .then((summary) => log(`[ecs] ${summary} ${Date.now() - started}ms`));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+
+  const emulator: EcsEmulator = {
+    endpoint: `${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    events,
+    agents,
+    service,
+    faults,
+    fleet,
+    reboot: (instanceId) => agents.reboot(instanceId, service.invocations.values()),
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await agents.close();
+      await killAllRunning();
+      if (ownSandbox) await rm(sandboxRoot, { recursive: true, force: true });
+    },
+  };
+  return emulator;
+}

@@ -1,0 +1,348 @@
+/**
+ * Pieces shared by the request schemas: values that arrive either typed (from the library) or as
+ * the strings of the RPC wire (from the local emulator), and checks several operations make.
+ *
+ * Every check reports the API's own error code in `params.apiCode`, so `parseApiRequest` can turn
+ * the first problem into the `ApiError` the service itself would answer with.
+ */
+import { z } from 'zod';
+import { ApiError, type ApiErrorCode } from '../errors.ts';
+import { BUILT_IN_PARAMETERS, LIMITS } from '../constants.ts';
+
+/** Where checks report problems: a zod refinement context, or `collectingSink` outside zod. */
+export interface IssueSink {
+  addIssue(issue: { code: 'custom'; message: string; path: string[]; params: { apiCode: ApiErrorCode } }): void;
+}
+
+/** Wraps a sink to tell whether any check failed, so a transform can stop before building output. */
+export function countingSink(inner: IssueSink): IssueSink & { readonly count: number } {
+  let count = 0;
+  return {
+    addIssue: (issue) => {
+      count++;
+      inner.addIssue(issue);
+    },
+    get count() {
+      return count;
+    },
+  };
+}
+
+/** A sink for running checks outside a schema; `first` is the error the API would answer with. */
+export function collectingSink(): IssueSink & { readonly first: ApiError | undefined } {
+  const errors: ApiError[] = [];
+  return {
+    addIssue: (issue) => void errors.push(new ApiError(issue.params.apiCode, issue.message)),
+    get first() {
+      return errors[0];
+    },
+  };
+}
+
+/** Adds an issue carrying the API error code it stands for. */
+export function fail(ctx: IssueSink, apiCode: ApiErrorCode, message: string, path: string[] = []): void {
+  ctx.addIssue({ code: 'custom', message, path, params: { apiCode } });
+}
+
+/** A boolean the SDK sends as `"true"` / `"false"`. */
+export const wireBoolean = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', 'True', 'False']).transform((s) => s.toLowerCase() === 'true'),
+]);
+
+/** An integer the SDK sends as its decimal string. */
+export const wireInteger = z.union([
+  z.number().int(),
+  z.string().regex(/^-?\d+$/, 'must be a whole number').transform(Number),
+]);
+
+export const wireString = z.string();
+
+/** `InstanceId.N`: a list of ids; the wire decoder collects `InstanceId.1..N` into an array. */
+export const instanceIdList = z.array(z.string().min(1, 'an instance id cannot be empty'));
+
+export const tagPair = z.object({ Key: z.string().optional(), Value: z.string().optional() });
+export type TagPair = z.infer<typeof tagPair>;
+
+const RESERVED_TAG_PREFIXES = ['aliyun', 'acs:'];
+
+/** Tag.N (tags on the execution or command): 0..20 pairs, keys non-empty, unique and ≤64, values ≤128. */
+export function checkTags(tags: TagPair[] | undefined, ctx: IssueSink, max: number = LIMITS.tags): void {
+  if (!tags) return;
+  if (tags.length > max) {
+    fail(ctx, 'NumberExceed.Tags', `Tag has ${tags.length} pairs; at most ${max} are allowed.`, ['Tag']);
+    return;
+  }
+  const seen = new Set<string>();
+  tags.forEach((t, i) => {
+    const path = ['Tag', String(i)];
+    if (t.Key === undefined || t.Key === '') return fail(ctx, 'MissingParameter.TagKey', `Tag.${i + 1}.Key is empty.`, path);
+    if (t.Key.length > LIMITS.tagKeyLength || RESERVED_TAG_PREFIXES.some((p) => t.Key!.toLowerCase().startsWith(p)))
+      return fail(ctx, 'InvalidTagKey.Malformed', `Tag.${i + 1}.Key must be at most ${LIMITS.tagKeyLength} characters and not start with aliyun or acs:.`, path);
+    if ((t.Value ?? '').length > LIMITS.tagValueLength)
+      return fail(ctx, 'InvalidTagValue.Malformed', `Tag.${i + 1}.Value must be at most ${LIMITS.tagValueLength} characters.`, path);
+    if (seen.has(t.Key)) return fail(ctx, 'Duplicate.TagKey', `Tag key "${t.Key}" appears twice.`, path);
+    seen.add(t.Key);
+  });
+}
+
+/** ResourceTag.N (selects instances by tag): same shape as Tag, with its own error codes. */
+export function checkResourceTags(tags: TagPair[] | undefined, ctx: IssueSink, max: number): void {
+  if (!tags) return;
+  if (tags.length > max) {
+    fail(ctx, 'NumberExceed.ResourceTags', `ResourceTag has ${tags.length} pairs; at most ${max} are allowed.`, ['ResourceTag']);
+    return;
+  }
+  const seen = new Set<string>();
+  tags.forEach((t, i) => {
+    const path = ['ResourceTag', String(i)];
+    if (t.Key === undefined || t.Key === '')
+      return fail(ctx, 'MissingParameter.ResourceTagKey', `ResourceTag.${i + 1}.Key is empty.`, path);
+    if (t.Key.length > LIMITS.tagKeyLength)
+      return fail(ctx, 'InvalidResourceTagKey.Malformed', `ResourceTag.${i + 1}.Key must be at most ${LIMITS.tagKeyLength} characters.`, path);
+    if ((t.Value ?? '').length > LIMITS.tagValueLength)
+      return fail(ctx, 'InvalidResourceTagValue.Malformed', `ResourceTag.${i + 1}.Value must be at most ${LIMITS.tagValueLength} characters.`, path);
+    if (seen.has(t.Key)) return fail(ctx, 'Duplicate.ResourceTagKey', `ResourceTag key "${t.Key}" appears twice.`, path);
+    seen.add(t.Key);
+  });
+}
+
+/** Targets: InstanceId.N or ResourceTag.N, never both, never neither. */
+export function checkTargets(
+  ids: string[] | undefined,
+  resourceTags: TagPair[] | undefined,
+  ctx: IssueSink,
+  limits: { instances: number; resourceTags: number },
+): void {
+  const hasIds = (ids?.length ?? 0) > 0;
+  const hasTags = (resourceTags?.length ?? 0) > 0;
+  if (hasIds && hasTags)
+    return fail(ctx, 'InvalidResourceTag.ConflictWithInstanceIds', 'Give either InstanceId or ResourceTag, not both.', ['InstanceId']);
+  if (!hasIds && !hasTags) return fail(ctx, 'MissingParam.InstanceId', 'Give InstanceId.N or ResourceTag.N to choose the instances.', ['InstanceId']);
+  if (ids && ids.length > limits.instances)
+    return fail(ctx, 'InstanceIds.ExceedLimit', `${ids.length} instance ids given; one call takes at most ${limits.instances}.`, ['InstanceId']);
+  checkResourceTags(resourceTags, ctx, limits.resourceTags);
+}
+
+/** A custom parameter value: strings, numbers and booleans are what the agent can substitute. */
+const parameterValue = z.unknown();
+
+/**
+ * `Parameters`: a map, or (on the wire) its JSON text. Structural problems become the API's
+ * codes here rather than zod's, so the transform never throws.
+ */
+export const parametersField = z.union([z.string(), z.record(z.string(), parameterValue)]).transform((raw, ctx) => {
+  let value: unknown = raw;
+  if (typeof raw === 'string') {
+    if (raw.trim() === '') return undefined;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      fail(ctx, 'InvalidParameter.Parameters', 'Parameters must be a JSON object of name → value.', ['Parameters']);
+      return z.NEVER;
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    fail(ctx, 'InvalidParameter.Parameters', 'Parameters must be a JSON object of name → value.', ['Parameters']);
+    return z.NEVER;
+  }
+  return value as Record<string, unknown>;
+});
+
+export type Parameters = Record<string, string | number | boolean>;
+
+/** Parameters: ≤10 pairs, keys non-empty, ≤64 characters, unique ignoring case, values scalar. */
+export function checkParameters(params: Record<string, unknown> | undefined, ctx: IssueSink): void {
+  if (!params) return;
+  const keys = Object.keys(params);
+  if (keys.length > LIMITS.parameterPairs)
+    return fail(ctx, 'ParameterCount.ExceedLimit', `Parameters has ${keys.length} pairs; at most ${LIMITS.parameterPairs} are allowed.`, ['Parameters']);
+  const seen = new Set<string>();
+  for (const key of keys) {
+    if (key === '') return fail(ctx, 'CmdParam.EmptyKey', 'A key in Parameters is empty.', ['Parameters']);
+    if (key.length > LIMITS.parameterKeyLength)
+      return fail(ctx, 'ParameterKey.ExceedLimit', `Parameter key "${key.slice(0, 20)}…" is longer than ${LIMITS.parameterKeyLength} characters.`, ['Parameters']);
+    // Parameter names are case-insensitive, so "Name" and "name" name the same parameter.
+    const folded = key.toLowerCase();
+    if (seen.has(folded)) return fail(ctx, 'ParameterKey.Duplicate', `Parameter "${key}" is given twice (names ignore case).`, ['Parameters']);
+    seen.add(folded);
+    const v = params[key];
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+      return fail(ctx, 'ParameterType.NotSupported', `Parameter "${key}" must be a string, number or boolean.`, ['Parameters']);
+  }
+}
+
+const TEMPLATE = /\{\{\s*([\s\S]*?)\s*\}\}/g;
+const CUSTOM_NAME = /^[A-Za-z0-9_-]+$/;
+const BUILT_IN = /^acs\s*::/i;
+
+/** The `{{name}}` custom parameter names in a command's content (built-ins `{{ACS::…}}` excluded). */
+export function contentParameterNames(content: string): string[] {
+  const names = new Map<string, string>();
+  for (const m of content.matchAll(TEMPLATE)) {
+    const name = m[1] ?? '';
+    if (BUILT_IN.test(name)) continue;
+    const folded = name.toLowerCase();
+    if (!names.has(folded)) names.set(folded, name);
+  }
+  return [...names.values()];
+}
+
+export function isKnownBuiltIn(name: string): boolean {
+  const m = /^acs\s*::\s*(.+)$/i.exec(name.trim());
+  return !!m && (BUILT_IN_PARAMETERS as readonly string[]).includes(m[1]!.trim());
+}
+
+/** Checks the `{{name}}` placeholders in content: ≤20 distinct names, characters and length. */
+export function checkContentParameters(content: string, ctx: IssueSink): string[] {
+  const names = contentParameterNames(content);
+  for (const name of names) {
+    if (!CUSTOM_NAME.test(name))
+      fail(ctx, 'CmdParam.InvalidParamName', `"{{${name}}}": a parameter name may hold only letters, digits, _ and -.`, ['CommandContent']);
+    else if (Buffer.byteLength(name) > LIMITS.contentParameterNameBytes)
+      fail(ctx, 'CmdParamName.ExceedLimit', `Parameter name "${name.slice(0, 20)}…" is longer than ${LIMITS.contentParameterNameBytes} bytes.`, ['CommandContent']);
+    else continue;
+    return names;
+  }
+  if (names.length > LIMITS.contentParameterNames)
+    fail(ctx, 'CmdParamCount.ExceedLimit', `The content defines ${names.length} parameters; at most ${LIMITS.contentParameterNames} are allowed.`, ['CommandContent']);
+  return names;
+}
+
+/** Every key given in Parameters must be a parameter the content defines. */
+export function checkParametersMatch(names: string[], params: Record<string, unknown> | undefined, ctx: IssueSink): void {
+  if (!params) return;
+  const defined = new Set(names.map((n) => n.toLowerCase()));
+  for (const key of Object.keys(params)) {
+    if (!defined.has(key.toLowerCase()))
+      return fail(ctx, 'Parameter.NotMatched', `Parameter "${key}" is not used as {{${key}}} in the command content.`, ['Parameters']);
+  }
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Decodes CommandContent per ContentEncoding; `undefined` (with an issue) when Base64 is not valid. */
+export function decodeContent(content: string, encoding: 'PlainText' | 'Base64', ctx: IssueSink): string | undefined {
+  if (encoding === 'PlainText') return content;
+  const compact = content.replace(/\s+/g, '');
+  if (!BASE64.test(compact)) {
+    fail(ctx, 'CmdContent.DecodeError', 'CommandContent is not valid Base64 (ContentEncoding is Base64).', ['CommandContent']);
+    return undefined;
+  }
+  return Buffer.from(compact, 'base64').toString('utf8');
+}
+
+/** ContentEncoding is case-insensitive and an unknown value silently means the default (seeds 001, 002). */
+export function contentEncoding(fallback: 'PlainText' | 'Base64') {
+  return z
+    .string()
+    .optional()
+    .transform((v): 'PlainText' | 'Base64' => {
+      const lower = v?.toLowerCase();
+      if (lower === 'plaintext') return 'PlainText';
+      if (lower === 'base64') return 'Base64';
+      return fallback;
+    });
+}
+
+function base64Length(bytes: number): number {
+  return Math.ceil(bytes / 3) * 4;
+}
+
+/** Content and parameters, both Base64-encoded, count together against one limit (seed 001, 002). */
+export function checkContentSize(plainContent: string, params: Record<string, unknown> | undefined, limit: number, ctx: IssueSink): void {
+  const size = base64Length(Buffer.byteLength(plainContent)) + (params ? base64Length(Buffer.byteLength(JSON.stringify(params))) : 0);
+  if (size > limit)
+    fail(ctx, 'CmdContent.ExceedLimit', `Command content and parameters take ${size} bytes in Base64; the limit is ${limit} bytes (${limit / 1024} KB).`, ['CommandContent']);
+}
+
+export function checkTimeout(timeout: number | undefined, ctx: IssueSink): void {
+  if (timeout === undefined) return;
+  if (timeout > LIMITS.maxTimeoutSeconds)
+    fail(ctx, 'InvalidTimeout.ExceedLimit', `Timeout ${timeout} s exceeds the ${LIMITS.maxTimeoutSeconds} s limit.`, ['Timeout']);
+  else if (timeout < LIMITS.minTimeoutSeconds)
+    fail(ctx, 'InvalidParameter', `Timeout must be at least ${LIMITS.minTimeoutSeconds} s (got ${timeout}).`, ['Timeout']);
+}
+
+export function checkLength(
+  value: string | undefined,
+  max: number,
+  code: ApiErrorCode,
+  field: string,
+  ctx: IssueSink,
+  unit: 'characters' | 'bytes' = 'characters',
+): void {
+  if (value === undefined) return;
+  const len = unit === 'bytes' ? Buffer.byteLength(value) : value.length;
+  if (len > max) fail(ctx, code, `${field} is ${len} ${unit}; at most ${max} are allowed.`, [field]);
+}
+
+const CLIENT_TOKEN = /^[\x20-\x7e]{1,64}$/;
+export function checkClientToken(token: string | undefined, ctx: IssueSink): void {
+  if (token !== undefined && !CLIENT_TOKEN.test(token))
+    fail(ctx, 'InvalidClientToken.Malformed', `ClientToken must be 1 to ${LIMITS.clientTokenLength} printable ASCII characters.`, ['ClientToken']);
+}
+
+const CONTAINER_ID = /^(?:(?:docker|containerd|cri-o):\/\/)?[0-9a-f]{64}$/;
+const CONTAINER_NAME = /^[0-9A-Za-z][0-9A-Za-z_.-]*$/;
+export function checkContainer(id: string | undefined, name: string | undefined, ctx: IssueSink): void {
+  if (id !== undefined && id !== '' && !CONTAINER_ID.test(id))
+    fail(ctx, 'InvalidContainerId.Malformed', 'ContainerId must be 64 hexadecimal characters, optionally prefixed docker://, containerd:// or cri-o://.', ['ContainerId']);
+  if (name !== undefined && name !== '' && !CONTAINER_NAME.test(name))
+    fail(ctx, 'InvalidContainerName.Malformed', 'ContainerName must start with a letter or digit and hold only letters, digits, _, . and -.', ['ContainerName']);
+}
+
+const OSS_DELIVERY = /^oss:\/\/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])(?:\/(.*))?$/;
+/** `oss://bucket[/prefix]`: where the service writes each instance's full output. */
+export function parseOssOutputDelivery(value: string): { bucket: string; prefix: string } | undefined {
+  const m = OSS_DELIVERY.exec(value);
+  return m ? { bucket: m[1]!, prefix: m[2] ?? '' } : undefined;
+}
+export function checkOssOutputDelivery(value: string | undefined, ctx: IssueSink): void {
+  if (value === undefined || value === '') return;
+  const parsed = parseOssOutputDelivery(value);
+  if (!parsed) return fail(ctx, 'InvalidParameter.OssOutputDelivery', 'OssOutputDelivery must look like oss://bucket/prefix.', ['OssOutputDelivery']);
+  if (parsed.prefix.startsWith('/') || parsed.prefix.includes('//') || parsed.prefix.length > 1000)
+    fail(ctx, 'InvalidOssOutputDelivery.KeyPrefixMalformed', 'The OSS key prefix in OssOutputDelivery must not start with / or contain //.', ['OssOutputDelivery']);
+}
+
+export function checkWorkingDir(dir: string | undefined, ctx: IssueSink): void {
+  if (dir === undefined) return;
+  if (dir.length > LIMITS.workingDirLength)
+    fail(ctx, 'InvalidParameter.WorkingDir', `WorkingDir is ${dir.length} characters; at most ${LIMITS.workingDirLength} are allowed.`, ['WorkingDir']);
+  else if (/[\0\n\r]/.test(dir)) fail(ctx, 'InvalidParameterCharacter.CommandWorkingDir', 'WorkingDir contains a control character.', ['WorkingDir']);
+}
+
+/** Windows commands run as someone other than System need the name of a stored password. */
+export function checkWindowsUser(type: string, username: string | undefined, passwordName: string | undefined, ctx: IssueSink): void {
+  const windows = type === 'RunBatScript' || type === 'RunPowerShellScript';
+  if (windows && username && username.toLowerCase() !== 'system' && !passwordName)
+    fail(ctx, 'WindowsPasswordName.Missed', 'WindowsPasswordName is required to run a Windows command as a user other than System.', ['WindowsPasswordName']);
+}
+
+/** Maps the field that failed zod's own structural checks to the code the API uses for it. */
+export interface FieldCodes {
+  missing?: Partial<Record<string, ApiErrorCode>>;
+  invalid?: Partial<Record<string, ApiErrorCode>>;
+}
+
+/**
+ * Parses a request with its schema and turns the first problem into the API's error. Structural
+ * problems (a missing or mistyped field) come first, then the limits in the order each schema
+ * checks them.
+ */
+export function parseApiRequest<S extends z.ZodType>(schema: S, input: unknown, codes: FieldCodes = {}): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = String(issue.path[0] ?? '');
+  const apiCode = (issue as { params?: { apiCode?: ApiErrorCode } }).params?.apiCode;
+  if (apiCode) throw new ApiError(apiCode, issue.message, { cause: result.error });
+  const given = input !== null && typeof input === 'object' ? (input as Record<string, unknown>)[field] : undefined;
+  if (given === undefined || given === '') {
+    throw new ApiError(codes.missing?.[field] ?? 'MissingParameter', `${field} is required.`, { cause: result.error });
+  }
+  throw new ApiError(codes.invalid?.[field] ?? 'InvalidParameter', `${[field, ...issue.path.slice(1)].join('.')}: ${issue.message}`, {
+    cause: result.error,
+  });
+}
