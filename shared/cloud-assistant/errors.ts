@@ -90,21 +90,85 @@ export const API_ERRORS = {
 
 export type ApiErrorCode = keyof typeof API_ERRORS;
 
+/**
+ * Codes whose HTTP status depends on the operation. `API_ERRORS` holds RunCommand's status (seed 001);
+ * InvokeCommand's current edition (seed 000) answers these with 403 instead of 400.
+ */
+export const OPERATION_HTTP_STATUS = {
+  InvokeCommand: {
+    'ParameterKey.Duplicate': 403,
+    'Parameter.NotMatched': 403,
+    'WindowsPasswordName.Missed': 403,
+  },
+} as const satisfies Record<string, Partial<Record<ApiErrorCode, number>>>;
+
 /** An error the ECS API would answer with: its code, HTTP status and a message a person understands. */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   readonly code: ApiErrorCode;
   readonly httpStatus: number;
+  /** What exactly was wrong, without the API's own message in front. */
+  readonly detail: string | undefined;
 
-  /** @param detail what exactly was wrong, appended to the API's own message */
-  constructor(code: ApiErrorCode, detail?: string, options?: { cause?: unknown }) {
+  /**
+   * @param detail what exactly was wrong, appended to the API's own message
+   * @param options.httpStatus the status when the operation answers this code differently (see `OPERATION_HTTP_STATUS`)
+   */
+  constructor(code: ApiErrorCode, detail?: string, options?: { cause?: unknown; httpStatus?: number | undefined }) {
     const [status, apiMessage] = API_ERRORS[code];
-    super(detail ? `${apiMessage} ${detail}` : apiMessage, options);
+    super(detail ? `${apiMessage} ${detail}` : apiMessage, options && 'cause' in options ? { cause: options.cause } : undefined);
     this.code = code;
-    this.httpStatus = status;
+    this.httpStatus = options?.httpStatus ?? status;
+    this.detail = detail || undefined;
   }
 }
 
 export function isApiError(e: unknown): e is ApiError {
   return e instanceof ApiError;
+}
+
+/**
+ * A call to the ECS API failed: the service's answer (code, status, request id) or a transport
+ * failure, translated from the SDK's own error classes so nothing above the port depends on them.
+ */
+export class ServiceCallError extends Error {
+  override readonly name = 'ServiceCallError';
+  readonly action: string;
+  readonly code: string;
+  readonly httpStatus: number | undefined;
+  readonly requestId: string | undefined;
+  /** The service's `x-acs-retry-after` hint, as sent (its unit is unconfirmed; see RetryPolicy). */
+  readonly retryAfter: number | undefined;
+
+  constructor(
+    action: string,
+    fields: { code: string; message: string; httpStatus?: number | undefined; requestId?: string | undefined; retryAfter?: number | undefined },
+    options?: { cause?: unknown },
+  ) {
+    super(`${action} failed: ${fields.code}: ${fields.message}`, options);
+    this.action = action;
+    this.code = fields.code;
+    this.httpStatus = fields.httpStatus;
+    this.requestId = fields.requestId;
+    this.retryAfter = fields.retryAfter;
+  }
+}
+
+/** Turns whatever the SDK threw into a ServiceCallError (its errors carry code/statusCode/requestId). */
+export function toServiceCallError(action: string, error: unknown): ServiceCallError {
+  if (error instanceof ServiceCallError) return error;
+  const e = (error ?? {}) as { code?: unknown; statusCode?: unknown; requestId?: unknown; retryAfter?: unknown; message?: unknown; data?: { Message?: unknown } };
+  const code = typeof e.code === 'string' && e.code ? e.code : 'NetworkError';
+  const message = typeof e.data?.Message === 'string' ? e.data.Message : typeof e.message === 'string' ? e.message : String(error);
+  return new ServiceCallError(
+    action,
+    {
+      code,
+      message,
+      httpStatus: typeof e.statusCode === 'number' ? e.statusCode : undefined,
+      requestId: typeof e.requestId === 'string' ? e.requestId : undefined,
+      retryAfter: typeof e.retryAfter === 'number' && Number.isFinite(e.retryAfter) ? e.retryAfter : undefined,
+    },
+    { cause: error },
+  );
 }

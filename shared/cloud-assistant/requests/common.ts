@@ -28,11 +28,15 @@ export function countingSink(inner: IssueSink): IssueSink & { readonly count: nu
   };
 }
 
-/** A sink for running checks outside a schema; `first` is the error the API would answer with. */
-export function collectingSink(): IssueSink & { readonly first: ApiError | undefined } {
+/**
+ * A sink for running checks outside a schema; `first` is the error the API would answer with.
+ * @param statuses the operation's own HTTP status for codes it answers differently (`OPERATION_HTTP_STATUS`)
+ */
+export function collectingSink(statuses: Partial<Record<ApiErrorCode, number>> = {}): IssueSink & { readonly first: ApiError | undefined } {
   const errors: ApiError[] = [];
   return {
-    addIssue: (issue) => void errors.push(new ApiError(issue.params.apiCode, issue.message)),
+    addIssue: (issue) =>
+      void errors.push(new ApiError(issue.params.apiCode, issue.message, { httpStatus: statuses[issue.params.apiCode] })),
     get first() {
       return errors[0];
     },
@@ -45,16 +49,16 @@ export function fail(ctx: IssueSink, apiCode: ApiErrorCode, message: string, pat
 }
 
 /** A boolean the SDK sends as `"true"` / `"false"`. */
-export const wireBoolean = z.union([
-  z.boolean(),
-  z.enum(['true', 'false', 'True', 'False']).transform((s) => s.toLowerCase() === 'true'),
-]);
+export const wireBoolean = z.union(
+  [z.boolean(), z.enum(['true', 'false', 'True', 'False']).transform((s) => s.toLowerCase() === 'true')],
+  { error: 'must be true or false' },
+);
 
 /** An integer the SDK sends as its decimal string. */
-export const wireInteger = z.union([
-  z.number().int(),
-  z.string().regex(/^-?\d+$/, 'must be a whole number').transform(Number),
-]);
+export const wireInteger = z.union(
+  [z.number().int(), z.string().regex(/^-?\d+$/, 'must be a whole number').transform(Number)],
+  { error: 'must be a whole number' },
+);
 
 export const wireString = z.string();
 
@@ -128,10 +132,40 @@ export function checkTargets(
 const parameterValue = z.unknown();
 
 /**
- * `Parameters`: a map, or (on the wire) its JSON text. Structural problems become the API's
- * codes here rather than zod's, so the transform never throws.
+ * The member names of the JSON object `text`, in order and with repeats, which `JSON.parse` would
+ * silently collapse. `text` must already have parsed as an object.
  */
-export const parametersField = z.union([z.string(), z.record(z.string(), parameterValue)]).transform((raw, ctx) => {
+function jsonObjectKeys(text: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        keys.push(JSON.parse(text.slice(i, j + 1)) as string);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      if (depth === 1) expectKey = true;
+    } else if (c === '}' || c === ']') depth--;
+    else if (c === ',' && depth === 1) expectKey = true;
+  }
+  return keys;
+}
+
+/**
+ * `Parameters`: a map, or (on the wire) its JSON text. Structural problems become the API's
+ * codes here rather than zod's, so the transform never throws. A name repeated in the JSON text
+ * is a duplicate even though `JSON.parse` would keep only its last value.
+ */
+export const parametersField = z.union([z.string(), z.record(z.string(), parameterValue)], {
+  error: 'must be a JSON object of name → value',
+}).transform((raw, ctx) => {
   let value: unknown = raw;
   if (typeof raw === 'string') {
     if (raw.trim() === '') return undefined;
@@ -145,6 +179,16 @@ export const parametersField = z.union([z.string(), z.record(z.string(), paramet
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     fail(ctx, 'InvalidParameter.Parameters', 'Parameters must be a JSON object of name → value.', ['Parameters']);
     return z.NEVER;
+  }
+  if (typeof raw === 'string') {
+    const seen = new Set<string>();
+    for (const key of jsonObjectKeys(raw)) {
+      if (seen.has(key)) {
+        fail(ctx, 'ParameterKey.Duplicate', `Parameter "${key}" is given twice in the Parameters JSON.`, ['Parameters']);
+        return z.NEVER;
+      }
+      seen.add(key);
+    }
   }
   return value as Record<string, unknown>;
 });
@@ -324,6 +368,8 @@ export function checkWindowsUser(type: string, username: string | undefined, pas
 export interface FieldCodes {
   missing?: Partial<Record<string, ApiErrorCode>>;
   invalid?: Partial<Record<string, ApiErrorCode>>;
+  /** The operation's own HTTP status for codes it answers differently (`OPERATION_HTTP_STATUS`). */
+  statuses?: Partial<Record<ApiErrorCode, number>>;
 }
 
 /**
@@ -337,12 +383,15 @@ export function parseApiRequest<S extends z.ZodType>(schema: S, input: unknown, 
   const issue = result.error.issues[0]!;
   const field = String(issue.path[0] ?? '');
   const apiCode = (issue as { params?: { apiCode?: ApiErrorCode } }).params?.apiCode;
-  if (apiCode) throw new ApiError(apiCode, issue.message, { cause: result.error });
+  if (apiCode) throw new ApiError(apiCode, issue.message, { cause: result.error, httpStatus: codes.statuses?.[apiCode] });
   const given = input !== null && typeof input === 'object' ? (input as Record<string, unknown>)[field] : undefined;
   if (given === undefined || given === '') {
-    throw new ApiError(codes.missing?.[field] ?? 'MissingParameter', `${field} is required.`, { cause: result.error });
+    const code = codes.missing?.[field] ?? 'MissingParameter';
+    throw new ApiError(code, `${field} is required.`, { cause: result.error, httpStatus: codes.statuses?.[code] });
   }
-  throw new ApiError(codes.invalid?.[field] ?? 'InvalidParameter', `${[field, ...issue.path.slice(1)].join('.')}: ${issue.message}`, {
+  const code = codes.invalid?.[field] ?? 'InvalidParameter';
+  throw new ApiError(code, `${[field, ...issue.path.slice(1)].join('.')}: ${issue.message}`, {
     cause: result.error,
+    httpStatus: codes.statuses?.[code],
   });
 }

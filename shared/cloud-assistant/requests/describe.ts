@@ -106,7 +106,11 @@ export const stopInvocationRequestSchema = z
 export type StopInvocationRequest = z.input<typeof stopInvocationRequestSchema>;
 export type StopInvocationInput = z.output<typeof stopInvocationRequestSchema>;
 
-const CODES: FieldCodes = { missing: { RegionId: 'MissingParameter.RegionId' } };
+const CODES: FieldCodes = {
+  missing: { RegionId: 'MissingParameter.RegionId' },
+  // A paging value that is not a whole number is as invalid as one out of range (seed 004).
+  invalid: { MaxResults: 'InvalidParameter.MaxResults', PageSize: 'InvalidParam.PageSize', PageNumber: 'InvalidParam.PageNumber' },
+};
 
 export function parseDescribeInvocations(request: unknown): DescribeInvocationsInput {
   return parseApiRequest(describeInvocationsRequestSchema, request, CODES);

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { LIMITS, TERMINATION_MODES, type RepeatMode, type TerminationMode } from '../constants.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, OPERATION_HTTP_STATUS } from '../errors.ts';
 import {
   checkClientToken, checkContainer, checkContentSize, checkLength, checkOssOutputDelivery, checkParameters,
   checkParametersMatch, checkTags, checkTargets, checkTimeout, checkWorkingDir, collectingSink, countingSink, fail, instanceIdList,
@@ -60,7 +60,12 @@ export const invokeCommandRequestSchema = z
 export type InvokeCommandRequest = z.input<typeof invokeCommandRequestSchema>;
 export type InvokeCommandInput = z.output<typeof invokeCommandRequestSchema>;
 
-const CODES: FieldCodes = { missing: { RegionId: 'MissingParameter.RegionId', CommandId: 'MissingParameter.CommandId' } };
+const CODES: FieldCodes = {
+  missing: { RegionId: 'MissingParameter.RegionId', CommandId: 'MissingParameter.CommandId' },
+  invalid: { Parameters: 'InvalidParameter.Parameters' },
+  // Seed 000 answers ParameterKey.Duplicate, Parameter.NotMatched and WindowsPasswordName.Missed with 403.
+  statuses: OPERATION_HTTP_STATUS.InvokeCommand,
+};
 
 /** Checks what can be checked without the saved command; throws the API's `ApiError`. */
 export function parseInvokeCommand(request: unknown): InvokeCommandInput {
@@ -77,7 +82,7 @@ export interface SavedCommandShape {
 
 /** The checks that need the saved command: parameters enabled and matching, and the size limit. */
 export function checkInvocationOfCommand(command: SavedCommandShape, params: Record<string, unknown> | undefined): void {
-  const sink = collectingSink();
+  const sink = collectingSink(OPERATION_HTTP_STATUS.InvokeCommand);
   const hasParams = params !== undefined && Object.keys(params).length > 0;
   if (hasParams && !command.enableParameter)
     throw new ApiError('Parameter.Disabled', 'This command was created with EnableParameter=false, so it takes no Parameters.');

@@ -55,6 +55,8 @@ export type RunCommandInput = z.output<typeof runCommandRequestSchema>;
 
 export const RUN_COMMAND_CODES: FieldCodes = {
   missing: { RegionId: 'MissingParameter.RegionId', Type: 'InvalidCmdType.NotFound', CommandContent: 'MissingParameter' },
+  // A Parameters value that is neither a map nor its JSON text (seed 000: "Invalid Parameters value").
+  invalid: { Parameters: 'InvalidParameter.Parameters' },
 };
 
 /** Checks a RunCommand request against every limit of seed 001; throws the API's `ApiError`. */

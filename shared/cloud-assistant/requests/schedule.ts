@@ -22,7 +22,8 @@ export function checkSchedule(mode: string | undefined, frequency: string | unde
       parseFrequency(frequency, { timeoutSeconds });
     } catch (e) {
       if (!isApiError(e)) throw e;
-      fail(ctx, e.code, e.message, ['Frequency']);
+      // The sink prefixes the API's own message again, so pass only what was wrong.
+      fail(ctx, e.code, e.detail ?? e.message, ['Frequency']);
       return undefined;
     }
   }
