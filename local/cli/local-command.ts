@@ -1,0 +1,90 @@
+/** `fleetrun local`: runs the local cloud until Ctrl-C / SIGTERM, then stops it leaving no process behind. */
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { loadFleet } from '../ecs/fleet.ts';
+import { startLocalCloud, type LocalCloud } from '../local-cloud.ts';
+import { parseAccessKeys, UsageError } from './access-keys.ts';
+
+export const DEMO_FLEET = fileURLToPath(new URL('../demo/fleet.yaml', import.meta.url));
+
+export const LOCAL_HELP = `Usage: fleetrun local [options]
+
+Runs the local cloud on 127.0.0.1 and prints one line per service with its endpoint.
+
+Options:
+  --fleet FILE             fleet file (YAML); default: the demo fleet
+  --ecs-port N             port of the ECS Cloud Assistant endpoint (default 0: any free port)
+  --access-key ID:SECRET   an access key the services accept (repeatable); default: the demo key,
+                           or FLEETRUN_ACCESS_KEY_ID / FLEETRUN_ACCESS_KEY_SECRET
+  --region ID              region the services answer for (default cn-hangzhou)
+  --sandbox DIR            where instance sandboxes live (default: a temporary folder)
+  --quiet                  no per-request log lines
+  -h, --help               this text`;
+
+export interface LocalCommandOptions {
+  fleet: string;
+  ecsPort: number;
+  accessKeys: Record<string, string>;
+  regionId: string;
+  sandboxRoot?: string;
+  quiet: boolean;
+}
+
+export function parseLocalArgs(argv: string[]): LocalCommandOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      fleet: { type: 'string' },
+      'ecs-port': { type: 'string' },
+      'access-key': { type: 'string', multiple: true },
+      region: { type: 'string' },
+      sandbox: { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const port = Number(values['ecs-port'] ?? 0);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--ecs-port wants a port number 0-65535 (got ${values['ecs-port']})`);
+  return {
+    fleet: values.fleet ?? DEMO_FLEET,
+    ecsPort: port,
+    accessKeys: parseAccessKeys(values['access-key'] ?? []),
+    regionId: values.region ?? 'cn-hangzhou',
+    ...(values.sandbox ? { sandboxRoot: values.sandbox } : {}),
+    quiet: values.quiet ?? false,
+  };
+}
+
+/** Starts the cloud and prints its services; the caller decides how long it lives. */
+export async function startFromOptions(o: LocalCommandOptions, print: (line: string) => void = console.log): Promise<LocalCloud> {
+  const fleet = await loadFleet(o.fleet);
+  const cloud = await startLocalCloud({
+    fleet,
+    accessKeys: o.accessKeys,
+    regionId: o.regionId,
+    ecsPort: o.ecsPort,
+    ...(o.sandboxRoot ? { sandboxRoot: o.sandboxRoot } : {}),
+    ...(o.quiet ? {} : { log: print }),
+  });
+  for (const s of cloud.services) print(`${s.name.padEnd(6)} http://${s.endpoint}`);
+  // Key ids only: a secret never goes to a log line.
+  print(`fleet  ${fleet.length} instances from ${o.fleet}; region ${o.regionId}; access keys: ${Object.keys(o.accessKeys).join(', ')}`);
+  return cloud;
+}
+
+/** Resolves when the process is told to stop; closes the cloud first. */
+export function closeOnSignals(cloud: LocalCloud): Promise<void> {
+  return new Promise((resolve) => {
+    let closing = false;
+    const stop = (signal: string) => {
+      if (closing) return;
+      closing = true;
+      console.log(`\n${signal}: stopping the local cloud`);
+      void cloud.close().then(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}

@@ -1,0 +1,40 @@
+/** `fleetrun <command>`: the command line's entry. */
+import { UsageError } from './access-keys.ts';
+import { closeOnSignals, LOCAL_HELP, parseLocalArgs, startFromOptions } from './local-command.ts';
+
+const HELP = `Usage: fleetrun <command> [options]
+
+Commands:
+  local     run the local cloud (ECS Cloud Assistant emulator) on 127.0.0.1
+
+Run 'fleetrun <command> --help' for a command's options.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'local': {
+        const options = parseLocalArgs(rest);
+        if (options === 'help') return (console.log(LOCAL_HELP), 0);
+        await closeOnSignals(await startFromOptions(options));
+        return 0;
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(HELP);
+        return command === undefined ? 2 : 0;
+      default:
+        console.error(`fleetrun: unknown command "${command}"\n\n${HELP}`);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`fleetrun: ${(e as Error).message}`);
+      return 2;
+    }
+    console.error(`fleetrun: ${(e as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * One esbuild bundle per function: `functions/<name>/index.ts` → `dist/<name>/index.js` (CommonJS,
+ * Node 20, what FC's nodejs20 runtime loads as `index.handler`), with a metafile beside it that says
+ * what went into the bundle.
+ *
+ *   npm run build [-- --functions DIR --out DIR]
+ */
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+export interface BuiltFunction {
+  name: string;
+  file: string;
+  bytes: number;
+}
+
+export async function buildFunctions(functionsDir: string, outDir: string): Promise<BuiltFunction[]> {
+  const names = existsSync(functionsDir)
+    ? (await readdir(functionsDir, { withFileTypes: true })).filter((d) => d.isDirectory() && existsSync(path.join(functionsDir, d.name, 'index.ts'))).map((d) => d.name)
+    : [];
+  const built: BuiltFunction[] = [];
+  for (const name of names.sort()) {
+    const outfile = path.join(outDir, name, 'index.js');
+    await mkdir(path.dirname(outfile), { recursive: true });
+    const result = await build({
+      entryPoints: [path.join(functionsDir, name, 'index.ts')],
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      outfile,
+      sourcemap: 'linked',
+      metafile: true,
+      logLevel: 'warning',
+      // urllib (under ali-oss) loads proxy-agent only when a proxy is configured (sdk-wire.md §6).
+      external: ['proxy-agent'],
+    });
+    await writeFile(path.join(outDir, name, 'meta.json'), JSON.stringify(result.metafile));
+    const bytes = result.metafile.outputs[path.relative(process.cwd(), outfile)]?.bytes ?? 0;
+    built.push({ name, file: outfile, bytes });
+  }
+  return built;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { functions: { type: 'string' }, out: { type: 'string' } } });
+  const built = await buildFunctions(values.functions ?? 'functions', values.out ?? 'dist');
+  if (built.length === 0) console.log('build: no functions/<name>/index.ts yet; nothing to bundle');
+  for (const f of built) console.log(`build: ${f.name.padEnd(14)} ${(f.bytes / 1024).toFixed(0).padStart(6)} KB  ${f.file}`);
+}
