@@ -54,6 +54,43 @@ function decode(text: string | undefined, encoding: 'PlainText' | 'Base64'): str
   return encoding === 'Base64' ? Buffer.from(text, 'base64').toString('utf8') : text;
 }
 
+/** The per-instance fields DescribeInvocations and DescribeInvocationResults share (end time named apart). */
+interface InstanceFields {
+  invokeId?: string | undefined;
+  commandId?: string | undefined;
+  instanceId?: string | undefined;
+  invocationStatus?: string | undefined;
+  exitCode?: number | undefined;
+  errorCode?: string | undefined;
+  errorInfo?: string | undefined;
+  output?: string | undefined;
+  dropped?: number | undefined;
+  repeats?: number | undefined;
+  startTime?: string | undefined;
+  finishTime?: string | undefined;
+  ossOutputUri?: string | undefined;
+  ossOutputStatus?: string | undefined;
+}
+
+function toInstanceResult(r: InstanceFields, encoding: 'PlainText' | 'Base64'): InstanceResult {
+  return {
+    invokeId: r.invokeId ?? '',
+    commandId: r.commandId ?? '',
+    instanceId: r.instanceId ?? '',
+    status: (r.invocationStatus ?? 'Pending') as InstanceStatus,
+    exitCode: r.exitCode ?? 0,
+    errorCode: r.errorCode ?? '',
+    errorInfo: r.errorInfo ?? '',
+    output: decode(r.output, encoding),
+    dropped: r.dropped ?? 0,
+    repeats: r.repeats ?? 0,
+    startTime: date(r.startTime),
+    finishTime: date(r.finishTime),
+    ossOutputUri: r.ossOutputUri ?? '',
+    ossOutputStatus: r.ossOutputStatus ?? '',
+  };
+}
+
 export interface EcsCloudAssistantOptions extends EcsClientConfig {
   retry?: Partial<RetryPolicy>;
 }
@@ -119,23 +156,8 @@ export class EcsCloudAssistant implements CloudAssistant {
     const res = await this.call('DescribeInvocations', () => this.client.describeInvocations(model));
     const body = res.body;
     const items = (body?.invocations?.invocation ?? []).map((inv): InvocationInfo => {
-      const instances = (inv.invokeInstances?.invokeInstance ?? []).map(
-        (r): InstanceResult => ({
-          invokeId: inv.invokeId ?? '',
-          commandId: inv.commandId ?? '',
-          instanceId: r.instanceId ?? '',
-          status: (r.invocationStatus ?? 'Pending') as InstanceStatus,
-          exitCode: r.exitCode ?? 0,
-          errorCode: r.errorCode ?? '',
-          errorInfo: r.errorInfo ?? '',
-          output: decode(r.output, input.ContentEncoding),
-          dropped: r.dropped ?? 0,
-          repeats: r.repeats ?? 0,
-          startTime: date(r.startTime),
-          finishTime: date(r.finishTime),
-          ossOutputUri: (r as { ossOutputUri?: string }).ossOutputUri ?? '',
-          ossOutputStatus: (r as { ossOutputStatus?: string }).ossOutputStatus ?? '',
-        }),
+      const instances = (inv.invokeInstances?.invokeInstance ?? []).map((r) =>
+        toInstanceResult({ ...r, invokeId: inv.invokeId, commandId: inv.commandId, finishTime: r.finishTime }, input.ContentEncoding),
       );
       return {
         invokeId: inv.invokeId ?? '',
@@ -162,24 +184,7 @@ export class EcsCloudAssistant implements CloudAssistant {
     );
     const res = await this.call('DescribeInvocationResults', () => this.client.describeInvocationResults(model));
     const page = res.body?.invocation;
-    const items = (page?.invocationResults?.invocationResult ?? []).map(
-      (r): InstanceResult => ({
-        invokeId: r.invokeId ?? '',
-        commandId: r.commandId ?? '',
-        instanceId: r.instanceId ?? '',
-        status: (r.invocationStatus ?? 'Pending') as InstanceStatus,
-        exitCode: r.exitCode ?? 0,
-        errorCode: r.errorCode ?? '',
-        errorInfo: r.errorInfo ?? '',
-        output: decode(r.output, input.ContentEncoding),
-        dropped: r.dropped ?? 0,
-        repeats: r.repeats ?? 0,
-        startTime: date(r.startTime),
-        finishTime: date(r.finishedTime),
-        ossOutputUri: r.ossOutputUri ?? '',
-        ossOutputStatus: r.ossOutputStatus ?? '',
-      }),
-    );
+    const items = (page?.invocationResults?.invocationResult ?? []).map((r) => toInstanceResult({ ...r, finishTime: r.finishedTime }, input.ContentEncoding));
     return { items, nextToken: page?.nextToken || undefined, totalCount: page?.totalCount ?? items.length };
   }
 
