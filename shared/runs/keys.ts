@@ -1,0 +1,34 @@
+/**
+ * Where a run's objects live in the bucket. Every key is derived from natural ids (run, instance),
+ * so writing the same result twice lands on the same key and a duplicate delivery is harmless.
+ */
+export const RUN_ID = /^r-[a-z0-9][a-z0-9-]{5,46}$/;
+
+export const runKeys = {
+  prefix: (runId: string) => `runs/${runId}/`,
+  manifest: (runId: string) => `runs/${runId}/manifest.json`,
+  resultsPrefix: (runId: string) => `runs/${runId}/results/`,
+  result: (runId: string, instanceId: string) => `runs/${runId}/results/${instanceId}.json`,
+  output: (runId: string, instanceId: string) => `runs/${runId}/outputs/${instanceId}.txt`,
+  summaryJson: (runId: string) => `runs/${runId}/summary.json`,
+  summaryMarkdown: (runId: string) => `runs/${runId}/summary.md`,
+  report: (runId: string) => `runs/${runId}/report.html`,
+  /** commandId → runId, for events of commands whose name does not carry the run id. */
+  commandIndex: (commandId: string) => `index/commands/${commandId}.json`,
+  /** Present while a run is open; the reconciler lists these. */
+  openMarker: (runId: string) => `index/open/${runId}`,
+  openPrefix: 'index/open/',
+} as const;
+
+/** RunCommand names fleetrun's commands `fleetrun:<runId>:<name>`, so an event names its run. */
+export const COMMAND_NAME_PREFIX = 'fleetrun:';
+
+export function commandNameFor(runId: string, name: string): string {
+  return `${COMMAND_NAME_PREFIX}${runId}:${name}`.slice(0, 128);
+}
+
+export function runIdFromCommandName(commandName: string): string | undefined {
+  if (!commandName.startsWith(COMMAND_NAME_PREFIX)) return undefined;
+  const runId = commandName.slice(COMMAND_NAME_PREFIX.length).split(':', 1)[0] ?? '';
+  return RUN_ID.test(runId) ? runId : undefined;
+}

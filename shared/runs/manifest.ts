@@ -1,0 +1,52 @@
+/**
+ * A run's manifest: who asked for what, on which instances, under which InvokeIds, where output
+ * goes and where to reply. Written to the bucket before the first command is sent, so every later
+ * step (events, summaries, the reconciler) can find it.
+ */
+import { z } from 'zod';
+import { COMMAND_TYPES } from '../cloud-assistant/constants.ts';
+import { RUN_ID } from './keys.ts';
+
+export const SKIP_REASONS = ['InstanceNotExists', 'InstanceNotRunning', 'ClientNotRunning', 'NotDispatched', 'DispatchFailed'] as const;
+
+export const runManifestSchema = z.object({
+  version: z.literal(1),
+  runId: z.string().regex(RUN_ID),
+  createdAt: z.iso.datetime(),
+  requestedBy: z.object({
+    kind: z.enum(['chat', 'schedule', 'cli', 'api']),
+    user: z.string().optional(),
+    channel: z.string().optional(),
+  }),
+  command: z.object({
+    name: z.string().min(1),
+    type: z.enum(COMMAND_TYPES),
+    timeoutSeconds: z.number().int().positive(),
+  }),
+  /** Every instance the run is about: dispatched or set aside. A summary is complete when each has a result. */
+  targets: z.array(z.string().min(1)),
+  /** Targets that never got the command, and why; they count in the summary as not run. */
+  skipped: z.array(z.object({ instanceId: z.string(), reason: z.enum(SKIP_REASONS) })).default([]),
+  invocations: z.array(z.object({ invokeId: z.string(), commandId: z.string(), instanceIds: z.array(z.string()) })).default([]),
+  output: z.discriminatedUnion('mode', [
+    z.object({ mode: z.literal('oss'), bucket: z.string(), prefix: z.string() }),
+    z.object({ mode: z.literal('fetch') }),
+  ]),
+  /** Names of parameters whose values must never be shown; values are not stored here. */
+  secretParameters: z.array(z.string()).default([]),
+  /** Where the chat reply goes; opaque to everything but the chat port. */
+  replyTo: z.unknown().optional(),
+});
+export type RunManifest = z.output<typeof runManifestSchema>;
+export type RunManifestInput = z.input<typeof runManifestSchema>;
+
+/** The instances that must report before the run is complete. */
+export function expectedInstances(manifest: RunManifest): Set<string> {
+  const skipped = new Set(manifest.skipped.map((s) => s.instanceId));
+  return new Set(manifest.targets.filter((t) => !skipped.has(t)));
+}
+
+/** The run's deadline: its timeout after creation, plus a grace for delivery. */
+export function runDeadline(manifest: RunManifest, graceSeconds: number): Date {
+  return new Date(Date.parse(manifest.createdAt) + (manifest.command.timeoutSeconds + graceSeconds) * 1000);
+}

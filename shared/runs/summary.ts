@@ -1,0 +1,129 @@
+/**
+ * Folding a run's per-instance results into its summary. The builder takes results one at a time
+ * and keeps only what the summary shows (a short output tail per instance), so a 10,000-instance
+ * run with 24 KB outputs never sits in memory whole. The summary depends only on the results and
+ * the manifest, never on the order they arrived in or on the clock: two summarizers folding the
+ * same run write the same bytes.
+ */
+import { overallStatus, statusClass, type InstanceStatus, type OverallStatus, type StatusClass } from '../cloud-assistant/statuses.ts';
+import type { RunManifest } from './manifest.ts';
+import { durationMs, type InstanceResult } from './result.ts';
+
+/** Characters of output each instance keeps in the summary and the report. */
+export const SUMMARY_TAIL_CHARS = 2000;
+
+export interface SummaryInstance {
+  instanceId: string;
+  status: InstanceStatus;
+  statusClass: StatusClass | 'skipped';
+  exitCode: number;
+  errorCode: string;
+  durationMs: number | null;
+  outputTail: string;
+  outputBytes: number;
+  outputKey: string | null;
+}
+
+export interface RunSummary {
+  version: 1;
+  runId: string;
+  command: { name: string; type: string };
+  requestedBy: RunManifest['requestedBy'];
+  createdAt: string;
+  status: OverallStatus;
+  counts: {
+    total: number;
+    byClass: { success: number; failed: number; stopped: number; skipped: number };
+    byStatus: Partial<Record<InstanceStatus, number>>;
+  };
+  durations: { p50Ms: number | null; p95Ms: number | null; maxMs: number | null; histogram: { upToMs: number; count: number }[] };
+  firstStart: string | null;
+  lastFinish: string | null;
+  /** Failures first, then stopped, skipped and successes; by instance id within each. */
+  instances: SummaryInstance[];
+}
+
+const CLASS_ORDER: Record<SummaryInstance['statusClass'], number> = { failed: 0, stopped: 1, skipped: 2, running: 3, success: 4 };
+
+/** Upper bounds of the duration histogram's buckets, in ms: 1 s … 1 h, then the rest. */
+const HISTOGRAM_BOUNDS = [1_000, 5_000, 15_000, 30_000, 60_000, 300_000, 900_000, 3_600_000, Number.POSITIVE_INFINITY];
+
+function tail(text: string): string {
+  return text.length <= SUMMARY_TAIL_CHARS ? text : text.slice(text.length - SUMMARY_TAIL_CHARS);
+}
+
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  // Nearest-rank: the smallest value with at least p% of the values at or below it.
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1]!;
+}
+
+export class SummaryBuilder {
+  private readonly byInstance = new Map<string, SummaryInstance>();
+  private firstStart: string | null = null;
+  private lastFinish: string | null = null;
+
+  constructor(private readonly manifest: RunManifest) {}
+
+  /** Adds one result; a second result for the same instance replaces nothing (the first stored wins). */
+  add(result: InstanceResult): void {
+    if (this.byInstance.has(result.instanceId)) return;
+    this.byInstance.set(result.instanceId, {
+      instanceId: result.instanceId,
+      status: result.status,
+      statusClass: statusClass(result.status),
+      exitCode: result.exitCode,
+      errorCode: result.errorCode,
+      durationMs: durationMs(result) ?? null,
+      outputTail: tail(result.output),
+      outputBytes: result.outputBytes,
+      outputKey: result.outputKey ?? null,
+    });
+    if (result.startTime && (this.firstStart === null || result.startTime < this.firstStart)) this.firstStart = result.startTime;
+    if (result.finishTime && (this.lastFinish === null || result.finishTime > this.lastFinish)) this.lastFinish = result.finishTime;
+  }
+
+  get resultCount(): number {
+    return this.byInstance.size;
+  }
+
+  build(): RunSummary {
+    const instances = [...this.byInstance.values()];
+    for (const s of this.manifest.skipped) {
+      if (this.byInstance.has(s.instanceId)) continue;
+      // Never delivered: the API's own word for that is Aborted, with the reason as its ErrorCode.
+      instances.push({ instanceId: s.instanceId, status: 'Aborted', statusClass: 'skipped', exitCode: 0, errorCode: s.reason, durationMs: null, outputTail: '', outputBytes: 0, outputKey: null });
+    }
+    instances.sort((a, b) => CLASS_ORDER[a.statusClass] - CLASS_ORDER[b.statusClass] || (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0));
+    const byStatus: Partial<Record<InstanceStatus, number>> = {};
+    const byClass = { success: 0, failed: 0, stopped: 0, skipped: 0 };
+    for (const i of instances) {
+      byStatus[i.status] = (byStatus[i.status] ?? 0) + 1;
+      if (i.statusClass !== 'running') byClass[i.statusClass]++;
+    }
+    const durations = instances.map((i) => i.durationMs).filter((d): d is number => d !== null).sort((a, b) => a - b);
+    const histogram = HISTOGRAM_BOUNDS.map((upToMs, n) => ({
+      upToMs,
+      count: durations.filter((d) => d <= upToMs && (n === 0 || d > HISTOGRAM_BOUNDS[n - 1]!)).length,
+    }));
+    return {
+      version: 1,
+      runId: this.manifest.runId,
+      command: { name: this.manifest.command.name, type: this.manifest.command.type },
+      requestedBy: this.manifest.requestedBy,
+      createdAt: this.manifest.createdAt,
+      status: overallStatus(instances.map((i) => i.status)),
+      counts: { total: instances.length, byClass, byStatus },
+      durations: { p50Ms: percentile(durations, 50), p95Ms: percentile(durations, 95), maxMs: durations.at(-1) ?? null, histogram },
+      firstStart: this.firstStart,
+      lastFinish: this.lastFinish,
+      instances,
+    };
+  }
+}
+
+/** The summary's JSON as stored: stable key order and formatting, so equal summaries are equal bytes. */
+export function summaryJson(summary: RunSummary): string {
+  return `${JSON.stringify(summary, (_k, v: unknown) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v), 2)}\n`;
+}

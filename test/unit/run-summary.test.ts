@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { runManifestSchema, type RunManifest } from '../../shared/runs/manifest.ts';
+import type { InstanceResult } from '../../shared/runs/result.ts';
+import { SUMMARY_TAIL_CHARS, SummaryBuilder, summaryJson } from '../../shared/runs/summary.ts';
+import { renderHtml } from '../../shared/runs/render-html.ts';
+import { renderMarkdown } from '../../shared/runs/render-markdown.ts';
+import { commandNameFor, runIdFromCommandName } from '../../shared/runs/keys.ts';
+
+const manifest: RunManifest = runManifestSchema.parse({
+  version: 1,
+  runId: 'r-20261123-abc123',
+  createdAt: '2026-11-23T10:00:00.000Z',
+  requestedBy: { kind: 'chat', user: 'alice' },
+  command: { name: 'disk-check', type: 'RunShellScript', timeoutSeconds: 60 },
+  targets: ['i-a', 'i-b', 'i-c', 'i-d', 'i-e'],
+  skipped: [{ instanceId: 'i-e', reason: 'InstanceNotRunning' }],
+  output: { mode: 'fetch' },
+});
+
+function result(instanceId: string, status: InstanceResult['status'], exitCode: number, seconds: number, output = `out of ${instanceId}\n`): InstanceResult {
+  return {
+    version: 1, runId: manifest.runId, invokeId: 't-1', commandId: 'c-1', instanceId, status, exitCode, errorCode: status === 'Failed' ? 'ExitCodeNonzero' : '', errorInfo: '',
+    startTime: '2026-11-23T10:00:01Z', finishTime: new Date(Date.parse('2026-11-23T10:00:01Z') + seconds * 1000).toISOString().replace('.000Z', 'Z'),
+    output, outputBytes: Buffer.byteLength(output), source: 'event',
+  };
+}
+
+const results = [result('i-c', 'Success', 0, 2), result('i-a', 'Failed', 3, 5, '<script>alert(1)</script>\nboom\n'), result('i-b', 'Timeout', 1, 60), result('i-d', 'Success', 0, 1)];
+
+describe('Class: SummaryBuilder', () => {
+  it('counts, orders failures first and derives the overall status', () => {
+    const b = new SummaryBuilder(manifest);
+    for (const r of results) b.add(r);
+    const s = b.build();
+    expect(s.status).toBe('PartialFailed');
+    expect(s.counts).toEqual({ total: 5, byClass: { success: 2, failed: 2, stopped: 0, skipped: 1 }, byStatus: { Failed: 1, Timeout: 1, Aborted: 1, Success: 2 } });
+    expect(s.instances.map((i) => [i.instanceId, i.status])).toEqual([
+      ['i-a', 'Failed'], ['i-b', 'Timeout'], ['i-e', 'Aborted'], ['i-c', 'Success'], ['i-d', 'Success'],
+    ]);
+    expect(s.instances.find((i) => i.instanceId === 'i-e')?.errorCode).toBe('InstanceNotRunning');
+    expect(s.durations).toMatchObject({ p50Ms: 2000, p95Ms: 60_000, maxMs: 60_000 });
+    expect(s.durations.histogram.reduce((n, b) => n + b.count, 0)).toBe(4);
+  });
+
+  it('gives the same bytes whatever the arrival order, and ignores duplicates', () => {
+    const forward = new SummaryBuilder(manifest);
+    for (const r of results) forward.add(r);
+    const backward = new SummaryBuilder(manifest);
+    for (const r of [...results].reverse()) backward.add(r);
+    backward.add(results[0]!);
+    expect(summaryJson(backward.build())).toBe(summaryJson(forward.build()));
+  });
+
+  it('keeps only the tail of long outputs', () => {
+    const b = new SummaryBuilder(manifest);
+    b.add(result('i-a', 'Success', 0, 1, 'x'.repeat(10_000) + 'END'));
+    const tail = b.build().instances.find((i) => i.instanceId === 'i-a')!.outputTail;
+    expect(tail).toHaveLength(SUMMARY_TAIL_CHARS);
+    expect(tail.endsWith('END')).toBe(true);
+  });
+});
+
+describe('Renderers', () => {
+  const b = new SummaryBuilder(manifest);
+  for (const r of results) b.add(r);
+  const s = b.build();
+
+  it('markdown names the run, counts and every instance', () => {
+    const md = renderMarkdown(s);
+    expect(md).toContain('# Run r-20261123-abc123: disk-check — PartialFailed');
+    expect(md).toContain('**2 succeeded**, **2 failed**, 0 stopped, 1 not run');
+    expect(md.indexOf('| i-a | Failed | 3 |')).toBeLessThan(md.indexOf('| i-c | Success | 0 |'));
+  });
+
+  it('html is self-contained, escapes output and puts failures first', () => {
+    const html = renderHtml(s);
+    expect(html).not.toMatch(/<script|<link|src=|href="http/i);
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('id="status-chart"');
+    expect(html).toContain('id="duration-chart"');
+    expect(html.indexOf('i-a</td>')).toBeLessThan(html.indexOf('i-c</td>'));
+  });
+});
+
+describe('Function: runIdFromCommandName', () => {
+  it('reads the run id fleetrun puts in command names, and nothing else', () => {
+    expect(runIdFromCommandName(commandNameFor('r-20261123-abc123', 'disk-check'))).toBe('r-20261123-abc123');
+    expect(runIdFromCommandName('hello-linux.sh')).toBeUndefined();
+    expect(runIdFromCommandName('fleetrun:../../etc:x')).toBeUndefined();
+  });
+});
