@@ -26,6 +26,12 @@ function bound(upToMs: number): string {
   return Number.isFinite(upToMs) ? `≤ ${ms(upToMs)}` : 'longer';
 }
 
+/** Axis labels short enough for a 46 px column: 1s, 30s, 5m, 1h, >1h. */
+function tick(upToMs: number): string {
+  if (!Number.isFinite(upToMs)) return '>1h';
+  return upToMs < 60_000 ? `${upToMs / 1000}s` : upToMs < 3_600_000 ? `${upToMs / 60_000}m` : `${upToMs / 3_600_000}h`;
+}
+
 /** A horizontal bar per status, in the order the table uses. */
 function statusChart(s: RunSummary): string {
   const order = new Map<string, SummaryInstance['statusClass']>();
@@ -52,7 +58,7 @@ function durationChart(s: RunSummary): string {
     .map((b, n) => {
       const bh = Math.round((b.count / max) * (h - 30));
       const x = n * colW;
-      return `<rect x="${x + 6}" y="${h - 20 - bh}" width="${colW - 12}" height="${bh}" rx="2" fill="#3b82f6"><title>${bound(b.upToMs)}: ${b.count}</title></rect><text x="${x + colW / 2}" y="${h - 6}" class="tick">${esc(bound(b.upToMs).replace('≤ ', ''))}</text>${b.count ? `<text x="${x + colW / 2}" y="${h - 24 - bh}" class="tick">${b.count}</text>` : ''}`;
+      return `<rect x="${x + 6}" y="${h - 20 - bh}" width="${colW - 12}" height="${bh}" rx="2" fill="#3b82f6"><title>${bound(b.upToMs)}: ${b.count}</title></rect><text x="${x + colW / 2}" y="${h - 6}" class="tick">${tick(b.upToMs)}</text>${b.count ? `<text x="${x + colW / 2}" y="${h - 24 - bh}" class="tick">${b.count}</text>` : ''}`;
     })
     .join('');
   return `<svg id="duration-chart" role="img" aria-label="duration distribution" width="${buckets.length * colW}" height="${h}" viewBox="0 0 ${buckets.length * colW} ${h}">${cols}</svg>`;
