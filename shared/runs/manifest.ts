@@ -32,8 +32,10 @@ export const runManifestSchema = z.object({
     z.object({ mode: z.literal('oss'), bucket: z.string(), prefix: z.string() }),
     z.object({ mode: z.literal('fetch') }),
   ]),
-  /** Names of parameters whose values must never be shown; values are not stored here. */
+  /** Names of parameters whose values must never be shown. */
   secretParameters: z.array(z.string()).default([]),
+  /** Their values, sealed (seal.ts); never stored in clear. */
+  sealedSecrets: z.string().optional(),
   /** Where the chat reply goes; opaque to everything but the chat port. */
   replyTo: z.unknown().optional(),
 });

@@ -1,0 +1,47 @@
+/** The ResultQueue port on `@alicloud/mns`. */
+import MNSClient from '@alicloud/mns';
+import type { Credentials } from '../runtime/context.ts';
+import { packBatches, QueueError, type ResultQueue } from './port.ts';
+
+export interface MnsQueueOptions {
+  accountId: string;
+  queueName: string;
+  credentials: Credentials;
+  /** With scheme, e.g. `http://127.0.0.1:PORT`; from the region when omitted. */
+  endpoint?: string | undefined;
+  region?: string | undefined;
+}
+
+/** The SDK names its errors `MNS<Code>Error` and carries no `.code` (sdk-wire.md §3.4). */
+function mnsCode(e: unknown): string {
+  const name = (e as { name?: string }).name ?? '';
+  return /^MNS(.+)Error$/.exec(name)?.[1] ?? (e as { code?: string }).code ?? 'Unknown';
+}
+
+export class MnsResultQueue implements ResultQueue {
+  private readonly client: MNSClient;
+
+  constructor(private readonly options: MnsQueueOptions) {
+    // The package is CommonJS; under native ESM its class is the default export itself.
+    const Client = ((MNSClient as unknown as { default?: typeof MNSClient }).default ?? MNSClient) as typeof MNSClient;
+    this.client = new Client(options.accountId, {
+      accessKeyId: options.credentials.accessKeyId,
+      accessKeySecret: options.credentials.accessKeySecret,
+      ...(options.credentials.securityToken ? { securityToken: options.credentials.securityToken } : {}),
+      ...(options.endpoint ? { endpoint: options.endpoint } : { region: options.region ?? 'cn-hangzhou' }),
+    });
+  }
+
+  async send(bodies: string[]): Promise<void> {
+    for (const batch of packBatches(bodies)) {
+      let res;
+      try {
+        res = await this.client.batchSendMessage(this.options.queueName, batch.map((MessageBody) => ({ MessageBody })));
+      } catch (e) {
+        throw new QueueError(`BatchSendMessage to ${this.options.queueName} failed: ${(e as Error).message}`, mnsCode(e), { cause: e });
+      }
+      // A non-XML error answer resolves quietly with its status instead of throwing.
+      if (res.code !== 201) throw new QueueError(`BatchSendMessage to ${this.options.queueName} answered ${res.code}`, `HTTP${res.code}`);
+    }
+  }
+}

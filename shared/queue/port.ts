@@ -1,0 +1,39 @@
+/** The ResultQueue port: where task-events puts per-instance results for summarize. */
+export interface ResultQueue {
+  /** Sends message bodies (already base64); batches them within the service's limits. */
+  send(bodies: string[]): Promise<void>;
+}
+
+/** MNS limits for one BatchSendMessage: 16 messages, 64 KB of bodies (reference §7.3). */
+export const MNS_BATCH_LIMITS = { messages: 16, bytes: 64 * 1024 } as const;
+
+export class QueueError extends Error {
+  override readonly name = 'QueueError';
+  constructor(
+    message: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Packs bodies into batches of ≤16 messages and ≤64 KB; a single body over 64 KB is refused. */
+export function packBatches(bodies: string[], limits: { messages: number; bytes: number } = MNS_BATCH_LIMITS): string[][] {
+  const batches: string[][] = [];
+  let current: string[] = [];
+  let size = 0;
+  for (const body of bodies) {
+    const bytes = Buffer.byteLength(body);
+    if (bytes > limits.bytes) throw new QueueError(`a message of ${bytes} bytes is over the ${limits.bytes}-byte limit`, 'MessageTooLarge');
+    if (current.length === limits.messages || size + bytes > limits.bytes) {
+      batches.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(body);
+    size += bytes;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}

@@ -1,0 +1,92 @@
+/**
+ * The ObjectStore port on `ali-oss`. Pointed at the local cloud with an IP endpoint
+ * (`http://127.0.0.1:PORT`): ali-oss then keeps the bucket in the Host header (sdk-wire.md §4.1).
+ */
+import OSS from 'ali-oss';
+import type { Credentials } from '../runtime/context.ts';
+import { StoreError, type ObjectStore, type PutOptions, type StoredObjectInfo } from './port.ts';
+
+export interface AliOssStoreOptions {
+  bucket: string;
+  /** `oss-cn-hangzhou` form. */
+  region: string;
+  credentials: Credentials;
+  /** e.g. `http://127.0.0.1:PORT` for the local cloud; the regional endpoint when omitted. */
+  endpoint?: string | undefined;
+  /** V4 signatures; V1 is ali-oss's default. */
+  authorizationV4?: boolean;
+  timeoutMs?: number;
+}
+
+function codeOf(e: unknown): string {
+  return (e as { code?: string }).code ?? (e as { name?: string }).name ?? 'Unknown';
+}
+
+export class AliOssStore implements ObjectStore {
+  readonly bucket: string;
+  private readonly client: OSS;
+
+  constructor(options: AliOssStoreOptions) {
+    this.bucket = options.bucket;
+    this.client = new OSS({
+      bucket: options.bucket,
+      region: options.region,
+      accessKeyId: options.credentials.accessKeyId,
+      accessKeySecret: options.credentials.accessKeySecret,
+      ...(options.credentials.securityToken ? { stsToken: options.credentials.securityToken } : {}),
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      ...(options.authorizationV4 ? { authorizationV4: true } : {}),
+      timeout: options.timeoutMs ?? 30_000,
+    } as OSS.Options);
+  }
+
+  async put(key: string, body: Buffer | string, options: PutOptions = {}): Promise<'written' | 'exists'> {
+    try {
+      // A string given to put() is read as a file path (sdk-wire.md §4.1), so it always goes as a Buffer.
+      await this.client.put(key, typeof body === 'string' ? Buffer.from(body) : body, {
+        mime: options.contentType ?? 'application/octet-stream',
+        headers: options.forbidOverwrite ? { 'x-oss-forbid-overwrite': 'true' } : {},
+      });
+      return 'written';
+    } catch (e) {
+      if (codeOf(e) === 'FileAlreadyExists') return 'exists';
+      throw new StoreError(`put ${this.bucket}/${key} failed: ${(e as Error).message}`, codeOf(e), { cause: e });
+    }
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    try {
+      const res = await this.client.get(key);
+      return Buffer.isBuffer(res.content) ? res.content : Buffer.from(res.content as string);
+    } catch (e) {
+      if (codeOf(e) === 'NoSuchKey') return undefined;
+      throw new StoreError(`get ${this.bucket}/${key} failed: ${(e as Error).message}`, codeOf(e), { cause: e });
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObjectInfo> {
+    let token: string | undefined;
+    do {
+      let res: OSS.ListV2ObjectResult;
+      try {
+        res = await this.client.listV2({ prefix, 'max-keys': '1000', ...(token ? { 'continuation-token': token } : {}) } as OSS.ListV2ObjectsQuery, {});
+      } catch (e) {
+        throw new StoreError(`list ${this.bucket}/${prefix} failed: ${(e as Error).message}`, codeOf(e), { cause: e });
+      }
+      for (const o of res.objects ?? []) yield { key: o.name, size: Number(o.size), lastModified: o.lastModified };
+      token = res.isTruncated ? res.nextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.delete(key);
+    } catch (e) {
+      throw new StoreError(`delete ${this.bucket}/${key} failed: ${(e as Error).message}`, codeOf(e), { cause: e });
+    }
+  }
+
+  signedUrl(key: string, expiresSeconds: number): string {
+    return this.client.signatureUrl(key, { expires: expiresSeconds });
+  }
+}

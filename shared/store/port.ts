@@ -1,0 +1,36 @@
+/** The ObjectStore port: what fleetrun asks of OSS. */
+export interface StoredObjectInfo {
+  key: string;
+  size: number;
+  lastModified: string;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** Refuse to replace an existing object (`x-oss-forbid-overwrite`): the first write of a key wins. */
+  forbidOverwrite?: boolean;
+}
+
+export interface ObjectStore {
+  readonly bucket: string;
+  /** 'exists' when forbidOverwrite found the key taken. */
+  put(key: string, body: Buffer | string, options?: PutOptions): Promise<'written' | 'exists'>;
+  /** undefined when there is no such object. */
+  get(key: string): Promise<Buffer | undefined>;
+  /** Every object under the prefix, in key order, over as many pages as it takes. */
+  list(prefix: string): AsyncIterable<StoredObjectInfo>;
+  delete(key: string): Promise<void>;
+  /** A URL that reads the object without credentials until it expires. */
+  signedUrl(key: string, expiresSeconds: number): string;
+}
+
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(
+    message: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
