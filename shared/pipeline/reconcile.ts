@@ -1,0 +1,112 @@
+/**
+ * The reconciler: the only polling left. On a timer tick it looks at open runs past their timeout
+ * plus a grace period, asks DescribeInvocationResults for the instances whose result never came
+ * (a lost event), and feeds what it finds through the same queue as the event path. A complete run
+ * is never touched; the calls per tick are capped and counted.
+ */
+import { isFinal } from '../cloud-assistant/statuses.ts';
+import { LIMITS } from '../cloud-assistant/constants.ts';
+import type { CloudAssistant } from '../cloud-assistant/port.ts';
+import { runKeys } from '../runs/keys.ts';
+import { expectedInstances, runDeadline } from '../runs/manifest.ts';
+import type { InstanceResult } from '../runs/result.ts';
+import { unseal } from '../runs/seal.ts';
+import type { ResultQueue } from '../queue/port.ts';
+import { redact } from '../runtime/logger.ts';
+import { finishIfComplete, presentResults, readManifest, type FinishDeps } from './finish-run.ts';
+import { resultMessage } from './result-message.ts';
+
+export interface ReconcileDeps extends FinishDeps {
+  assistant: () => Promise<CloudAssistant>;
+  queue: ResultQueue;
+  regionId: string;
+  sealKey?: string | undefined;
+  graceSeconds: number;
+  /** DescribeInvocationResults calls one tick may make. */
+  maxCalls: number;
+  now?: Date;
+}
+
+export interface ReconcileOutcome {
+  runsChecked: number;
+  runsRepaired: string[];
+  resultsFed: number;
+  /** ECS read calls this tick made. */
+  calls: number;
+  /** Open runs left for a later tick because the call budget ran out. */
+  deferred: string[];
+}
+
+export async function reconcile(deps: ReconcileDeps): Promise<ReconcileOutcome> {
+  const now = deps.now ?? new Date();
+  const out: ReconcileOutcome = { runsChecked: 0, runsRepaired: [], resultsFed: 0, calls: 0, deferred: [] };
+  const open: string[] = [];
+  for await (const o of deps.store.list(runKeys.openPrefix)) open.push(o.key.slice(runKeys.openPrefix.length));
+
+  for (const runId of open) {
+    const manifest = await readManifest(deps.store, runId);
+    if (!manifest) continue;
+    if (await deps.store.get(runKeys.summaryJson(runId))) {
+      await deps.store.delete(runKeys.openMarker(runId));
+      continue;
+    }
+    if (now < runDeadline(manifest, deps.graceSeconds)) continue;
+    out.runsChecked++;
+    const expected = expectedInstances(manifest);
+    const present = await presentResults(deps.store, manifest);
+    const missing = new Set([...expected].filter((id) => !present.has(id)));
+    if (missing.size === 0) {
+      await finishIfComplete(manifest, deps);
+      continue;
+    }
+    const secrets = manifest.sealedSecrets && deps.sealKey ? unseal(manifest.sealedSecrets, deps.sealKey) : [];
+    const bodies: string[] = [];
+    for (const inv of manifest.invocations) {
+      if (!inv.instanceIds.some((id) => missing.has(id))) continue;
+      let nextToken: string | undefined;
+      do {
+        if (out.calls >= deps.maxCalls) {
+          out.deferred.push(runId);
+          break;
+        }
+        out.calls++;
+        const page = await (await deps.assistant()).describeInvocationResults({
+          RegionId: deps.regionId,
+          InvokeId: inv.invokeId,
+          ContentEncoding: 'PlainText',
+          MaxResults: LIMITS.pageSize,
+          ...(nextToken ? { NextToken: nextToken } : {}),
+        });
+        for (const r of page.items) {
+          if (!missing.has(r.instanceId) || !isFinal(r.status)) continue;
+          missing.delete(r.instanceId);
+          const result: InstanceResult = {
+            version: 1,
+            runId,
+            invokeId: r.invokeId,
+            commandId: r.commandId || inv.commandId,
+            instanceId: r.instanceId,
+            status: r.status,
+            exitCode: r.exitCode,
+            errorCode: r.errorCode,
+            errorInfo: redact(r.errorInfo, secrets),
+            ...(r.startTime ? { startTime: r.startTime.toISOString() } : {}),
+            ...(r.finishTime ? { finishTime: r.finishTime.toISOString() } : {}),
+            output: redact(r.output, secrets),
+            outputBytes: Buffer.byteLength(r.output) + r.dropped,
+            source: 'reconciler',
+          };
+          bodies.push(await resultMessage(result, deps.store));
+        }
+        nextToken = missing.size > 0 ? page.nextToken : undefined;
+      } while (nextToken);
+      if (out.deferred.includes(runId)) break;
+    }
+    if (bodies.length > 0) {
+      await deps.queue.send(bodies);
+      out.resultsFed += bodies.length;
+      out.runsRepaired.push(runId);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,126 @@
+/**
+ * Starting a run: resolve the targets, write the manifest (before any command is sent, so every
+ * event can find its run), fan the command out, then record the InvokeIds. Used by chat, the
+ * scheduler and the dispatch function alike.
+ */
+import { randomBytes } from 'node:crypto';
+import type { CommandType, TerminationMode } from '../cloud-assistant/constants.ts';
+import { dispatch, type CompletionFeed, type CountOrPercent } from '../cloud-assistant/dispatch.ts';
+import type { CloudAssistant } from '../cloud-assistant/port.ts';
+import { resolveTargets, type Targets } from '../cloud-assistant/targets.ts';
+import { commandNameFor, runKeys } from '../runs/keys.ts';
+import { runManifestSchema, type RunManifest, type RunManifestInput } from '../runs/manifest.ts';
+import { seal } from '../runs/seal.ts';
+import type { ObjectStore } from '../store/port.ts';
+import { finishIfComplete, type FinishDeps } from './finish-run.ts';
+import { outputPrefixFor } from './output-sources.ts';
+
+export interface RunCommandSpec {
+  name: string;
+  type: CommandType;
+  script: string;
+  timeoutSeconds: number;
+  parameters?: Record<string, string>;
+  /** Names in `parameters` whose values are secret: sealed in the manifest, redacted from outputs. */
+  secretParameters?: string[];
+  workingDir?: string;
+  username?: string;
+  terminationMode?: TerminationMode;
+}
+
+export interface StartRunRequest {
+  runId?: string;
+  command: RunCommandSpec;
+  targets: Targets;
+  requestedBy: RunManifest['requestedBy'];
+  replyTo?: unknown;
+  maxConcurrency?: CountOrPercent;
+  maxErrors?: CountOrPercent;
+  completions?: CompletionFeed;
+}
+
+export interface StartRunDeps extends FinishDeps {
+  assistant: CloudAssistant;
+  regionId: string;
+  /** With an output bucket, outputs are delivered there by Cloud Assistant (OssOutputDelivery). */
+  outputBucket?: string | undefined;
+  sealKey?: string | undefined;
+}
+
+/** `r-20261123t101500-1a2b3c`: sortable by time, unique, and safe in keys and ClientTokens. */
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').toLowerCase();
+  return `r-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+export class RunRequestError extends Error {
+  override readonly name = 'RunRequestError';
+}
+
+export async function startRun(request: StartRunRequest, deps: StartRunDeps): Promise<RunManifest> {
+  const runId = request.runId ?? newRunId();
+  const secretNames = request.command.secretParameters ?? [];
+  const params = request.command.parameters ?? {};
+  for (const name of secretNames) if (!(name in params)) throw new RunRequestError(`secret parameter "${name}" has no value`);
+  if (secretNames.length > 0 && !deps.sealKey) throw new RunRequestError('secret parameters need a seal key in the configuration');
+
+  const targets = await resolveTargets(deps.assistant, request.targets);
+  const draft: RunManifestInput = {
+    version: 1,
+    runId,
+    createdAt: new Date().toISOString(),
+    requestedBy: request.requestedBy,
+    command: { name: request.command.name, type: request.command.type, timeoutSeconds: request.command.timeoutSeconds },
+    targets: [...targets.runnable, ...targets.skipped.map((s) => s.instanceId)],
+    skipped: targets.skipped,
+    invocations: [],
+    output: deps.outputBucket ? { mode: 'oss', bucket: deps.outputBucket, prefix: outputPrefixFor(runId) } : { mode: 'fetch' },
+    secretParameters: secretNames,
+    ...(secretNames.length > 0 ? { sealedSecrets: seal(secretNames.map((n) => params[n]!), deps.sealKey!) } : {}),
+    ...(request.replyTo !== undefined ? { replyTo: request.replyTo } : {}),
+  };
+  let manifest = runManifestSchema.parse(draft);
+  await deps.store.put(runKeys.manifest(runId), JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
+  await deps.store.put(runKeys.openMarker(runId), runId);
+
+  const hasParams = Object.keys(params).length > 0;
+  const result = await dispatch(deps.assistant, {
+    runId,
+    instanceIds: targets.runnable,
+    command: {
+      kind: 'run',
+      request: {
+        RegionId: deps.regionId,
+        Name: commandNameFor(runId, request.command.name),
+        Type: request.command.type,
+        CommandContent: request.command.script,
+        Timeout: request.command.timeoutSeconds,
+        // Parameters are substituted by Cloud Assistant; built-ins like {{ACS::InstanceId}} need this on too.
+        EnableParameter: hasParams || /\{\{\s*acs\s*::/i.test(request.command.script),
+        ...(hasParams ? { Parameters: params } : {}),
+        ...(request.command.workingDir ? { WorkingDir: request.command.workingDir } : {}),
+        ...(request.command.username ? { Username: request.command.username } : {}),
+        ...(request.command.terminationMode ? { TerminationMode: request.command.terminationMode } : {}),
+        ...(manifest.output.mode === 'oss' ? { OssOutputDelivery: `oss://${manifest.output.bucket}/${manifest.output.prefix}` } : {}),
+      },
+    },
+    ...(request.maxConcurrency !== undefined ? { maxConcurrency: request.maxConcurrency } : {}),
+    ...(request.maxErrors !== undefined ? { maxErrors: request.maxErrors } : {}),
+    ...(request.completions ? { completions: request.completions } : {}),
+  });
+
+  manifest = runManifestSchema.parse({
+    ...manifest,
+    invocations: result.batches.filter((b) => b.invokeId).map((b) => ({ invokeId: b.invokeId!, commandId: b.commandId ?? '', instanceIds: b.instanceIds })),
+    skipped: [
+      ...manifest.skipped,
+      ...result.batches.filter((b) => b.error).flatMap((b) => b.instanceIds.map((instanceId) => ({ instanceId, reason: 'DispatchFailed' as const }))),
+      ...result.notDispatched.map((instanceId) => ({ instanceId, reason: 'NotDispatched' as const })),
+    ],
+  });
+  await deps.store.put(runKeys.manifest(runId), JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
+  for (const b of result.batches) if (b.commandId) await deps.store.put(runKeys.commandIndex(b.commandId), JSON.stringify({ runId }), { contentType: 'application/json' });
+  // Everything may have finished (or been set aside) before the manifest knew: finish it here then.
+  await finishIfComplete(manifest, deps);
+  return manifest;
+}

@@ -1,0 +1,51 @@
+/**
+ * summarize: result messages in (an MNS event-streaming batch), each stored under a key that makes
+ * a duplicate harmless; then every run the batch touched is finished if it is complete. A bad
+ * message is logged and skipped; a store failure fails the batch so it is delivered again.
+ */
+import { runKeys } from '../runs/keys.ts';
+import { decodeResult } from './result-message.ts';
+import { finishIfComplete, readManifest, type FinishDeps, type FinishOutcome } from './finish-run.ts';
+
+export interface SummarizeOutcome {
+  stored: number;
+  duplicates: number;
+  skipped: { id: string; reason: string }[];
+  runs: Record<string, FinishOutcome['state'] | 'no-manifest'>;
+}
+
+/** The body of one MNS message in an event-streaming CloudEvent (reference §5.6). */
+function messageBody(event: unknown): { id: string; body: unknown } {
+  const e = (event ?? {}) as { id?: unknown; data?: { messageBody?: unknown; messageId?: unknown } };
+  const id = typeof e.data?.messageId === 'string' ? e.data.messageId : typeof e.id === 'string' ? e.id : '(no id)';
+  return { id, body: e.data?.messageBody };
+}
+
+export async function handleResultMessages(events: unknown[], deps: FinishDeps): Promise<SummarizeOutcome> {
+  const outcome: SummarizeOutcome = { stored: 0, duplicates: 0, skipped: [], runs: {} };
+  const touched = new Set<string>();
+  for (const event of events) {
+    const { id, body } = messageBody(event);
+    const decoded = decodeResult(body);
+    if (!decoded.ok) {
+      outcome.skipped.push({ id, reason: decoded.reason });
+      deps.logger.warn('message skipped', { id, reason: decoded.reason });
+      continue;
+    }
+    const r = decoded.result;
+    const written = await deps.store.put(runKeys.result(r.runId, r.instanceId), `${JSON.stringify(r)}\n`, { contentType: 'application/json', forbidOverwrite: true });
+    if (written === 'written') outcome.stored++;
+    else outcome.duplicates++;
+    touched.add(r.runId);
+  }
+  for (const runId of [...touched].sort()) {
+    const manifest = await readManifest(deps.store, runId);
+    if (!manifest) {
+      deps.logger.warn('results for a run without a manifest', { runId });
+      outcome.runs[runId] = 'no-manifest';
+      continue;
+    }
+    outcome.runs[runId] = (await finishIfComplete(manifest, deps)).state;
+  }
+  return outcome;
+}

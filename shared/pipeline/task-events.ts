@@ -1,0 +1,158 @@
+/**
+ * task-events: TaskCompleted events in, one result message per finished instance out. Malformed
+ * events and events of commands that are not fleetrun's are logged with the reason and skipped;
+ * they never fail the batch. A failure to reach OSS, ECS or MNS fails it, so EventBridge delivers
+ * it again — safe, because every later step is idempotent.
+ */
+import { dedupeKey, parseTaskCompleted, type TaskCompletedEvent } from '../events/task-completed.ts';
+import { runIdFromCommandName, runKeys } from '../runs/keys.ts';
+import { runManifestSchema, type RunManifest } from '../runs/manifest.ts';
+import type { InstanceResult } from '../runs/result.ts';
+import { unseal } from '../runs/seal.ts';
+import type { ResultQueue } from '../queue/port.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { redact } from '../runtime/logger.ts';
+import type { ObjectStore } from '../store/port.ts';
+import { findDeliveredOutputs, type ResultFetcher } from './output-sources.ts';
+import { resultMessage } from './result-message.ts';
+
+export interface TaskEventsDeps {
+  store: ObjectStore;
+  /** The bucket OssOutputDelivery writes to, when runs use it. */
+  outputStore?: ObjectStore | undefined;
+  queue: ResultQueue;
+  fetcher: ResultFetcher;
+  logger: Logger;
+  /** Unseals secret parameter values for redaction. */
+  sealKey?: string | undefined;
+}
+
+export interface TaskEventsOutcome {
+  sent: number;
+  skipped: { id: string; reason: string }[];
+}
+
+export class ManifestMissingError extends Error {
+  override readonly name = 'ManifestMissingError';
+}
+
+/** Manifests never change the fields task-events reads, so a warm instance keeps them. */
+const manifests = new Map<string, RunManifest>();
+
+async function loadManifest(store: ObjectStore, runId: string): Promise<RunManifest> {
+  const cached = manifests.get(runId);
+  if (cached) return cached;
+  const raw = await store.get(runKeys.manifest(runId));
+  // The manifest is written before any command is sent, so its absence is transient: fail and be redelivered.
+  if (!raw) throw new ManifestMissingError(`no manifest for run ${runId} yet`);
+  const manifest = runManifestSchema.parse(JSON.parse(raw.toString('utf8')));
+  manifests.set(runId, manifest);
+  return manifest;
+}
+
+function secretsOf(manifest: RunManifest, sealKey: string | undefined, logger: Logger): string[] {
+  if (!manifest.sealedSecrets) return [];
+  if (!sealKey) {
+    logger.error('run has sealed secrets but no seal key is configured; outputs will be withheld', { runId: manifest.runId });
+    return [];
+  }
+  return unseal(manifest.sealedSecrets, sealKey).filter((s) => s.length > 0);
+}
+
+export async function handleTaskEvents(rawEvents: unknown[], deps: TaskEventsDeps): Promise<TaskEventsOutcome> {
+  const skipped: TaskEventsOutcome['skipped'] = [];
+  const byRun = new Map<string, TaskCompletedEvent[]>();
+  const seen = new Set<string>();
+  for (const raw of rawEvents) {
+    const parsed = parseTaskCompleted(raw);
+    const id = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : '(no id)';
+    if (!parsed.ok) {
+      skipped.push({ id, reason: `malformed event: ${parsed.reason}` });
+      continue;
+    }
+    const runId = runIdFromCommandName(parsed.event.data.commandName);
+    if (!runId) {
+      skipped.push({ id, reason: `command "${parsed.event.data.commandName}" is not a fleetrun run` });
+      continue;
+    }
+    const key = dedupeKey(parsed.event.data);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    byRun.set(runId, [...(byRun.get(runId) ?? []), parsed.event]);
+  }
+  for (const s of skipped) deps.logger.warn('event skipped', s);
+
+  const bodies: string[] = [];
+  for (const [runId, events] of byRun) {
+    const manifest = await loadManifest(deps.store, runId);
+    const secrets = secretsOf(manifest, deps.sealKey, deps.logger);
+    const withhold = !!manifest.sealedSecrets && secrets.length === 0;
+    const outputs = await outputsFor(manifest, events, deps);
+    for (const event of events) {
+      const d = event.data;
+      const out = outputs.get(d.instanceId);
+      const output = withhold ? '[output withheld: secrets could not be unsealed]' : redact(out?.output ?? '', secrets);
+      const result: InstanceResult = {
+        version: 1,
+        runId,
+        invokeId: d.invokeId ?? out?.invokeId ?? '',
+        commandId: d.commandId,
+        instanceId: d.instanceId,
+        status: d.invocationStatus,
+        exitCode: d.exitCode ?? out?.exitCode ?? 0,
+        errorCode: d.errorCode ?? out?.errorCode ?? '',
+        errorInfo: redact(d.errorInfo ?? out?.errorInfo ?? '', secrets),
+        ...(d.startTime || out?.startTime ? { startTime: d.startTime || out!.startTime } : {}),
+        ...(d.finishTime || out?.finishTime ? { finishTime: d.finishTime || out!.finishTime } : {}),
+        output,
+        outputBytes: out?.bytes ?? Buffer.byteLength(output),
+        source: 'event',
+      };
+      bodies.push(await resultMessage(result, deps.store));
+    }
+  }
+  await deps.queue.send(bodies);
+  return { sent: bodies.length, skipped };
+}
+
+interface FoundOutput {
+  output: string;
+  bytes: number;
+  invokeId?: string;
+  exitCode?: number;
+  errorCode?: string;
+  errorInfo?: string;
+  startTime?: string;
+  finishTime?: string;
+}
+
+async function outputsFor(manifest: RunManifest, events: TaskCompletedEvent[], deps: TaskEventsDeps): Promise<Map<string, FoundOutput>> {
+  const found = new Map<string, FoundOutput>();
+  let missing = events;
+  if (manifest.output.mode === 'oss' && deps.outputStore) {
+    const delivered = await findDeliveredOutputs(deps.outputStore, manifest.output.prefix, events.map((e) => e.data.instanceId));
+    for (const [instanceId, key] of delivered) {
+      const body = await deps.outputStore.get(key);
+      if (body) found.set(instanceId, { output: body.toString('utf8'), bytes: body.length });
+    }
+    // An instance that never ran has nothing delivered; one whose delivery lags falls back to the API.
+    missing = events.filter((e) => !found.has(e.data.instanceId) && e.data.invocationStatus !== 'Aborted' && e.data.invocationStatus !== 'Invalid' && e.data.invocationStatus !== 'Cancelled');
+    for (const e of events) if (!found.has(e.data.instanceId) && !missing.includes(e)) found.set(e.data.instanceId, { output: '', bytes: 0 });
+  }
+  const fetched = await Promise.all(missing.map((e) => deps.fetcher.fetch(e.data.commandId, e.data.invokeId, e.data.instanceId)));
+  missing.forEach((e, n) => {
+    const r = fetched[n];
+    if (!r) return;
+    found.set(e.data.instanceId, {
+      output: r.output,
+      bytes: Buffer.byteLength(r.output) + r.dropped,
+      invokeId: r.invokeId,
+      exitCode: r.exitCode,
+      errorCode: r.errorCode,
+      errorInfo: r.errorInfo,
+      ...(r.startTime ? { startTime: r.startTime.toISOString() } : {}),
+      ...(r.finishTime ? { finishTime: r.finishTime.toISOString() } : {}),
+    });
+  });
+  return found;
+}
