@@ -83,7 +83,7 @@ export class FleetAgents {
     for (const record of invocation.instances.values()) {
       const mode = invocation.repeatMode;
       if (mode === 'Once' || mode === 'DryRun') this.later(invocation, record, this.options.deliveryDelayMs, () => this.execute(invocation, record));
-      else if (mode === 'Period') this.later(invocation, record, this.options.deliveryDelayMs, () => this.schedule(invocation, record));
+      else if (mode === 'Period') this.later(invocation, record, this.options.deliveryDelayMs, () => this.deliverPeriodic(invocation, record));
       else this.later(invocation, record, this.options.deliveryDelayMs, () => this.awaitReboot(invocation, record));
     }
   }
@@ -141,18 +141,48 @@ export class FleetAgents {
     this.activity.set(key(invocation, record), act);
   }
 
+  /**
+   * The moment on the schedule's clock: with a time scale, schedule time runs `timeScale` times as
+   * fast as real time from the task's creation, so a schedule is evaluated on that clock, not on
+   * the real one (which would find the same not-yet-reached fire time again after every run).
+   */
+  private scheduleNow(invocation: Invocation): Date {
+    const created = invocation.creationTime.getTime();
+    return new Date(created + (Date.now() - created) * this.options.timeScale);
+  }
+
+  /** Delivery of a Period task: the agent checks it once, then keeps its timer (reference §2.5). */
+  private deliverPeriodic(invocation: Invocation, record: InstanceInvocation): void {
+    const refusal = this.precheck(invocation, record);
+    if (refusal) return this.refuse(invocation, record, refusal);
+    this.schedule(invocation, record);
+  }
+
   private schedule(invocation: Invocation, record: InstanceInvocation): void {
     const frequency = invocation.frequency;
-    const now = new Date();
+    const now = this.scheduleNow(invocation);
     const next = frequency ? nextRun(frequency, now, invocation.creationTime) : null;
     if (!next) {
       // The schedule has ended: the record keeps the status of its last run (or Success if it never ran).
-      this.finishRun(invocation, record, record.repeats > 0 ? record.current : { ...record.current, status: 'Success', exitCode: 0 }, true);
+      if (record.repeats > 0) this.endSchedule(invocation, record);
+      else this.finishRun(invocation, record, { ...record.current, status: 'Success', exitCode: 0, finishTime: new Date() }, true);
       return;
     }
     this.setStatus(record, 'Scheduled');
     const delay = (next.getTime() - now.getTime()) / this.options.timeScale;
     this.later(invocation, record, delay, () => this.execute(invocation, record));
+  }
+
+  /**
+   * Closes a periodic record whose schedule has no further run. Its last run is already in the
+   * history, and was already reported when `eventPerPeriodicRun` is on; it is not recorded or
+   * reported a second time.
+   */
+  private endSchedule(invocation: Invocation, record: InstanceInvocation): void {
+    if (record.finished) return;
+    record.finished = true;
+    record.updateTime = new Date();
+    if (!this.options.eventPerPeriodicRun) this.options.onRunFinished(invocation, record, record.current);
   }
 
   private awaitReboot(invocation: Invocation, record: InstanceInvocation): void {
@@ -190,8 +220,12 @@ export class FleetAgents {
     const instance = this.fleet.get(record.instanceId)!;
     const root = path.join(this.options.sandboxRoot, instance.id);
     const cwd = resolveInside(root, invocation.workingDir || '/root');
-    await mkdir(path.join(root, 'root'), { recursive: true });
-    const dirOk = cwd !== undefined && (await stat(cwd).then((s) => s.isDirectory(), () => false));
+    // A synthetic run spawns nothing, so it needs no sandbox: only an explicit WorkingDir is checked
+    // (against whatever a test put there). Touching the disk for each of 10,000 instances would make
+    // the file system, not the emulator, the limit of a scale run.
+    const needsDisk = !this.options.synthetic || !!invocation.workingDir;
+    if (!this.options.synthetic) await mkdir(path.join(root, 'root'), { recursive: true });
+    const dirOk = !needsDisk || (cwd !== undefined && (await stat(cwd).then((s) => s.isDirectory(), () => false)));
     // A StopInvocation may have landed while the sandbox was being prepared.
     if (record.finished || this.closed) return;
     if (!dirOk) return this.refuse(invocation, record, { status: 'Invalid', code: 'DirectoryNotExists' });
@@ -314,13 +348,14 @@ function scriptExtension(launcher: string): string {
   return EXT_PLACEHOLDER.exec(launcher)?.[1] ?? '.sh';
 }
 
-/** `python3 -u {{ACS::ScriptFileName|Ext(".py")}}` → argv with the script's path in place. */
+/**
+ * `python3 -u {{ACS::ScriptFileName|Ext(".py")}} --verbose` → argv with the script's path in place
+ * and the words after it kept as the script's arguments. Without a placeholder, runScript appends
+ * the script path after the launcher's words.
+ */
 function launcherArgv(launcher: string, scriptPath: string): string[] {
   const words = launcher.trim().split(/\s+/);
-  const replaced = words.map((w) => w.replace(EXT_PLACEHOLDER, scriptPath).replace(FILE_PLACEHOLDER, scriptPath));
-  // ScriptRun appends the script path itself, so drop it where the launcher already named it.
-  const at = replaced.lastIndexOf(scriptPath);
-  return at >= 0 ? replaced.slice(0, at) : replaced;
+  return words.map((w) => w.replace(EXT_PLACEHOLDER, scriptPath).replace(FILE_PLACEHOLDER, scriptPath));
 }
 
 function runSynthetic(outcome: SyntheticOutcome, timeoutSeconds: number): { result: Promise<ScriptResult>; stop(): void } {

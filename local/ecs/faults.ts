@@ -85,6 +85,15 @@ export class FaultInjector {
     return 'none';
   }
 
+  /**
+   * Withdraws an `error-after-apply` decision for a call that applied nothing (a ClientToken
+   * replay): a lost response can only follow a write that happened, and a retry must be able to
+   * get the first call's answer even at `errorAfterApplyRate: 1`.
+   */
+  withdraw(decision: FaultDecision): void {
+    if (decision === 'error-after-apply') this.counts.errorsAfterApply--;
+  }
+
   private takeToken(): boolean {
     const rate = this.config.rateLimitPerSecond;
     if (rate <= 0) return true;

@@ -30,7 +30,11 @@ export interface ScriptRun {
   terminationMode: 'Process' | 'ProcessTree';
   /** Size of the kept output tail; default {@link OUTPUT_TAIL_BYTES}. */
   outputLimitBytes?: number;
-  /** argv prefix used instead of `['sh']`; the script path is appended. */
+  /**
+   * argv used instead of `['sh']`. The script path is appended, unless the launcher already names
+   * it as one of its arguments (a Launcher such as `python3 -u {{ACS::ScriptFileName}} --flag`,
+   * whose words after the script are the script's own arguments).
+   */
   launcher?: string[];
 }
 
@@ -130,7 +134,8 @@ export function runScript(run: ScriptRun): ScriptHandle {
     writeFileSync(run.scriptPath, run.script, { mode: 0o755 });
     // The mode above is only applied on creation and is filtered by the umask.
     chmodSync(run.scriptPath, 0o755);
-    child = spawn(command, [...launcherArgs, run.scriptPath], {
+    const args = launcherArgs.includes(run.scriptPath) ? launcherArgs : [...launcherArgs, run.scriptPath];
+    child = spawn(command, args, {
       cwd: run.cwd,
       env: run.env,
       detached: true,

@@ -130,8 +130,12 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
       sendError(res, requestId, new ApiError('ServiceUnavailable'));
       return `${actionName} 503 ServiceUnavailable`;
     }
+    const replaysBefore = service.idempotentReplays;
     const result = action(structureParams({ ...verified.params }), { service, agents, regionId });
-    if (fate === 'error-after-apply') {
+    if (fate === 'error-after-apply' && service.idempotentReplays > replaysBefore) {
+      // A ClientToken replay applied nothing, so there is no applied write whose answer to lose.
+      faults.withdraw(fate);
+    } else if (fate === 'error-after-apply') {
       sendError(res, requestId, new ApiError('ServiceUnavailable'));
       return `${actionName} 503 ServiceUnavailable (after applying)`;
     }

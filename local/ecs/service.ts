@@ -11,7 +11,7 @@ import type { CreateCommandInput } from '../../shared/cloud-assistant/requests/c
 import type { DescribeInvocationResultsInput, DescribeInvocationsInput, Paging, StopInvocationInput } from '../../shared/cloud-assistant/requests/describe.ts';
 import { checkInvocationOfCommand, type InvokeCommandInput } from '../../shared/cloud-assistant/requests/invoke-command.ts';
 import type { RunCommandInput } from '../../shared/cloud-assistant/requests/run-command.ts';
-import { overallStatus, legacyInvokeStatus, type InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
+import { invokeRecordStatus, overallStatus, legacyInvokeStatus, type InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
 import { emptyRun, FleetAgents } from './agent.ts';
 import type { FleetInstance } from './fleet.ts';
 import type { InstanceInvocation, Invocation, RunRecord, SavedCommand, Tag } from './model.ts';
@@ -36,6 +36,8 @@ export class CloudAssistantService {
   readonly commands = new Map<string, SavedCommand>();
   readonly invocations = new Map<string, Invocation>();
   private readonly tokens = new Map<string, Remembered>();
+  /** Writes answered from a remembered ClientToken without applying anything; the server reads it. */
+  idempotentReplays = 0;
 
   constructor(
     readonly fleet: Map<string, FleetInstance>,
@@ -82,7 +84,7 @@ export class CloudAssistantService {
     return this.idempotent('InvokeCommand', input.ClientToken, input, () => {
       const command = this.commands.get(input.CommandId);
       if (!command || !command.kept) throw new ApiError('InvalidCmdId.NotFound', `No command ${input.CommandId}.`);
-      checkInvocationOfCommand(command, input.Parameters);
+      checkInvocationOfCommand(command, input.Parameters, { frequency: input.Frequency, timeoutSeconds: input.Timeout });
       const targets = this.resolveTargets(input.InstanceId, input.ResourceTag, LIMITS.invokeCommandInstances);
       const invocation = this.invoke(command, targets, {
         parameters: input.Parameters,
@@ -269,6 +271,7 @@ export class CloudAssistantService {
     const remembered = this.tokens.get(`${action}\0${token}`);
     if (remembered) {
       if (remembered.fingerprint !== fingerprint) throw new ApiError('IdempotentParameterMismatch', `ClientToken ${token} was used with other parameters.`);
+      this.idempotentReplays++;
       return remembered.response as T;
     }
     const response = run();
@@ -285,8 +288,13 @@ function matchesTags(have: Tag[], wanted: { Key?: string | undefined; Value?: st
   return (wanted ?? []).every((w) => have.some((h) => h.key === w.Key && (w.Value === undefined || h.value === w.Value)));
 }
 
+/**
+ * The InvokeRecordStatus filter selects the records that show that InvokeRecordStatus (so
+ * `Finished` also finds a run that exited non-zero, and `Failed` a timeout); the per-instance
+ * InvocationStatus values (`Success`, `Failed`, …) that newer callers send are matched as well.
+ */
 function recordStatusMatches(status: InstanceStatus, filter: string): boolean {
-  return filter === status || (filter === 'Finished' && status === 'Success') || (filter === 'Stopped' && (status === 'Cancelled' || status === 'Terminated'));
+  return filter === invokeRecordStatus(status) || filter === status;
 }
 
 function stableJson(value: unknown, omit: string): string {
