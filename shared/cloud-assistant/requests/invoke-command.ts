@@ -46,7 +46,7 @@ export const invokeCommandRequestSchema = z
     checkParameters(v.Parameters, ctx);
     checkWorkingDir(v.WorkingDir, ctx);
     checkTimeout(v.Timeout, ctx);
-    const repeatMode = checkSchedule(v.RepeatMode, v.Frequency, v.Timeout ?? LIMITS.defaultTimeoutSeconds, ctx);
+    const repeatMode = checkSchedule(v.RepeatMode, v.Frequency, v.Timeout, ctx);
     checkLength(v.Username, LIMITS.usernameLength, 'Username.ExceedLimit', 'Username', ctx);
     checkLength(v.WindowsPasswordName, LIMITS.windowsPasswordNameLength, 'WindowsPasswordName.ExceedLimit', 'WindowsPasswordName', ctx);
     checkLength(v.Launcher, LIMITS.launcherBytes, 'InvalidLauncher.LengthLimitExceeded', 'Launcher', ctx, 'bytes');
@@ -80,13 +80,21 @@ export interface SavedCommandShape {
   type: string;
 }
 
-/** The checks that need the saved command: parameters enabled and matching, and the size limit. */
-export function checkInvocationOfCommand(command: SavedCommandShape, params: Record<string, unknown> | undefined): void {
+/**
+ * The checks that need the saved command: parameters enabled and matching, the size limit, and a
+ * Frequency against the Timeout the run will really have (the command's, unless overridden).
+ */
+export function checkInvocationOfCommand(
+  command: SavedCommandShape & { timeout?: number },
+  params: Record<string, unknown> | undefined,
+  schedule?: { frequency?: string | undefined; timeoutSeconds?: number | undefined },
+): void {
   const sink = collectingSink(OPERATION_HTTP_STATUS.InvokeCommand);
   const hasParams = params !== undefined && Object.keys(params).length > 0;
   if (hasParams && !command.enableParameter)
     throw new ApiError('Parameter.Disabled', 'This command was created with EnableParameter=false, so it takes no Parameters.');
   if (command.enableParameter) checkParametersMatch(command.parameterNames, params, sink);
   checkContentSize(command.script, params, LIMITS.keptContentBytes, sink);
+  if (schedule?.frequency?.trim()) checkSchedule(undefined, schedule.frequency, schedule.timeoutSeconds ?? command.timeout ?? LIMITS.defaultTimeoutSeconds, sink);
   if (sink.first) throw sink.first;
 }

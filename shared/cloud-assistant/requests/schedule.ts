@@ -4,8 +4,12 @@ import { isApiError } from '../errors.ts';
 import { parseFrequency } from '../frequency.ts';
 import { fail, type IssueSink } from './common.ts';
 
-/** The effective RepeatMode, or undefined after reporting the problem. */
-export function checkSchedule(mode: string | undefined, frequency: string | undefined, timeoutSeconds: number, ctx: IssueSink): RepeatMode | undefined {
+/**
+ * The effective RepeatMode, or undefined after reporting the problem. `timeoutSeconds` undefined
+ * means the Timeout is not known here (InvokeCommand without one takes the saved command's), so
+ * only the checks that do not depend on it are made.
+ */
+export function checkSchedule(mode: string | undefined, frequency: string | undefined, timeoutSeconds: number | undefined, ctx: IssueSink): RepeatMode | undefined {
   if (mode !== undefined && !(REPEAT_MODES as readonly string[]).includes(mode)) {
     fail(ctx, 'InvalidRepeatMode.NotFound', `RepeatMode "${mode}" is not one of ${REPEAT_MODES.join(', ')}.`, ['RepeatMode']);
     return undefined;
@@ -19,7 +23,7 @@ export function checkSchedule(mode: string | undefined, frequency: string | unde
   }
   if (hasFrequency) {
     try {
-      parseFrequency(frequency, { timeoutSeconds });
+      parseFrequency(frequency, { timeoutSeconds: timeoutSeconds ?? 0 });
     } catch (e) {
       if (!isApiError(e)) throw e;
       // The sink prefixes the API's own message again, so pass only what was wrong.
