@@ -37,6 +37,9 @@ export async function buildFunctions(functionsDir: string, outDir: string): Prom
       logLevel: 'warning',
       // urllib (under ali-oss) loads proxy-agent only when a proxy is configured (sdk-wire.md §6).
       external: ['proxy-agent'],
+      // @alicloud/mns picks its ES5 build (babel-runtime) only on runtimes without async functions;
+      // Node 20 never does, so the bundle takes the modern client and leaves the ES5 one out.
+      alias: { '@alicloud/mns': '@alicloud/mns/lib/client.js' },
     });
     await writeFile(path.join(outDir, name, 'meta.json'), JSON.stringify(result.metafile));
     const bytes = result.metafile.outputs[path.relative(process.cwd(), outfile)]?.bytes ?? 0;

@@ -1,0 +1,22 @@
+// EventBridge trigger on acs.ecs / ecs:CloudAssistant:TaskCompleted → result messages on MNS.
+import { parseFunctionEnv } from '../../shared/config/env.ts';
+import { lazyAssistant } from '../../shared/pipeline/assistant-client.ts';
+import { storeFor } from '../../shared/pipeline/clients.ts';
+import { perCredentials } from '../../shared/pipeline/deps.ts';
+import { ResultFetcher } from '../../shared/pipeline/output-sources.ts';
+import { queueFor } from '../../shared/pipeline/queue-client.ts';
+import { handleTaskEvents } from '../../shared/pipeline/task-events.ts';
+import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
+
+const env = parseFunctionEnv(process.env);
+const clients = perCredentials((credentials) => ({
+  store: storeFor(env, credentials),
+  outputStore: env.FLEETRUN_OUTPUT_BUCKET ? storeFor(env, credentials, env.FLEETRUN_OUTPUT_BUCKET) : undefined,
+  queue: queueFor(env, credentials),
+  fetcher: new ResultFetcher(lazyAssistant(env, credentials), env.FLEETRUN_REGION, env.FLEETRUN_FETCH_WINDOW_MS),
+}));
+
+export const handler = fc3EventHandler(
+  async (events, context) => handleTaskEvents(events, { ...clients(context), logger: context.logger, sealKey: env.FLEETRUN_SEAL_KEY }),
+  { functionName: 'fleetrun-task-events', region: env.FLEETRUN_REGION, accountId: env.FLEETRUN_ACCOUNT_ID },
+);

@@ -1,0 +1,41 @@
+/**
+ * The functions' configuration, from their environment (s.yaml `environmentVariables`; the local
+ * host sets the same names). Parsed once per cold start with one clear message on a mistake; no
+ * other code reads process.env.
+ */
+import { z } from 'zod';
+
+const optionalText = z.string().trim().min(1).optional();
+
+export const functionEnvSchema = z.object({
+  FLEETRUN_REGION: z.string().min(1).default('cn-hangzhou'),
+  FLEETRUN_ACCOUNT_ID: z.string().min(1).default('1234567890123456'),
+  /** Bucket of manifests, results and summaries. */
+  FLEETRUN_BUCKET: z.string().min(3),
+  /** Bucket Cloud Assistant delivers outputs to (OssOutputDelivery); without it outputs are fetched. */
+  FLEETRUN_OUTPUT_BUCKET: optionalText,
+  FLEETRUN_RESULT_QUEUE: z.string().min(1).default('fleetrun-results'),
+  /** Overrides for the local cloud; the regional endpoints when unset. */
+  FLEETRUN_ECS_ENDPOINT: optionalText,
+  FLEETRUN_ECS_PROTOCOL: z.enum(['http', 'https']).optional(),
+  FLEETRUN_MNS_ENDPOINT: optionalText,
+  FLEETRUN_OSS_ENDPOINT: optionalText,
+  /** Key that seals secret parameter values in manifests (seal.ts). */
+  FLEETRUN_SEAL_KEY: z.string().min(16).optional(),
+  /** How long task-events gathers requests for one command into one DescribeInvocationResults. */
+  FLEETRUN_FETCH_WINDOW_MS: z.coerce.number().int().min(0).max(5000).default(200),
+  FLEETRUN_RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(0).default(120),
+  FLEETRUN_RECONCILE_MAX_CALLS: z.coerce.number().int().min(1).default(50),
+});
+export type FunctionEnv = z.output<typeof functionEnvSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function parseFunctionEnv(env: Record<string, string | undefined>): FunctionEnv {
+  const result = functionEnvSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  throw new ConfigError(`fleetrun configuration is invalid: ${problems}`);
+}
