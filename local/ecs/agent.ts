@@ -4,12 +4,13 @@
  * per-instance record through Pending → Running → a final status.
  * @see ../shared/reference/alibaba-cloud-platform.md §2.1, §2.4, §2.5
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { nextRun } from '../../shared/cloud-assistant/frequency.ts';
 import { isFinal, type InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
 import type { FleetInstance } from './fleet.ts';
 import type { InstanceInvocation, Invocation, RunRecord } from './model.ts';
+import { DEFAULT_OUTPUT_KEY_TEMPLATE, OutputDeliveryError, outputObjectKey, parseOssOutputDelivery, type OutputDelivery } from './output-delivery.ts';
 import { renderScript, UnknownBuiltInError } from './render-script.ts';
 import { runScript, OUTPUT_TAIL_BYTES, type ScriptResult } from './script-runner.ts';
 
@@ -60,6 +61,9 @@ export interface AgentOptions {
   onRunFinished: (invocation: Invocation, record: InstanceInvocation, run: RunRecord) => void;
   /** Whether each run of a periodic task emits, or only the record's final status (unconfirmed, reference §1.2). */
   eventPerPeriodicRun: boolean;
+  /** Where OssOutputDelivery writes; without it, a delivery asked for fails with the record's error fields. */
+  outputDelivery?: OutputDelivery | undefined;
+  outputKeyTemplate?: string | undefined;
 }
 
 interface Activity {
@@ -249,8 +253,11 @@ export class FleetAgents {
     this.executionLog.push({ invokeId: invocation.invokeId, instanceId: instance.id, repeat, startedAt: started.startTime!, synthetic: !!this.options.synthetic });
     const timeoutSeconds = invocation.timeout / this.options.timeScale;
     const scriptPath = path.join(root, '.agent', 'script', `${invocation.invokeId}.iv${repeat}${scriptExtension(invocation.launcher)}`);
-    const handle = this.options.synthetic
-      ? runSynthetic(this.options.synthetic({ invokeId: invocation.invokeId, instanceId: instance.id, repeat }), timeoutSeconds)
+    const delivering = invocation.ossOutputDelivery !== '';
+    const fullOutputPath = path.join(root, '.agent', 'output', `${invocation.invokeId}.iv${repeat}.log`);
+    const synthetic = this.options.synthetic?.({ invokeId: invocation.invokeId, instanceId: instance.id, repeat });
+    const handle = synthetic
+      ? runSynthetic(synthetic, timeoutSeconds)
       : runScript({
           script,
           scriptPath,
@@ -260,13 +267,16 @@ export class FleetAgents {
           terminationMode: invocation.terminationMode,
           outputLimitBytes: OUTPUT_TAIL_BYTES,
           ...(invocation.launcher ? { launcher: launcherArgv(invocation.launcher, scriptPath) } : {}),
+          ...(delivering ? { fullOutputPath } : {}),
         });
     const act: Activity = { stop: () => handle.stop() };
     this.activity.set(key(invocation, record), act);
-    const done = handle.result.then((result) => {
+    const done = handle.result.then(async (result) => {
       this.activity.delete(key(invocation, record));
       record.repeats = repeat;
-      const run = runFromResult(result);
+      let run = runFromResult(result);
+      // The output is in the bucket before the event goes out, so a consumer never looks too early.
+      if (delivering) run = { ...run, ...(await this.deliverOutput(invocation, instance.id, repeat, synthetic ? synthetic.output : fullOutputPath, !!synthetic)) };
       const periodicContinues = !invocation.stopRequested && (invocation.repeatMode === 'Period' || invocation.repeatMode === 'EveryReboot') && run.status !== 'Terminated';
       this.finishRun(invocation, record, run, !periodicContinues);
       if (periodicContinues && !this.closed) {
@@ -277,6 +287,28 @@ export class FleetAgents {
     this.running.add(done);
     void done.finally(() => this.running.delete(done));
     await done;
+  }
+
+  private async deliverOutput(invocation: Invocation, instanceId: string, repeat: number, source: string, inline: boolean): Promise<Partial<RunRecord>> {
+    const target = parseOssOutputDelivery(invocation.ossOutputDelivery)!;
+    const key = outputObjectKey(this.options.outputKeyTemplate ?? DEFAULT_OUTPUT_KEY_TEMPLATE, {
+      prefix: target.prefix,
+      invokeId: invocation.invokeId,
+      instanceId,
+      commandId: invocation.command.commandId,
+      repeat,
+    });
+    const delivery = this.options.outputDelivery;
+    try {
+      if (!delivery) throw new OutputDeliveryError('OssServiceUnavailable', 'no OSS service is attached to this local cloud');
+      await delivery.put(target.bucket, key, inline ? source : await readFile(source).catch(() => Buffer.alloc(0)));
+      return { ossOutputStatus: 'Finished', ossOutputUri: `oss://${target.bucket}/${key}`, ossOutputErrorCode: '', ossOutputErrorInfo: '' };
+    } catch (e) {
+      const code = e instanceof OutputDeliveryError ? e.code : 'OssDeliveryFailed';
+      return { ossOutputStatus: 'Failed', ossOutputUri: '', ossOutputErrorCode: code, ossOutputErrorInfo: (e as Error).message };
+    } finally {
+      if (!inline) await rm(source, { force: true });
+    }
   }
 
   /** Records a run's outcome; `final` closes the record and is reported once. */

@@ -38,8 +38,11 @@ export interface RunRecord {
   startTime?: Date;
   finishTime?: Date;
   stopTime?: Date;
-  /** Full output when OssOutputDelivery is set: the delivery is a later issue's; kept here for it. */
-  fullOutputBytes?: number;
+  /** OssOutputDelivery of this run: '' when not asked for, else InProgress, Finished or Failed. */
+  ossOutputStatus?: '' | 'InProgress' | 'Finished' | 'Failed';
+  ossOutputUri?: string;
+  ossOutputErrorCode?: string;
+  ossOutputErrorInfo?: string;
 }
 
 export interface InstanceInvocation {

@@ -6,7 +6,7 @@
  * (`ProcessTree`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -36,6 +36,8 @@ export interface ScriptRun {
    * whose words after the script are the script's own arguments).
    */
   launcher?: string[];
+  /** Where to write the whole merged output too (for OssOutputDelivery, which is not cut at 24 KB). */
+  fullOutputPath?: string;
 }
 
 /** How a run ended. */
@@ -147,8 +149,18 @@ export function runScript(run: ScriptRun): ScriptHandle {
 
   const pid = child.pid;
   const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== null);
+  let full: WriteStream | undefined;
+  if (run.fullOutputPath) {
+    mkdirSync(dirname(run.fullOutputPath), { recursive: true });
+    full = createWriteStream(run.fullOutputPath);
+    // A full disk loses the delivered copy, never the run or its tail.
+    full.on('error', () => {});
+  }
   for (const s of streams) {
-    s.on('data', (chunk: Buffer) => tail.push(chunk));
+    s.on('data', (chunk: Buffer) => {
+      tail.push(chunk);
+      full?.write(chunk);
+    });
     // Errors after destroy() (or EPIPE-like oddities) must not become uncaught exceptions.
     s.on('error', () => {});
   }
@@ -199,6 +211,7 @@ export function runScript(run: ScriptRun): ScriptHandle {
 
     if (groupKilled && pid !== undefined) await waitForGroupGone(pid);
 
+    if (full) await new Promise<void>((resolve) => full!.end(() => resolve()));
     const { output, dropped } = tail.result();
     const code = exit?.code ?? null;
     const sig = exit?.signal ?? null;

@@ -14,6 +14,7 @@ import { ACTIONS, WRITE_ACTIONS } from './actions/index.ts';
 import { FleetAgents, type SyntheticExecutor } from './agent.ts';
 import { FaultInjector, type FaultConfigInput } from './faults.ts';
 import type { FleetInstance } from './fleet.ts';
+import type { OutputDelivery } from './output-delivery.ts';
 import { killAllRunning } from './script-runner.ts';
 import { CloudAssistantService } from './service.ts';
 import { NonceCache, toRawRequest, verifyEcsRequest } from './signature.ts';
@@ -40,6 +41,10 @@ export interface EcsEmulatorOptions {
   notRunningInstance?: 'reject-call' | 'abort-instance';
   documentedEventFieldsOnly?: boolean;
   eventPerPeriodicRun?: boolean;
+  /** Where OssOutputDelivery writes (the local OSS service); without it such calls get BucketNotFound. */
+  outputDelivery?: OutputDelivery;
+  /** Object-key layout of delivered outputs (output-delivery.ts); the real one is undocumented. */
+  outputKeyTemplate?: string;
   /** One line per request; defaults to silence (tests) — the CLI passes console.log. */
   log?: (line: string) => void;
 }
@@ -77,6 +82,8 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
     synthetic: options.synthetic,
     timeScale: options.timeScale ?? 1,
     eventPerPeriodicRun: options.eventPerPeriodicRun ?? true,
+    outputDelivery: options.outputDelivery,
+    outputKeyTemplate: options.outputKeyTemplate,
     onRunFinished: (inv, record, run) => events.publish(taskCompletedEvent(inv, record, run, eventOptions)),
   });
   const service = new CloudAssistantService(fleet, agents, { regionId, notRunningInstance: options.notRunningInstance ?? 'reject-call' });
@@ -131,7 +138,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
       return `${actionName} 503 ServiceUnavailable`;
     }
     const replaysBefore = service.idempotentReplays;
-    const result = action(structureParams({ ...verified.params }), { service, agents, regionId });
+    const result = await action(structureParams({ ...verified.params }), { service, agents, regionId, outputDelivery: options.outputDelivery });
     if (fate === 'error-after-apply' && service.idempotentReplays > replaysBefore) {
       // A ClientToken replay applied nothing, so there is no applied write whose answer to lose.
       faults.withdraw(fate);

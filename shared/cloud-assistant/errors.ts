@@ -76,6 +76,7 @@ export const API_ERRORS = {
   'InvalidInvokeId.NotFound': [404, 'The specified invoke ID does not exist.'],
   'InvalidResourceGroup.NotFound': [404, 'The ResourceGroup provided does not exist in our records.'],
   'InvalidTerminationMode.NotFound': [404, 'The specified parameter TerminationMode does not exist.'],
+  'InvalidOssOutputDelivery.BucketNotFound': [404, 'The OSS bucket specified in the parameter OssOutputDelivery does not exist.'],
   'InternalError.Dispatch': [500, 'An error occurred when you dispatched the request.'],
   // common POP errors (reference §4.5)
   'SignatureDoesNotMatch': [400, 'Specified signature is not matched with our calculation.'],

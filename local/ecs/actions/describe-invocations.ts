@@ -66,6 +66,10 @@ export const describeInvocations: Action = (params, { service }) => {
               FinishTime: apiTime(r.current.finishTime),
               StopTime: apiTime(r.current.stopTime),
               UpdateTime: apiTime(r.updateTime),
+              OssOutputStatus: r.current.ossOutputStatus ?? '',
+              OssOutputUri: r.current.ossOutputUri ?? '',
+              OssOutputErrorCode: r.current.ossOutputErrorCode ?? '',
+              OssOutputErrorInfo: r.current.ossOutputErrorInfo ?? '',
             })),
           },
         };

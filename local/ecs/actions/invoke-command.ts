@@ -1,8 +1,10 @@
 import { parseInvokeCommand } from '../../../shared/cloud-assistant/requests/invoke-command.ts';
+import { checkOutputBucket } from './output-bucket.ts';
 import type { Action } from './types.ts';
 
-export const invokeCommand: Action = (params, { service }) => {
+export const invokeCommand: Action = async (params, { service, outputDelivery }) => {
   const input = parseInvokeCommand(params);
   service.checkRegion(input.RegionId);
+  await checkOutputBucket(input.OssOutputDelivery, outputDelivery);
   return service.invokeCommand(input);
 };

@@ -1,8 +1,10 @@
 import { parseRunCommand } from '../../../shared/cloud-assistant/requests/run-command.ts';
+import { checkOutputBucket } from './output-bucket.ts';
 import type { Action } from './types.ts';
 
-export const runCommand: Action = (params, { service }) => {
+export const runCommand: Action = async (params, { service, outputDelivery }) => {
   const input = parseRunCommand(params);
   service.checkRegion(input.RegionId);
+  await checkOutputBucket(input.OssOutputDelivery, outputDelivery);
   return service.runCommand(input);
 };
