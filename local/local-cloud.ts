@@ -1,40 +1,182 @@
 /**
- * The whole local cloud in one process. This issue brings the ECS Cloud Assistant; the event
- * pipeline, MNS, OSS and the FC host join it in later ones.
+ * The whole local cloud in one process: ECS Cloud Assistant, OSS, MNS, the event bus and the FC
+ * host serving s.yaml. Each service listens on its own loopback port and speaks its real wire
+ * protocol; the functions run in their own processes and reach the services through the official
+ * SDKs, exactly as they would in the cloud.
  */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EventBus, type Chaos } from './eventbridge/bus.ts';
 import type { FleetInstance } from './ecs/fleet.ts';
 import { startEcsEmulator, type EcsEmulator, type EcsEmulatorOptions } from './ecs/server.ts';
+import { OutputDeliveryError, type OutputDelivery } from './ecs/output-delivery.ts';
+import { startFcHost, type FcHost } from './fc/host.ts';
+import { loadSYaml, type SYaml } from './fc/s-yaml.ts';
+import { startMnsEmulator, type MnsEmulator } from './mns/server.ts';
+import { startOssEmulator, type OssEmulator } from './oss/server.ts';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface LocalCloudOptions {
   fleet: FleetInstance[];
   accessKeys: Record<string, string>;
   regionId?: string;
-  ecsPort?: number;
+  accountId?: string;
+  /** State of MNS and OSS (durable across restarts); a temporary folder, removed on close, when omitted. */
+  dataDir?: string;
+  ports?: { ecs?: number; mns?: number; oss?: number };
   sandboxRoot?: string;
   log?: (line: string) => void;
   ecs?: Partial<EcsEmulatorOptions>;
+  /** The deployment to serve; no functions when omitted. */
+  sYamlPath?: string;
+  functionsMode?: 'source' | 'bundle';
+  /** What the event bus does to TaskCompleted events: drop, duplicate, reorder. */
+  chaos?: Partial<Chaos>;
+  timers?: boolean;
+  /** Extra environment for every function (overrides s.yaml), e.g. a shorter reconcile grace. */
+  functionEnv?: Record<string, string>;
+  /** Visibility timeout of the queues the cloud creates, in seconds. */
+  queueVisibilitySeconds?: number;
 }
 
 export interface LocalCloud {
   ecs: EcsEmulator;
-  /** One entry per service: its name and `127.0.0.1:PORT` endpoint. */
+  oss: OssEmulator;
+  mns: MnsEmulator;
+  bus: EventBus;
+  fc: FcHost | undefined;
+  sYaml: SYaml | undefined;
+  /** Buckets and queues created for the deployment. */
+  resources: { buckets: string[]; queues: string[] };
+  /** One entry per service: its name and endpoint. */
   services: { name: string; endpoint: string }[];
+  /** The key the functions use as their role's credentials. */
+  serviceKey: { id: string; secret: string };
+  /** The key the functions seal secret parameters with (FLEETRUN_SEAL_KEY, generated when unset). */
+  sealKey: string;
   close(): Promise<void>;
 }
 
-export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
-  const ecs = await startEcsEmulator({
-    fleet: options.fleet,
-    accessKeys: options.accessKeys,
-    ...(options.regionId ? { regionId: options.regionId } : {}),
-    ...(options.ecsPort !== undefined ? { port: options.ecsPort } : {}),
-    ...(options.sandboxRoot ? { sandboxRoot: options.sandboxRoot } : {}),
-    ...(options.log ? { log: options.log } : {}),
-    ...options.ecs,
-  });
+/** The buckets and queues the functions name in their environment and triggers. */
+function resourcesOf(sYaml: SYaml | undefined): { buckets: string[]; queues: string[] } {
+  const buckets = new Set<string>();
+  const queues = new Set<string>();
+  for (const f of sYaml?.functions ?? []) {
+    const env = f.props.environmentVariables;
+    for (const k of ['FLEETRUN_BUCKET', 'FLEETRUN_OUTPUT_BUCKET']) if (env[k]) buckets.add(env[k]);
+    if (env.FLEETRUN_RESULT_QUEUE) queues.add(env.FLEETRUN_RESULT_QUEUE);
+    for (const t of f.props.triggers) {
+      const text = JSON.stringify(t.triggerConfig);
+      const queue = /"QueueName":"([^"]+)"/.exec(text)?.[1];
+      const dlq = /\/queues\/([^"/]+)"/.exec(text)?.[1];
+      if (queue) queues.add(queue);
+      if (dlq) queues.add(dlq);
+    }
+  }
+  return { buckets: [...buckets], queues: [...queues] };
+}
+
+/** Cloud Assistant writes outputs into the local OSS the way the service writes into a customer's bucket. */
+function ossDelivery(oss: OssEmulator): OutputDelivery {
   return {
-    ecs,
-    services: [{ name: 'ecs', endpoint: ecs.endpoint }],
-    close: () => ecs.close(),
+    bucketExists: async (bucket) => oss.store.hasBucket(bucket),
+    async put(bucket, key, body) {
+      if (!oss.store.hasBucket(bucket)) throw new OutputDeliveryError('BucketNotFound', `bucket ${bucket} does not exist`);
+      await oss.store.put(bucket, key, typeof body === 'string' ? Buffer.from(body) : body, { contentType: 'text/plain; charset=utf-8' });
+    },
   };
+}
+
+export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  const regionId = options.regionId ?? 'cn-hangzhou';
+  const accountId = options.accountId ?? '1234567890123456';
+  const log = options.log ?? (() => {});
+  const ownData = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'fleetrun-cloud-')));
+  const [keyId, keySecret] = Object.entries(options.accessKeys)[0] ?? [];
+  if (!keyId || !keySecret) throw new Error('the local cloud needs at least one access key');
+  const sealKey = process.env.FLEETRUN_SEAL_KEY ?? randomBytes(24).toString('hex');
+  const sYaml = options.sYamlPath ? await loadSYaml(options.sYamlPath, { env: { ...process.env, FLEETRUN_SEAL_KEY: sealKey }, config: { AccountID: accountId } }) : undefined;
+  const resources = resourcesOf(sYaml);
+
+  const started: { close(): Promise<void> }[] = [];
+  try {
+    const oss = await startOssEmulator({ accessKeys: options.accessKeys, dataDir: path.join(dataDir, 'oss'), buckets: resources.buckets, port: options.ports?.oss ?? 0, accountId, log });
+    started.push(oss);
+    const mns = await startMnsEmulator({
+      accessKeys: options.accessKeys,
+      dataDir: path.join(dataDir, 'mns'),
+      accountId,
+      port: options.ports?.mns ?? 0,
+      queues: resources.queues.map((name) => ({ name, attributes: { VisibilityTimeout: options.queueVisibilitySeconds ?? 30 } })),
+      log,
+    });
+    started.push(mns);
+    const bus = new EventBus(options.chaos, log);
+    const ecs = await startEcsEmulator({
+      fleet: options.fleet,
+      accessKeys: options.accessKeys,
+      regionId,
+      accountId,
+      port: options.ports?.ecs ?? 0,
+      outputDelivery: ossDelivery(oss),
+      ...(options.sandboxRoot ? { sandboxRoot: options.sandboxRoot } : {}),
+      log,
+      ...options.ecs,
+    });
+    started.push(ecs);
+    ecs.events.subscribe((event) => bus.publish(event));
+    const fc = sYaml
+      ? await startFcHost({
+          sYaml,
+          projectRoot: path.dirname(path.resolve(options.sYamlPath!)),
+          mode: options.functionsMode ?? 'source',
+          env: {
+            FLEETRUN_REGION: regionId,
+            FLEETRUN_ACCOUNT_ID: accountId,
+            FLEETRUN_ECS_ENDPOINT: ecs.endpoint,
+            FLEETRUN_ECS_PROTOCOL: 'http',
+            FLEETRUN_MNS_ENDPOINT: mns.endpoint,
+            FLEETRUN_OSS_ENDPOINT: oss.endpoint,
+            FLEETRUN_SEAL_KEY: sealKey,
+            ...options.functionEnv,
+          },
+          credentials: { accessKeyId: keyId, accessKeySecret: keySecret },
+          accountId,
+          bus,
+          mns: { endpoint: mns.endpoint },
+          timers: options.timers ?? true,
+          log,
+        })
+      : undefined;
+    if (fc) started.push(fc);
+    return {
+      ecs,
+      oss,
+      mns,
+      bus,
+      fc,
+      sYaml,
+      resources,
+      serviceKey: { id: keyId, secret: keySecret },
+      sealKey,
+      services: [
+        { name: 'ecs', endpoint: `http://${ecs.endpoint}` },
+        { name: 'oss', endpoint: oss.endpoint },
+        { name: 'mns', endpoint: mns.endpoint },
+        ...(fc ? [{ name: 'fc', endpoint: `${fc.functions.size} functions: ${[...fc.functions.keys()].join(', ')}` }] : []),
+      ],
+      async close() {
+        for (const s of started.reverse()) await s.close();
+        if (ownData) await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    for (const s of started.reverse()) await s.close().catch(() => {});
+    throw e;
+  }
 }

@@ -2,18 +2,24 @@
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { loadFleet } from '../ecs/fleet.ts';
-import { startLocalCloud, type LocalCloud } from '../local-cloud.ts';
+import path from 'node:path';
+import { PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../local-cloud.ts';
 import { parseAccessKeys, UsageError } from './access-keys.ts';
 
 export const DEMO_FLEET = fileURLToPath(new URL('../demo/fleet.yaml', import.meta.url));
 
 export const LOCAL_HELP = `Usage: fleetrun local [options]
 
-Runs the local cloud on 127.0.0.1 and prints one line per service with its endpoint.
+Runs the local cloud on 127.0.0.1 — ECS Cloud Assistant, OSS, MNS, the event bus and the FC host
+serving s.yaml's functions — and prints one line per service with its endpoint.
 
 Options:
   --fleet FILE             fleet file (YAML); default: the demo fleet
   --ecs-port N             port of the ECS Cloud Assistant endpoint (default 0: any free port)
+  --oss-port N, --mns-port N   ports of the OSS and MNS endpoints (default 0)
+  --s-yaml FILE            the deployment whose functions to serve (default: the project's s.yaml)
+  --no-functions           serve only the cloud services, no functions
+  --data DIR               where OSS objects and MNS messages are kept (default: a temporary folder)
   --access-key ID:SECRET   an access key the services accept (repeatable); default: the demo key,
                            or FLEETRUN_ACCESS_KEY_ID / FLEETRUN_ACCESS_KEY_SECRET
   --region ID              region the services answer for (default cn-hangzhou)
@@ -23,7 +29,9 @@ Options:
 
 export interface LocalCommandOptions {
   fleet: string;
-  ecsPort: number;
+  ports: { ecs: number; oss: number; mns: number };
+  sYaml: string | undefined;
+  dataDir?: string;
   accessKeys: Record<string, string>;
   regionId: string;
   sandboxRoot?: string;
@@ -36,6 +44,11 @@ export function parseLocalArgs(argv: string[]): LocalCommandOptions | 'help' {
     options: {
       fleet: { type: 'string' },
       'ecs-port': { type: 'string' },
+      'oss-port': { type: 'string' },
+      'mns-port': { type: 'string' },
+      's-yaml': { type: 'string' },
+      'no-functions': { type: 'boolean' },
+      data: { type: 'string' },
       'access-key': { type: 'string', multiple: true },
       region: { type: 'string' },
       sandbox: { type: 'string' },
@@ -45,11 +58,16 @@ export function parseLocalArgs(argv: string[]): LocalCommandOptions | 'help' {
     strict: true,
   });
   if (values.help) return 'help';
-  const port = Number(values['ecs-port'] ?? 0);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--ecs-port wants a port number 0-65535 (got ${values['ecs-port']})`);
+  const port = (name: 'ecs-port' | 'oss-port' | 'mns-port') => {
+    const n = Number(values[name] ?? 0);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name} wants a port number 0-65535 (got ${values[name]})`);
+    return n;
+  };
   return {
     fleet: values.fleet ?? DEMO_FLEET,
-    ecsPort: port,
+    ports: { ecs: port('ecs-port'), oss: port('oss-port'), mns: port('mns-port') },
+    sYaml: values['no-functions'] ? undefined : (values['s-yaml'] ?? path.join(PROJECT_ROOT, 's.yaml')),
+    ...(values.data ? { dataDir: values.data } : {}),
     accessKeys: parseAccessKeys(values['access-key'] ?? []),
     regionId: values.region ?? 'cn-hangzhou',
     ...(values.sandbox ? { sandboxRoot: values.sandbox } : {}),
@@ -64,11 +82,13 @@ export async function startFromOptions(o: LocalCommandOptions, print: (line: str
     fleet,
     accessKeys: o.accessKeys,
     regionId: o.regionId,
-    ecsPort: o.ecsPort,
+    ports: o.ports,
+    ...(o.sYaml ? { sYamlPath: o.sYaml } : {}),
+    ...(o.dataDir ? { dataDir: o.dataDir } : {}),
     ...(o.sandboxRoot ? { sandboxRoot: o.sandboxRoot } : {}),
     ...(o.quiet ? {} : { log: print }),
   });
-  for (const s of cloud.services) print(`${s.name.padEnd(6)} http://${s.endpoint}`);
+  for (const s of cloud.services) print(`${s.name.padEnd(6)} ${s.endpoint}`);
   // Key ids only: a secret never goes to a log line.
   print(`fleet  ${fleet.length} instances from ${o.fleet}; region ${o.regionId}; access keys: ${Object.keys(o.accessKeys).join(', ')}`);
   return cloud;

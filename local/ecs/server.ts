@@ -58,6 +58,8 @@ export interface EcsEmulator {
   service: CloudAssistantService;
   faults: FaultInjector;
   fleet: Map<string, FleetInstance>;
+  /** Signed API calls received, by action (whatever their outcome): what benchmarks and tests count. */
+  calls: Record<string, number>;
   /** Triggers NextRebootOnly / EveryReboot tasks on the instance; returns how many started. */
   reboot(instanceId: string): number;
   close(): Promise<void>;
@@ -91,6 +93,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
   const nonces = new NonceCache();
   const keys = { secretFor: (id: string) => options.accessKeys[id] };
   const hostId = `ecs.${regionId}.aliyuncs.com`;
+  const calls: Record<string, number> = {};
 
   function send(res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
     const text = JSON.stringify(body);
@@ -121,6 +124,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
       return `${verified.error.httpStatus} ${verified.error.code}`;
     }
     const actionName = verified.action ?? '';
+    calls[actionName] = (calls[actionName] ?? 0) + 1;
     const action = Object.hasOwn(ACTIONS, actionName) ? ACTIONS[actionName] : undefined;
     if (!action) {
       sendError(res, requestId, new ApiError('InvalidAction.NotFound', `Action "${actionName}" is not served by the local Cloud Assistant.`));
@@ -223,6 +227,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
     service,
     faults,
     fleet,
+    calls,
     reboot: (instanceId) => agents.reboot(instanceId, service.invocations.values()),
     async close() {
       await new Promise<void>((resolve) => {

@@ -73,7 +73,8 @@ export class MnsStreamSource {
         while (!this.stopped && batch.length < this.o.countWindow) {
           const left = deadline - Date.now();
           if (left <= 0 && batch.length > 0) break;
-          const wait = batch.length === 0 ? 1 : Math.max(0, Math.min(30, Math.floor(left / 1000)));
+          // MNS long-polls in whole seconds; an empty queue must not be polled in a tight loop.
+          const wait = batch.length === 0 ? 1 : Math.max(1, Math.min(30, Math.ceil(left / 1000)));
           const got = await this.receive(this.o.countWindow - batch.length, wait);
           batch.push(...got);
           if (got.length === 0 && batch.length > 0 && Date.now() >= deadline) break;

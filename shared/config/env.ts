@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 
-const optionalText = z.string().trim().min(1).optional();
+/** Unset and empty both mean "not configured" (s.yaml may render an unset variable as ''). */
+const optionalText = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().min(1).optional());
 
 export const functionEnvSchema = z.object({
   FLEETRUN_REGION: z.string().min(1).default('cn-hangzhou'),
@@ -21,7 +22,7 @@ export const functionEnvSchema = z.object({
   FLEETRUN_MNS_ENDPOINT: optionalText,
   FLEETRUN_OSS_ENDPOINT: optionalText,
   /** Key that seals secret parameter values in manifests (seal.ts). */
-  FLEETRUN_SEAL_KEY: z.string().min(16).optional(),
+  FLEETRUN_SEAL_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16).optional()),
   /** How long task-events gathers requests for one command into one DescribeInvocationResults. */
   FLEETRUN_FETCH_WINDOW_MS: z.coerce.number().int().min(0).max(5000).default(200),
   FLEETRUN_RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(0).default(120),

@@ -2,6 +2,7 @@
  * The ObjectStore port on `ali-oss`. Pointed at the local cloud with an IP endpoint
  * (`http://127.0.0.1:PORT`): ali-oss then keeps the bucket in the Host header (sdk-wire.md §4.1).
  */
+import { isIP } from 'node:net';
 import OSS from 'ali-oss';
 import type { Credentials } from '../runtime/context.ts';
 import { StoreError, type ObjectStore, type PutOptions, type StoredObjectInfo } from './port.ts';
@@ -18,6 +19,25 @@ export interface AliOssStoreOptions {
   timeoutMs?: number;
 }
 
+/** A second client, path-style on `localhost`, used only to sign URLs when the endpoint is an IP. */
+function ipSigner(options: AliOssStoreOptions): { client: OSS; ipHost: string } | undefined {
+  if (!options.endpoint) return undefined;
+  const url = new URL(options.endpoint);
+  if (!isIP(url.hostname)) return undefined;
+  const ipHost = url.host;
+  url.hostname = 'localhost';
+  const client = new OSS({
+    bucket: options.bucket,
+    region: options.region,
+    accessKeyId: options.credentials.accessKeyId,
+    accessKeySecret: options.credentials.accessKeySecret,
+    ...(options.credentials.securityToken ? { stsToken: options.credentials.securityToken } : {}),
+    endpoint: url.origin,
+    sldEnable: true,
+  } as OSS.Options);
+  return { client, ipHost };
+}
+
 function codeOf(e: unknown): string {
   return (e as { code?: string }).code ?? (e as { name?: string }).name ?? 'Unknown';
 }
@@ -25,9 +45,11 @@ function codeOf(e: unknown): string {
 export class AliOssStore implements ObjectStore {
   readonly bucket: string;
   private readonly client: OSS;
+  private readonly signer: { client: OSS; ipHost: string } | undefined;
 
   constructor(options: AliOssStoreOptions) {
     this.bucket = options.bucket;
+    this.signer = ipSigner(options);
     this.client = new OSS({
       bucket: options.bucket,
       region: options.region,
@@ -87,6 +109,10 @@ export class AliOssStore implements ObjectStore {
   }
 
   signedUrl(key: string, expiresSeconds: number): string {
-    return this.client.signatureUrl(key, { expires: expiresSeconds });
+    if (!this.signer) return this.client.signatureUrl(key, { expires: expiresSeconds });
+    // ali-oss refuses to sign for an IP endpoint; a path-style URL signed for a name works from the IP too.
+    const url = new URL(this.signer.client.signatureUrl(key, { expires: expiresSeconds }));
+    url.host = this.signer.ipHost;
+    return url.toString();
   }
 }

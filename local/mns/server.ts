@@ -1,0 +1,234 @@
+/**
+ * The local MNS (Simple Message Queue) endpoint: an HTTP server on loopback that the unmodified
+ * `@alicloud/mns` client talks to (`new MNS(accountId, { accessKeyId, accessKeySecret, endpoint })`,
+ * with `endpoint` = {@link MnsEmulator.endpoint}). Queues and messages live in a {@link QueueStore}
+ * under `dataDir` and survive restarts.
+ * @see ../../shared/reference/sdk-wire.md §3 and alibaba-cloud-platform.md §7
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ACTIONS, route } from './actions/index.ts';
+import type { ActionRequest, ActionResult } from './actions/types.ts';
+import { isMnsError, MnsError } from './errors.ts';
+import type { QueueAttributes } from './queue-attributes.ts';
+import { QueueStore } from './queue-store.ts';
+import { verifyMnsRequest } from './signature.ts';
+import { buildXml, parseRequestXml, XML_CONTENT_TYPE, type XmlDocument } from './xml.ts';
+
+/** Options of {@link startMnsEmulator}. */
+export interface MnsEmulatorOptions {
+  /** Interface to listen on; default 127.0.0.1. */
+  host?: string;
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** AccessKey id → secret accepted by the signature check. */
+  accessKeys: Record<string, string>;
+  /**
+   * The account the endpoint stands for. Informational: the real service takes the account from the
+   * host name, while the SDK aimed at loopback sends `127.0.0.1:PORT`, so one emulator is one account.
+   */
+  accountId?: string;
+  /** Folder for durable state (queues and messages); created if missing. */
+  dataDir: string;
+  /** One line per request; silent by default (tests) — the CLI passes console.log. */
+  log?: (line: string) => void;
+  /** Queues created at start when missing; an existing queue is left as it is. */
+  queues?: { name: string; attributes?: Partial<QueueAttributes> }[];
+}
+
+/** A running local MNS. */
+export interface MnsEmulator {
+  /** `http://127.0.0.1:PORT`: the MNS SDK wants the scheme (unlike the ECS one). */
+  endpoint: string;
+  port: number;
+  accountId: string;
+  /** The queues themselves, for tests and tools that want to look without going through HTTP. */
+  store: QueueStore;
+  /** Stops listening, ends long polls, waits for pending disk writes. */
+  close(): Promise<void>;
+}
+
+/** The API version the SDK speaks and every response names. */
+export const MNS_API_VERSION = '2015-06-06';
+/** A batch of 16 × 64 KB bodies, entity-escaped, fits well within this. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Starts the local MNS on a loopback port. */
+export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<MnsEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  const accountId = options.accountId ?? '1234567890123456';
+  const log = options.log ?? (() => {});
+  const accessKeys = { ...options.accessKeys };
+  const store = await QueueStore.open({ dataDir: options.dataDir, log });
+  const shutdown = new AbortController();
+  const inFlight = new Set<Promise<unknown>>();
+  let fallbackBase = `http://${host}`;
+
+  try {
+    for (const q of options.queues ?? []) {
+      try {
+        await store.createQueue(q.name, q.attributes ?? {});
+      } catch (e) {
+        if (!(isMnsError(e) && e.code === 'QueueAlreadyExist')) throw e;
+        log(`[mns] queue ${q.name} exists with other attributes; keeping them`);
+      }
+    }
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer, requestId: string): Promise<string> {
+    const method = req.method ?? 'GET';
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const pathname = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    let label = `${method} ${pathname.slice(0, 128)}`;
+    const baseUrl = typeof req.headers.host === 'string' && req.headers.host !== '' ? `http://${req.headers.host}` : fallbackBase;
+    try {
+      verifyMnsRequest({ method, url: rawUrl, headers: req.headers, body }, accessKeys);
+      const query = parseQuery(q === -1 ? '' : rawUrl.slice(q + 1));
+      let parsed: XmlDocument | undefined;
+      const request: Omit<ActionRequest, 'queueName'> = {
+        query,
+        headers: req.headers,
+        body,
+        xml: () => (parsed ??= parseRequestXml(body)),
+        signal: requestSignal(res),
+        baseUrl,
+      };
+      const { name, queueName } = route(method, pathname, request);
+      label = queueName ? `${name} ${queueName}` : name;
+      const result = await ACTIONS[name]({ ...request, queueName }, { store });
+      send(res, requestId, result);
+      return `${label} ${result.status}`;
+    } catch (e) {
+      const error = isMnsError(e) ? e : new MnsError('InternalError', 'The local MNS failed; see its log.');
+      if (!isMnsError(e)) console.error('[mns] internal error', e);
+      sendError(res, requestId, error, baseUrl);
+      return `${label} ${error.status} ${error.code}`;
+    }
+  }
+
+  /** Aborted when the client disconnects before its answer, so a long poll does not take a message for nobody. */
+  function requestSignal(res: ServerResponse): AbortSignal {
+    const own = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) own.abort();
+    });
+    return AbortSignal.any([own.signal, shutdown.signal]);
+  }
+
+  const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
+    const started = Date.now();
+    const requestId = randomBytes(12).toString('hex').toUpperCase();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
+    });
+    req.on('end', () => {
+      const work =
+        size > MAX_BODY_BYTES
+          ? Promise.resolve(
+              (sendError(res, requestId, new MnsError('InvalidArgument', `The request body is larger than ${MAX_BODY_BYTES} bytes.`), fallbackBase),
+              `${req.method} ${req.url?.slice(0, 128)} 400 body too large`),
+            )
+          : handle(req, res, Buffer.concat(chunks), requestId);
+      const logged = work.then((summary) => log(`[mns] ${summary} ${Date.now() - started}ms`));
+      inFlight.add(logged);
+      void logged.finally(() => inFlight.delete(logged));
+    });
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const { port } = server.address() as AddressInfo;
+  const endpointHost = host.includes(':') ? `[${host}]` : host;
+  fallbackBase = `http://${endpointHost}:${port}`;
+  log(`[mns] account ${accountId} listening on ${fallbackBase}, data in ${store.dataDir}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint: fallbackBase,
+    port,
+    accountId,
+    store,
+    close() {
+      closing ??= (async () => {
+        shutdown.abort();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        // Handlers may still be waiting for their fsync; let them finish before the logs close.
+        await Promise.allSettled([...inFlight]);
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function commonHeaders(requestId: string): Record<string, string> {
+  return { 'x-mns-request-id': requestId, 'x-mns-version': MNS_API_VERSION, server: 'fleetrun-mns' };
+}
+
+function send(res: ServerResponse, requestId: string, result: ActionResult): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = result.xml ? buildXml(result.xml.root, result.xml.content) : '';
+  res.writeHead(result.status, {
+    ...commonHeaders(requestId),
+    ...(text ? { 'content-type': XML_CONTENT_TYPE } : {}),
+    'content-length': Buffer.byteLength(text),
+    ...result.headers,
+  });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, requestId: string, error: MnsError, hostId: string): void {
+  // The SDK throws only for an XML body with a text/xml content type; anything else would resolve
+  // quietly as {code: 4xx} (sdk-wire.md §3.4), so errors are always this document.
+  send(res, requestId, {
+    status: error.status,
+    xml: { root: 'Error', content: { Code: error.code, Message: error.message, RequestId: requestId, HostId: hostId } },
+  });
+}
+
+/**
+ * Decodes the query for routing and parameters; keys are lower-cased because the SDK itself writes
+ * both `ReceiptHandle` and `receiptHandle`. A '+' stays a '+': receipt handles are sent unencoded.
+ * @throws MnsError `InvalidQueryString` for bad percent-encoding or a repeated parameter
+ */
+function parseQuery(raw: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const part of raw.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const rawKey = eq === -1 ? part : part.slice(0, eq);
+    const rawValue = eq === -1 ? '' : part.slice(eq + 1);
+    let key: string;
+    let value: string;
+    try {
+      key = decodeURIComponent(rawKey).toLowerCase();
+      value = decodeURIComponent(rawValue);
+    } catch {
+      throw new MnsError('InvalidQueryString', `The query item "${part.slice(0, 64)}" is not valid percent-encoding.`);
+    }
+    if (Object.hasOwn(out, key)) throw new MnsError('InvalidQueryString', `The query item "${key.slice(0, 64)}" appears more than once.`);
+    out[key] = value;
+  }
+  return out;
+}

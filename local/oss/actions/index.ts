@@ -1,0 +1,86 @@
+/**
+ * Routing: which operation a verified request asks for.
+ */
+import { OssError } from '../errors.ts';
+import { SIGNED_SUBRESOURCES } from '../signature.ts';
+import type { Query } from '../wire.ts';
+import { deleteObject } from './delete-object.ts';
+import { getObject } from './get-object.ts';
+import { headObject } from './head-object.ts';
+import { listObjectsV2 } from './list-objects-v2.ts';
+import { listObjects } from './list-objects.ts';
+import { putObject } from './put-object.ts';
+import type { Action } from './types.ts';
+
+/** The operations the local OSS serves, by their API name. */
+export const ACTIONS = {
+  PutObject: putObject,
+  GetObject: getObject,
+  HeadObject: headObject,
+  DeleteObject: deleteObject,
+  ListObjects: listObjects,
+  ListObjectsV2: listObjectsV2,
+} as const satisfies Record<string, Action>;
+
+/** API name of a served operation, as in the log lines. */
+export type ActionName = keyof typeof ACTIONS;
+
+/** Methods OSS has some operation for; anything else is MethodNotAllowed rather than NotImplemented. */
+const OSS_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'POST', 'OPTIONS']);
+
+/**
+ * Sub-resources that do not turn a request into another operation: they modify or authenticate the
+ * plain one. Any other sub-resource (`?acl`, `?tagging`, `?uploads`, …) names an operation the
+ * emulator does not have, and silently answering the plain operation instead would be wrong.
+ */
+const NEUTRAL_SUBRESOURCES = new Set([
+  'continuation-token',
+  'security-token',
+  'response-cache-control',
+  'response-content-disposition',
+  'response-content-encoding',
+  'response-content-language',
+  'response-content-type',
+  'response-expires',
+]);
+
+/**
+ * Picks the operation for a method on a bucket (`key` `''`) or an object.
+ * @throws OssError MethodNotAllowed for a method OSS does not know, NotImplemented for a real OSS
+ *   operation the emulator does not provide
+ */
+export function route(method: string, key: string, query: Query): ActionName {
+  if (!OSS_METHODS.has(method)) {
+    throw new OssError('MethodNotAllowed', undefined, { details: { Method: method, ResourceType: key === '' ? 'Bucket' : 'Object' } });
+  }
+  const other = [...query.keys()].filter((k) => SIGNED_SUBRESOURCES.has(k) && !NEUTRAL_SUBRESOURCES.has(k));
+  // `?objectMeta` (ali-oss getObjectMeta) is a lighter HeadObject; `?versionId=null` names the only
+  // version an unversioned bucket has.
+  const served = other.filter((k) => !(k === 'objectMeta' && method === 'HEAD' && key !== '') && !(k === 'versionId' && query.get(k) === 'null'));
+  if (served.length > 0) {
+    throw new OssError('NotImplemented', `The sub-resource "${served[0]}" (${method} ${key === '' ? 'bucket' : 'object'}) is not emulated by the local OSS.`);
+  }
+  if (key === '') {
+    if (method === 'GET') {
+      const listType = query.get('list-type');
+      if (listType === '2') return 'ListObjectsV2';
+      if (listType !== undefined && listType !== null && listType !== '') {
+        throw new OssError('InvalidArgument', 'list-type must be 2.', { details: { ArgumentName: 'list-type', ArgumentValue: listType } });
+      }
+      return 'ListObjects';
+    }
+    throw new OssError('NotImplemented', `${method} on a bucket (PutBucket, DeleteBucket, GetBucketInfo, PostObject, CORS …) is not emulated by the local OSS.`);
+  }
+  switch (method) {
+    case 'PUT':
+      return 'PutObject';
+    case 'GET':
+      return 'GetObject';
+    case 'HEAD':
+      return 'HeadObject';
+    case 'DELETE':
+      return 'DeleteObject';
+    default:
+      throw new OssError('NotImplemented', `${method} on an object (AppendObject, multipart upload, SelectObject, CORS …) is not emulated by the local OSS.`);
+  }
+}

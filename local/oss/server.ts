@@ -1,0 +1,247 @@
+/**
+ * The local OSS endpoint: an HTTP server on loopback that the unmodified `ali-oss` client talks to
+ * (`new OSS({ region, bucket, accessKeyId, accessKeySecret, endpoint: emulator.endpoint })`).
+ * Objects live on disk under `dataDir` and survive a restart (layout: store.ts).
+ * @see ../../../shared/reference/sdk-wire.md §4 and §7.10
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ACTIONS, route } from './actions/index.ts';
+import type { ActionContext, OssResponse } from './actions/types.ts';
+import { addressCandidates, isValidBucketName, parseHost } from './addressing.ts';
+import { errorXml, OssError } from './errors.ts';
+import { verifyRequest } from './signature.ts';
+import { DiskObjectStore } from './store.ts';
+import { httpDate, parseQuery, utf8Length } from './wire.ts';
+
+/** Options of {@link startOssEmulator}. */
+export interface OssEmulatorOptions {
+  /** Interface to listen on; default `127.0.0.1`. */
+  host?: string;
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** AccessKey id → secret accepted by the signature check. */
+  accessKeys: Record<string, string>;
+  /** Where buckets and objects are kept; reused across restarts. */
+  dataDir: string;
+  /** Region served, in ali-oss form; default `oss-cn-hangzhou`. Requests for another region's endpoint are refused. */
+  region?: string;
+  /** Buckets created at start (existing ones are kept as they are). */
+  buckets?: string[];
+  /** Largest object PutObject accepts; default {@link DEFAULT_MAX_OBJECT_BYTES} (5 GiB, the OSS PutObject limit). */
+  maxObjectBytes?: number;
+  /** Owner ID reported in listings; default `1234567890123456` (the ECS emulator's default account). */
+  accountId?: string;
+  /** One line per request; defaults to silence (tests) — the CLI passes console.log. */
+  log?: (line: string) => void;
+}
+
+/** A running local OSS service. */
+export interface OssEmulator {
+  /** `http://127.0.0.1:PORT`: an IP literal, which ali-oss needs (sdk-wire.md §4.1). */
+  endpoint: string;
+  port: number;
+  /** `oss-cn-hangzhou` form, what ali-oss takes as `region`. */
+  region: string;
+  /** The objects behind the API, for setup and assertions (createBucket, list, read, head, put, delete). */
+  store: DiskObjectStore;
+  /** Stops listening, cuts open connections and waits for writes in flight; the data stays on disk. */
+  close(): Promise<void>;
+}
+
+/** 5 GiB: the largest object a single OSS PutObject may create. */
+export const DEFAULT_MAX_OBJECT_BYTES = 5 * 1024 ** 3;
+/** Region served when none is given, in ali-oss form. */
+export const DEFAULT_OSS_REGION = 'oss-cn-hangzhou';
+
+/** Starts the local OSS service and resolves once it listens. */
+export async function startOssEmulator(options: OssEmulatorOptions): Promise<OssEmulator> {
+  const region = options.region ?? DEFAULT_OSS_REGION;
+  if (!/^oss-[a-z0-9-]+$/.test(region)) throw new Error(`region must look like "oss-cn-hangzhou", got "${region}"`);
+  const log = options.log ?? (() => {});
+  const store = await DiskObjectStore.open(options.dataDir, { log });
+  for (const bucket of options.buckets ?? []) await store.createBucket(bucket);
+  const accountId = options.accountId ?? '1234567890123456';
+  const ctx: ActionContext = {
+    store,
+    maxObjectBytes: options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
+    owner: { id: accountId, displayName: accountId },
+  };
+  const secretFor = (id: string): string | undefined => (Object.hasOwn(options.accessKeys, id) ? options.accessKeys[id] : undefined);
+  const inFlight = new Set<Promise<void>>();
+
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<string> {
+    const method = req.method ?? 'GET';
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const rawPath = q < 0 ? target : target.slice(0, q);
+    let hostId = `${region}.aliyuncs.com`;
+    let what = `${method} ${rawPath}`;
+    try {
+      const query = parseQuery(q < 0 ? '' : target.slice(q + 1));
+      const host = parseHost(req.headers.host);
+      const candidates = addressCandidates(host, rawPath);
+      if (candidates[0]!.bucket !== '') hostId = `${candidates[0]!.bucket}.${region}.aliyuncs.com`;
+      // Before the signature: a V4 credential for the other region would otherwise hide the real cause.
+      checkEndpointRegion(host.endpointRegion, candidates[0]!.bucket);
+      const verified = verifyRequest({ method, headers: req.headers, query }, candidates, { secretFor, region, now: Date.now() });
+      if (!verified.ok) throw verified.error;
+      const { bucket, key } = candidates[verified.resource]!;
+      what = `${method} ${bucket}/${key}`;
+      if (bucket === '') throw new OssError('NotImplemented', 'Service-level operations (ListBuckets, …) are not emulated by the local OSS; address a bucket.');
+      if (!isValidBucketName(bucket)) throw new OssError('InvalidBucketName', undefined, { details: { BucketName: bucket } });
+      hostId = `${bucket}.${region}.aliyuncs.com`;
+      if (!store.hasBucket(bucket)) throw new OssError('NoSuchBucket', undefined, { details: { BucketName: bucket } });
+      if (key !== '') checkKey(key);
+      const name = route(method, key, query);
+      what = `${name} ${bucket}/${key}`;
+      const response = await ACTIONS[name]({ method, bucket, key, query, headers: req.headers, body: req }, ctx);
+      const sent = await send(res, method, requestId, response);
+      return `${what} ${response.status}${sent ? '' : ' (client went away)'}`;
+    } catch (e) {
+      const error = e instanceof OssError ? e : internalError(e);
+      sendError(res, method, requestId, hostId, error);
+      return `${what} ${error.status} ${error.code}`;
+    }
+  }
+
+  function checkEndpointRegion(endpointRegion: string | undefined, bucket: string): void {
+    // The Host names a region (ali-oss builds it from its `region` option). Real OSS refuses a bucket
+    // addressed through another region's endpoint; so does the emulator, which catches a client
+    // configured for a different region than the local cloud.
+    if (endpointRegion === undefined || endpointRegion === region || endpointRegion === `${region}-internal`) return;
+    throw new OssError(
+      'AccessDenied',
+      'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
+      { details: { Bucket: bucket, Endpoint: `${region}.aliyuncs.com` } },
+    );
+  }
+
+  const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
+    const started = Date.now();
+    const requestId = randomBytes(12).toString('hex').toUpperCase();
+    const work = handle(req, res, requestId)
+      .then((summary) => log(`[oss] ${printable(summary)} ${Date.now() - started}ms`))
+      .catch((e: unknown) => {
+        console.error('[oss] failed to answer', e);
+        res.destroy();
+      });
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  });
+  // ali-oss keeps idle sockets for 15 s (agentkeepalive). With Node's default 5 s the server could
+  // close a socket just as the client reuses it, which surfaces as a random "socket hang up".
+  server.keepAliveTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint: `http://${endpointHost(options.host ?? '127.0.0.1')}:${port}`,
+    port,
+    region,
+    store,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await Promise.allSettled([...inFlight]);
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Key rules of OSS: 1–1023 bytes of UTF-8, not starting with `/` or `\`. */
+function checkKey(key: string): void {
+  if (utf8Length(key) > 1023) throw new OssError('InvalidObjectName', 'The Length of Object name must be less than 1024.', { details: { Key: key.slice(0, 64) } });
+  if (key.startsWith('/') || key.startsWith('\\')) throw new OssError('InvalidObjectName', 'The object name must not start with "/" or "\\".', { details: { Key: key } });
+}
+
+/** Writes a successful answer; resolves false if the client went away while a body was streaming. */
+async function send(res: ServerResponse, method: string, requestId: string, response: OssResponse): Promise<boolean> {
+  const headers: Record<string, string | number> = { 'x-oss-request-id': requestId, Date: httpDate(Date.now()), Server: 'AliyunOSS', ...response.headers };
+  const { body } = response;
+  if (body instanceof Readable) {
+    try {
+      res.writeHead(response.status, headers);
+    } catch (e) {
+      body.destroy();
+      throw e;
+    }
+    if (method === 'HEAD') {
+      body.destroy();
+      res.end();
+      return true;
+    }
+    try {
+      await pipeline(body, res);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  const bytes = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
+  if (bytes !== undefined && headers['Content-Length'] === undefined) headers['Content-Length'] = bytes.length;
+  res.writeHead(response.status, headers);
+  res.end(method === 'HEAD' ? undefined : bytes);
+  return true;
+}
+
+function sendError(res: ServerResponse, method: string, requestId: string, hostId: string, error: OssError): void {
+  if (res.headersSent) {
+    // Too late for an error document; cutting the connection is the only honest signal left.
+    res.destroy();
+    return;
+  }
+  const xml = errorXml(error, requestId, hostId);
+  const headers: Record<string, string | number> = {
+    'x-oss-request-id': requestId,
+    'x-oss-ec': error.ec,
+    Date: httpDate(Date.now()),
+    Server: 'AliyunOSS',
+    ...error.headers,
+  };
+  if (method === 'HEAD') {
+    // A HEAD answer has no body, so OSS carries the error document base64-encoded in a header.
+    headers['x-oss-err'] = Buffer.from(xml, 'utf8').toString('base64');
+    headers['Content-Length'] = 0;
+    res.writeHead(error.status, headers);
+    res.end();
+    return;
+  }
+  headers['Content-Type'] = 'application/xml';
+  headers['Content-Length'] = Buffer.byteLength(xml);
+  res.writeHead(error.status, headers);
+  res.end(xml);
+}
+
+function internalError(e: unknown): OssError {
+  console.error('[oss] internal error', e);
+  return new OssError('InternalError', 'The local OSS failed; see its log.');
+}
+
+/** Keys may hold control characters; escaped so one request stays one log line. */
+function printable(line: string): string {
+  return line.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** The host part of an endpoint URL clients can connect to (an IP literal, never a wildcard). */
+function endpointHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}

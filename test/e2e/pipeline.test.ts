@@ -1,0 +1,130 @@
+/**
+ * The event pipeline end to end on the local cloud: a run on a 20-instance fleet (successes,
+ * failures, a timeout, a stopped instance) goes RunCommand → TaskCompleted events → task-events →
+ * MNS → summarize → summary in OSS, with the functions of s.yaml in their own processes and the
+ * official SDKs on every hop. No DescribeInvocations call is made anywhere.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EcsCloudAssistant } from '../../shared/cloud-assistant/ecs-cloud-assistant.ts';
+import { startRun } from '../../shared/pipeline/start-run.ts';
+import { NO_CHAT } from '../../shared/pipeline/finish-run.ts';
+import { runKeys } from '../../shared/runs/keys.ts';
+import type { RunSummary } from '../../shared/runs/summary.ts';
+import { createLogger } from '../../shared/runtime/logger.ts';
+import { AliOssStore } from '../../shared/store/ali-oss-store.ts';
+import type { ObjectStore } from '../../shared/store/port.ts';
+import { parseFleet } from '../../local/ecs/fleet.ts';
+import { PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../../local/local-cloud.ts';
+
+const KEYS = { 'e2e-key': 'e2e-secret-value-0001' };
+const REGION = 'cn-hangzhou';
+
+/** web-00..web-15 succeed; bad-00..bad-02 fail; slow-00 times out; down-00 is Stopped. */
+const fleetYaml = `instances:\n${[
+  ...Array.from({ length: 16 }, (_, i) => `  - { id: i-e2eweb${String(i).padStart(6, '0')}, name: web-${String(i).padStart(2, '0')}, tags: { env: e2e } }`),
+  ...Array.from({ length: 3 }, (_, i) => `  - { id: i-e2ebad${String(i).padStart(6, '0')}, name: bad-${String(i).padStart(2, '0')}, tags: { env: e2e } }`),
+  '  - { id: i-e2eslow00000, name: slow-00, tags: { env: e2e } }',
+  '  - { id: i-e2edown00000, name: down-00, status: Stopped, tags: { env: e2e } }',
+].join('\n')}\n`;
+
+const SCRIPT = `
+case "{{ACS::InstanceName}}" in
+  bad-*) echo "disk almost full on {{ACS::InstanceName}}"; exit 2 ;;
+  slow-*) echo "waiting forever"; sleep 30 ;;
+  *) echo "ok {{ACS::InstanceName}} token={{token}}"; i=0; while [ $i -lt 3000 ]; do echo "line $i of a long output"; i=$((i+1)); done ;;
+esac`;
+
+async function waitForObject(store: ObjectStore, key: string, ms: number): Promise<Buffer> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const body = await store.get(key);
+    if (body) return body;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${key} did not appear within ${ms} ms`);
+}
+
+describe.each([
+  { mode: 'output delivered to OSS', outputBucket: true },
+  { mode: 'output fetched with DescribeInvocationResults', outputBucket: false },
+])('a 20-instance run, $mode', ({ outputBucket }) => {
+  let cloud: LocalCloud;
+  let store: AliOssStore;
+  let assistant: EcsCloudAssistant;
+
+  beforeAll(async () => {
+    cloud = await startLocalCloud({
+      fleet: parseFleet(fleetYaml),
+      accessKeys: KEYS,
+      sYamlPath: path.join(PROJECT_ROOT, 's.yaml'),
+      timers: false,
+      // Timeout 10 s (the API's minimum) takes half a second.
+      ecs: { timeScale: 20 },
+      functionEnv: outputBucket ? { FLEETRUN_FETCH_WINDOW_MS: '100' } : { FLEETRUN_OUTPUT_BUCKET: '', FLEETRUN_FETCH_WINDOW_MS: '100' },
+    });
+    const credentials = { accessKeyId: 'e2e-key', accessKeySecret: KEYS['e2e-key'] };
+    store = new AliOssStore({ bucket: 'fleetrun-runs', region: 'oss-cn-hangzhou', credentials, endpoint: cloud.oss.endpoint });
+    assistant = await EcsCloudAssistant.create({ regionId: REGION, credentials, endpoint: cloud.ecs.endpoint, protocol: 'http' });
+  }, 60_000);
+
+  afterAll(async () => cloud?.close());
+
+  it('ends in one exact summary in OSS, with no DescribeInvocations call', async () => {
+    const manifest = await startRun(
+      {
+        command: { name: 'disk-check', type: 'RunShellScript', script: SCRIPT, timeoutSeconds: 10, parameters: { token: 's3cr3t-t0ken-value' }, secretParameters: ['token'], terminationMode: 'ProcessTree' },
+        targets: { tags: { env: 'e2e' } },
+        requestedBy: { kind: 'cli', user: 'e2e' },
+      },
+      {
+        assistant,
+        store,
+        regionId: REGION,
+        outputBucket: outputBucket ? 'fleetrun-output' : undefined,
+        sealKey: cloud.sealKey,
+        chat: NO_CHAT,
+        logger: createLogger({ sink: () => {} }),
+      },
+    );
+    expect(manifest.invocations).toHaveLength(1);
+    expect(manifest.skipped).toEqual([{ instanceId: 'i-e2edown00000', reason: 'InstanceNotRunning' }]);
+
+    const summary = JSON.parse((await waitForObject(store, runKeys.summaryJson(manifest.runId), 60_000)).toString()) as RunSummary;
+    expect(summary.status).toBe('PartialFailed');
+    expect(summary.counts.total).toBe(21);
+    expect(summary.counts.byStatus).toEqual({ Failed: 3, Timeout: 1, Aborted: 1, Success: 16 });
+    expect(summary.instances.slice(0, 5).map((i) => i.status)).toEqual(['Failed', 'Failed', 'Failed', 'Timeout', 'Aborted']);
+    const bad = summary.instances.find((i) => i.instanceId === 'i-e2ebad000001')!;
+    expect([bad.exitCode, bad.errorCode, bad.outputTail.trim()]).toEqual([2, 'ExitCodeNonzero', 'disk almost full on bad-01']);
+    const ok = summary.instances.find((i) => i.instanceId === 'i-e2eweb000003')!;
+    expect(ok.outputTail.trim().endsWith('line 2999 of a long output')).toBe(true);
+
+    // The secret parameter's value reached the script but appears in no object of the run.
+    for await (const o of store.list(runKeys.prefix(manifest.runId))) {
+      const text = (await store.get(o.key))!.toString();
+      expect(text, o.key).not.toContain('s3cr3t-t0ken-value');
+    }
+    const web0 = JSON.parse((await store.get(runKeys.result(manifest.runId, 'i-e2eweb000000')))!.toString()) as { output: string; outputKey?: string; outputBytes: number };
+    expect(web0.outputBytes).toBeGreaterThan(64 * 1024);
+    if (outputBucket) {
+      // The whole output came from OSS: over 64 KB, so the message carried a tail and the bucket the rest, redacted.
+      expect(web0.outputKey).toBe(runKeys.output(manifest.runId, 'i-e2eweb000000'));
+      const full = (await store.get(web0.outputKey!))!.toString();
+      expect(full.startsWith('ok web-00 token=***\n')).toBe(true);
+      expect(full.trim().endsWith('line 2999 of a long output')).toBe(true);
+    } else {
+      // DescribeInvocationResults keeps the last 24 KB; the rest is counted, not shown.
+      expect(web0.outputKey).toBeUndefined();
+      expect(Buffer.byteLength(web0.output)).toBe(24 * 1024);
+      expect(web0.output.trim().endsWith('line 2999 of a long output')).toBe(true);
+    }
+    expect((await store.get(runKeys.report(manifest.runId)))!.toString()).toContain('id="status-chart"');
+    expect((await store.get(runKeys.summaryMarkdown(manifest.runId)))!.toString()).toContain('disk-check — PartialFailed');
+
+    expect(cloud.ecs.calls.DescribeInvocations ?? 0).toBe(0);
+    if (outputBucket) expect(cloud.ecs.calls.DescribeInvocationResults ?? 0).toBe(0);
+    else expect(cloud.ecs.calls.DescribeInvocationResults ?? 0).toBeLessThanOrEqual(20);
+    expect(cloud.ecs.calls.RunCommand).toBe(1);
+  }, 90_000);
+});
