@@ -37,7 +37,15 @@ export interface OssEmulatorOptions {
   accountId?: string;
   /** One line per request; defaults to silence (tests) — the CLI passes console.log. */
   log?: (line: string) => void;
+  /**
+   * Fault injection: milliseconds to hold a request before serving it, e.g. to kill a client in the
+   * middle of a write sequence. Changeable later through the returned handle's `faults`.
+   */
+  delay?: OssDelay;
 }
+
+/** Chooses a delay in ms for one request (0 = none). */
+export type OssDelay = (request: { action: string; bucket: string; key: string }) => number;
 
 /** A running local OSS service. */
 export interface OssEmulator {
@@ -48,6 +56,8 @@ export interface OssEmulator {
   region: string;
   /** The objects behind the API, for setup and assertions (createBucket, list, read, head, put, delete). */
   store: DiskObjectStore;
+  /** Fault injection that can be changed while running. */
+  faults: { delay?: OssDelay | undefined };
   /** Stops listening, cuts open connections and waits for writes in flight; the data stays on disk. */
   close(): Promise<void>;
 }
@@ -62,6 +72,7 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
   const region = options.region ?? DEFAULT_OSS_REGION;
   if (!/^oss-[a-z0-9-]+$/.test(region)) throw new Error(`region must look like "oss-cn-hangzhou", got "${region}"`);
   const log = options.log ?? (() => {});
+  const faults: { delay?: OssDelay | undefined } = { delay: options.delay };
   const store = await DiskObjectStore.open(options.dataDir, { log });
   for (const bucket of options.buckets ?? []) await store.createBucket(bucket);
   const accountId = options.accountId ?? '1234567890123456';
@@ -98,6 +109,8 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
       if (key !== '') checkKey(key);
       const name = route(method, key, query);
       what = `${name} ${bucket}/${key}`;
+      const hold = faults.delay?.({ action: name, bucket, key }) ?? 0;
+      if (hold > 0) await new Promise((r) => setTimeout(r, hold));
       const response = await ACTIONS[name]({ method, bucket, key, query, headers: req.headers, body: req }, ctx);
       const sent = await send(res, method, requestId, response);
       return `${what} ${response.status}${sent ? '' : ' (client went away)'}`;
@@ -151,6 +164,7 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
     port,
     region,
     store,
+    faults,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
