@@ -26,6 +26,7 @@ const CATALOG = {
   NoSuchKey: [404, 'The specified key does not exist.', '0026-00000001'], // confirmed
   NotImplemented: [501, 'A header or operation you provided implies functionality that is not implemented.', '0000-00000000'],
   PreconditionFailed: [412, 'At least one of the pre-conditions you specified did not hold.', '0000-00000000'],
+  RequestTimeout: [400, 'Your socket connection to the server was not read from or written to within the timeout period.', '0000-00000000'],
   RequestTimeTooSkewed: [403, 'The difference between the request time and the current time is too large.', '0000-00000000'],
   SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', '0002-00000040'], // confirmed
 } as const satisfies Record<string, readonly [number, string, string]>;

@@ -244,6 +244,9 @@ function sendError(res: ServerResponse, method: string, requestId: string, hostI
 }
 
 function internalError(e: unknown): OssError {
+  // A client that goes away mid-upload (a killed function) is not the service failing.
+  const aborted = (e as { code?: string; message?: string }).code === 'ECONNRESET' || (e as Error).message === 'aborted';
+  if (aborted) return new OssError('RequestTimeout', 'The client closed the connection before the body arrived.');
   console.error('[oss] internal error', e);
   return new OssError('InternalError', 'The local OSS failed; see its log.');
 }
