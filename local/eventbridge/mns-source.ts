@@ -76,7 +76,12 @@ export class MnsStreamSource {
           // MNS long-polls in whole seconds; an empty queue must not be polled in a tight loop.
           const wait = batch.length === 0 ? 1 : Math.max(1, Math.min(30, Math.ceil(left / 1000)));
           const got = await this.receive(this.o.countWindow - batch.length, wait);
-          batch.push(...got);
+          for (const m of got) {
+            // A message whose visibility ran out while the window filled comes again: keep its newest handle only.
+            const at = batch.findIndex((b) => b.MessageId === m.MessageId);
+            if (at >= 0) batch[at] = m;
+            else batch.push(m);
+          }
           if (got.length === 0 && batch.length > 0 && Date.now() >= deadline) break;
         }
         if (batch.length > 0) await this.deliver(batch);

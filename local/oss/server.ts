@@ -42,10 +42,14 @@ export interface OssEmulatorOptions {
    * middle of a write sequence. Changeable later through the returned handle's `faults`.
    */
   delay?: OssDelay;
+  /** Fault injection: answer a request with this error instead of serving it (undefined = serve it). */
+  fail?: OssFailure;
 }
 
 /** Chooses a delay in ms for one request (0 = none). */
 export type OssDelay = (request: { action: string; bucket: string; key: string }) => number;
+/** Chooses an error for one request, or undefined to serve it. */
+export type OssFailure = (request: { action: string; bucket: string; key: string }) => 'InternalError' | 'AccessDenied' | undefined;
 
 /** A running local OSS service. */
 export interface OssEmulator {
@@ -57,7 +61,7 @@ export interface OssEmulator {
   /** The objects behind the API, for setup and assertions (createBucket, list, read, head, put, delete). */
   store: DiskObjectStore;
   /** Fault injection that can be changed while running. */
-  faults: { delay?: OssDelay | undefined };
+  faults: { delay?: OssDelay | undefined; fail?: OssFailure | undefined };
   /** Stops listening, cuts open connections and waits for writes in flight; the data stays on disk. */
   close(): Promise<void>;
 }
@@ -72,7 +76,7 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
   const region = options.region ?? DEFAULT_OSS_REGION;
   if (!/^oss-[a-z0-9-]+$/.test(region)) throw new Error(`region must look like "oss-cn-hangzhou", got "${region}"`);
   const log = options.log ?? (() => {});
-  const faults: { delay?: OssDelay | undefined } = { delay: options.delay };
+  const faults: { delay?: OssDelay | undefined; fail?: OssFailure | undefined } = { delay: options.delay, fail: options.fail };
   const store = await DiskObjectStore.open(options.dataDir, { log });
   for (const bucket of options.buckets ?? []) await store.createBucket(bucket);
   const accountId = options.accountId ?? '1234567890123456';
@@ -111,6 +115,8 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
       what = `${name} ${bucket}/${key}`;
       const hold = faults.delay?.({ action: name, bucket, key }) ?? 0;
       if (hold > 0) await new Promise((r) => setTimeout(r, hold));
+      const failure = faults.fail?.({ action: name, bucket, key });
+      if (failure) throw new OssError(failure, 'Injected fault.');
       const response = await ACTIONS[name]({ method, bucket, key, query, headers: req.headers, body: req }, ctx);
       const sent = await send(res, method, requestId, response);
       return `${what} ${response.status}${sent ? '' : ' (client went away)'}`;

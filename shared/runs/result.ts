@@ -5,13 +5,17 @@
  */
 import { z } from 'zod';
 import { INSTANCE_STATUSES } from '../cloud-assistant/statuses.ts';
+import { RUN_ID } from './keys.ts';
+
+/** Instance ids become object keys: only what ECS ids look like is accepted. */
+export const INSTANCE_ID = /^i-[A-Za-z0-9]{1,60}$/;
 
 export const instanceResultSchema = z.object({
   version: z.literal(1),
-  runId: z.string(),
+  runId: z.string().regex(RUN_ID),
   invokeId: z.string().default(''),
   commandId: z.string(),
-  instanceId: z.string(),
+  instanceId: z.string().regex(INSTANCE_ID),
   status: z.enum(INSTANCE_STATUSES),
   exitCode: z.number().int(),
   errorCode: z.string().default(''),

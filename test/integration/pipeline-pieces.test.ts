@@ -1,0 +1,132 @@
+/**
+ * The pipeline's pieces against the local OSS, MNS and FC host: task-events refusing what is not
+ * its input, two summarizers folding one run at once, the queue's batching within MNS's limits,
+ * and a queue trigger's dead-letter queue.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import MNSClient from '@alicloud/mns';
+import { handleResultMessages } from '../../shared/pipeline/summarize.ts';
+import { NO_CHAT } from '../../shared/pipeline/finish-run.ts';
+import { encodeResult } from '../../shared/pipeline/result-message.ts';
+import { MnsResultQueue } from '../../shared/queue/mns-queue.ts';
+import { packBatches } from '../../shared/queue/port.ts';
+import { runKeys } from '../../shared/runs/keys.ts';
+import { runManifestSchema } from '../../shared/runs/manifest.ts';
+import type { InstanceResult } from '../../shared/runs/result.ts';
+import { createLogger } from '../../shared/runtime/logger.ts';
+import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../support/pipeline-cloud.ts';
+
+let pc: PipelineCloud;
+beforeAll(async () => {
+  pc = await startPipelineCloud(fleetOf('piece', [{ name: 'web', count: 2 }]), { queueVisibilitySeconds: 1 });
+}, 60_000);
+afterAll(async () => pc?.close());
+
+const logger = createLogger({ sink: () => {} });
+
+function result(runId: string, n: number): InstanceResult {
+  return {
+    version: 1, runId, invokeId: 't-1', commandId: 'c-1', instanceId: `i-conc${String(n).padStart(6, '0')}`, status: n % 5 === 0 ? 'Failed' : 'Success', exitCode: n % 5 === 0 ? 1 : 0,
+    errorCode: n % 5 === 0 ? 'ExitCodeNonzero' : '', errorInfo: '', startTime: '2026-11-23T10:00:00Z', finishTime: `2026-11-23T10:00:${String(n % 60).padStart(2, '0')}Z`,
+    output: `out ${n}\n`, outputBytes: 6, source: 'event',
+  };
+}
+
+describe('task-events as a function', () => {
+  it('skips malformed events and other commands with a reason, and fails nothing', async () => {
+    const outcome = (await pc.cloud.fc!.invoke('fleetrun-task-events', [
+      { id: 'e-1', source: 'acs.ecs', type: 'ecs:CloudAssistant:TaskCompleted', data: { commandId: 'c-1', instanceId: 'i-1', invocationStatus: 'Exploded' } },
+      { id: 'e-2', source: 'acs.ecs', type: 'ecs:CloudAssistant:TaskCompleted', data: { commandId: 'c-2', commandName: 'someone-elses.sh', instanceId: 'i-2', invocationStatus: 'Success', exitCode: '0' } },
+    ])) as { sent: number; skipped: { id: string; reason: string }[] };
+    expect(outcome.sent).toBe(0);
+    expect(outcome.skipped.map((s) => s.id)).toEqual(['e-1', 'e-2']);
+    expect(outcome.skipped[0]!.reason).toMatch(/^malformed event: data\.invocationStatus/);
+    expect(outcome.skipped[1]!.reason).toContain('not a fleetrun run');
+  });
+
+  it('answers a payload that is not JSON with an error, not a crash of the host', async () => {
+    await expect(pc.cloud.fc!.invoke('fleetrun-task-events', Buffer.from('{not json'))).rejects.toMatchObject({ kind: 'FunctionError' });
+    // The instance survives: the next invocation is served by the same process.
+    await expect(pc.cloud.fc!.invoke('fleetrun-task-events', [])).resolves.toMatchObject({ sent: 0 });
+  });
+});
+
+describe('two summarizers on one run', () => {
+  it('converge to one exact summary and one reply', async () => {
+    const runId = 'r-20261123t100000-conc01';
+    const ids = Array.from({ length: 40 }, (_, n) => n);
+    const manifest = runManifestSchema.parse({
+      version: 1, runId, createdAt: '2026-11-23T10:00:00.000Z', requestedBy: { kind: 'cli' },
+      command: { name: 'concurrent', type: 'RunShellScript', timeoutSeconds: 60 },
+      targets: ids.map((n) => result(runId, n).instanceId), output: { mode: 'fetch' },
+    });
+    await pc.store.put(runKeys.manifest(runId), JSON.stringify(manifest));
+    const replies: string[] = [];
+    const chat = { reply: async (_m: unknown, _s: unknown, url: string) => void replies.push(url) };
+    const message = (n: number) => ({ id: `m-${n}`, data: { messageId: `m-${n}`, messageBody: encodeResult(result(runId, n)) } });
+    // Overlapping halves, delivered to both at once, each also seeing duplicates.
+    const a = ids.filter((n) => n < 30).concat([0, 1]).map(message);
+    const b = ids.filter((n) => n >= 10).concat([39]).map(message);
+    const [ra, rb] = await Promise.all([handleResultMessages(a, { store: pc.store, chat, logger }), handleResultMessages(b, { store: pc.store, chat: { reply: chat.reply }, logger })]);
+    expect(ra.stored + rb.stored).toBe(40);
+    expect(ra.duplicates + rb.duplicates).toBe(a.length + b.length - 40);
+    expect([ra.runs[runId], rb.runs[runId]]).toContain('complete');
+    const first = (await pc.store.get(runKeys.summaryJson(runId)))!.toString();
+    // Folding again (a late redelivery) writes the same bytes and replies no more.
+    const again = await handleResultMessages([message(7)], { store: pc.store, chat, logger });
+    expect(again).toMatchObject({ stored: 0, duplicates: 1 });
+    expect((await pc.store.get(runKeys.summaryJson(runId)))!.toString()).toBe(first);
+    const summary = JSON.parse(first) as { counts: { total: number; byStatus: Record<string, number> } };
+    expect(summary.counts).toMatchObject({ total: 40, byStatus: { Failed: 8, Success: 32 } });
+    expect(replies).toHaveLength(1);
+    // The report link works without credentials.
+    const res = await fetch(replies[0]!);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('id="status-chart"');
+  });
+});
+
+describe('the result queue', () => {
+  it('packs at most 16 messages and 64 KB a batch, and refuses one message over 64 KB', () => {
+    const small = Array.from({ length: 40 }, () => 'x'.repeat(100));
+    expect(packBatches(small).map((b) => b.length)).toEqual([16, 16, 8]);
+    const big = Array.from({ length: 5 }, () => 'y'.repeat(30 * 1024));
+    expect(packBatches(big).map((b) => b.length)).toEqual([2, 2, 1]);
+    expect(() => packBatches(['z'.repeat(64 * 1024 + 1)])).toThrow(/over the 65536-byte limit/);
+  });
+
+  it('sends 40 messages through BatchSendMessage to the local MNS', async () => {
+    const mns = new MNSClient('1234567890123456', { accessKeyId: pc.cloud.serviceKey.id, accessKeySecret: pc.cloud.serviceKey.secret, endpoint: pc.cloud.mns.endpoint });
+    await mns.createQueue('piece-q', {});
+    const queue = new MnsResultQueue({ accountId: '1234567890123456', queueName: 'piece-q', credentials: { accessKeyId: pc.cloud.serviceKey.id, accessKeySecret: pc.cloud.serviceKey.secret }, endpoint: pc.cloud.mns.endpoint });
+    await queue.send(Array.from({ length: 40 }, (_, n) => Buffer.from(`m${n}`).toString('base64')));
+    const attrs = await mns.getQueueAttributes('piece-q');
+    expect(attrs.body.ActiveMessages).toBe('40');
+  });
+});
+
+describe('a queue trigger that keeps failing', () => {
+  it('skips a message that is not a result, with its reason', async () => {
+    const outcome = await handleResultMessages([{ id: 'm-x', data: { messageId: 'm-x', messageBody: encodeResult({ ...result('r-20261123t100000-poison', 1), instanceId: 'bad/../key' }) } }], { store: pc.store, chat: NO_CHAT, logger });
+    expect(outcome.stored).toBe(0);
+    expect(outcome.skipped[0]!.reason).toMatch(/^instanceId: /);
+  });
+
+  it('sends a message to the dead-letter queue after the configured attempts', async () => {
+    const mns = new MNSClient('1234567890123456', { accessKeyId: pc.cloud.serviceKey.id, accessKeySecret: pc.cloud.serviceKey.secret, endpoint: pc.cloud.mns.endpoint });
+    const source = pc.cloud.fc!.sources[0]!;
+    // The runs bucket refuses every write of this run's results, so each delivery of the batch fails.
+    pc.cloud.oss.faults.fail = ({ action, key }) => (action === 'PutObject' && key.includes('r-20261123t100000-stuck') ? 'InternalError' : undefined);
+    const stuck = encodeResult(result('r-20261123t100000-stuck', 1));
+    await mns.sendMessage('fleetrun-results', { MessageBody: stuck });
+    await waitUntil(() => source.counts.deadLettered > 0, 30_000, 'the message to be dead-lettered');
+    pc.cloud.oss.faults.fail = undefined;
+    const dlq = await mns.receiveMessage('fleetrun-results-dlq', 1);
+    expect(dlq.body.MessageBody).toBe(stuck);
+    expect(source.counts.deadLettered).toBe(1);
+    expect(source.counts.failedBatches).toBeGreaterThanOrEqual(1);
+    // Gone from the results queue: nothing is left to be delivered again.
+    const left = await mns.getQueueAttributes('fleetrun-results');
+    expect([left.body.ActiveMessages, left.body.InactiveMessages]).toEqual(['0', '0']);
+  }, 60_000);
+});
