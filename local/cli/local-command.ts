@@ -1,6 +1,7 @@
 /** `fleetrun local`: runs the local cloud until Ctrl-C / SIGTERM, then stops it leaving no process behind. */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { faultConfigSchema, type FaultConfigInput } from '../ecs/faults.ts';
 import { loadFleet } from '../ecs/fleet.ts';
 import path from 'node:path';
 import { PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../local-cloud.ts';
@@ -20,6 +21,8 @@ Options:
   --s-yaml FILE            the deployment whose functions to serve (default: the project's s.yaml)
   --no-functions           serve only the cloud services, no functions
   --data DIR               where OSS objects and MNS messages are kept (default: a temporary folder)
+  --faults JSON            ECS fault injection, e.g. '{"throttleRate":0.3,"errorRate":0.05,"latencyMs":50,
+                           "rateLimitPerSecond":20,"errorAfterApplyRate":0.1,"retryAfterMs":100}'
   --access-key ID:SECRET   an access key the services accept (repeatable); default: the demo key,
                            or FLEETRUN_ACCESS_KEY_ID / FLEETRUN_ACCESS_KEY_SECRET
   --region ID              region the services answer for (default cn-hangzhou)
@@ -29,6 +32,7 @@ Options:
 
 export interface LocalCommandOptions {
   fleet: string;
+  faults?: FaultConfigInput;
   ports: { ecs: number; oss: number; mns: number };
   sYaml: string | undefined;
   dataDir?: string;
@@ -49,6 +53,7 @@ export function parseLocalArgs(argv: string[]): LocalCommandOptions | 'help' {
       's-yaml': { type: 'string' },
       'no-functions': { type: 'boolean' },
       data: { type: 'string' },
+      faults: { type: 'string' },
       'access-key': { type: 'string', multiple: true },
       region: { type: 'string' },
       sandbox: { type: 'string' },
@@ -68,11 +73,24 @@ export function parseLocalArgs(argv: string[]): LocalCommandOptions | 'help' {
     ports: { ecs: port('ecs-port'), oss: port('oss-port'), mns: port('mns-port') },
     sYaml: values['no-functions'] ? undefined : (values['s-yaml'] ?? path.join(PROJECT_ROOT, 's.yaml')),
     ...(values.data ? { dataDir: values.data } : {}),
+    ...(values.faults ? { faults: parseFaults(values.faults) } : {}),
     accessKeys: parseAccessKeys(values['access-key'] ?? []),
     regionId: values.region ?? 'cn-hangzhou',
     ...(values.sandbox ? { sandboxRoot: values.sandbox } : {}),
     quiet: values.quiet ?? false,
   };
+}
+
+function parseFaults(text: string): FaultConfigInput {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError('--faults wants a JSON object, e.g. \'{"throttleRate":0.3}\'');
+  }
+  const parsed = faultConfigSchema.safeParse(value);
+  if (!parsed.success) throw new UsageError(`--faults: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return value as FaultConfigInput;
 }
 
 /** Starts the cloud and prints its services; the caller decides how long it lives. */
@@ -85,6 +103,7 @@ export async function startFromOptions(o: LocalCommandOptions, print: (line: str
     ports: o.ports,
     ...(o.sYaml ? { sYamlPath: o.sYaml } : {}),
     ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+    ...(o.faults ? { ecs: { faults: o.faults } } : {}),
     ...(o.sandboxRoot ? { sandboxRoot: o.sandboxRoot } : {}),
     ...(o.quiet ? {} : { log: print }),
   });

@@ -90,6 +90,15 @@ describe('fleetrun local', () => {
     await expect(ca.describeInstances({})).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
+  it('refuses a bad fault configuration with a usage error', async () => {
+    const bad = spawn(process.execPath, [BIN, 'local', '--no-functions', '--faults', '{"throttleRate":2}'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    bad.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => bad.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(err).toContain('--faults: throttleRate');
+  });
+
   it('refuses a bad option with a usage error', async () => {
     const bad = spawn(process.execPath, [BIN, 'local', '--ecs-port', 'seventy'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';

@@ -203,3 +203,17 @@ describe('request-level errors', () => {
     expectApiError(await sdkError(badId.describeInstances(new Models.DescribeInstancesRequest({ regionId: REGION }))), 'InvalidAccessKeyId.NotFound', 404);
   });
 });
+
+describe('errors only the service can tell', () => {
+  it('InvalidResourceTag.InstanceNotFound when no instance has the tags', async () => {
+    expectApiError(await sdkError(run({ instanceId: undefined, resourceTag: [{ key: 'env', value: 'nowhere' }] })), 'InvalidResourceTag.InstanceNotFound', 400);
+  });
+
+  it('InvalidOssOutputDelivery.BucketNotFound when the output bucket does not exist', async () => {
+    expectApiError(await sdkError(run({ ossOutputDelivery: 'oss://no-such-bucket/prefix/' })), 'InvalidOssOutputDelivery.BucketNotFound', 404);
+  });
+
+  it('InvalidParameterCharacter.CommandWorkingDir for a control character in WorkingDir', async () => {
+    expectApiError(await sdkError(run({ workingDir: '/root/a\nb' })), 'InvalidParameterCharacter.CommandWorkingDir', 403);
+  });
+});
