@@ -12,7 +12,7 @@ import { commandNameFor, runKeys } from '../runs/keys.ts';
 import { runManifestSchema, type RunManifest, type RunManifestInput } from '../runs/manifest.ts';
 import { seal } from '../runs/seal.ts';
 import type { ObjectStore } from '../store/port.ts';
-import { finishIfComplete, type FinishDeps } from './finish-run.ts';
+import { finishIfComplete, readManifest, type FinishDeps } from './finish-run.ts';
 import { outputPrefixFor } from './output-sources.ts';
 
 export interface RunCommandSpec {
@@ -64,11 +64,15 @@ export async function startRun(request: StartRunRequest, deps: StartRunDeps): Pr
   for (const name of secretNames) if (!(name in params)) throw new RunRequestError(`secret parameter "${name}" has no value`);
   if (secretNames.length > 0 && !deps.sealKey) throw new RunRequestError('secret parameters need a seal key in the configuration');
 
+  // A retried dispatch (FC retries async invocations) finds the run already started: same manifest,
+  // and, if it died mid-way, the same ClientTokens give back the same InvokeIds.
+  const existing = await readManifest(deps.store, runId);
+  if (existing && existing.invocations.length > 0) return existing;
   const targets = await resolveTargets(deps.assistant, request.targets);
   const draft: RunManifestInput = {
     version: 1,
     runId,
-    createdAt: new Date().toISOString(),
+    createdAt: existing?.createdAt ?? new Date().toISOString(),
     requestedBy: request.requestedBy,
     command: { name: request.command.name, type: request.command.type, timeoutSeconds: request.command.timeoutSeconds },
     targets: [...targets.runnable, ...targets.skipped.map((s) => s.instanceId)],
