@@ -2,18 +2,23 @@
  * The local FC host: serves the functions of an s.yaml the way Function Compute would — each in
  * its own process, with its environment, called with FC's event shapes — and wires their
  * triggers: timers on their cron, EventBridge rules on the local bus, MNS queues as event-streaming
- * sources. HTTP triggers and the InvokeFunction API arrive with the ChatOps issue; trigger kinds it
- * does not serve are listed, not fatal.
+ * sources, HTTP triggers each on its own port (http-trigger.ts) — and, when given access keys, the
+ * FC 2.0 InvokeFunction API that `@alicloud/fc2` calls (invoke-api.ts). Trigger kinds it does not
+ * serve are listed, not fatal.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import MNSClient from '@alicloud/mns';
 import { Cron } from 'croner';
+import { z } from 'zod';
 import type { EventBus } from '../eventbridge/bus.ts';
 import { MnsStreamSource } from '../eventbridge/mns-source.ts';
 import { parsePattern } from '../eventbridge/pattern.ts';
+import { AsyncInvocationLog } from './async-invocations.ts';
 import { FunctionInstance } from './function-instance.ts';
+import { startHttpTrigger } from './http-trigger.ts';
+import { startInvokeApi } from './invoke-api.ts';
 import type { FunctionSpec, SYaml, TriggerSpec } from './s-yaml.ts';
 
 export interface FcHostOptions {
@@ -31,6 +36,13 @@ export interface FcHostOptions {
   mns?: { endpoint: string } | undefined;
   /** Timers fire on their cron; off in tests that tick them by hand. */
   timers?: boolean;
+  /** HTTP triggers: each served on its own loopback port (functionName → port; 0 or absent = a free one). */
+  http?: { ports?: Record<string, number> };
+  /**
+   * The FC 2.0 InvokeFunction API (`@alicloud/fc2`); not started without it. Async retries follow the
+   * function's `asyncInvokeConfig.maxAsyncRetryAttempts`, else `maxAsyncRetryAttempts` (FC's default: 3).
+   */
+  invokeApi?: { port?: number; accessKeys: Record<string, string>; maxAsyncRetryAttempts?: number; asyncRetryDelayMs?: number };
   log: (line: string) => void;
 }
 
@@ -43,8 +55,16 @@ export interface FcHost {
   fireTimer(functionName: string, triggerName?: string): Promise<unknown>;
   sources: MnsStreamSource[];
   skipped: string[];
+  /** functionName → `http://127.0.0.1:PORT` of its HTTP trigger. */
+  httpEndpoints: Map<string, string>;
+  /** `http://127.0.0.1:PORT` of the InvokeFunction API, when `invokeApi` was given. */
+  invokeEndpoint?: string;
+  /** Async invocations the InvokeFunction API accepted, and how each ended. */
+  asyncInvocations: AsyncInvocationLog;
   close(): Promise<void>;
 }
+
+const asyncInvokeConfigSchema = z.looseObject({ maxAsyncRetryAttempts: z.coerce.number().int().min(0).max(8).optional() });
 
 function modulePathOf(spec: FunctionSpec, o: FcHostOptions): string {
   const code = typeof spec.props.code === 'string' ? spec.props.code : '';
@@ -72,12 +92,15 @@ export async function startFcHost(o: FcHostOptions): Promise<FcHost> {
   const timers = new Map<string, TriggerSpec[]>();
   const mns = o.mns ? new MNSClient(o.accountId, { accessKeyId: o.credentials.accessKeyId, accessKeySecret: o.credentials.accessKeySecret, endpoint: o.mns.endpoint }) : undefined;
 
-  const invoke = async (functionName: string, payload: unknown): Promise<unknown> => {
+  const invokeWithId = async (functionName: string, body: Buffer, requestId: string): Promise<unknown> => {
     const fn = functions.get(functionName);
     if (!fn) throw new Error(`no function ${functionName}`);
-    const body = Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));
-    return fn.invoke(body, randomUUID());
+    return fn.invoke(body, requestId);
   };
+  const invoke = async (functionName: string, payload: unknown): Promise<unknown> =>
+    invokeWithId(functionName, Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)), randomUUID());
+  const httpTriggers: { functionName: string; trigger: TriggerSpec }[] = [];
+  const asyncRetries = new Map<string, number>();
 
   const timerEvent = (t: TriggerSpec) => ({ triggerTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), triggerName: t.triggerName, payload: String(t.triggerConfig.payload ?? '') });
 
@@ -107,9 +130,17 @@ export async function startFcHost(o: FcHostOptions): Promise<FcHost> {
       }),
     );
 
+    const asyncConfig = asyncInvokeConfigSchema.safeParse(p.asyncInvokeConfig ?? {});
+    if (asyncConfig.success && asyncConfig.data.maxAsyncRetryAttempts !== undefined) asyncRetries.set(p.functionName, asyncConfig.data.maxAsyncRetryAttempts);
+
     for (const t of p.triggers) {
       const label = `${p.functionName}/${t.triggerName}`;
       const config = t.triggerConfig as Record<string, unknown>;
+      // FC allows one HTTP trigger per function: it is the function's address.
+      if (t.triggerType === 'http' && !httpTriggers.some((h) => h.functionName === p.functionName)) {
+        httpTriggers.push({ functionName: p.functionName, trigger: t });
+        continue;
+      }
       if (t.triggerType === 'timer') {
         timers.set(p.functionName, [...(timers.get(p.functionName) ?? []), t]);
         if (o.timers === false || config.enable === false) continue;
@@ -162,12 +193,48 @@ export async function startFcHost(o: FcHostOptions): Promise<FcHost> {
   }
   for (const s of skipped) o.log(`[fc] not served locally: trigger ${s}`);
 
+  const httpEndpoints = new Map<string, string>();
+  const asyncInvocations = new AsyncInvocationLog();
+  let invokeEndpoint: string | undefined;
+  try {
+    for (const { functionName, trigger } of httpTriggers) {
+      const server = await startHttpTrigger({ functionName, trigger, port: o.http?.ports?.[functionName] ?? 0, accountId: o.accountId, invoke: (event, requestId) => invokeWithId(functionName, event, requestId), log: o.log });
+      stops.push(() => server.close());
+      httpEndpoints.set(functionName, server.endpoint);
+      o.log(`[fc] http trigger ${functionName}/${trigger.triggerName} on ${server.endpoint}`);
+    }
+    if (o.invokeApi) {
+      const settings = o.invokeApi;
+      const api = await startInvokeApi({
+        port: settings.port ?? 0,
+        accessKeys: settings.accessKeys,
+        hasFunction: (name) => functions.has(name),
+        invoke: invokeWithId,
+        maxAsyncRetries: (name) => asyncRetries.get(name) ?? settings.maxAsyncRetryAttempts ?? 3,
+        ...(settings.asyncRetryDelayMs !== undefined ? { asyncRetryDelayMs: settings.asyncRetryDelayMs } : {}),
+        asyncInvocations,
+        log: o.log,
+      });
+      stops.push(() => api.close());
+      invokeEndpoint = api.endpoint;
+      o.log(`[fc] InvokeFunction API on ${api.endpoint}`);
+    }
+  } catch (e) {
+    // A port already taken: stop what started, so a failed start leaves no process or server behind.
+    await Promise.all(stops.map((s) => s()));
+    await Promise.all([...functions.values()].map((f) => f.close()));
+    throw e;
+  }
+
   return {
     functions,
     byResource,
     invoke,
     sources,
     skipped,
+    httpEndpoints,
+    ...(invokeEndpoint ? { invokeEndpoint } : {}),
+    asyncInvocations,
     async fireTimer(functionName, triggerName) {
       const t = (timers.get(functionName) ?? []).find((x) => !triggerName || x.triggerName === triggerName);
       if (!t) throw new Error(`${functionName} has no timer trigger${triggerName ? ` ${triggerName}` : ''}`);

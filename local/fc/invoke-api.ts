@@ -1,0 +1,218 @@
+/**
+ * The FC 2.0 InvokeFunction API on loopback, for the unmodified `@alicloud/fc2` client
+ * (`new FC(accountId, { accessKeyID, accessKeySecret, region, endpoint: 'http://127.0.0.1:PORT' })`):
+ * `POST /2016-08-15/services/<service>[.<qualifier>]/functions/<function>/invocations`, signed.
+ * Sync invocations answer 200 with the result; async ones 202 at once, then run in the background
+ * with FC's retries on function errors. fc3 functions belong to no service, so any service name
+ * routes by function name alone (and is logged).
+ * @see ../shared/reference/sdk-wire.md §5, §7.11
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import type { AsyncInvocationLog, AsyncInvocationRecord } from './async-invocations.ts';
+import { contentMd5Matches, verifyFcRequest, type FcApiError } from './fc-signature.ts';
+import { InvocationError } from './function-instance.ts';
+import { fc2RequestId, resultToBody } from './invocation-result.ts';
+
+export interface InvokeApiOptions {
+  host?: string;
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** AccessKey id → secret accepted by the signature check. */
+  accessKeys: Record<string, string>;
+  /** Whether the host serves this function. */
+  hasFunction: (functionName: string) => boolean;
+  invoke: (functionName: string, event: Buffer, requestId: string) => Promise<unknown>;
+  /** Retries of a failed async invocation (FC: asyncInvokeConfig.maxAsyncRetryAttempts, default 3). */
+  maxAsyncRetries: (functionName: string) => number;
+  /** Wait before the first retry, doubled for each further one. FC does not document its interval; default 1000 ms. */
+  asyncRetryDelayMs?: number;
+  asyncInvocations: AsyncInvocationLog;
+  log: (line: string) => void;
+}
+
+export interface InvokeApi {
+  /** `http://127.0.0.1:PORT`, the form `@alicloud/fc2`'s `endpoint` wants. */
+  endpoint: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** FC's payload limits: 32 MB synchronous, 128 KB asynchronous (§5.1). */
+const SYNC_LIMIT = 32 * 1024 * 1024;
+const ASYNC_LIMIT = 128 * 1024;
+
+const INVOKE_PATH = /^\/2016-08-15\/services\/([^/]+)\/functions\/([^/]+)\/invocations$/;
+
+const invocationTypeSchema = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const t = (v ?? 'Sync').toLowerCase();
+    if (t === 'sync' || t === 'async') return t;
+    ctx.addIssue({ code: 'custom', message: `x-fc-invocation-type must be Sync or Async, not '${v}'` });
+    return z.NEVER;
+  });
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+export async function startInvokeApi(o: InvokeApiOptions): Promise<InvokeApi> {
+  const retryDelayMs = o.asyncRetryDelayMs ?? 1000;
+  /** Retry waits, by timer, with what ends the wait early (close). */
+  const pendingRetries = new Map<NodeJS.Timeout, () => void>();
+  let closed = false;
+
+  function sendError(res: ServerResponse, requestId: string, e: FcApiError): string {
+    // `@alicloud/fc2` reads ErrorCode / ErrorMessage, and only from an application/json body.
+    const text = JSON.stringify({ ErrorCode: e.code, ErrorMessage: e.message });
+    res.writeHead(e.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'x-fc-request-id': requestId });
+    res.end(text);
+    return `${e.status} ${e.code}`;
+  }
+
+  /** Runs one accepted async invocation to its end, retrying function errors as FC does. */
+  async function runAsync(record: AsyncInvocationRecord, event: Buffer): Promise<void> {
+    const r = { ...record };
+    while (!closed) {
+      r.status = 'started';
+      r.startedAt ??= new Date().toISOString();
+      r.attempts++;
+      o.asyncInvocations.put(r);
+      try {
+        await o.invoke(r.functionName, event, r.requestId);
+        r.status = 'succeeded';
+        r.finishedAt = new Date().toISOString();
+        delete r.error;
+        o.asyncInvocations.put(r);
+        o.log(`[fc:invoke] async ${r.functionName} ${r.requestId} succeeded (attempt ${r.attempts})`);
+        return;
+      } catch (e) {
+        const retryable = e instanceof InvocationError;
+        r.error = { kind: retryable ? e.kind : 'InternalError', message: (e as Error).message };
+        if (!retryable || r.attempts > r.maxRetries || closed) break;
+        o.asyncInvocations.put(r);
+        const delay = retryDelayMs * 2 ** (r.attempts - 1);
+        o.log(`[fc:invoke] async ${r.functionName} ${r.requestId} attempt ${r.attempts} failed (${r.error.kind}): retry in ${delay} ms`);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            pendingRetries.delete(t);
+            resolve();
+          }, delay);
+          pendingRetries.set(t, resolve);
+        });
+      }
+    }
+    r.status = 'failed';
+    r.finishedAt = new Date().toISOString();
+    if (closed && !r.error) r.error = { kind: 'HostClosed', message: 'the local FC host closed before the invocation ran' };
+    o.asyncInvocations.put(r);
+    o.log(`[fc:invoke] async ${r.functionName} ${r.requestId} failed after ${r.attempts} attempt(s): ${r.error?.message}`);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer, oversize: boolean, requestId: string): Promise<string> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const method = req.method ?? 'GET';
+    const verified = verifyFcRequest({ method, path: url.pathname, headers: req.headers, accessKeys: o.accessKeys });
+    if (!verified.ok) return sendError(res, requestId, verified.error);
+    const route = method === 'POST' ? INVOKE_PATH.exec(url.pathname) : null;
+    if (!route) return sendError(res, requestId, { status: 400, code: 'PathNotSupported', message: `'${method}' against '${url.pathname}' is not supported` });
+    const serviceAndQualifier = decode(route[1]!);
+    const functionName = decode(route[2]!);
+    const dot = serviceAndQualifier.indexOf('.');
+    const service = dot === -1 ? serviceAndQualifier : serviceAndQualifier.slice(0, dot);
+    const qualifier = dot === -1 ? undefined : serviceAndQualifier.slice(dot + 1);
+    const type = invocationTypeSchema.safeParse(req.headers['x-fc-invocation-type']);
+    if (!type.success) return sendError(res, requestId, { status: 400, code: 'InvalidArgument', message: type.error.issues[0]!.message });
+    const limit = type.data === 'async' ? ASYNC_LIMIT : SYNC_LIMIT;
+    if (oversize || body.length > limit) return sendError(res, requestId, { status: 400, code: 'EntityTooLarge', message: `payload size exceeds maximum allowed size (${limit} bytes)` });
+    const md5 = req.headers['content-md5'];
+    if (typeof md5 === 'string' && md5 !== '' && !contentMd5Matches(md5, body)) return sendError(res, requestId, { status: 400, code: 'InvalidArgument', message: 'the Content-MD5 header does not match the request body' });
+    if (!o.hasFunction(functionName)) return sendError(res, requestId, { status: 404, code: 'FunctionNotFound', message: `function '${functionName}' does not exist in service '${service}'` });
+    const what = `${type.data === 'async' ? 'Async' : 'Sync'} ${service}${qualifier ? `.${qualifier}` : ''}/${functionName}`;
+
+    if (type.data === 'async') {
+      const record: AsyncInvocationRecord = {
+        requestId,
+        functionName,
+        service,
+        ...(qualifier ? { qualifier } : {}),
+        status: 'accepted',
+        attempts: 0,
+        maxRetries: o.maxAsyncRetries(functionName),
+        payloadBytes: body.length,
+        acceptedAt: new Date().toISOString(),
+      };
+      o.asyncInvocations.put(record);
+      res.writeHead(202, { 'content-length': 0, 'x-fc-request-id': requestId });
+      res.end();
+      // After the 202 is on its way, as FC queues the event and answers first.
+      setImmediate(() => void runAsync(record, body));
+      return `${what} 202`;
+    }
+
+    try {
+      const { body: out, contentType } = resultToBody(await o.invoke(functionName, body, requestId));
+      res.writeHead(200, { ...(contentType ? { 'content-type': contentType } : {}), 'content-length': out.length, 'x-fc-request-id': requestId });
+      res.end(out);
+      return `${what} 200`;
+    } catch (e) {
+      // A function's failure is still a 200 for the API; only x-fc-error-type tells (the SDK does not throw).
+      const err = e instanceof InvocationError ? e : new InvocationError('FunctionError', (e as Error).message);
+      const text = JSON.stringify({ errorMessage: err.message, errorType: err.errorName ?? err.kind });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-fc-request-id': requestId, 'x-fc-error-type': 'UnhandledInvocationError' });
+      res.end(text);
+      return `${what} 200 UnhandledInvocationError (${err.kind})`;
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const started = Date.now();
+    const requestId = fc2RequestId();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      // Past the limit the rest is read and dropped, so the client still gets its EntityTooLarge.
+      if (size <= SYNC_LIMIT) chunks.push(c);
+    });
+    req.on('error', () => res.destroy());
+    req.on('end', () => {
+      handle(req, res, Buffer.concat(chunks), size > SYNC_LIMIT, requestId)
+        .catch((e: unknown) => {
+          o.log(`[fc:invoke] internal error: ${(e as Error).stack ?? String(e)}`);
+          return res.headersSent ? '500 (after headers)' : sendError(res, requestId, { status: 500, code: 'InternalServerError', message: 'an internal error has occurred. Please retry.' });
+        })
+        .then((summary) => o.log(`[fc:invoke] ${req.method} ${req.url} ${summary} ${Date.now() - started}ms ${requestId}`));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://${o.host ?? '127.0.0.1'}:${port}`,
+    port,
+    async close() {
+      closed = true;
+      // Waiting retries end now and record the invocation failed, so nothing waits on a closed host.
+      for (const [t, wake] of pendingRetries) {
+        clearTimeout(t);
+        wake();
+      }
+      pendingRetries.clear();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * fleetrun's own signed webhook, for chat systems without a codec here, scripts and the local
+ * `fleetrun chat` command. It is Slack's scheme with our names: a timestamp header and
+ * `v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`, 5 minutes either way, each signature
+ * accepted once. Follow-ups to `callbackUrl` are signed the same way with the same secret, so the
+ * receiver verifies them with the code it already has.
+ */
+import { createHmac } from 'node:crypto';
+import { z } from 'zod';
+import type { ChatCodec, ChatHttpRequest, ChatHttpResponse, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
+import { webhookHeaders } from '../sign.ts';
+import {
+  checkEnvelope,
+  checkWindow,
+  handshake,
+  header,
+  jsonResponse,
+  parseIntegerHeader,
+  parseJson,
+  postJson,
+  refused,
+  safeEqual,
+  zodReason,
+  type FetchLike,
+} from './common.ts';
+
+/** The timestamp may be this far from now, either way. */
+export const WEBHOOK_WINDOW_SECONDS = 5 * 60;
+const SIGNATURE_TTL_SECONDS = 2 * WEBHOOK_WINDOW_SECONDS + 60;
+// Clients re-sign a retry with a fresh timestamp, so ids are remembered well beyond the window: an
+// hour covers any sensible client retry schedule.
+const ID_TTL_SECONDS = 60 * 60;
+
+/** Configuration of the webhook codec and sender. */
+export interface WebhookOptions {
+  secret: string;
+}
+
+/** The request body. Unknown keys are refused: a misspelt `callbackURL` silently ignored would lose every reply. */
+export const webhookBodySchema = z.strictObject({
+  user: z.string().min(1).max(256),
+  channel: z.string().min(1).max(256).optional(),
+  text: z.string().max(64 * 1024),
+  callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** The client's delivery id; a repeated id is acknowledged without a second command. */
+  id: z.string().min(1).max(256).optional(),
+});
+
+/** The JSON the webhook answers with, and POSTs to callbackUrl as follow-ups. */
+export interface WebhookReply {
+  ok: true;
+  message: string;
+  markdown?: string;
+  link?: { title: string; url: string };
+}
+
+/** Renders a message as webhook JSON: the text, and Markdown and link when present. */
+export function renderWebhookMessage(message: ChatMessage): WebhookReply {
+  return {
+    ok: true,
+    message: message.text,
+    ...(message.markdown !== undefined ? { markdown: message.markdown } : {}),
+    ...(message.link ? { link: message.link } : {}),
+  };
+}
+
+/**
+ * The webhook codec. Refuses (401) missing headers, a timestamp more than 5 minutes from now, a
+ * signature that does not match and a signature seen before; (400) a body that does not fit
+ * {@link webhookBodySchema}. deliveryId is `webhook:<id>`, or `webhook:sig:<signature prefix>` when
+ * the client sends no id (then only the exact request can be recognised again).
+ */
+export function createWebhookCodec(options: WebhookOptions, replay: ReplayGuard): ChatCodec {
+  const { secret } = options;
+  return {
+    platform: 'webhook',
+    async verify(req: ChatHttpRequest, now: Date): Promise<Verified> {
+      const bad = checkEnvelope(req);
+      if (bad) return bad;
+      const timestamp = header(req, 'x-fleetrun-timestamp');
+      const signature = header(req, 'x-fleetrun-signature');
+      if (timestamp === undefined) return refused(401, 'missing x-fleetrun-timestamp header');
+      if (signature === undefined) return refused(401, 'missing x-fleetrun-signature header');
+      const seconds = parseIntegerHeader(timestamp);
+      if (seconds === undefined) return refused(401, 'x-fleetrun-timestamp is not unix seconds');
+      const stale = checkWindow(seconds * 1000, now, WEBHOOK_WINDOW_SECONDS, 'x-fleetrun-timestamp');
+      if (stale) return stale;
+      const expected = `v1=${createHmac('sha256', secret).update(`${timestamp}.`).update(req.body).digest('hex')}`;
+      if (!safeEqual(expected, signature)) return refused(401, 'x-fleetrun-signature does not match: forged, altered, or signed with another secret');
+      if (!(await replay.firstSeen(`webhook:signature:${signature}`, SIGNATURE_TTL_SECONDS))) return refused(401, 'replayed request: this signature was already accepted');
+
+      const json = parseJson(req.body.toString('utf8'));
+      if (!json.ok) return refused(400, 'body is not JSON');
+      const parsed = webhookBodySchema.safeParse(json.value);
+      if (!parsed.success) return refused(400, zodReason('not a fleetrun webhook body', parsed.error));
+      const body = parsed.data;
+
+      const deliveryId = body.id !== undefined ? `webhook:${body.id}` : `webhook:sig:${signature.slice(3, 35)}`;
+      if (body.id !== undefined && !(await replay.firstSeen(`delivery:${deliveryId}`, ID_TTL_SECONDS))) {
+        return handshake(jsonResponse({ ...renderWebhookMessage({ text: 'Already received: the command runs once.' }), duplicate: true }));
+      }
+      const replyTo: ReplyTarget = { platform: 'webhook', ...(body.callbackUrl !== undefined ? { callbackUrl: body.callbackUrl } : {}) };
+      return {
+        kind: 'command',
+        command: {
+          platform: 'webhook',
+          user: { id: body.user },
+          ...(body.channel !== undefined ? { channel: { id: body.channel } } : {}),
+          text: body.text.trim(),
+          replyTo,
+          deliveryId,
+        },
+      };
+    },
+    ack(message: ChatMessage): ChatHttpResponse {
+      return jsonResponse(renderWebhookMessage(message));
+    },
+  };
+}
+
+/** POSTs a follow-up to callbackUrl, signed with the shared secret; without a callbackUrl there is nowhere to send, and nothing is sent. */
+export async function sendWebhook(
+  fetchImpl: FetchLike,
+  options: WebhookOptions,
+  target: Extract<ReplyTarget, { platform: 'webhook' }>,
+  message: ChatMessage,
+  now: Date,
+): Promise<void> {
+  if (target.callbackUrl === undefined) return;
+  const body = JSON.stringify(renderWebhookMessage(message));
+  await postJson(fetchImpl, target.callbackUrl, body, { what: 'webhook callbackUrl', headers: webhookHeaders(options.secret, body, now) });
+}

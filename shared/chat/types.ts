@@ -1,0 +1,86 @@
+/**
+ * The shapes every chat platform is reduced to. A codec turns one platform's HTTP request into an
+ * {@link InboundCommand} (or a refusal), and a {@link ChatSender} carries replies back, so the rest
+ * of fleetrun never sees a platform's wire format.
+ */
+
+/** The platforms fleetrun answers; also the last path segment each one is served at. */
+export type ChatPlatform = 'slack' | 'dingtalk' | 'lark' | 'webhook';
+
+/** The raw HTTP request as the runtime adapter hands it over (header names lower-case). */
+export interface ChatHttpRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  /** The body exactly as received: signatures are computed over these bytes, never over a re-serialisation. */
+  body: Buffer;
+}
+
+/** What the runtime adapter writes back. */
+export interface ChatHttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Where follow-up messages for this conversation go; serialisable (it is stored in the run's manifest). */
+export type ReplyTarget =
+  | { platform: 'slack'; responseUrl: string; channelId?: string }
+  | { platform: 'dingtalk'; sessionWebhook: string; expiresAt?: number; conversationId?: string }
+  | { platform: 'lark'; chatId: string; messageId?: string }
+  | { platform: 'webhook'; callbackUrl?: string };
+
+/** A verified request from a person: who asked, where, what, and where to answer. */
+export interface InboundCommand {
+  platform: ChatPlatform;
+  user: { id: string; name?: string };
+  channel?: { id: string; name?: string };
+  /** The command text with platform decoration (slash command name, @mentions) removed. */
+  text: string;
+  replyTo: ReplyTarget;
+  /**
+   * Platform delivery id for dedupe (Lark event_id, DingTalk msgId…), prefixed with the platform
+   * (`lark:<event_id>`) so one platform's ids can never collide with, or be used to block, another's.
+   */
+  deliveryId: string;
+}
+
+/** The outcome of {@link ChatCodec.verify}. */
+export type Verified =
+  | { kind: 'command'; command: InboundCommand }
+  /** Answer with `response` and do nothing else: a Lark url_verification challenge, a repeated delivery, an ignored event. */
+  | { kind: 'handshake'; response: ChatHttpResponse }
+  /** `reason` is safe to log: it never contains a secret. */
+  | { kind: 'refused'; status: 400 | 401; reason: string };
+
+/** A message to a person: plain text plus optional Markdown; codecs render it in the platform's format. */
+export interface ChatMessage {
+  text: string;
+  markdown?: string;
+  /** e.g. the report link */
+  link?: { title: string; url: string };
+}
+
+/** Remembers ids for a while, so a request can be accepted only once. */
+export interface ReplayGuard {
+  /** true if this id was not seen before (records it); ttl in seconds */
+  firstSeen(id: string, ttlSeconds: number): Promise<boolean>;
+}
+
+/** One chat platform's inbound side. */
+export interface ChatCodec {
+  platform: ChatPlatform;
+  /**
+   * Never throws on bad input: a malformed body is `{ kind: 'refused', status: 400 }`, a bad or
+   * missing signature `{ kind: 'refused', status: 401 }`. It rejects only when the ReplayGuard does.
+   */
+  verify(req: ChatHttpRequest, now: Date): Promise<Verified>;
+  /** The immediate HTTP answer to a verified command (Slack: ephemeral/in_channel JSON; DingTalk: markdown msg; Lark: {} ; webhook: JSON). */
+  ack(message: ChatMessage): ChatHttpResponse;
+}
+
+/** Sends follow-up messages after the acknowledgement. */
+export interface ChatSender {
+  send(target: ReplyTarget, message: ChatMessage): Promise<void>;
+}

@@ -1,0 +1,30 @@
+/**
+ * Starts the local FC host on the fixture deployment (test/fixtures/fc-host/s.yaml) for the
+ * fc-*.test.ts files: real worker processes, real loopback servers, log lines kept for asserts.
+ */
+import path from 'node:path';
+import { EventBus } from '../../local/eventbridge/bus.ts';
+import { startFcHost, type FcHost, type FcHostOptions } from '../../local/fc/host.ts';
+import { loadSYaml } from '../../local/fc/s-yaml.ts';
+
+export const FIXTURE_ROOT = path.resolve(import.meta.dirname, '../fixtures/fc-host');
+export const ACCOUNT_ID = '1234567890123456';
+
+export async function startFixtureHost(options: { sinkFile?: string; http?: FcHostOptions['http']; invokeApi?: FcHostOptions['invokeApi'] } = {}): Promise<{ host: FcHost; logs: string[] }> {
+  const logs: string[] = [];
+  const sYaml = await loadSYaml(path.join(FIXTURE_ROOT, 's.yaml'), { env: { ...(options.sinkFile ? { FC_FIXTURE_SINK_FILE: options.sinkFile } : {}) }, config: { AccountID: ACCOUNT_ID } });
+  const host = await startFcHost({
+    sYaml,
+    projectRoot: FIXTURE_ROOT,
+    mode: 'source',
+    env: {},
+    credentials: { accessKeyId: 'fixture-role-ak', accessKeySecret: 'fixture-role-secret' },
+    accountId: ACCOUNT_ID,
+    bus: new EventBus(),
+    timers: false,
+    ...(options.http ? { http: options.http } : {}),
+    ...(options.invokeApi ? { invokeApi: options.invokeApi } : {}),
+    log: (line) => logs.push(line),
+  });
+  return { host, logs };
+}

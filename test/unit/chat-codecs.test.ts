@@ -1,0 +1,101 @@
+import { describe, it, expect } from 'vitest';
+import { createCodecs, MemoryReplayGuard, platformOf } from '../../shared/chat/codecs.ts';
+import { dingtalkHeaders, slackHeaders, webhookHeaders } from '../../shared/chat/sign.ts';
+import type { ChatHttpRequest } from '../../shared/chat/types.ts';
+
+describe('Function: platformOf', () => {
+  it('reads the platform from the last path segment', () => {
+    expect(platformOf('/slack')).toBe('slack');
+    expect(platformOf('/dingtalk/')).toBe('dingtalk');
+    expect(platformOf('/chat/lark')).toBe('lark');
+    expect(platformOf('/api/chat/webhook/?x=1')).toBe('webhook');
+    expect(platformOf('slack')).toBe('slack');
+  });
+
+  it('answers undefined for anything else', () => {
+    for (const path of ['/', '', '/teams', '/slack/events', '/Slack', '/slackx', '/slack.json']) expect(platformOf(path)).toBeUndefined();
+  });
+});
+
+describe('Function: createCodecs', () => {
+  it('creates a codec for each configured platform only', () => {
+    const codecs = createCodecs({ slack: { signingSecret: 'slack-secret-01' }, webhook: { secret: 'webhook-secret-01' } }, new MemoryReplayGuard());
+    expect(Object.keys(codecs).sort()).toEqual(['slack', 'webhook']);
+    expect(codecs.slack?.platform).toBe('slack');
+  });
+
+  it('refuses configurations that could not authenticate anything', () => {
+    const guard = new MemoryReplayGuard();
+    expect(() => createCodecs({ slack: { signingSecret: '' } }, guard)).toThrow(/slack.signingSecret/);
+    expect(() => createCodecs({ dingtalk: { appSecret: 'short' } }, guard)).toThrow(/dingtalk.appSecret/);
+    expect(() => createCodecs({ webhook: { secret: '1234567' } }, guard)).toThrow(/webhook.secret/);
+    expect(() => createCodecs({ lark: { appId: 'cli_1', appSecret: 'app-secret-01' } }, guard)).toThrow(/verificationToken or an encryptKey/);
+    expect(() => createCodecs({ lark: { verificationToken: 'x' } }, guard)).toThrow(/lark.verificationToken/);
+  });
+
+  it('codecs share one guard yet cannot block each other: keys are namespaced per platform', async () => {
+    // Arrange: the same raw signature string can never be presented twice across platforms, but
+    // delivery ids are client-chosen on the webhook; a webhook id equal to a DingTalk msgId must not block DingTalk.
+    const now = new Date('2026-11-23T10:00:00Z');
+    const guard = new MemoryReplayGuard(() => now.getTime());
+    const codecs = createCodecs({ dingtalk: { appSecret: 'SECdingtalk-01' }, webhook: { secret: 'webhook-secret-01' } }, guard);
+    const webhookBody = JSON.stringify({ user: 'mallory', text: 'x', id: 'dingtalk:msg-1' });
+    const dingBody = JSON.stringify({
+      msgtype: 'text',
+      text: { content: 'status' },
+      msgId: 'msg-1',
+      senderStaffId: 's1',
+      conversationId: 'c1',
+      sessionWebhook: 'https://oapi.dingtalk.com/robot/sendBySession?session=1',
+    });
+    const req = (path: string, body: string, headers: Record<string, string>): ChatHttpRequest => ({ method: 'POST', path, headers, query: {}, body: Buffer.from(body) });
+
+    // Act
+    const w = await codecs.webhook?.verify(req('/webhook', webhookBody, webhookHeaders('webhook-secret-01', webhookBody, now)), now);
+    const d = await codecs.dingtalk?.verify(req('/dingtalk', dingBody, dingtalkHeaders('SECdingtalk-01', now)), now);
+
+    // Assess
+    expect(w?.kind).toBe('command');
+    expect(d?.kind).toBe('command');
+  });
+
+  it('one guard, two platforms: Slack still refuses its own replay', async () => {
+    const now = new Date('2026-11-23T10:00:00Z');
+    const codecs = createCodecs({ slack: { signingSecret: 'slack-secret-01' } }, new MemoryReplayGuard(() => now.getTime()));
+    const body = 'command=%2Ff&text=status&user_id=U1&channel_id=C1&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1&trigger_id=t1';
+    const req: ChatHttpRequest = { method: 'POST', path: '/slack', headers: slackHeaders('slack-secret-01', body, now), query: {}, body: Buffer.from(body) };
+    expect((await codecs.slack?.verify(req, now))?.kind).toBe('command');
+    expect(await codecs.slack?.verify(req, now)).toMatchObject({ kind: 'refused', status: 401 });
+  });
+});
+
+describe('Class: MemoryReplayGuard', () => {
+  it('says true once per id within the TTL, and again after it', async () => {
+    let now = 1_000_000;
+    const guard = new MemoryReplayGuard(() => now);
+    expect(await guard.firstSeen('a', 60)).toBe(true);
+    expect(await guard.firstSeen('a', 60)).toBe(false);
+    expect(await guard.firstSeen('b', 60)).toBe(true);
+    now += 59_999;
+    expect(await guard.firstSeen('a', 60)).toBe(false);
+    now += 1;
+    expect(await guard.firstSeen('a', 60)).toBe(true);
+  });
+
+  it('holds at most maxEntries ids, forgetting the oldest first', async () => {
+    const guard = new MemoryReplayGuard(() => 0, 3);
+    for (const id of ['a', 'b', 'c', 'd']) expect(await guard.firstSeen(id, 60)).toBe(true);
+    expect(guard.size).toBe(3);
+    expect(await guard.firstSeen('d', 60)).toBe(false);
+    expect(await guard.firstSeen('a', 60)).toBe(true);
+  });
+
+  it('sweeps expired ids so memory does not grow with traffic', async () => {
+    let now = 0;
+    const guard = new MemoryReplayGuard(() => now);
+    for (let i = 0; i < 999; i++) await guard.firstSeen(`old-${i}`, 1);
+    now = 2_000;
+    await guard.firstSeen('new', 1);
+    expect(guard.size).toBe(1);
+  });
+});

@@ -1,0 +1,113 @@
+import { describe, it, expect } from 'vitest';
+import { createWebhookCodec } from '../../shared/chat/platforms/webhook.ts';
+import { MemoryReplayGuard } from '../../shared/chat/codecs.ts';
+import { webhookHeaders } from '../../shared/chat/sign.ts';
+import type { ChatCodec, ChatHttpRequest, InboundCommand, Verified } from '../../shared/chat/types.ts';
+
+const SECRET = 'webhook-secret-for-tests-0001';
+const NOW = new Date('2026-11-23T10:00:00Z');
+
+function body(overrides: Record<string, unknown> = {}): string {
+  const b: Record<string, unknown> = { user: 'alice', channel: 'ops', text: ' run uptime on tag:env=prod ', callbackUrl: 'https://chat.example/fleetrun/callback', id: 'req-1', ...overrides };
+  for (const [k, v] of Object.entries(b)) if (v === undefined) delete b[k];
+  return JSON.stringify(b);
+}
+
+function request(raw: string, headers: Record<string, string> = webhookHeaders(SECRET, raw, NOW)): ChatHttpRequest {
+  return { method: 'POST', path: '/webhook', headers, query: {}, body: Buffer.from(raw, 'utf8') };
+}
+
+function codec(): ChatCodec {
+  return createWebhookCodec({ secret: SECRET }, new MemoryReplayGuard(() => NOW.getTime()));
+}
+
+function expectCommand(v: Verified): InboundCommand {
+  if (v.kind !== 'command') throw new Error(`expected a command, got ${JSON.stringify(v)}`);
+  return v.command;
+}
+
+function expectRefused(v: Verified, status: 400 | 401): string {
+  if (v.kind !== 'refused') throw new Error(`expected a refusal, got ${JSON.stringify(v)}`);
+  expect(v.status).toBe(status);
+  expect(v.reason).not.toContain(SECRET);
+  return v.reason;
+}
+
+describe('Function: createWebhookCodec — verify', () => {
+  it('accepts a signed request and reads who, where, what and where to reply', async () => {
+    const command = expectCommand(await codec().verify(request(body()), NOW));
+    expect(command).toEqual({
+      platform: 'webhook',
+      user: { id: 'alice' },
+      channel: { id: 'ops' },
+      text: 'run uptime on tag:env=prod',
+      replyTo: { platform: 'webhook', callbackUrl: 'https://chat.example/fleetrun/callback' },
+      deliveryId: 'webhook:req-1',
+    });
+  });
+
+  it('takes a minimal body: no channel, no callback, no id (deliveryId from the signature)', async () => {
+    const command = expectCommand(await codec().verify(request(body({ channel: undefined, callbackUrl: undefined, id: undefined })), NOW));
+    expect(command.channel).toBeUndefined();
+    expect(command.replyTo).toEqual({ platform: 'webhook' });
+    expect(command.deliveryId).toMatch(/^webhook:sig:[0-9a-f]{32}$/);
+  });
+
+  it('401 for another secret, a forged signature, or a body altered after signing', async () => {
+    const raw = body();
+    const headers = webhookHeaders(SECRET, raw, NOW);
+    expect(expectRefused(await codec().verify(request(raw, webhookHeaders('another-secret-0002', raw, NOW)), NOW), 401)).toMatch(/does not match/);
+    expectRefused(await codec().verify(request(raw, { ...headers, 'x-fleetrun-signature': `v1=${'a'.repeat(64)}` }), NOW), 401);
+    expectRefused(await codec().verify(request(raw, { ...headers, 'x-fleetrun-signature': (headers['x-fleetrun-signature'] ?? '').replace('v1=', 'v0=') }), NOW), 401);
+    expectRefused(await codec().verify(request(body({ text: 'run rm -rf /' }), headers), NOW), 401);
+  });
+
+  it('401 for a timestamp more than 5 minutes old or ahead', async () => {
+    const raw = body();
+    expect(expectRefused(await codec().verify(request(raw, webhookHeaders(SECRET, raw, new Date(NOW.getTime() - 301_000))), NOW), 401)).toMatch(/old/);
+    expect(expectRefused(await codec().verify(request(raw, webhookHeaders(SECRET, raw, new Date(NOW.getTime() + 301_000))), NOW), 401)).toMatch(/future/);
+  });
+
+  it('401 for missing or malformed headers', async () => {
+    const raw = body();
+    const { 'x-fleetrun-signature': _s, ...noSignature } = webhookHeaders(SECRET, raw, NOW);
+    const { 'x-fleetrun-timestamp': _t, ...noTimestamp } = webhookHeaders(SECRET, raw, NOW);
+    expect(expectRefused(await codec().verify(request(raw, noSignature), NOW), 401)).toMatch(/missing x-fleetrun-signature/);
+    expect(expectRefused(await codec().verify(request(raw, noTimestamp), NOW), 401)).toMatch(/missing x-fleetrun-timestamp/);
+    expectRefused(await codec().verify(request(raw, { ...webhookHeaders(SECRET, raw, NOW), 'x-fleetrun-timestamp': '-5' }), NOW), 401);
+  });
+
+  it('401 for a replay of the exact request', async () => {
+    const c = codec();
+    const req = request(body({ id: undefined }));
+    expectCommand(await c.verify(req, NOW));
+    expect(expectRefused(await c.verify(req, NOW), 401)).toMatch(/replayed/);
+  });
+
+  it('acknowledges a re-signed retry with the same id, without a second command', async () => {
+    const c = codec();
+    const raw = body();
+    expectCommand(await c.verify(request(raw), NOW));
+    const later = new Date(NOW.getTime() + 2_000);
+    const again = await c.verify(request(raw, webhookHeaders(SECRET, raw, later)), later);
+    if (again.kind !== 'handshake') throw new Error(`expected a handshake, got ${JSON.stringify(again)}`);
+    expect(JSON.parse(again.response.body)).toMatchObject({ ok: true, duplicate: true });
+  });
+
+  it('400 for a signed body that is not JSON or does not fit the schema', async () => {
+    expect(expectRefused(await codec().verify(request('not json'), NOW), 400)).toMatch(/not JSON/);
+    expect(expectRefused(await codec().verify(request(body({ user: undefined })), NOW), 400)).toMatch(/user/);
+    expect(expectRefused(await codec().verify(request(body({ callbackURL: 'https://x.example' })), NOW), 400)).toMatch(/callbackURL/);
+    expectRefused(await codec().verify(request(body({ callbackUrl: 'file:///etc/passwd' })), NOW), 400);
+    expectRefused(await codec().verify(request(body({ text: 42 })), NOW), 400);
+  });
+});
+
+describe('Function: createWebhookCodec — ack', () => {
+  it('answers { ok, message, markdown?, link? }', () => {
+    expect(JSON.parse(codec().ack({ text: 'Starting' }).body)).toEqual({ ok: true, message: 'Starting' });
+    const full = codec().ack({ text: 'Done', markdown: '**3** ok', link: { title: 'Report', url: 'https://oss.example/r' } });
+    expect(full.statusCode).toBe(200);
+    expect(JSON.parse(full.body)).toEqual({ ok: true, message: 'Done', markdown: '**3** ok', link: { title: 'Report', url: 'https://oss.example/r' } });
+  });
+});
