@@ -41,7 +41,19 @@ export interface LocalCloudOptions {
   functionEnv?: Record<string, string>;
   /** Visibility timeout of the queues the cloud creates, in seconds. */
   queueVisibilitySeconds?: number;
+  /** Ports of HTTP-triggered functions (functionName → port; 0 or absent: any free port) and of the FC API. */
+  fcPorts?: { http?: Record<string, number>; api?: number };
+  /** Chat platform secrets and the catalog, policy and job files the functions get (default: the demo ones). */
+  chat?: Partial<Record<'FLEETRUN_SLACK_SIGNING_SECRET' | 'FLEETRUN_DINGTALK_APP_SECRET' | 'FLEETRUN_LARK_ENCRYPT_KEY' | 'FLEETRUN_LARK_VERIFICATION_TOKEN' | 'FLEETRUN_WEBHOOK_SECRET' | 'FLEETRUN_SLACK_RESPONSE_ORIGINS' | 'FLEETRUN_DINGTALK_WEBHOOK_ORIGINS' | 'FLEETRUN_CATALOG_FILE' | 'FLEETRUN_POLICY_FILE' | 'FLEETRUN_JOBS_FILE', string>>;
 }
+
+/** Chat secrets of the local demo; local use only (the README says so). */
+export const DEMO_CHAT = {
+  FLEETRUN_WEBHOOK_SECRET: 'fleetrun-demo-webhook-secret',
+  FLEETRUN_SLACK_SIGNING_SECRET: 'fleetrun-demo-slack-signing-secret',
+  FLEETRUN_DINGTALK_APP_SECRET: 'fleetrun-demo-dingtalk-app-secret',
+  FLEETRUN_LARK_ENCRYPT_KEY: 'fleetrun-demo-lark-encrypt-key',
+} as const;
 
 export interface LocalCloud {
   ecs: EcsEmulator;
@@ -143,8 +155,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
             FLEETRUN_MNS_ENDPOINT: mns.endpoint,
             FLEETRUN_OSS_ENDPOINT: oss.endpoint,
             FLEETRUN_SEAL_KEY: sealKey,
+            FLEETRUN_FC_ENDPOINT: '',
+            FLEETRUN_CATALOG_FILE: path.join(PROJECT_ROOT, 'local/demo/catalog.yaml'),
+            FLEETRUN_POLICY_FILE: path.join(PROJECT_ROOT, 'local/demo/policy.yaml'),
+            FLEETRUN_JOBS_FILE: path.join(PROJECT_ROOT, 'local/demo/jobs.yaml'),
+            ...DEMO_CHAT,
+            ...options.chat,
             ...options.functionEnv,
           },
+          http: { ports: options.fcPorts?.http ?? {} },
+          invokeApi: { accessKeys: options.accessKeys, ...(options.fcPorts?.api !== undefined ? { port: options.fcPorts.api } : {}) },
           credentials: { accessKeyId: keyId, accessKeySecret: keySecret },
           accountId,
           bus,
@@ -168,7 +188,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         { name: 'ecs', endpoint: `http://${ecs.endpoint}` },
         { name: 'oss', endpoint: oss.endpoint },
         { name: 'mns', endpoint: mns.endpoint },
-        ...(fc ? [{ name: 'fc', endpoint: `${fc.functions.size} functions: ${[...fc.functions.keys()].join(', ')}` }] : []),
+        ...(fc ? [{ name: 'fc', endpoint: `${fc.invokeEndpoint ?? ''} (${fc.functions.size} functions: ${[...fc.functions.keys()].join(', ')})` }] : []),
+        ...(fc ? [...fc.httpEndpoints].map(([fn, endpoint]) => ({ name: `http ${fn}`, endpoint })) : []),
       ],
       async close() {
         for (const s of started.reverse()) await s.close();

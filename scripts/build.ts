@@ -7,7 +7,7 @@
  */
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -17,7 +17,7 @@ export interface BuiltFunction {
   bytes: number;
 }
 
-export async function buildFunctions(functionsDir: string, outDir: string): Promise<BuiltFunction[]> {
+export async function buildFunctions(functionsDir: string, outDir: string, configDir = 'config'): Promise<BuiltFunction[]> {
   const names = existsSync(functionsDir)
     ? (await readdir(functionsDir, { withFileTypes: true })).filter((d) => d.isDirectory() && existsSync(path.join(functionsDir, d.name, 'index.ts'))).map((d) => d.name)
     : [];
@@ -42,6 +42,8 @@ export async function buildFunctions(functionsDir: string, outDir: string): Prom
       alias: { '@alicloud/mns': '@alicloud/mns/lib/client.js' },
     });
     await writeFile(path.join(outDir, name, 'meta.json'), JSON.stringify(result.metafile));
+    // The catalog, policy and job files ship beside each bundle (FLEETRUN_*_FILE default to ./config/).
+    if (existsSync(configDir)) await cp(configDir, path.join(outDir, name, 'config'), { recursive: true });
     const bytes = result.metafile.outputs[path.relative(process.cwd(), outfile)]?.bytes ?? 0;
     built.push({ name, file: outfile, bytes });
   }

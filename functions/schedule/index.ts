@@ -1,4 +1,4 @@
-// Timer trigger: the reconciler (scheduled jobs join it with the ChatOps issue).
+// Timer trigger: scheduled jobs (timer and native Period), then the reconciler.
 import { parseFunctionEnv } from '../../shared/config/env.ts';
 import { lazyAssistant } from '../../shared/pipeline/assistant-client.ts';
 import { storeFor } from '../../shared/pipeline/clients.ts';
@@ -6,13 +6,32 @@ import { perCredentials } from '../../shared/pipeline/deps.ts';
 import { NO_CHAT } from '../../shared/pipeline/finish-run.ts';
 import { queueFor } from '../../shared/pipeline/queue-client.ts';
 import { reconcile } from '../../shared/pipeline/reconcile.ts';
+import { parseChatEnv } from '../../shared/config/chat-env.ts';
+import { loadChatFiles } from '../../shared/chatops/config-files.ts';
+import { runJobsTick } from '../../shared/chatops/scheduled-jobs.ts';
 import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
 
 const env = parseFunctionEnv(process.env);
+const chatEnv = parseChatEnv(process.env);
 const clients = perCredentials((credentials) => ({ store: storeFor(env, credentials), queue: queueFor(env, credentials), assistant: lazyAssistant(env, credentials) }));
 
 export const handler = fc3EventHandler(
   async (_ticks, context) => {
+    const { catalog, jobs } = await loadChatFiles(chatEnv);
+    const c = clients(context);
+    const scheduled = await runJobsTick({
+      jobs,
+      catalog,
+      store: c.store,
+      assistant: c.assistant,
+      regionId: env.FLEETRUN_REGION,
+      outputBucket: env.FLEETRUN_OUTPUT_BUCKET,
+      sealKey: env.FLEETRUN_SEAL_KEY,
+      chat: NO_CHAT,
+      logger: context.logger,
+      now: new Date(),
+      lookbackSeconds: 300,
+    });
     const outcome = await reconcile({
       ...clients(context),
       chat: NO_CHAT,
@@ -23,7 +42,7 @@ export const handler = fc3EventHandler(
       maxCalls: env.FLEETRUN_RECONCILE_MAX_CALLS,
     });
     context.logger.info('reconciled', { ...outcome });
-    return outcome;
+    return { ...outcome, jobs: { fired: scheduled.timer.fired, skipped: scheduled.timer.skipped, native: scheduled.native?.outcomes ?? [] } };
   },
   { functionName: 'fleetrun-schedule', region: env.FLEETRUN_REGION, accountId: env.FLEETRUN_ACCOUNT_ID },
 );

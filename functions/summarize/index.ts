@@ -2,14 +2,22 @@
 import { parseFunctionEnv } from '../../shared/config/env.ts';
 import { storeFor } from '../../shared/pipeline/clients.ts';
 import { perCredentials } from '../../shared/pipeline/deps.ts';
-import { NO_CHAT } from '../../shared/pipeline/finish-run.ts';
+import { createSender } from '../../shared/chat/codecs.ts';
+import { senderReplier } from '../../shared/chatops/run-replier.ts';
+import { chatConfigOf, chatSecrets, parseChatEnv } from '../../shared/config/chat-env.ts';
 import { handleResultMessages } from '../../shared/pipeline/summarize.ts';
 import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
 
 const env = parseFunctionEnv(process.env);
+const chatEnv = parseChatEnv(process.env);
+const sender = createSender(chatConfigOf(chatEnv));
 const store = perCredentials((credentials) => storeFor(env, credentials));
 
 export const handler = fc3EventHandler(
-  async (events, context) => handleResultMessages(events, { store: store(context), chat: NO_CHAT, logger: context.logger }),
+  async (events, context) => {
+    const logger = context.logger.withSecrets(chatSecrets(chatEnv));
+    const chat = senderReplier({ sender, store: store(context), logger, intervalSeconds: chatEnv.FLEETRUN_PROGRESS_INTERVAL_SECONDS });
+    return handleResultMessages(events, { store: store(context), chat, logger });
+  },
   { functionName: 'fleetrun-summarize', region: env.FLEETRUN_REGION, accountId: env.FLEETRUN_ACCOUNT_ID },
 );

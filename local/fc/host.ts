@@ -217,6 +217,8 @@ export async function startFcHost(o: FcHostOptions): Promise<FcHost> {
       });
       stops.push(() => api.close());
       invokeEndpoint = api.endpoint;
+      // Functions that invoke others (chatops → dispatch) learn where the API is; their workers start lazily.
+      for (const f of functions.values()) f.options.env.FLEETRUN_FC_ENDPOINT = api.endpoint;
       o.log(`[fc] InvokeFunction API on ${api.endpoint}`);
     }
   } catch (e) {

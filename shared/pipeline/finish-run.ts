@@ -16,6 +16,8 @@ import type { ObjectStore } from '../store/port.ts';
 /** Where a finished run's summary goes to people; a no-op until the chat issue lands. */
 export interface ChatReplier {
   reply(manifest: RunManifest, summary: RunSummary, reportUrl: string): Promise<void>;
+  /** Instances finished so far; the replier decides how often to say so. */
+  progress?(manifest: RunManifest, have: number, want: number): Promise<void>;
 }
 export const NO_CHAT: ChatReplier = { reply: async () => {} };
 
@@ -51,7 +53,10 @@ export async function presentResults(store: ObjectStore, manifest: RunManifest):
 export async function finishIfComplete(manifest: RunManifest, deps: FinishDeps): Promise<FinishOutcome> {
   const expected = expectedInstances(manifest);
   const present = await presentResults(deps.store, manifest);
-  if (present.size < expected.size) return { state: 'incomplete', have: present.size, want: expected.size };
+  if (present.size < expected.size) {
+    await deps.chat.progress?.(manifest, present.size, expected.size);
+    return { state: 'incomplete', have: present.size, want: expected.size };
+  }
 
   const builder = new SummaryBuilder(manifest);
   const ids = [...present].sort();

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { CommandType, TerminationMode } from '../cloud-assistant/constants.ts';
 import { dispatch, type CompletionFeed, type CountOrPercent } from '../cloud-assistant/dispatch.ts';
 import type { CloudAssistant } from '../cloud-assistant/port.ts';
-import { resolveTargets, type Targets } from '../cloud-assistant/targets.ts';
+import { resolveTargets, type ResolvedTargets, type Targets } from '../cloud-assistant/targets.ts';
 import { commandNameFor, runKeys } from '../runs/keys.ts';
 import { runManifestSchema, type RunManifest, type RunManifestInput } from '../runs/manifest.ts';
 import { seal } from '../runs/seal.ts';
@@ -23,6 +23,11 @@ export interface RunCommandSpec {
   parameters?: Record<string, string>;
   /** Names in `parameters` whose values are secret: sealed in the manifest, redacted from outputs. */
   secretParameters?: string[];
+  /**
+   * The secret values as a script will print them, when they travel encoded (the catalog sends
+   * them base64): redaction must find the decoded form too.
+   */
+  secretValues?: string[];
   workingDir?: string;
   username?: string;
   terminationMode?: TerminationMode;
@@ -37,6 +42,8 @@ export interface StartRunRequest {
   maxConcurrency?: CountOrPercent;
   maxErrors?: CountOrPercent;
   completions?: CompletionFeed;
+  /** Targets already resolved by the caller (e.g. to check a policy on their number). */
+  resolved?: ResolvedTargets;
 }
 
 export interface StartRunDeps extends FinishDeps {
@@ -68,7 +75,7 @@ export async function startRun(request: StartRunRequest, deps: StartRunDeps): Pr
   // and, if it died mid-way, the same ClientTokens give back the same InvokeIds.
   const existing = await readManifest(deps.store, runId);
   if (existing && existing.invocations.length > 0) return existing;
-  const targets = await resolveTargets(deps.assistant, request.targets);
+  const targets = request.resolved ?? (await resolveTargets(deps.assistant, request.targets));
   const draft: RunManifestInput = {
     version: 1,
     runId,
@@ -80,7 +87,9 @@ export async function startRun(request: StartRunRequest, deps: StartRunDeps): Pr
     invocations: [],
     output: deps.outputBucket ? { mode: 'oss', bucket: deps.outputBucket, prefix: outputPrefixFor(runId) } : { mode: 'fetch' },
     secretParameters: secretNames,
-    ...(secretNames.length > 0 ? { sealedSecrets: seal(secretNames.map((n) => params[n]!), deps.sealKey!) } : {}),
+    ...(secretNames.length > 0
+      ? { sealedSecrets: seal([...new Set([...(request.command.secretValues ?? []), ...secretNames.map((n) => params[n]!)])], deps.sealKey!) }
+      : {}),
     ...(request.replyTo !== undefined ? { replyTo: request.replyTo } : {}),
   };
   let manifest = runManifestSchema.parse(draft);

@@ -1,0 +1,31 @@
+// Asynchronous invoke from chatops: start (fan out) or stop a run, and tell the chat thread.
+import { createSender } from '../../shared/chat/codecs.ts';
+import { chatConfigOf, chatSecrets, parseChatEnv } from '../../shared/config/chat-env.ts';
+import { parseFunctionEnv } from '../../shared/config/env.ts';
+import { loadChatFiles } from '../../shared/chatops/config-files.ts';
+import { handleDispatch } from '../../shared/chatops/dispatch-run.ts';
+import { senderReplier } from '../../shared/chatops/run-replier.ts';
+import { lazyAssistant } from '../../shared/pipeline/assistant-client.ts';
+import { storeFor } from '../../shared/pipeline/clients.ts';
+import { perCredentials } from '../../shared/pipeline/deps.ts';
+import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
+
+const env = parseFunctionEnv(process.env);
+const chatEnv = parseChatEnv(process.env);
+const sender = createSender(chatConfigOf(chatEnv));
+const clients = perCredentials((credentials) => ({ store: storeFor(env, credentials), assistant: lazyAssistant(env, credentials) }));
+
+export const handler = fc3EventHandler(
+  async (events, context) => {
+    const { store, assistant } = clients(context);
+    const { policy } = await loadChatFiles(chatEnv);
+    const logger = context.logger.withSecrets(chatSecrets(chatEnv));
+    const chat = senderReplier({ sender, store, logger, intervalSeconds: chatEnv.FLEETRUN_PROGRESS_INTERVAL_SECONDS });
+    const outcomes = [];
+    for (const event of events) {
+      outcomes.push(await handleDispatch(event, { assistant: await assistant(), store, regionId: env.FLEETRUN_REGION, outputBucket: env.FLEETRUN_OUTPUT_BUCKET, sealKey: env.FLEETRUN_SEAL_KEY, policy, sender, chat, logger }));
+    }
+    return outcomes;
+  },
+  { functionName: 'fleetrun-dispatch', region: env.FLEETRUN_REGION, accountId: env.FLEETRUN_ACCOUNT_ID },
+);

@@ -1,0 +1,104 @@
+/**
+ * dispatch: the asynchronous half of a chat command. Starts a run (targets resolved, the policy's
+ * maxTargets checked on their real number, fan-out in calls of ≤100) or stops one, and tells the
+ * chat thread. FC retries a failed async invocation; startRun is idempotent per run id, so a retry
+ * never runs a command twice.
+ */
+import { resolveTargets } from '../cloud-assistant/targets.ts';
+import type { CloudAssistant } from '../cloud-assistant/port.ts';
+import type { ChatSender, ReplyTarget } from '../chat/types.ts';
+import { decide, type Policy } from '../config/policy.ts';
+import { startRun } from '../pipeline/start-run.ts';
+import { readManifest, type ChatReplier } from '../pipeline/finish-run.ts';
+import { unseal } from '../runs/seal.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { ObjectStore } from '../store/port.ts';
+import { dispatchRequestSchema } from './dispatch-request.ts';
+import { dispatchedMessage } from './messages.ts';
+import { storeCompletionFeed } from './store-completions.ts';
+
+export interface DispatchDeps {
+  assistant: CloudAssistant;
+  store: ObjectStore;
+  regionId: string;
+  outputBucket?: string | undefined;
+  sealKey?: string | undefined;
+  policy: Policy;
+  sender: ChatSender;
+  chat: ChatReplier;
+  logger: Logger;
+}
+
+export type DispatchOutcome = { kind: 'run' | 'stop'; runId: string; state: 'dispatched' | 'stopped' | 'refused' | 'invalid'; reason?: string };
+
+function replyTarget(value: unknown): ReplyTarget | undefined {
+  return value && typeof value === 'object' && 'platform' in value ? (value as ReplyTarget) : undefined;
+}
+
+export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<DispatchOutcome> {
+  const parsed = dispatchRequestSchema.safeParse(raw);
+  if (!parsed.success) {
+    // Retrying a malformed request cannot help: log it and end the invocation successfully.
+    const reason = `${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`;
+    deps.logger.error('malformed dispatch request', { reason });
+    return { kind: 'run', runId: '', state: 'invalid', reason };
+  }
+  const request = parsed.data;
+  const target = replyTarget(request.replyTo);
+  const say = async (text: string) => {
+    if (target) await deps.sender.send(target, { text }).catch((e: unknown) => deps.logger.warn('chat reply failed', { runId: request.runId, error: (e as Error).message }));
+  };
+
+  if (request.kind === 'stop') {
+    const manifest = await readManifest(deps.store, request.runId);
+    if (!manifest) return (await say(`No run ${request.runId}.`), { kind: 'stop', runId: request.runId, state: 'invalid', reason: 'no such run' });
+    for (const inv of manifest.invocations) await deps.assistant.stopInvocation({ RegionId: deps.regionId, InvokeId: inv.invokeId });
+    await say(`${manifest.command.name} ${request.runId}: stop requested for ${manifest.invocations.length} invocation(s); instances still running end Terminated, those not started Cancelled.`);
+    return { kind: 'stop', runId: request.runId, state: 'stopped' };
+  }
+
+  const existing = await readManifest(deps.store, request.runId);
+  const resolved = existing ? undefined : await resolveTargets(deps.assistant, request.targets);
+  if (resolved && request.requester) {
+    const decision = decide(deps.policy, request.requester, { action: 'run', command: request.command.name, targets: request.targets, targetCount: resolved.runnable.length + resolved.skipped.length });
+    deps.logger.info('policy decision at dispatch', { runId: request.runId, allow: decision.allow, rule: decision.rule, reason: decision.reason, targets: resolved.runnable.length });
+    if (!decision.allow) {
+      await say(`Run ${request.runId} not started: ${decision.reason}`);
+      return { kind: 'run', runId: request.runId, state: 'refused', reason: decision.reason };
+    }
+  }
+  let parameters = request.command.parameters;
+  let secretValues: string[] = [];
+  if (request.command.sealedSecrets) {
+    if (!deps.sealKey) throw new Error('secret parameters arrived sealed, and no seal key is configured');
+    const opened = JSON.parse(unseal(request.command.sealedSecrets, deps.sealKey)[0] ?? '{}') as { parameters: Record<string, string>; secretValues: string[] };
+    parameters = { ...parameters, ...opened.parameters };
+    secretValues = opened.secretValues ?? [];
+  }
+  const manifest = await startRun(
+    {
+      runId: request.runId,
+      command: {
+        name: request.command.name,
+        type: request.command.type,
+        script: request.command.script,
+        timeoutSeconds: request.command.timeoutSeconds,
+        parameters,
+        secretParameters: request.command.secretParameters,
+        secretValues,
+        ...(request.command.workingDir ? { workingDir: request.command.workingDir } : {}),
+        ...(request.command.username ? { username: request.command.username } : {}),
+        ...(request.command.terminationMode ? { terminationMode: request.command.terminationMode } : {}),
+      },
+      targets: request.targets,
+      requestedBy: request.requestedBy,
+      ...(request.replyTo !== undefined ? { replyTo: request.replyTo } : {}),
+      ...(resolved ? { resolved } : {}),
+      ...(request.maxConcurrency !== undefined ? { maxConcurrency: request.maxConcurrency as never, completions: storeCompletionFeed(deps.store, request.runId) } : {}),
+      ...(request.maxErrors !== undefined ? { maxErrors: request.maxErrors as never } : {}),
+    },
+    { assistant: deps.assistant, store: deps.store, regionId: deps.regionId, outputBucket: deps.outputBucket, sealKey: deps.sealKey, chat: deps.chat, logger: deps.logger },
+  );
+  if (!existing && target) await deps.sender.send(target, dispatchedMessage(manifest)).catch((e: unknown) => deps.logger.warn('chat reply failed', { runId: request.runId, error: (e as Error).message }));
+  return { kind: 'run', runId: request.runId, state: 'dispatched' };
+}

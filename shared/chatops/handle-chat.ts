@@ -1,0 +1,143 @@
+/**
+ * chatops: one chat request in, an answer within the platform's few seconds out. The request is
+ * verified (forged, expired and replayed ones get 401 and issue nothing), parsed, checked against
+ * the access policy (deny by default; every decision logged, never a parameter value), and a run is
+ * handed to the dispatch function asynchronously — so this path never loads the ECS SDK.
+ */
+import { createHash } from 'node:crypto';
+import { parseChatCommand, USAGE, type ChatCommand } from '../chat/grammar.ts';
+import { platformOf } from '../chat/codecs.ts';
+import type { ChatCodec, ChatMessage, ChatPlatform, InboundCommand, ReplayGuard } from '../chat/types.ts';
+import { buildFreeFormSpec, buildRunSpec, findCommand, RunSpecError, type Catalog } from '../config/catalog.ts';
+import { decide, type Policy } from '../config/policy.ts';
+import { runKeys } from '../runs/keys.ts';
+import { seal } from '../runs/seal.ts';
+import type { RunSummary } from '../runs/summary.ts';
+import type { HttpRequest, HttpResponse } from '../runtime/http.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { Job } from '../schedule/jobs-file.ts';
+import type { ObjectStore } from '../store/port.ts';
+import { newRunId } from '../pipeline/start-run.ts';
+import { presentResults, readManifest } from '../pipeline/finish-run.ts';
+import type { Dispatcher, DispatchRequest } from './dispatch-request.ts';
+import { finalMessage, progressMessage, startedMessage } from './messages.ts';
+
+export interface ChatopsDeps {
+  codecs: Partial<Record<ChatPlatform, ChatCodec>>;
+  catalog: Catalog;
+  policy: Policy;
+  jobs: Job[];
+  store: ObjectStore;
+  dispatcher: Dispatcher;
+  sealKey?: string | undefined;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/** Replays and redeliveries are refused across every instance: the first write of a marker wins. */
+export function storeReplayGuard(store: ObjectStore): ReplayGuard {
+  return {
+    async firstSeen(id) {
+      const key = `chat/seen/${createHash('sha256').update(id).digest('hex')}`;
+      return (await store.put(key, '', { forbidOverwrite: true })) === 'written';
+    },
+  };
+}
+
+function json(statusCode: number, body: unknown): HttpResponse {
+  return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) };
+}
+
+function describeTargets(c: Extract<ChatCommand, { kind: 'run' }>): string {
+  return 'instanceIds' in c.targets ? c.targets.instanceIds.join(', ') : Object.entries(c.targets.tags).map(([k, v]) => `${k}=${v}`).join(' ');
+}
+
+export async function handleChat(request: HttpRequest, deps: ChatopsDeps): Promise<HttpResponse> {
+  const platform = platformOf(request.path);
+  const codec = platform ? deps.codecs[platform] : undefined;
+  if (!platform || !codec) return json(404, { error: 'no chat platform is served at this path' });
+  const verified = await codec.verify({ method: request.method, path: request.path, headers: request.headers, query: request.query, body: request.body }, deps.now?.() ?? new Date());
+  if (verified.kind === 'refused') {
+    deps.logger.warn('chat request refused', { platform, status: verified.status, reason: verified.reason });
+    return json(verified.status, { error: verified.reason });
+  }
+  if (verified.kind === 'handshake') return { statusCode: verified.response.statusCode, headers: verified.response.headers, body: verified.response.body };
+  const message = await answer(verified.command, deps);
+  const ack = codec.ack(message);
+  return { statusCode: ack.statusCode, headers: ack.headers, body: ack.body };
+}
+
+async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatMessage> {
+  const who = { platform: inbound.platform, userId: inbound.user.id, ...(inbound.channel ? { channelId: inbound.channel.id } : {}) };
+  const parsed = parseChatCommand(inbound.text);
+  if (!parsed.ok) return { text: `${parsed.error}\n\n${USAGE}` };
+  const c = parsed.command;
+  const decision = decide(deps.policy, who, {
+    action: c.kind,
+    ...(c.kind === 'run' ? { command: c.script !== undefined ? 'script' : c.command, script: c.script !== undefined, targets: c.targets } : {}),
+    // Tag targets are counted at dispatch, where the rule's maxTargets is checked again on the real number.
+    ...(c.kind === 'run' ? { targetCount: 'instanceIds' in c.targets ? c.targets.instanceIds.length : 0 } : {}),
+  });
+  deps.logger.info('policy decision', { platform: who.platform, user: who.userId, channel: who.channelId, action: c.kind, command: c.kind === 'run' ? (c.script !== undefined ? 'script' : c.command) : undefined, allow: decision.allow, rule: decision.rule, reason: decision.reason });
+  if (!decision.allow) return { text: `Not allowed: ${decision.reason}` };
+  const requestedBy = { kind: 'chat' as const, user: `${who.platform}:${who.userId}`, ...(who.channelId ? { channel: who.channelId } : {}) };
+
+  switch (c.kind) {
+    case 'help':
+      return { text: USAGE };
+    case 'jobs':
+      return { text: deps.jobs.length ? deps.jobs.map((j) => `${j.name}: ${j.command} ${j.frequency}${j.enabled ? '' : ' (disabled)'} [${j.mode}]`).join('\n') : 'No scheduled jobs.' };
+    case 'status': {
+      const manifest = await readManifest(deps.store, c.runId);
+      if (!manifest) return { text: `No run ${c.runId}.` };
+      const summary = await deps.store.get(runKeys.summaryJson(c.runId));
+      if (summary) return finalMessage(JSON.parse(summary.toString('utf8')) as RunSummary, deps.store.signedUrl(runKeys.report(c.runId), 7 * 24 * 3600));
+      const have = (await presentResults(deps.store, manifest)).size;
+      return progressMessage(manifest, have, manifest.targets.length - manifest.skipped.length);
+    }
+    case 'stop': {
+      if (!(await readManifest(deps.store, c.runId))) return { text: `No run ${c.runId}.` };
+      await deps.dispatcher.dispatch({ version: 1, kind: 'stop', runId: c.runId, requestedBy, replyTo: inbound.replyTo });
+      return { text: `Stopping ${c.runId}…` };
+    }
+    case 'run': {
+      let spec;
+      try {
+        spec = c.script !== undefined ? buildFreeFormSpec(c.script, c.timeoutSeconds ? { timeoutSeconds: c.timeoutSeconds } : {}) : buildRunSpec(findCommand(deps.catalog, c.command), c.command, c.with, c.timeoutSeconds ? { timeoutSeconds: c.timeoutSeconds } : {});
+      } catch (e) {
+        if (e instanceof RunSpecError) return { text: e.message };
+        throw e;
+      }
+      const secretNames = spec.secretParameters ?? [];
+      if (secretNames.length > 0 && !deps.sealKey) return { text: 'This command has secret parameters, and no seal key is configured; refusing to send them.' };
+      const parameters = spec.parameters ?? {};
+      const secret = Object.fromEntries(secretNames.map((n) => [n, parameters[n]!]));
+      const runId = newRunId(deps.now?.());
+      const dispatch: DispatchRequest = {
+        version: 1,
+        kind: 'run',
+        runId,
+        requestedBy,
+        replyTo: inbound.replyTo,
+        requester: who,
+        command: {
+          name: spec.name,
+          type: spec.type,
+          script: spec.script,
+          timeoutSeconds: spec.timeoutSeconds,
+          parameters: Object.fromEntries(Object.entries(parameters).filter(([n]) => !secretNames.includes(n))),
+          secretParameters: secretNames,
+          ...(secretNames.length ? { sealedSecrets: seal([JSON.stringify({ parameters: secret, secretValues: spec.secretValues })], deps.sealKey!) } : {}),
+          ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
+          ...(spec.username ? { username: spec.username } : {}),
+          ...(spec.terminationMode ? { terminationMode: spec.terminationMode } : {}),
+        },
+        targets: c.targets,
+        ...(c.concurrency !== undefined ? { maxConcurrency: c.concurrency } : {}),
+        ...(c.maxErrors !== undefined ? { maxErrors: c.maxErrors } : {}),
+      };
+      await deps.dispatcher.dispatch(dispatch);
+      return startedMessage(runId, c.script !== undefined ? 'a script' : c.command, describeTargets(c));
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The scheduler's tick: timer-mode jobs due since the last ticks become runs (exactly once per fire
+ * time), native-mode jobs are kept in step as Cloud Assistant Period invocations, and the
+ * reconciler repairs runs whose events never came.
+ */
+import type { CloudAssistant } from '../cloud-assistant/port.ts';
+import { resolveTargets } from '../cloud-assistant/targets.ts';
+import { buildRunSpec, findCommand, RunSpecError, type Catalog } from '../config/catalog.ts';
+import type { ChatReplier } from '../pipeline/finish-run.ts';
+import { startRun } from '../pipeline/start-run.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { syncNativeJobs } from '../schedule/native.ts';
+import { runScheduleTick, scheduledRunId } from '../schedule/tick.ts';
+import type { Job } from '../schedule/jobs-file.ts';
+import type { ObjectStore } from '../store/port.ts';
+
+export interface JobsTickDeps {
+  jobs: Job[];
+  catalog: Catalog;
+  store: ObjectStore;
+  assistant: () => Promise<CloudAssistant>;
+  regionId: string;
+  outputBucket?: string | undefined;
+  sealKey?: string | undefined;
+  chat: ChatReplier;
+  logger: Logger;
+  now: Date;
+  lookbackSeconds: number;
+}
+
+export async function runJobsTick(deps: JobsTickDeps) {
+  const timer = await runScheduleTick({
+    jobs: deps.jobs,
+    store: deps.store,
+    now: deps.now,
+    lookbackSeconds: deps.lookbackSeconds,
+    logger: deps.logger,
+    startJobRun: async (job, fireTime) => {
+      const spec = buildRunSpec(findCommand(deps.catalog, job.command), job.command, job.with, job.timeout ? { timeoutSeconds: job.timeout } : {});
+      const manifest = await startRun(
+        {
+          runId: scheduledRunId(job, fireTime),
+          command: spec,
+          targets: job.targets,
+          requestedBy: { kind: 'schedule', user: `job:${job.name}` },
+          ...(job.maxErrors !== undefined ? { maxErrors: job.maxErrors } : {}),
+        },
+        { assistant: await deps.assistant(), store: deps.store, regionId: deps.regionId, outputBucket: deps.outputBucket, sealKey: deps.sealKey, chat: deps.chat, logger: deps.logger },
+      );
+      return { runId: manifest.runId };
+    },
+  });
+  const nativeJobs = deps.jobs.filter((j) => j.mode === 'native');
+  const native = nativeJobs.length === 0 ? undefined : await syncNativeJobs({
+    jobs: deps.jobs,
+    assistant: await deps.assistant(),
+    store: deps.store,
+    regionId: deps.regionId,
+    logger: deps.logger,
+    now: deps.now,
+    resolveTargets: async (t) => (await resolveTargets(await deps.assistant(), t)).runnable,
+    buildCommand: (job) => {
+      const entry = findCommand(deps.catalog, job.command);
+      // A Period invocation shows its parameters in DescribeInvocations: no secrets in native jobs.
+      if (Object.values(entry.parameters).some((p) => p.secret)) throw new RunSpecError(`${job.command} has secret parameters; run it as a timer job, not a native one`);
+      const spec = buildRunSpec(entry, job.command, job.with, job.timeout ? { timeoutSeconds: job.timeout } : {});
+      return { name: `fleetrun-job:${job.name}`, script: spec.script, type: 'RunShellScript', timeoutSeconds: spec.timeoutSeconds, ...(spec.parameters ? { parameters: spec.parameters } : {}) };
+    },
+  });
+  return { timer, native };
+}

@@ -1,0 +1,70 @@
+/**
+ * The chat side of the functions' configuration: which platforms are served (a platform is on when
+ * its secret is set), where the catalog, policy and job files are, and how to reach dispatch.
+ */
+import { z } from 'zod';
+import type { ChatConfig } from '../chat/codecs.ts';
+import { ConfigError } from './env.ts';
+
+const text = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().min(1).optional());
+const list = z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? v.split(',').map((s) => s.trim()) : undefined), z.array(z.string()).optional());
+
+export const chatEnvSchema = z.object({
+  FLEETRUN_SLACK_SIGNING_SECRET: text,
+  /** Extra origins Slack's response_url may have (the local chat CLI's loopback server). */
+  FLEETRUN_SLACK_RESPONSE_ORIGINS: list,
+  FLEETRUN_DINGTALK_APP_SECRET: text,
+  FLEETRUN_DINGTALK_WEBHOOK_ORIGINS: list,
+  FLEETRUN_LARK_VERIFICATION_TOKEN: text,
+  FLEETRUN_LARK_ENCRYPT_KEY: text,
+  FLEETRUN_LARK_APP_ID: text,
+  FLEETRUN_LARK_APP_SECRET: text,
+  FLEETRUN_LARK_API_BASE: text,
+  FLEETRUN_WEBHOOK_SECRET: text,
+  FLEETRUN_CATALOG_FILE: z.string().default('./config/catalog.yaml'),
+  FLEETRUN_POLICY_FILE: z.string().default('./config/policy.yaml'),
+  FLEETRUN_JOBS_FILE: z.string().default('./config/jobs.yaml'),
+  FLEETRUN_DISPATCH_FUNCTION: z.string().default('fleetrun-dispatch'),
+  /** The FC 2.0 API endpoint with scheme; the regional one when unset. */
+  FLEETRUN_FC_ENDPOINT: text,
+  /** At most one progress message per run in this many seconds. */
+  FLEETRUN_PROGRESS_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(5),
+});
+export type ChatEnv = z.output<typeof chatEnvSchema>;
+
+export function parseChatEnv(env: Record<string, string | undefined>): ChatEnv {
+  const result = chatEnvSchema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(`fleetrun chat configuration is invalid: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+}
+
+/** The platforms whose secrets are configured. */
+export function chatConfigOf(env: ChatEnv): ChatConfig {
+  return {
+    ...(env.FLEETRUN_SLACK_SIGNING_SECRET
+      ? { slack: { signingSecret: env.FLEETRUN_SLACK_SIGNING_SECRET, ...(env.FLEETRUN_SLACK_RESPONSE_ORIGINS ? { responseUrlOrigins: ['https://hooks.slack.com', ...env.FLEETRUN_SLACK_RESPONSE_ORIGINS] } : {}) } }
+      : {}),
+    ...(env.FLEETRUN_DINGTALK_APP_SECRET
+      ? { dingtalk: { appSecret: env.FLEETRUN_DINGTALK_APP_SECRET, ...(env.FLEETRUN_DINGTALK_WEBHOOK_ORIGINS ? { sessionWebhookOrigins: ['https://oapi.dingtalk.com', 'https://api.dingtalk.com', ...env.FLEETRUN_DINGTALK_WEBHOOK_ORIGINS] } : {}) } }
+      : {}),
+    ...(env.FLEETRUN_LARK_VERIFICATION_TOKEN || env.FLEETRUN_LARK_ENCRYPT_KEY
+      ? {
+          lark: {
+            ...(env.FLEETRUN_LARK_VERIFICATION_TOKEN ? { verificationToken: env.FLEETRUN_LARK_VERIFICATION_TOKEN } : {}),
+            ...(env.FLEETRUN_LARK_ENCRYPT_KEY ? { encryptKey: env.FLEETRUN_LARK_ENCRYPT_KEY } : {}),
+            ...(env.FLEETRUN_LARK_APP_ID ? { appId: env.FLEETRUN_LARK_APP_ID } : {}),
+            ...(env.FLEETRUN_LARK_APP_SECRET ? { appSecret: env.FLEETRUN_LARK_APP_SECRET } : {}),
+            ...(env.FLEETRUN_LARK_API_BASE ? { apiBase: env.FLEETRUN_LARK_API_BASE } : {}),
+          },
+        }
+      : {}),
+    ...(env.FLEETRUN_WEBHOOK_SECRET ? { webhook: { secret: env.FLEETRUN_WEBHOOK_SECRET } } : {}),
+  };
+}
+
+/** Every configured chat secret, for the logger's redaction. */
+export function chatSecrets(env: ChatEnv): string[] {
+  return [env.FLEETRUN_SLACK_SIGNING_SECRET, env.FLEETRUN_DINGTALK_APP_SECRET, env.FLEETRUN_LARK_VERIFICATION_TOKEN, env.FLEETRUN_LARK_ENCRYPT_KEY, env.FLEETRUN_LARK_APP_SECRET, env.FLEETRUN_WEBHOOK_SECRET].filter(
+    (s): s is string => !!s,
+  );
+}

@@ -1,0 +1,108 @@
+/**
+ * ChatOps end to end on the local cloud: a signed chat command reaches the chatops function over
+ * its HTTP trigger, is answered at once, handed to dispatch through the FC InvokeFunction API
+ * (@alicloud/fc2, asynchronous), runs on the fleet, and the thread gets progress and one final
+ * reply with counts, failures first, and a report link that opens without credentials.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { slackHeaders, webhookHeaders } from '../../shared/chat/sign.ts';
+import { DEMO_CHAT } from '../../local/local-cloud.ts';
+import { startPipelineCloud, waitUntil, type PipelineCloud } from '../support/pipeline-cloud.ts';
+
+const FLEET = `instances:
+${Array.from({ length: 6 }, (_, i) => `  - { id: i-bp1chat00000${i}, name: ${i === 2 ? 'db-1' : `web-${i}`}, tags: { env: demo, role: ${i === 2 ? 'db' : 'web'} } }`).join('\n')}
+  - { id: i-bp1chat000099, name: prod-1, tags: { env: prod } }
+`;
+
+let pc: PipelineCloud;
+let chatUrl: string;
+let callbacks: { text: string; link?: { url: string } }[] = [];
+let callbackServer: Server;
+let callbackUrl: string;
+
+beforeAll(async () => {
+  callbackServer = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const m = JSON.parse(body) as { message: string; link?: { url: string } };
+      callbacks.push({ text: m.message, ...(m.link ? { link: m.link } : {}) });
+      res.writeHead(200).end('{}');
+    });
+  });
+  await new Promise<void>((r) => callbackServer.listen(0, '127.0.0.1', r));
+  callbackUrl = `http://127.0.0.1:${(callbackServer.address() as AddressInfo).port}/thread`;
+  pc = await startPipelineCloud(FLEET, { functionEnv: { FLEETRUN_PROGRESS_INTERVAL_SECONDS: '1' } });
+  chatUrl = pc.cloud.fc!.httpEndpoints.get('fleetrun-chatops')!;
+}, 60_000);
+
+afterAll(async () => {
+  await pc?.close();
+  callbackServer?.close();
+});
+
+async function post(path: string, body: string, headers: Record<string, string>) {
+  const res = await fetch(`${chatUrl}${path}`, { method: 'POST', body, headers });
+  return { status: res.status, body: (await res.json()) as { ok?: boolean; message?: string; error?: string; text?: string } };
+}
+
+function webhook(text: string, user = 'demo-ci') {
+  const body = JSON.stringify({ user, text, callbackUrl });
+  return post('/webhook', body, { 'content-type': 'application/json', ...webhookHeaders(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, body) });
+}
+
+describe('chat → run → reply', () => {
+  it('answers at once, runs through dispatch, and replies with the summary and a working report link', async () => {
+    callbacks = [];
+    const started = Date.now();
+    const ack = await webhook('run web-healthcheck on env=demo');
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(ack.status).toBe(200);
+    const runId = /Run (r-[a-z0-9-]+) started/.exec(ack.body.message ?? '')?.[1];
+    expect(runId, JSON.stringify(ack.body)).toBeDefined();
+
+    await waitUntil(() => callbacks.some((c) => c.text.includes('succeeded')), 60_000, 'the final reply');
+    const final = callbacks.find((c) => c.text.includes('succeeded'))!;
+    expect(final.text).toContain(`web-healthcheck ${runId}: PartialFailed — 5 succeeded, 1 failed`);
+    // Failures first: the db instance's line comes before the report link.
+    expect(final.text.split('\n')[1]).toMatch(/^i-bp1chat000002 Failed/);
+    expect(callbacks.filter((c) => c.text.includes('succeeded'))).toHaveLength(1);
+    expect(callbacks.some((c) => c.text.includes('sent to 6 instances'))).toBe(true);
+    const report = await fetch(final.link!.url);
+    expect(report.status).toBe(200);
+    expect(await report.text()).toContain('i-bp1chat000002');
+    expect(pc.cloud.fc!.asyncInvocations.list().some((i) => i.status === 'succeeded')).toBe(true);
+  }, 90_000);
+
+  it('refuses forged, expired and replayed requests with 401 and issues nothing', async () => {
+    const before = pc.cloud.ecs.calls.RunCommand ?? 0;
+    const body = JSON.stringify({ user: 'demo-ci', text: 'run uptime on env=demo', callbackUrl });
+    const good = webhookHeaders(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, body);
+    expect((await post('/webhook', body, { ...good, 'x-fleetrun-signature': good['x-fleetrun-signature']!.replace(/.$/, (c) => (c === '0' ? '1' : '0')) })).status).toBe(401);
+    expect((await post('/webhook', body, webhookHeaders('a-wrong-secret-value', body))).status).toBe(401);
+    expect((await post('/webhook', body, webhookHeaders(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, body, new Date(Date.now() - 10 * 60_000)))).status).toBe(401);
+    const slackBody = 'command=%2Ffleetrun&text=run+uptime+on+env%3Ddemo&user_id=U0DEMOUSER&channel_id=C1&response_url=https%3A%2F%2Fhooks.slack.com%2Fx&trigger_id=t1';
+    expect((await post('/slack', slackBody, slackHeaders('not-the-signing-secret', slackBody))).status).toBe(401);
+    const first = await post('/webhook', body, good);
+    expect(first.status).toBe(200);
+    expect((await post('/webhook', body, good)).status).toBe(401);
+    await new Promise((r) => setTimeout(r, 1500));
+    // Only the one genuine request started a run.
+    expect((pc.cloud.ecs.calls.RunCommand ?? 0) - before).toBe(1);
+  }, 60_000);
+
+  it('refuses a user outside the policy and targets the policy does not allow', async () => {
+    const before = pc.cloud.ecs.calls.RunCommand ?? 0;
+    const stranger = await webhook('run uptime on env=demo', 'someone-else');
+    expect(stranger.body.message).toMatch(/^Not allowed/);
+    const prod = await webhook('run uptime on env=prod');
+    expect(prod.body.message).toMatch(/^Not allowed/);
+    const bad = await webhook('run uptime onn env=demo');
+    expect(bad.body.message).toContain('did you mean "on"');
+    expect((await webhook('help')).body.message).toContain('run <command>');
+    await new Promise((r) => setTimeout(r, 500));
+    expect((pc.cloud.ecs.calls.RunCommand ?? 0) - before).toBe(0);
+  });
+});
