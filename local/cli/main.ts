@@ -1,11 +1,13 @@
 /** `fleetrun <command>`: the command line's entry. */
 import { UsageError } from './access-keys.ts';
+import { chatCommand } from './chat-command.ts';
 import { closeOnSignals, LOCAL_HELP, parseLocalArgs, startFromOptions } from './local-command.ts';
 
 const HELP = `Usage: fleetrun <command> [options]
 
 Commands:
-  local     run the local cloud (ECS Cloud Assistant emulator) on 127.0.0.1
+  local     run the local cloud (ECS, OSS, MNS, EventBridge, the FC host with s.yaml) on 127.0.0.1
+  chat      send a signed chat command to the running local cloud and follow its progress
 
 Run 'fleetrun <command> --help' for a command's options.`;
 
@@ -19,6 +21,8 @@ export async function main(argv: string[]): Promise<number> {
         await closeOnSignals(await startFromOptions(options));
         return 0;
       }
+      case 'chat':
+        return await chatCommand(rest);
       case undefined:
       case 'help':
       case '--help':
