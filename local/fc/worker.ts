@@ -52,3 +52,6 @@ process.on('message', (msg: Invocation) => {
     }
   })();
 });
+
+// The host is gone (killed, crashed): an instance without its host has nobody to answer.
+process.on('disconnect', () => process.exit(0));

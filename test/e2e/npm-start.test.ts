@@ -1,0 +1,66 @@
+/**
+ * What a newcomer does: `npm start`, paste the printed curl, and find the run's report — started
+ * as a child process exactly as the README says, the curl run by a shell.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const run = promisify(execFile);
+let child: ChildProcess | undefined;
+
+/** npm, tsx and the local cloud form a process group: Ctrl-C goes to all of them, as in a terminal. */
+function interrupt(): void {
+  if (child?.pid !== undefined) {
+    try {
+      process.kill(-child.pid, 'SIGINT');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const gone = new Promise((r) => child!.once('exit', r));
+    interrupt();
+    await gone;
+  }
+}, 30_000);
+
+async function waitForOutput(get: () => string, pattern: RegExp, ms: number): Promise<RegExpExecArray> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const m = pattern.exec(get());
+    if (m) return m;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no ${pattern} in:\n${get()}`);
+}
+
+describe('npm start', () => {
+  it('prints a signed curl that starts a run whose report appears in the thread and opens', async () => {
+    let out = '';
+    // Vitest's own variables stay out: the child is a user's shell starting the project.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_OPTIONS' && k !== 'NODE_ENV'));
+    child = spawn('npm', ['start'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, FORCE_COLOR: '0' } });
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const curl = (await waitForOutput(() => out, /^curl .*$/m, 60_000))[0];
+    const { stdout } = await run('bash', ['-c', curl]);
+    const runId = /Run (r-[a-z0-9-]+) started: disk-check/.exec(stdout)?.[1];
+    expect(runId, stdout).toBeDefined();
+    const report = (await waitForOutput(() => out, new RegExp(`disk-check ${runId}: [\\s\\S]*?Report: (\\S+)`), 60_000))[1]!;
+    const res = await fetch(report);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain(runId);
+    expect(html).toContain('id="status-chart"');
+
+    const exited = new Promise<unknown>((r) => child!.once('exit', r));
+    interrupt();
+    await exited;
+  }, 180_000);
+});
