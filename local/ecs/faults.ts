@@ -3,6 +3,7 @@
  * hint, 5xx answers (before or after a write was applied), added latency, and an API rate limit.
  */
 import { z } from 'zod';
+import { seededRandom as rng } from '../seeded-random.ts';
 
 export const faultConfigSchema = z.object({
   /** Fraction of calls answered Throttling.User. */
@@ -24,18 +25,6 @@ export type FaultConfig = z.output<typeof faultConfigSchema>;
 export type FaultConfigInput = z.input<typeof faultConfigSchema>;
 
 export type FaultDecision = 'none' | 'throttle' | 'error' | 'error-after-apply';
-
-/** Mulberry32: small, fast and seedable; quality is ample for fault draws. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class FaultInjector {
   private config: FaultConfig;

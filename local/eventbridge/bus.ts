@@ -3,6 +3,7 @@
  * it, at least once, with retries and a dead-letter list, as EventBridge delivers them. It can be
  * told to drop, duplicate and reorder events, so consumers are tested against what a real bus may do.
  */
+import { seededRandom as rng } from '../seeded-random.ts';
 import { matchesPattern, type EventPattern } from './pattern.ts';
 
 export interface Rule {
@@ -25,17 +26,6 @@ export interface Chaos {
 }
 
 export const NO_CHAOS: Chaos = { dropRate: 0, copies: 1, reorderWindowMs: 0, seed: 1 };
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class EventBus {
   private readonly rules = new Map<string, Rule>();
