@@ -31,6 +31,11 @@ export interface DispatchPlan {
   instanceIds: string[];
   /** Calls in flight at once. */
   callConcurrency?: number;
+  /**
+   * Calls started per second at most, to stay under the account's API rate limit instead of
+   * running into it: throttled calls cost a retry each, paced calls cost nothing.
+   */
+  ratePerSecond?: number;
   /** Instances running at once; needs `completions`. Unlimited when omitted. */
   maxConcurrency?: CountOrPercent;
   /** Stop sending to more instances once more than this many failed (instances of a failed call count). */
@@ -100,6 +105,15 @@ export async function dispatch(assistant: CloudAssistant, plan: DispatchPlan): P
   });
 
   let next = 0;
+  const interval = plan.ratePerSecond && plan.ratePerSecond > 0 ? 1000 / plan.ratePerSecond : 0;
+  let nextSlot = Date.now();
+  /** Waits for this call's start slot: slots are spaced evenly, shared by all workers. */
+  async function paced(): Promise<void> {
+    if (!interval) return;
+    const slot = Math.max(nextSlot, Date.now());
+    nextSlot = slot + interval;
+    if (slot > Date.now()) await new Promise((r) => setTimeout(r, slot - Date.now()));
+  }
   async function worker(): Promise<void> {
     while (true) {
       if (errors > maxErrors) stopped = true;
@@ -113,6 +127,7 @@ export async function dispatch(assistant: CloudAssistant, plan: DispatchPlan): P
       next++;
       inFlightInstances += targets.length;
       const clientToken = `${plan.runId}-b${batch}`;
+      await paced();
       try {
         const sent: { invokeId: string; commandId?: string } =
           plan.command.kind === 'run'

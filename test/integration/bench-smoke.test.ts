@@ -1,0 +1,23 @@
+/** Tiny versions of the benchmarks, so they keep working; their figures are checked by `npm run bench`, not here. */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { benchColdStart } from '../../bench/coldstart.ts';
+import { benchFanout } from '../../bench/fanout.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+describe('benchmark smoke', () => {
+  it('fan-out dispatches every instance once under throttling', async () => {
+    const r = await benchFanout(400, 50, 0.2);
+    expect([r.duplicates, r.notDispatched]).toEqual([0, 0]);
+    expect(r.calls).toBeGreaterThanOrEqual(4);
+  }, 60_000);
+
+  it('cold start measures bundles and finds no SDK a function does not call', async () => {
+    const r = await benchColdStart(ROOT, path.join(ROOT, 'dist'), 1, ['summarize', 'chatops']);
+    expect(r.unusedSdkBundles).toBe(0);
+    expect(r.sdksInBundle.summarize).toEqual(['ali-oss']);
+    expect(r.sdksInBundle.chatops).not.toContain('@alicloud/ecs20140526');
+    expect(r.importMs.summarize!.bundled).toBeGreaterThan(0);
+  }, 120_000);
+});
