@@ -5,7 +5,7 @@
  *
  *   npm run build [-- --functions DIR --out DIR]
  */
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -17,12 +17,30 @@ export interface BuiltFunction {
   bytes: number;
 }
 
+const VENDOR_ENTRY = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../shared/cloud-assistant/ecs-sdk-vendor.ts');
+/** Functions whose bundle asked for the ECS SDK module (filled while building). */
+const usesVendor = new Set<string>();
+let building = '';
+
+/** Keeps the ECS SDK module out of the main bundle: it becomes `./ecs-sdk-vendor.js` beside it. */
+const vendorApart: Plugin = {
+  name: 'ecs-sdk-apart',
+  setup(b) {
+    b.onResolve({ filter: /ecs-sdk-vendor\.ts$/ }, (args) => {
+      if (args.kind !== 'dynamic-import') return undefined;
+      usesVendor.add(building);
+      return { path: './ecs-sdk-vendor.js', external: true };
+    });
+  },
+};
+
 export async function buildFunctions(functionsDir: string, outDir: string, configDir = 'config'): Promise<BuiltFunction[]> {
   const names = existsSync(functionsDir)
     ? (await readdir(functionsDir, { withFileTypes: true })).filter((d) => d.isDirectory() && existsSync(path.join(functionsDir, d.name, 'index.ts'))).map((d) => d.name)
     : [];
   const built: BuiltFunction[] = [];
   for (const name of names.sort()) {
+    building = name;
     const outfile = path.join(outDir, name, 'index.js');
     await mkdir(path.dirname(outfile), { recursive: true });
     const result = await build({
@@ -40,8 +58,15 @@ export async function buildFunctions(functionsDir: string, outDir: string, confi
       // @alicloud/mns picks its ES5 build (babel-runtime) only on runtimes without async functions;
       // Node 20 never does, so the bundle takes the modern client and leaves the ES5 one out.
       alias: { '@alicloud/mns': '@alicloud/mns/lib/client.js' },
+      plugins: [vendorApart],
     });
+    // The ECS SDK goes in a file of its own, loaded on the first ECS call (shared/cloud-assistant/ecs-sdk.ts).
+    if (Object.keys(result.metafile.inputs).length > 0 && usesVendor.has(name)) {
+      await build({ entryPoints: [VENDOR_ENTRY], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: path.join(outDir, name, 'ecs-sdk-vendor.js'), logLevel: 'warning', external: ['proxy-agent'] });
+    }
     await writeFile(path.join(outDir, name, 'meta.json'), JSON.stringify(result.metafile));
+    // The bundles are CommonJS; this project's package.json says "module", and Node would read them so.
+    await writeFile(path.join(outDir, name, 'package.json'), '{ "type": "commonjs" }\n');
     // The catalog, policy and job files ship beside each bundle (FLEETRUN_*_FILE default to ./config/).
     if (existsSync(configDir)) await cp(configDir, path.join(outDir, name, 'config'), { recursive: true });
     const bytes = result.metafile.outputs[path.relative(process.cwd(), outfile)]?.bytes ?? 0;

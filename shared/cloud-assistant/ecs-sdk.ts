@@ -28,7 +28,10 @@ let loading: Promise<{ sdk: EcsSdk; Client: EcsClientConstructor; Config: new (m
 
 async function load() {
   loading ??= (async () => {
-    const [sdk, core] = await Promise.all([import('@alicloud/ecs20140526'), import('@alicloud/openapi-core')]);
+    // A separate file in the deployment (scripts/build.ts); under CommonJS interop its exports may sit on `default`.
+    const vendor = (await import('./ecs-sdk-vendor.ts')) as unknown as { ecs?: unknown; core?: unknown; default?: { ecs: unknown; core: unknown } };
+    const sdk = (vendor.ecs ?? vendor.default!.ecs) as typeof import('@alicloud/ecs20140526');
+    const core = (vendor.core ?? vendor.default!.core) as typeof import('@alicloud/openapi-core');
     // Native ESM sees the CommonJS exports object as `default`; bundlers and vitest see the class.
     const candidate = (sdk as unknown as { default: { default?: unknown } }).default;
     const Client = (typeof candidate === 'function' ? candidate : candidate.default) as EcsClientConstructor;
