@@ -1,6 +1,7 @@
 /** Tiny versions of the benchmarks, so they keep working; their figures are checked by `npm run bench`, not here. */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { benchChatAck } from '../../bench/chat-ack.ts';
 import { benchColdStart } from '../../bench/coldstart.ts';
 import { benchFanout } from '../../bench/fanout.ts';
 
@@ -19,5 +20,8 @@ describe('benchmark smoke', () => {
     expect(r.sdksInBundle.summarize).toEqual(['ali-oss']);
     expect(r.sdksInBundle.chatops).not.toContain('@alicloud/ecs20140526');
     expect(r.importMs.summarize!.bundled).toBeGreaterThan(0);
+    // A fresh process answers a signed chat request from the built bundle.
+    const ack = await benchChatAck(path.join(ROOT, 'dist', 'chatops'), 1);
+    expect(ack.samplesMs).toHaveLength(1);
   }, 120_000);
 });
