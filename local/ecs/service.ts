@@ -307,6 +307,12 @@ function stableJson(value: unknown, omit: string): string {
   });
 }
 
+/** The paging method a request chose: MaxResults/NextToken win over PageNumber/PageSize (seed 004). */
+export function pagingOf(input: { MaxResults?: number | undefined; NextToken?: string | undefined; PageNumber?: number | undefined; PageSize?: number | undefined }, maxPageSize: number): Paging {
+  if (input.MaxResults !== undefined || input.NextToken) return { method: 'token', maxResults: input.MaxResults ?? 10, nextToken: input.NextToken || undefined };
+  return { method: 'page', pageNumber: input.PageNumber ?? 1, pageSize: Math.min(input.PageSize ?? 10, maxPageSize) };
+}
+
 /** Slices a list for either paging method; an unknown NextToken is the API's error. */
 export function page<T>(items: T[], paging: Paging): { items: T[]; nextToken: string; pageNumber: number; pageSize: number; totalCount: number } {
   if (paging.method === 'page') {

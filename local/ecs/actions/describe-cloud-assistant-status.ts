@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ApiError } from '../../../shared/cloud-assistant/errors.ts';
 import { instanceIdList, parseApiRequest, wireInteger } from '../../../shared/cloud-assistant/requests/common.ts';
-import { page } from '../service.ts';
+import { page, pagingOf } from '../service.ts';
 import type { Action } from './types.ts';
 
 const schema = z.object({
@@ -32,8 +32,7 @@ export const describeCloudAssistantStatus: Action = (params, { service }) => {
       active.set(r.instanceId, a);
     }
   }
-  const usesToken = input.MaxResults !== undefined || !!input.NextToken;
-  const p = page(matches, usesToken ? { method: 'token', maxResults: input.MaxResults ?? 10, nextToken: input.NextToken || undefined } : { method: 'page', pageNumber: input.PageNumber ?? 1, pageSize: Math.min(input.PageSize ?? 10, 50) });
+  const p = page(matches, pagingOf(input, 50));
   return {
     TotalCount: p.totalCount,
     PageNumber: p.pageNumber,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseApiRequest, tagPair, wireBoolean, wireInteger } from '../../../shared/cloud-assistant/requests/common.ts';
 import { ApiError } from '../../../shared/cloud-assistant/errors.ts';
-import { page } from '../service.ts';
+import { page, pagingOf } from '../service.ts';
 import { apiTime, encodeText, tagList } from '../wire.ts';
 import type { Action } from './types.ts';
 
@@ -41,8 +41,7 @@ export const describeCommands: Action = (params, { service }) => {
     .filter((c) => (!input.CommandId || c.commandId === input.CommandId) && matchName(c.name) && (!input.Type || c.type === input.Type))
     .filter((c) => (!input.Description || c.description === input.Description) && (input.Tag ?? []).every((t) => c.tags.some((h) => h.key === t.Key && (t.Value === undefined || h.value === t.Value))))
     .reverse();
-  const usesToken = input.MaxResults !== undefined || !!input.NextToken;
-  const p = page(all, usesToken ? { method: 'token', maxResults: input.MaxResults ?? 10, nextToken: input.NextToken || undefined } : { method: 'page', pageNumber: input.PageNumber ?? 1, pageSize: input.PageSize ?? 10 });
+  const p = page(all, pagingOf(input, 50));
   return {
     TotalCount: p.totalCount,
     PageNumber: p.pageNumber,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ApiError } from '../../../shared/cloud-assistant/errors.ts';
 import { parseApiRequest, tagPair, wireInteger } from '../../../shared/cloud-assistant/requests/common.ts';
-import { page } from '../service.ts';
+import { page, pagingOf } from '../service.ts';
 import type { Action } from './types.ts';
 
 const schema = z.object({
@@ -45,8 +45,7 @@ export const describeInstances: Action = (params, { service, regionId }) => {
       (!name || name.test(i.name)) &&
       (input.Tag ?? []).every((t) => t.Key !== undefined && (t.Value === undefined ? t.Key in i.tags : i.tags[t.Key] === t.Value)),
   );
-  const usesToken = input.MaxResults !== undefined || !!input.NextToken;
-  const p = page(matches, usesToken ? { method: 'token', maxResults: input.MaxResults ?? 10, nextToken: input.NextToken || undefined } : { method: 'page', pageNumber: input.PageNumber ?? 1, pageSize: Math.min(input.PageSize ?? 10, 100) });
+  const p = page(matches, pagingOf(input, 100));
   return {
     TotalCount: p.totalCount,
     PageNumber: p.pageNumber,
