@@ -25,3 +25,12 @@ describe('benchmark smoke', () => {
     expect(ack.samplesMs).toHaveLength(1);
   }, 120_000);
 });
+
+describe('memory benchmark smoke', () => {
+  it('folds a small run to completion in a child process and reports its peak', async () => {
+    const { benchMemory } = await import('../../bench/memory.ts');
+    const r = await benchMemory(20, 40);
+    expect(r.small.peakRssBytes).toBeGreaterThan(0);
+    expect(r.large.instances).toBe(40);
+  }, 60_000);
+});
