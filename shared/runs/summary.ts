@@ -49,7 +49,10 @@ const CLASS_ORDER: Record<SummaryInstance['statusClass'], number> = { failed: 0,
 const HISTOGRAM_BOUNDS = [1_000, 5_000, 15_000, 30_000, 60_000, 300_000, 900_000, 3_600_000, Number.POSITIVE_INFINITY];
 
 function tail(text: string): string {
-  return text.length <= SUMMARY_TAIL_CHARS ? text : text.slice(text.length - SUMMARY_TAIL_CHARS);
+  const kept = text.length <= SUMMARY_TAIL_CHARS ? text : text.slice(text.length - SUMMARY_TAIL_CHARS);
+  // V8's slice points into the whole string and keeps it alive: copy, so a result's full output
+  // can be collected once folded and memory stays flat however many instances the run has.
+  return Buffer.from(kept, 'utf8').toString('utf8');
 }
 
 function percentile(sorted: number[], p: number): number | null {
