@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { COMMAND_TYPES, TERMINATION_MODES } from '../cloud-assistant/constants.ts';
 import { RUN_ID } from '../runs/keys.ts';
 
-const countOrPercent = z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/)]);
+const countOrPercent = z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/).transform((s) => s as `${number}%`)]);
 const targets = z.union([z.object({ instanceIds: z.array(z.string()).min(1) }), z.object({ tags: z.record(z.string(), z.string()) })]);
 const requestedBy = z.object({ kind: z.enum(['chat', 'schedule', 'cli', 'api']), user: z.string().optional(), channel: z.string().optional() });
 

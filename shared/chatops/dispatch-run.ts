@@ -94,8 +94,8 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
       requestedBy: request.requestedBy,
       ...(request.replyTo !== undefined ? { replyTo: request.replyTo } : {}),
       ...(resolved ? { resolved } : {}),
-      ...(request.maxConcurrency !== undefined ? { maxConcurrency: request.maxConcurrency as never, completions: storeCompletionFeed(deps.store, request.runId) } : {}),
-      ...(request.maxErrors !== undefined ? { maxErrors: request.maxErrors as never } : {}),
+      ...(request.maxConcurrency !== undefined ? { maxConcurrency: request.maxConcurrency, completions: storeCompletionFeed(deps.store, request.runId) } : {}),
+      ...(request.maxErrors !== undefined ? { maxErrors: request.maxErrors } : {}),
     },
     { assistant: deps.assistant, store: deps.store, regionId: deps.regionId, outputBucket: deps.outputBucket, sealKey: deps.sealKey, chat: deps.chat, logger: deps.logger },
   );

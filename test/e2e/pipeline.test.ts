@@ -4,21 +4,10 @@
  * MNS → summarize → summary in OSS, with the functions of s.yaml in their own processes and the
  * official SDKs on every hop. No DescribeInvocations call is made anywhere.
  */
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EcsCloudAssistant } from '../../shared/cloud-assistant/ecs-cloud-assistant.ts';
-import { startRun } from '../../shared/pipeline/start-run.ts';
-import { NO_CHAT } from '../../shared/pipeline/finish-run.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import type { RunSummary } from '../../shared/runs/summary.ts';
-import { createLogger } from '../../shared/runtime/logger.ts';
-import { AliOssStore } from '../../shared/store/ali-oss-store.ts';
-import type { ObjectStore } from '../../shared/store/port.ts';
-import { parseFleet } from '../../local/ecs/fleet.ts';
-import { PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../../local/local-cloud.ts';
-
-const KEYS = { 'e2e-key': 'e2e-secret-value-0001' };
-const REGION = 'cn-hangzhou';
+import { startPipelineCloud, waitForObject, type PipelineCloud } from '../support/pipeline-cloud.ts';
 
 /** web-00..web-15 succeed; bad-00..bad-02 fail; slow-00 times out; down-00 is Stopped. */
 const fleetYaml = `instances:\n${[
@@ -35,57 +24,31 @@ case "{{ACS::InstanceName}}" in
   *) echo "ok {{ACS::InstanceName}} token={{token}}"; i=0; while [ $i -lt 3000 ]; do echo "line $i of a long output"; i=$((i+1)); done ;;
 esac`;
 
-async function waitForObject(store: ObjectStore, key: string, ms: number): Promise<Buffer> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const body = await store.get(key);
-    if (body) return body;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${key} did not appear within ${ms} ms`);
-}
-
 describe.each([
   { mode: 'output delivered to OSS', outputBucket: true },
   { mode: 'output fetched with DescribeInvocationResults', outputBucket: false },
 ])('a 20-instance run, $mode', ({ outputBucket }) => {
-  let cloud: LocalCloud;
-  let store: AliOssStore;
-  let assistant: EcsCloudAssistant;
+  let pc: PipelineCloud;
 
   beforeAll(async () => {
-    cloud = await startLocalCloud({
-      fleet: parseFleet(fleetYaml),
-      accessKeys: KEYS,
-      sYamlPath: path.join(PROJECT_ROOT, 's.yaml'),
-      timers: false,
+    pc = await startPipelineCloud(fleetYaml, {
       // Timeout 10 s (the API's minimum) takes half a second.
       ecs: { timeScale: 20 },
       functionEnv: outputBucket ? { FLEETRUN_FETCH_WINDOW_MS: '100' } : { FLEETRUN_OUTPUT_BUCKET: '', FLEETRUN_FETCH_WINDOW_MS: '100' },
     });
-    const credentials = { accessKeyId: 'e2e-key', accessKeySecret: KEYS['e2e-key'] };
-    store = new AliOssStore({ bucket: 'fleetrun-runs', region: 'oss-cn-hangzhou', credentials, endpoint: cloud.oss.endpoint });
-    assistant = await EcsCloudAssistant.create({ regionId: REGION, credentials, endpoint: cloud.ecs.endpoint, protocol: 'http' });
   }, 60_000);
 
-  afterAll(async () => cloud?.close());
+  afterAll(async () => pc?.close());
 
   it('ends in one exact summary in OSS, with no DescribeInvocations call', async () => {
-    const manifest = await startRun(
+    const { store, cloud } = pc;
+    const manifest = await pc.run(
       {
         command: { name: 'disk-check', type: 'RunShellScript', script: SCRIPT, timeoutSeconds: 10, parameters: { token: 's3cr3t-t0ken-value' }, secretParameters: ['token'], terminationMode: 'ProcessTree' },
         targets: { tags: { env: 'e2e' } },
         requestedBy: { kind: 'cli', user: 'e2e' },
       },
-      {
-        assistant,
-        store,
-        regionId: REGION,
-        outputBucket: outputBucket ? 'fleetrun-output' : undefined,
-        sealKey: cloud.sealKey,
-        chat: NO_CHAT,
-        logger: createLogger({ sink: () => {} }),
-      },
+      { outputBucket },
     );
     expect(manifest.invocations).toHaveLength(1);
     expect(manifest.skipped).toEqual([{ instanceId: 'i-e2edown00000', reason: 'InstanceNotRunning' }]);
