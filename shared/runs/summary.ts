@@ -6,11 +6,25 @@
  * same run write the same bytes.
  */
 import { overallStatus, statusClass, type InstanceStatus, type OverallStatus, type StatusClass } from '../cloud-assistant/statuses.ts';
-import type { RunManifest } from './manifest.ts';
+import { expectedInstances, type RunManifest } from './manifest.ts';
 import { durationMs, type InstanceResult } from './result.ts';
 
-/** Characters of output each instance keeps in the summary and the report. */
+/** Characters of output an instance keeps in the summary and the report, at most… */
 export const SUMMARY_TAIL_CHARS = 2000;
+/** …and at least, however large the run. */
+export const SUMMARY_MIN_TAIL_CHARS = 200;
+/**
+ * Output characters a whole run's summary keeps. A 10,000-instance report with 2,000 characters
+ * each would be 23 MB of HTML no browser opens comfortably, and summarize would hold all of it:
+ * past 1,000 instances each tail shrinks so the summary stays about the same size. The full output
+ * stays in the result object (or the delivered OSS object) the summary names.
+ */
+export const SUMMARY_TAIL_BUDGET_CHARS = 2_000_000;
+
+/** The tail each instance of a run of `instances` keeps. */
+export function tailCharsFor(instances: number): number {
+  return Math.max(SUMMARY_MIN_TAIL_CHARS, Math.min(SUMMARY_TAIL_CHARS, Math.floor(SUMMARY_TAIL_BUDGET_CHARS / Math.max(1, instances))));
+}
 
 export interface SummaryInstance {
   instanceId: string;
@@ -48,8 +62,8 @@ const CLASS_ORDER: Record<SummaryInstance['statusClass'], number> = { failed: 0,
 /** Upper bounds of the duration histogram's buckets, in ms: 1 s … 1 h, then the rest. */
 const HISTOGRAM_BOUNDS = [1_000, 5_000, 15_000, 30_000, 60_000, 300_000, 900_000, 3_600_000, Number.POSITIVE_INFINITY];
 
-function tail(text: string): string {
-  const kept = text.length <= SUMMARY_TAIL_CHARS ? text : text.slice(text.length - SUMMARY_TAIL_CHARS);
+function tail(text: string, chars: number): string {
+  const kept = text.length <= chars ? text : text.slice(text.length - chars);
   // V8's slice points into the whole string and keeps it alive: copy, so a result's full output
   // can be collected once folded and memory stays flat however many instances the run has.
   return Buffer.from(kept, 'utf8').toString('utf8');
@@ -66,8 +80,11 @@ export class SummaryBuilder {
   private readonly byInstance = new Map<string, SummaryInstance>();
   private firstStart: string | null = null;
   private lastFinish: string | null = null;
+  private readonly tailChars: number;
 
-  constructor(private readonly manifest: RunManifest) {}
+  constructor(private readonly manifest: RunManifest) {
+    this.tailChars = tailCharsFor(expectedInstances(manifest).size);
+  }
 
   /** Adds one result; a second result for the same instance replaces nothing (the first stored wins). */
   add(result: InstanceResult): void {
@@ -79,7 +96,7 @@ export class SummaryBuilder {
       exitCode: result.exitCode,
       errorCode: result.errorCode,
       durationMs: durationMs(result) ?? null,
-      outputTail: tail(result.output),
+      outputTail: tail(result.output, this.tailChars),
       outputBytes: result.outputBytes,
       outputKey: result.outputKey ?? null,
     });

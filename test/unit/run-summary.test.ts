@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runManifestSchema, type RunManifest } from '../../shared/runs/manifest.ts';
 import type { InstanceResult } from '../../shared/runs/result.ts';
-import { SUMMARY_TAIL_CHARS, SummaryBuilder, summaryJson } from '../../shared/runs/summary.ts';
+import { SUMMARY_MIN_TAIL_CHARS, SUMMARY_TAIL_CHARS, SummaryBuilder, summaryJson, tailCharsFor } from '../../shared/runs/summary.ts';
 import { renderHtml } from '../../shared/runs/render-html.ts';
 import { renderMarkdown } from '../../shared/runs/render-markdown.ts';
 import { commandNameFor, runIdFromCommandName } from '../../shared/runs/keys.ts';
@@ -56,6 +56,18 @@ describe('Class: SummaryBuilder', () => {
     b.add(result('i-a', 'Success', 0, 1, 'x'.repeat(10_000) + 'END'));
     const tail = b.build().instances.find((i) => i.instanceId === 'i-a')!.outputTail;
     expect(tail).toHaveLength(SUMMARY_TAIL_CHARS);
+    expect(tail.endsWith('END')).toBe(true);
+  });
+
+  it('shares one output budget across a large run: tails shrink past 1,000 instances, never below the floor', () => {
+    expect([tailCharsFor(1), tailCharsFor(1000), tailCharsFor(2000), tailCharsFor(10_000), tailCharsFor(100_000)]).toEqual([
+      SUMMARY_TAIL_CHARS, SUMMARY_TAIL_CHARS, 1000, SUMMARY_MIN_TAIL_CHARS, SUMMARY_MIN_TAIL_CHARS,
+    ]);
+    const ids = Array.from({ length: 10_000 }, (_, n) => `i-${String(n).padStart(5, '0')}`);
+    const big = new SummaryBuilder(runManifestSchema.parse({ ...manifest, targets: ids, skipped: [] }));
+    big.add(result('i-00042', 'Success', 0, 1, 'y'.repeat(5000) + 'END'));
+    const tail = big.build().instances.find((i) => i.instanceId === 'i-00042')!.outputTail;
+    expect(tail).toHaveLength(SUMMARY_MIN_TAIL_CHARS);
     expect(tail.endsWith('END')).toBe(true);
   });
 });
