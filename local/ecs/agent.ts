@@ -43,6 +43,8 @@ export interface ExecutionLogEntry {
   instanceId: string;
   repeat: number;
   startedAt: Date;
+  /** When the script (or synthetic run) ended, before any output delivery: set once it has. */
+  finishedAt?: Date;
   synthetic: boolean;
 }
 
@@ -250,7 +252,8 @@ export class FleetAgents {
     const started: RunRecord = { ...emptyRun('Running'), startTime: new Date() };
     record.current = started;
     record.updateTime = started.startTime!;
-    this.executionLog.push({ invokeId: invocation.invokeId, instanceId: instance.id, repeat, startedAt: started.startTime!, synthetic: !!this.options.synthetic });
+    const logged: ExecutionLogEntry = { invokeId: invocation.invokeId, instanceId: instance.id, repeat, startedAt: started.startTime!, synthetic: !!this.options.synthetic };
+    this.executionLog.push(logged);
     const timeoutSeconds = invocation.timeout / this.options.timeScale;
     const scriptPath = path.join(root, '.agent', 'script', `${invocation.invokeId}.iv${repeat}${scriptExtension(invocation.launcher)}`);
     const delivering = invocation.ossOutputDelivery !== '';
@@ -272,6 +275,7 @@ export class FleetAgents {
     const act: Activity = { stop: () => handle.stop() };
     this.activity.set(key(invocation, record), act);
     const done = handle.result.then(async (result) => {
+      logged.finishedAt = new Date();
       this.activity.delete(key(invocation, record));
       record.repeats = repeat;
       let run = runFromResult(result);

@@ -23,8 +23,10 @@ export const functionEnvSchema = z.object({
   FLEETRUN_OSS_ENDPOINT: optionalText,
   /** Key that seals secret parameter values in manifests (seal.ts). */
   FLEETRUN_SEAL_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16).optional()),
-  /** How long task-events gathers requests for one command into one DescribeInvocationResults. */
-  FLEETRUN_FETCH_WINDOW_MS: z.coerce.number().int().min(0).max(5000).default(200),
+  /** How long task-events holds the first request for a command's results so others share its call. */
+  FLEETRUN_FETCH_WINDOW_MS: z.coerce.number().int().min(0).max(5000).default(100),
+  /** task-events reads one command's results at most once per interval: never more calls than a poller this often. */
+  FLEETRUN_FETCH_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   FLEETRUN_RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(0).default(120),
   FLEETRUN_RECONCILE_MAX_CALLS: z.coerce.number().int().min(1).default(50),
 });

@@ -13,7 +13,8 @@ import type { ResultQueue } from '../queue/port.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { redact } from '../runtime/logger.ts';
 import type { ObjectStore } from '../store/port.ts';
-import { findDeliveredOutputs, type ResultFetcher } from './output-sources.ts';
+import { findDeliveredOutputs } from './output-sources.ts';
+import type { ResultFetcher } from './result-fetcher.ts';
 import { resultMessage } from './result-message.ts';
 
 export interface TaskEventsDeps {
