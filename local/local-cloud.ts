@@ -97,6 +97,8 @@ function ossDelivery(oss: OssEmulator): OutputDelivery {
   return {
     bucketExists: async (bucket) => oss.store.hasBucket(bucket),
     async put(bucket, key, body) {
+      // While a restart has OSS down, a delivery fails as it would over the network.
+      if (!oss.up) throw new OutputDeliveryError('OssServiceUnavailable', 'the local OSS is restarting');
       if (!oss.store.hasBucket(bucket)) throw new OutputDeliveryError('BucketNotFound', `bucket ${bucket} does not exist`);
       await oss.store.put(bucket, key, typeof body === 'string' ? Buffer.from(body) : body, { contentType: 'text/plain; charset=utf-8' });
     },

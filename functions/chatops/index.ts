@@ -26,4 +26,5 @@ export const handler = fc3HttpHandler(
     return handleChat(request, { ...clients(context), ...files, sealKey: env.FLEETRUN_SEAL_KEY, logger: context.logger.withSecrets(chatSecrets(chatEnv)) });
   },
   { functionName: 'fleetrun-chatops', region: env.FLEETRUN_REGION, accountId: env.FLEETRUN_ACCOUNT_ID },
+  { maxBodyBytes: chatEnv.FLEETRUN_CHAT_MAX_BODY_BYTES },
 );

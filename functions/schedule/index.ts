@@ -6,13 +6,16 @@ import { perCredentials } from '../../shared/pipeline/deps.ts';
 import { NO_CHAT } from '../../shared/pipeline/finish-run.ts';
 import { queueFor } from '../../shared/pipeline/queue-client.ts';
 import { reconcile } from '../../shared/pipeline/reconcile.ts';
-import { parseChatEnv } from '../../shared/config/chat-env.ts';
+import { chatConfigOf, chatSecrets, parseChatEnv } from '../../shared/config/chat-env.ts';
+import { createSender } from '../../shared/chat/codecs.ts';
+import { senderReplier } from '../../shared/chatops/run-replier.ts';
 import { loadChatFiles } from '../../shared/chatops/config-files.ts';
 import { runJobsTick } from '../../shared/chatops/scheduled-jobs.ts';
 import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
 
 const env = parseFunctionEnv(process.env);
 const chatEnv = parseChatEnv(process.env);
+const sender = createSender(chatConfigOf(chatEnv));
 const clients = perCredentials((credentials) => ({ store: storeFor(env, credentials), queue: queueFor(env, credentials), assistant: lazyAssistant(env, credentials) }));
 
 export const handler = fc3EventHandler(
@@ -32,10 +35,13 @@ export const handler = fc3EventHandler(
       now: new Date(),
       lookbackSeconds: 300,
     });
+    // The reconciler may finish a run, or send a final reply whose sender died: it replies as summarize does.
+    const logger = context.logger.withSecrets(chatSecrets(chatEnv));
     const outcome = await reconcile({
       ...clients(context),
-      chat: NO_CHAT,
-      logger: context.logger,
+      chat: senderReplier({ sender, store: c.store, logger, intervalSeconds: chatEnv.FLEETRUN_PROGRESS_INTERVAL_SECONDS }),
+      replyTakeoverSeconds: env.FLEETRUN_REPLY_TAKEOVER_SECONDS,
+      logger,
       regionId: env.FLEETRUN_REGION,
       sealKey: env.FLEETRUN_SEAL_KEY,
       graceSeconds: env.FLEETRUN_RECONCILE_GRACE_SECONDS,

@@ -17,7 +17,7 @@ export const handler = fc3EventHandler(
   async (events, context) => {
     const logger = context.logger.withSecrets(chatSecrets(chatEnv));
     const chat = senderReplier({ sender, store: store(context), logger, intervalSeconds: chatEnv.FLEETRUN_PROGRESS_INTERVAL_SECONDS });
-    return handleResultMessages(events, { store: store(context), chat, logger });
+    return handleResultMessages(events, { store: store(context), chat, logger, replyTakeoverSeconds: env.FLEETRUN_REPLY_TAKEOVER_SECONDS });
   },
   { functionName: 'fleetrun-summarize', region: env.FLEETRUN_REGION, accountId: env.FLEETRUN_ACCOUNT_ID },
 );

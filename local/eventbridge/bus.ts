@@ -25,12 +25,20 @@ export interface Chaos {
   seed: number;
 }
 
+const SHUFFLE_STREAM = 0x5bd1e995;
+
 export const NO_CHAOS: Chaos = { dropRate: 0, copies: 1, reorderWindowMs: 0, seed: 1 };
 
 export class EventBus {
   private readonly rules = new Map<string, Rule>();
   private chaos: Chaos;
-  private random: () => number;
+  /**
+   * Two streams from the one seed: drops draw once per published event and shuffles as windows
+   * close, so with one stream which events are lost would depend on timing, and a run could not
+   * be repeated.
+   */
+  private dropRandom: () => number;
+  private shuffleRandom: () => number;
   private held: unknown[] = [];
   private holdTimer: NodeJS.Timeout | undefined;
   private readonly pending = new Set<Promise<void>>();
@@ -42,12 +50,14 @@ export class EventBus {
     private readonly log: (line: string) => void = () => {},
   ) {
     this.chaos = { ...NO_CHAOS, ...chaos };
-    this.random = rng(this.chaos.seed);
+    this.dropRandom = rng(this.chaos.seed);
+    this.shuffleRandom = rng(this.chaos.seed ^ SHUFFLE_STREAM);
   }
 
   configure(chaos: Partial<Chaos>): void {
     this.chaos = { ...this.chaos, ...chaos };
-    this.random = rng(this.chaos.seed);
+    this.dropRandom = rng(this.chaos.seed);
+    this.shuffleRandom = rng(this.chaos.seed ^ SHUFFLE_STREAM);
   }
 
   addRule(rule: Rule): void {
@@ -56,7 +66,7 @@ export class EventBus {
 
   publish(event: unknown): void {
     this.counts.published++;
-    if (this.random() < this.chaos.dropRate) {
+    if (this.dropRandom() < this.chaos.dropRate) {
       this.counts.dropped++;
       return;
     }
@@ -81,7 +91,7 @@ export class EventBus {
     this.held = [];
     if (this.chaos.reorderWindowMs > 0) {
       for (let i = batch.length - 1; i > 0; i--) {
-        const j = Math.floor(this.random() * (i + 1));
+        const j = Math.floor(this.shuffleRandom() * (i + 1));
         [batch[i], batch[j]] = [batch[j], batch[i]];
       }
     }

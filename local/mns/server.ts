@@ -43,10 +43,25 @@ export interface MnsEmulator {
   endpoint: string;
   port: number;
   accountId: string;
-  /** The queues themselves, for tests and tools that want to look without going through HTTP. */
-  store: QueueStore;
+  /** The queues themselves, for tests and tools that want to look without going through HTTP; a restart opens a new one. */
+  readonly store: QueueStore;
+  /** False while a restart has the service stopped, and after close. */
+  readonly up: boolean;
+  /**
+   * Stops the service as {@link close} does and starts it again on the same port and data folder, as
+   * a restarted MNS would come back: clients keep their endpoint and find every acknowledged message,
+   * received ones still invisible until their timeout. `whileDown` runs in between.
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   /** Stops listening, ends long polls, waits for pending disk writes. */
   close(): Promise<void>;
+}
+
+/** One listening server over one opened store: what a restart replaces. */
+interface Serving {
+  port: number;
+  store: QueueStore;
+  stop(): Promise<void>;
 }
 
 /** The API version the SDK speaks and every response names. */
@@ -60,114 +75,111 @@ export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<Mns
   const accountId = options.accountId ?? '1234567890123456';
   const log = options.log ?? (() => {});
   const accessKeys = { ...options.accessKeys };
-  const store = await QueueStore.open({ dataDir: options.dataDir, log });
-  const shutdown = new AbortController();
-  const inFlight = new Set<Promise<unknown>>();
-  let fallbackBase = `http://${host}`;
+  const endpointHost = host.includes(':') ? `[${host}]` : host;
 
-  try {
-    for (const q of options.queues ?? []) {
+  async function serve(port: number): Promise<Serving> {
+    const store = await QueueStore.open({ dataDir: options.dataDir, log });
+    const shutdown = new AbortController();
+    const inFlight = new Set<Promise<unknown>>();
+    let fallbackBase = `http://${host}`;
+
+    try {
+      for (const q of options.queues ?? []) {
+        try {
+          await store.createQueue(q.name, q.attributes ?? {});
+        } catch (e) {
+          if (!(isMnsError(e) && e.code === 'QueueAlreadyExist')) throw e;
+          log(`[mns] queue ${q.name} exists with other attributes; keeping them`);
+        }
+      }
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+
+    async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer, requestId: string): Promise<string> {
+      const method = req.method ?? 'GET';
+      const rawUrl = req.url ?? '/';
+      const q = rawUrl.indexOf('?');
+      const pathname = q === -1 ? rawUrl : rawUrl.slice(0, q);
+      let label = `${method} ${pathname.slice(0, 128)}`;
+      const baseUrl = typeof req.headers.host === 'string' && req.headers.host !== '' ? `http://${req.headers.host}` : fallbackBase;
       try {
-        await store.createQueue(q.name, q.attributes ?? {});
+        verifyMnsRequest({ method, url: rawUrl, headers: req.headers, body }, accessKeys);
+        const query = parseQuery(q === -1 ? '' : rawUrl.slice(q + 1));
+        let parsed: XmlDocument | undefined;
+        const request: Omit<ActionRequest, 'queueName'> = {
+          query,
+          headers: req.headers,
+          body,
+          xml: () => (parsed ??= parseRequestXml(body)),
+          signal: requestSignal(res),
+          baseUrl,
+        };
+        const { name, queueName } = route(method, pathname, request);
+        label = queueName ? `${name} ${queueName}` : name;
+        const result = await ACTIONS[name]({ ...request, queueName }, { store });
+        send(res, requestId, result);
+        return `${label} ${result.status}`;
       } catch (e) {
-        if (!(isMnsError(e) && e.code === 'QueueAlreadyExist')) throw e;
-        log(`[mns] queue ${q.name} exists with other attributes; keeping them`);
+        const error = isMnsError(e) ? e : new MnsError('InternalError', 'The local MNS failed; see its log.');
+        if (!isMnsError(e)) console.error('[mns] internal error', e);
+        sendError(res, requestId, error, baseUrl);
+        return `${label} ${error.status} ${error.code}`;
       }
     }
-  } catch (e) {
-    await store.close();
-    throw e;
-  }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer, requestId: string): Promise<string> {
-    const method = req.method ?? 'GET';
-    const rawUrl = req.url ?? '/';
-    const q = rawUrl.indexOf('?');
-    const pathname = q === -1 ? rawUrl : rawUrl.slice(0, q);
-    let label = `${method} ${pathname.slice(0, 128)}`;
-    const baseUrl = typeof req.headers.host === 'string' && req.headers.host !== '' ? `http://${req.headers.host}` : fallbackBase;
-    try {
-      verifyMnsRequest({ method, url: rawUrl, headers: req.headers, body }, accessKeys);
-      const query = parseQuery(q === -1 ? '' : rawUrl.slice(q + 1));
-      let parsed: XmlDocument | undefined;
-      const request: Omit<ActionRequest, 'queueName'> = {
-        query,
-        headers: req.headers,
-        body,
-        xml: () => (parsed ??= parseRequestXml(body)),
-        signal: requestSignal(res),
-        baseUrl,
-      };
-      const { name, queueName } = route(method, pathname, request);
-      label = queueName ? `${name} ${queueName}` : name;
-      const result = await ACTIONS[name]({ ...request, queueName }, { store });
-      send(res, requestId, result);
-      return `${label} ${result.status}`;
-    } catch (e) {
-      const error = isMnsError(e) ? e : new MnsError('InternalError', 'The local MNS failed; see its log.');
-      if (!isMnsError(e)) console.error('[mns] internal error', e);
-      sendError(res, requestId, error, baseUrl);
-      return `${label} ${error.status} ${error.code}`;
+    /** Aborted when the client disconnects before its answer, so a long poll does not take a message for nobody. */
+    function requestSignal(res: ServerResponse): AbortSignal {
+      const own = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) own.abort();
+      });
+      return AbortSignal.any([own.signal, shutdown.signal]);
     }
-  }
 
-  /** Aborted when the client disconnects before its answer, so a long poll does not take a message for nobody. */
-  function requestSignal(res: ServerResponse): AbortSignal {
-    const own = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) own.abort();
-    });
-    return AbortSignal.any([own.signal, shutdown.signal]);
-  }
-
-  const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
-    const started = Date.now();
-    const requestId = randomBytes(12).toString('hex').toUpperCase();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(c);
-    });
-    req.on('end', () => {
-      const work =
-        size > MAX_BODY_BYTES
-          ? Promise.resolve(
-              (sendError(res, requestId, new MnsError('InvalidArgument', `The request body is larger than ${MAX_BODY_BYTES} bytes.`), fallbackBase),
-              `${req.method} ${req.url?.slice(0, 128)} 400 body too large`),
-            )
-          : handle(req, res, Buffer.concat(chunks), requestId);
-      const logged = work.then((summary) => log(`[mns] ${summary} ${Date.now() - started}ms`));
-      inFlight.add(logged);
-      void logged.finally(() => inFlight.delete(logged));
-    });
-  });
-
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, host, () => {
-        server.off('error', reject);
-        resolve();
+    const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
+      const started = Date.now();
+      const requestId = randomBytes(12).toString('hex').toUpperCase();
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= MAX_BODY_BYTES) chunks.push(c);
+      });
+      req.on('end', () => {
+        const work =
+          size > MAX_BODY_BYTES
+            ? Promise.resolve(
+                (sendError(res, requestId, new MnsError('InvalidArgument', `The request body is larger than ${MAX_BODY_BYTES} bytes.`), fallbackBase),
+                `${req.method} ${req.url?.slice(0, 128)} 400 body too large`),
+              )
+            : handle(req, res, Buffer.concat(chunks), requestId);
+        const logged = work.then((summary) => log(`[mns] ${summary} ${Date.now() - started}ms`));
+        inFlight.add(logged);
+        void logged.finally(() => inFlight.delete(logged));
       });
     });
-  } catch (e) {
-    await store.close();
-    throw e;
-  }
-  const { port } = server.address() as AddressInfo;
-  const endpointHost = host.includes(':') ? `[${host}]` : host;
-  fallbackBase = `http://${endpointHost}:${port}`;
-  log(`[mns] account ${accountId} listening on ${fallbackBase}, data in ${store.dataDir}`);
 
-  let closing: Promise<void> | undefined;
-  return {
-    endpoint: fallbackBase,
-    port,
-    accountId,
-    store,
-    close() {
-      closing ??= (async () => {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+    const bound = (server.address() as AddressInfo).port;
+    fallbackBase = `http://${endpointHost}:${bound}`;
+    log(`[mns] account ${accountId} listening on ${fallbackBase}, data in ${store.dataDir}`);
+    return {
+      port: bound,
+      store,
+      async stop() {
         shutdown.abort();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
@@ -176,6 +188,46 @@ export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<Mns
         // Handlers may still be waiting for their fsync; let them finish before the logs close.
         await Promise.allSettled([...inFlight]);
         await store.close();
+      },
+    };
+  }
+
+  let serving = await serve(options.port ?? 0);
+  const { port } = serving;
+  let up = true;
+  let closing: Promise<void> | undefined;
+  let restarting: Promise<void> | undefined;
+  return {
+    endpoint: `http://${endpointHost}:${port}`,
+    port,
+    accountId,
+    get store() {
+      return serving.store;
+    },
+    get up() {
+      return up;
+    },
+    restart(whileDown) {
+      if (closing) return Promise.reject(new Error('the local MNS is closed'));
+      restarting ??= (async () => {
+        up = false;
+        await serving.stop();
+        try {
+          await whileDown?.();
+        } finally {
+          if (!closing) {
+            serving = await serve(port);
+            up = true;
+          }
+        }
+      })().finally(() => (restarting = undefined));
+      return restarting;
+    },
+    close() {
+      closing ??= (async () => {
+        await restarting?.catch(() => {});
+        up = false;
+        await serving.stop();
       })();
       return closing;
     },

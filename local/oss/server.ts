@@ -46,10 +46,12 @@ export interface OssEmulatorOptions {
   fail?: OssFailure;
 }
 
-/** Chooses a delay in ms for one request (0 = none). */
-export type OssDelay = (request: { action: string; bucket: string; key: string }) => number;
+/** Chooses a delay in ms for one request (0 = none), or a promise the request waits for. */
+export type OssDelay = (request: { action: string; bucket: string; key: string }) => number | Promise<unknown>;
 /** Chooses an error for one request, or undefined to serve it. */
 export type OssFailure = (request: { action: string; bucket: string; key: string }) => 'InternalError' | 'AccessDenied' | undefined;
+/** Told of each request once it is answered: its operation (empty before routing), object and HTTP status. */
+export type OssAnswered = (request: { action: string; bucket: string; key: string; status: number }) => void;
 
 /** A running local OSS service. */
 export interface OssEmulator {
@@ -58,10 +60,20 @@ export interface OssEmulator {
   port: number;
   /** `oss-cn-hangzhou` form, what ali-oss takes as `region`. */
   region: string;
-  /** The objects behind the API, for setup and assertions (createBucket, list, read, head, put, delete). */
-  store: DiskObjectStore;
-  /** Fault injection that can be changed while running. */
+  /** The objects behind the API, for setup and assertions (createBucket, list, read, head, put, delete); a restart opens a new one. */
+  readonly store: DiskObjectStore;
+  /** Fault injection that can be changed while running; kept across a restart. */
   faults: { delay?: OssDelay | undefined; fail?: OssFailure | undefined };
+  /** Watches the answers, e.g. to count the writes of one key that succeeded; kept across a restart. */
+  spy: { answered?: OssAnswered | undefined };
+  /** False while a restart has the service stopped, and after close. */
+  readonly up: boolean;
+  /**
+   * Stops the service as {@link close} does and starts it again on the same port and data folder, as
+   * a restarted OSS would come back: clients keep their endpoint and find every committed object.
+   * `whileDown` runs in between (requests meanwhile are refused, connections in flight were cut).
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   /** Stops listening, cuts open connections and waits for writes in flight; the data stays on disk. */
   close(): Promise<void>;
 }
@@ -71,60 +83,118 @@ export const DEFAULT_MAX_OBJECT_BYTES = 5 * 1024 ** 3;
 /** Region served when none is given, in ali-oss form. */
 export const DEFAULT_OSS_REGION = 'oss-cn-hangzhou';
 
+/** One listening server over one opened store: what a restart replaces. */
+interface Serving {
+  port: number;
+  store: DiskObjectStore;
+  stop(): Promise<void>;
+}
+
 /** Starts the local OSS service and resolves once it listens. */
 export async function startOssEmulator(options: OssEmulatorOptions): Promise<OssEmulator> {
   const region = options.region ?? DEFAULT_OSS_REGION;
   if (!/^oss-[a-z0-9-]+$/.test(region)) throw new Error(`region must look like "oss-cn-hangzhou", got "${region}"`);
   const log = options.log ?? (() => {});
-  const faults: { delay?: OssDelay | undefined; fail?: OssFailure | undefined } = { delay: options.delay, fail: options.fail };
-  const store = await DiskObjectStore.open(options.dataDir, { log });
-  for (const bucket of options.buckets ?? []) await store.createBucket(bucket);
+  const faults: OssEmulator['faults'] = { delay: options.delay, fail: options.fail };
+  const spy: OssEmulator['spy'] = {};
   const accountId = options.accountId ?? '1234567890123456';
-  const ctx: ActionContext = {
-    store,
-    maxObjectBytes: options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
-    owner: { id: accountId, displayName: accountId },
-  };
   const secretFor = (id: string): string | undefined => (Object.hasOwn(options.accessKeys, id) ? options.accessKeys[id] : undefined);
-  const inFlight = new Set<Promise<void>>();
 
-  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<string> {
-    const method = req.method ?? 'GET';
-    const target = req.url ?? '/';
-    const q = target.indexOf('?');
-    const rawPath = q < 0 ? target : target.slice(0, q);
-    let hostId = `${region}.aliyuncs.com`;
-    let what = `${method} ${rawPath}`;
-    try {
-      const query = parseQuery(q < 0 ? '' : target.slice(q + 1));
-      const host = parseHost(req.headers.host);
-      const candidates = addressCandidates(host, rawPath);
-      if (candidates[0]!.bucket !== '') hostId = `${candidates[0]!.bucket}.${region}.aliyuncs.com`;
-      // Before the signature: a V4 credential for the other region would otherwise hide the real cause.
-      checkEndpointRegion(host.endpointRegion, candidates[0]!.bucket);
-      const verified = verifyRequest({ method, headers: req.headers, query }, candidates, { secretFor, region, now: Date.now() });
-      if (!verified.ok) throw verified.error;
-      const { bucket, key } = candidates[verified.resource]!;
-      what = `${method} ${bucket}/${key}`;
-      if (bucket === '') throw new OssError('NotImplemented', 'Service-level operations (ListBuckets, …) are not emulated by the local OSS; address a bucket.');
-      if (!isValidBucketName(bucket)) throw new OssError('InvalidBucketName', undefined, { details: { BucketName: bucket } });
-      hostId = `${bucket}.${region}.aliyuncs.com`;
-      if (!store.hasBucket(bucket)) throw new OssError('NoSuchBucket', undefined, { details: { BucketName: bucket } });
-      if (key !== '') checkKey(key);
-      const name = route(method, key, query);
-      what = `${name} ${bucket}/${key}`;
-      const hold = faults.delay?.({ action: name, bucket, key }) ?? 0;
-      if (hold > 0) await new Promise((r) => setTimeout(r, hold));
-      const failure = faults.fail?.({ action: name, bucket, key });
-      if (failure) throw new OssError(failure, 'Injected fault.');
-      const response = await ACTIONS[name]({ method, bucket, key, query, headers: req.headers, body: req }, ctx);
-      const sent = await send(res, method, requestId, response);
-      return `${what} ${response.status}${sent ? '' : ' (client went away)'}`;
-    } catch (e) {
-      const error = e instanceof OssError ? e : internalError(e);
-      sendError(res, method, requestId, hostId, error);
-      return `${what} ${error.status} ${error.code}`;
+  async function serve(port: number): Promise<Serving> {
+    const store = await DiskObjectStore.open(options.dataDir, { log });
+    for (const bucket of options.buckets ?? []) await store.createBucket(bucket);
+    const ctx: ActionContext = {
+      store,
+      maxObjectBytes: options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
+      owner: { id: accountId, displayName: accountId },
+    };
+    const inFlight = new Set<Promise<void>>();
+
+    async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<string> {
+      const method = req.method ?? 'GET';
+      const target = req.url ?? '/';
+      const q = target.indexOf('?');
+      const rawPath = q < 0 ? target : target.slice(0, q);
+      let hostId = `${region}.aliyuncs.com`;
+      let what = `${method} ${rawPath}`;
+      const seen = { action: '', bucket: '', key: '' };
+      try {
+        const query = parseQuery(q < 0 ? '' : target.slice(q + 1));
+        const host = parseHost(req.headers.host);
+        const candidates = addressCandidates(host, rawPath);
+        if (candidates[0]!.bucket !== '') hostId = `${candidates[0]!.bucket}.${region}.aliyuncs.com`;
+        // Before the signature: a V4 credential for the other region would otherwise hide the real cause.
+        checkEndpointRegion(host.endpointRegion, candidates[0]!.bucket);
+        const verified = verifyRequest({ method, headers: req.headers, query }, candidates, { secretFor, region, now: Date.now() });
+        if (!verified.ok) throw verified.error;
+        const { bucket, key } = candidates[verified.resource]!;
+        Object.assign(seen, { bucket, key });
+        what = `${method} ${bucket}/${key}`;
+        if (bucket === '') throw new OssError('NotImplemented', 'Service-level operations (ListBuckets, …) are not emulated by the local OSS; address a bucket.');
+        if (!isValidBucketName(bucket)) throw new OssError('InvalidBucketName', undefined, { details: { BucketName: bucket } });
+        hostId = `${bucket}.${region}.aliyuncs.com`;
+        if (!store.hasBucket(bucket)) throw new OssError('NoSuchBucket', undefined, { details: { BucketName: bucket } });
+        if (key !== '') checkKey(key);
+        const name = route(method, key, query);
+        seen.action = name;
+        what = `${name} ${bucket}/${key}`;
+        const hold = faults.delay?.({ action: name, bucket, key }) ?? 0;
+        if (typeof hold !== 'number') await hold;
+        else if (hold > 0) await new Promise((r) => setTimeout(r, hold));
+        const failure = faults.fail?.({ action: name, bucket, key });
+        if (failure) throw new OssError(failure, 'Injected fault.');
+        const response = await ACTIONS[name]({ method, bucket, key, query, headers: req.headers, body: req }, ctx);
+        const sent = await send(res, method, requestId, response);
+        spy.answered?.({ ...seen, status: response.status });
+        return `${what} ${response.status}${sent ? '' : ' (client went away)'}`;
+      } catch (e) {
+        const error = e instanceof OssError ? e : internalError(e);
+        sendError(res, method, requestId, hostId, error);
+        spy.answered?.({ ...seen, status: error.status });
+        return `${what} ${error.status} ${error.code}`;
+      }
     }
+
+    const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
+      const started = Date.now();
+      const requestId = randomBytes(12).toString('hex').toUpperCase();
+      const work = handle(req, res, requestId)
+        .then((summary) => log(`[oss] ${printable(summary)} ${Date.now() - started}ms`))
+        .catch((e: unknown) => {
+          console.error('[oss] failed to answer', e);
+          res.destroy();
+        });
+      inFlight.add(work);
+      void work.finally(() => inFlight.delete(work));
+    });
+    // ali-oss keeps idle sockets for 15 s (agentkeepalive). With Node's default 5 s the server could
+    // close a socket just as the client reuses it, which surfaces as a random "socket hang up".
+    server.keepAliveTimeout = 30_000;
+
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, options.host ?? '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+    return {
+      port: (server.address() as AddressInfo).port,
+      store,
+      async stop() {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await Promise.allSettled([...inFlight]);
+        await store.close();
+      },
+    };
   }
 
   function checkEndpointRegion(endpointRegion: string | undefined, bucket: string): void {
@@ -139,46 +209,44 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
     );
   }
 
-  const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
-    const started = Date.now();
-    const requestId = randomBytes(12).toString('hex').toUpperCase();
-    const work = handle(req, res, requestId)
-      .then((summary) => log(`[oss] ${printable(summary)} ${Date.now() - started}ms`))
-      .catch((e: unknown) => {
-        console.error('[oss] failed to answer', e);
-        res.destroy();
-      });
-    inFlight.add(work);
-    void work.finally(() => inFlight.delete(work));
-  });
-  // ali-oss keeps idle sockets for 15 s (agentkeepalive). With Node's default 5 s the server could
-  // close a socket just as the client reuses it, which surfaces as a random "socket hang up".
-  server.keepAliveTimeout = 30_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-
+  let serving = await serve(options.port ?? 0);
+  const { port } = serving;
+  let up = true;
   let closing: Promise<void> | undefined;
+  let restarting: Promise<void> | undefined;
   return {
     endpoint: `http://${endpointHost(options.host ?? '127.0.0.1')}:${port}`,
     port,
     region,
-    store,
+    get store() {
+      return serving.store;
+    },
     faults,
+    spy,
+    get up() {
+      return up;
+    },
+    restart(whileDown) {
+      if (closing) return Promise.reject(new Error('the local OSS is closed'));
+      restarting ??= (async () => {
+        up = false;
+        await serving.stop();
+        try {
+          await whileDown?.();
+        } finally {
+          if (!closing) {
+            serving = await serve(port);
+            up = true;
+          }
+        }
+      })().finally(() => (restarting = undefined));
+      return restarting;
+    },
     close() {
       closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-        await Promise.allSettled([...inFlight]);
-        await store.close();
+        await restarting?.catch(() => {});
+        up = false;
+        await serving.stop();
       })();
       return closing;
     },

@@ -8,7 +8,8 @@ import { resolveTargets } from '../cloud-assistant/targets.ts';
 import type { CloudAssistant } from '../cloud-assistant/port.ts';
 import type { ChatSender, ReplyTarget } from '../chat/types.ts';
 import { decide, type Policy } from '../config/policy.ts';
-import { startRun } from '../pipeline/start-run.ts';
+import { startRun, stopInvocations } from '../pipeline/start-run.ts';
+import { requestStop } from '../pipeline/stop-request.ts';
 import { readManifest, type ChatReplier } from '../pipeline/finish-run.ts';
 import { unseal } from '../runs/seal.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -50,10 +51,13 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
   };
 
   if (request.kind === 'stop') {
-    const manifest = await readManifest(deps.store, request.runId);
-    if (!manifest) return (await say(`No run ${request.runId}.`), { kind: 'stop', runId: request.runId, state: 'invalid', reason: 'no such run' });
-    for (const inv of manifest.invocations) await deps.assistant.stopInvocation({ RegionId: deps.regionId, InvokeId: inv.invokeId });
-    await say(`${manifest.command.name} ${request.runId}: stop requested for ${manifest.invocations.length} invocation(s); instances still running end Terminated, those not started Cancelled.`);
+    if (!(await readManifest(deps.store, request.runId))) return (await say(`No run ${request.runId}.`), { kind: 'stop', runId: request.runId, state: 'invalid', reason: 'no such run' });
+    // The marker first, then the manifest: a run still fanning out has not recorded its InvokeIds
+    // yet, and it finds the marker and stops them itself (stop-request.ts).
+    await requestStop(deps.store, request.runId);
+    const manifest = (await readManifest(deps.store, request.runId))!;
+    await stopInvocations(manifest, deps);
+    await say(`${manifest.command.name} ${request.runId}: stop requested; instances still running end Terminated, those not sent or not started Cancelled.`);
     return { kind: 'stop', runId: request.runId, state: 'stopped' };
   }
 

@@ -5,10 +5,23 @@
  *
  * Each batch's ClientToken is derived from the run id and the batch number, so dispatching the same
  * run again (a retried function, a restarted process) reuses the tokens and runs nothing twice.
+ * For the same reason a batch whose call still fails with a transient error after the client's
+ * retries is sent again in a later round: the error leaves unknown whether the write was applied
+ * (a 5xx can follow an applied write whose answer was lost), and giving up would report instances
+ * as never sent while they run. The same token either applies it now or returns the first answer.
+ *
+ * One instance that stopped (or was released) after targeting makes the service refuse its whole
+ * call; the batch's instances are then looked up again, the ones that can no longer run are set
+ * aside with their reason, and the rest are sent once more under a token of their own.
  */
 import { LIMITS } from './constants.ts';
 import { ServiceCallError, toServiceCallError } from './errors.ts';
 import type { CloudAssistant } from './port.ts';
+import { isRetryable } from './retry.ts';
+import { resolveTargets, type ResolvedTargets } from './targets.ts';
+
+/** Errors by which the service refuses a whole call for the state of one of its instances. */
+const INSTANCE_STATE_ERRORS = new Set(['InvalidInstance.NotMatch', 'InvalidInstance.NotFound']);
 import type { InvokeCommandRequest } from './requests/invoke-command.ts';
 import type { RunCommandRequest } from './requests/run-command.ts';
 
@@ -41,6 +54,18 @@ export interface DispatchPlan {
   /** Stop sending to more instances once more than this many failed (instances of a failed call count). */
   maxErrors?: CountOrPercent;
   completions?: CompletionFeed;
+  /**
+   * Rounds a batch is sent in at most while its call fails with a transient error (throttling,
+   * 5xx), each after the client's own retries; default 3. Its ClientToken never changes.
+   */
+  sendRounds?: number;
+  /** Pause before a batch's next round, in ms (default 1,000): the API was failing a moment ago. */
+  roundDelayMs?: number;
+  /**
+   * Aborted when someone stops the run while it is being dispatched: no further batch is sent
+   * (calls already under way finish), and the rest are reported in `notDispatched`.
+   */
+  signal?: AbortSignal;
 }
 
 export interface BatchOutcome {
@@ -55,9 +80,11 @@ export interface DispatchResult {
   batches: BatchOutcome[];
   /** Instances a command was sent to. */
   dispatched: string[];
-  /** Instances never sent to, because max-errors stopped the run. */
+  /** Instances never sent to, because max-errors or a stop request ended the fan-out. */
   notDispatched: string[];
-  stoppedBy?: 'max-errors';
+  /** Instances found unable to run when the service refused their call (stopped or released since targeting). */
+  setAside: ResolvedTargets['skipped'];
+  stoppedBy?: 'max-errors' | 'stop-requested';
 }
 
 export function resolveCount(value: CountOrPercent | undefined, total: number, fallback: number): number {
@@ -104,7 +131,21 @@ export async function dispatch(assistant: CloudAssistant, plan: DispatchPlan): P
     wake();
   });
 
-  let next = 0;
+  const onAbort = () => {
+    stopped = true;
+    wake();
+  };
+  plan.signal?.addEventListener('abort', onAbort);
+  if (plan.signal?.aborted) stopped = true;
+  const sendRounds = Math.max(1, plan.sendRounds ?? 3);
+  const roundDelayMs = plan.roundDelayMs ?? 1000;
+  /** Batches still to send, in order; a batch sent again goes to the back. */
+  const queue = batches.map((_, n) => n);
+  const rounds = new Map<number, number>();
+  /** Batches sent again without the instances that made the service refuse them; each once at most. */
+  const narrowed = new Set<number>();
+  const setAside: ResolvedTargets['skipped'] = [];
+  let calling = 0;
   const interval = plan.ratePerSecond && plan.ratePerSecond > 0 ? 1000 / plan.ratePerSecond : 0;
   let nextSlot = Date.now();
   /** Waits for this call's start slot: slots are spaced evenly, shared by all workers. */
@@ -114,21 +155,35 @@ export async function dispatch(assistant: CloudAssistant, plan: DispatchPlan): P
     nextSlot = slot + interval;
     if (slot > Date.now()) await new Promise((r) => setTimeout(r, slot - Date.now()));
   }
+  const waitForChange = () => new Promise<void>((resolve) => waiters.add(resolve));
+  /** The batch looked up again: what can still run, when that is fewer than it holds. */
+  async function stillRunnable(targets: string[]): Promise<ResolvedTargets | undefined> {
+    const again = await resolveTargets(assistant, { instanceIds: targets }).catch(() => undefined);
+    return again && again.runnable.length < targets.length ? again : undefined;
+  }
   async function worker(): Promise<void> {
     while (true) {
       if (errors > maxErrors) stopped = true;
-      if (stopped || next >= batches.length) return;
-      const batch = next;
-      const targets = batches[batch]!;
-      if (inFlightInstances + targets.length > maxConcurrency) {
-        await new Promise<void>((resolve) => waiters.add(resolve));
+      if (stopped) return;
+      if (queue.length === 0) {
+        // A call still under way may put its batch back for another round.
+        if (calling === 0) return;
+        await waitForChange();
         continue;
       }
-      next++;
+      const batch = queue[0]!;
+      const targets = batches[batch]!;
+      if (inFlightInstances + targets.length > maxConcurrency) {
+        await waitForChange();
+        continue;
+      }
+      queue.shift();
       inFlightInstances += targets.length;
-      const clientToken = `${plan.runId}-b${batch}`;
-      await paced();
+      calling++;
+      // A narrowed batch has other instances, so it cannot reuse the first token (IdempotentParameterMismatch).
+      const clientToken = `${plan.runId}-b${batch}${narrowed.has(batch) ? '-n' : ''}`;
       try {
+        await paced();
         const sent: { invokeId: string; commandId?: string } =
           plan.command.kind === 'run'
             ? await assistant.runCommand({ ...plan.command.request, InstanceId: targets, ClientToken: clientToken })
@@ -136,9 +191,25 @@ export async function dispatch(assistant: CloudAssistant, plan: DispatchPlan): P
         outcomes.push({ batch, instanceIds: targets, ...sent });
         dispatched.push(...targets);
       } catch (e) {
-        outcomes.push({ batch, instanceIds: targets, error: toServiceCallError(plan.command.kind === 'run' ? 'RunCommand' : 'InvokeCommand', e) });
+        const error = toServiceCallError(plan.command.kind === 'run' ? 'RunCommand' : 'InvokeCommand', e);
         inFlightInstances -= targets.length;
-        errors += targets.length;
+        const round = rounds.get(batch) ?? 1;
+        const runnable = INSTANCE_STATE_ERRORS.has(error.code) && !narrowed.has(batch) ? await stillRunnable(targets) : undefined;
+        if (runnable) {
+          narrowed.add(batch);
+          batches[batch] = runnable.runnable;
+          setAside.push(...runnable.skipped);
+          if (runnable.runnable.length > 0) queue.push(batch);
+        } else if (isRetryable(error) && round < sendRounds && !stopped) {
+          rounds.set(batch, round + 1);
+          await new Promise((r) => setTimeout(r, roundDelayMs));
+          queue.push(batch);
+        } else {
+          outcomes.push({ batch, instanceIds: targets, error });
+          errors += targets.length;
+        }
+      } finally {
+        calling--;
         wake();
       }
     }
@@ -149,14 +220,11 @@ export async function dispatch(assistant: CloudAssistant, plan: DispatchPlan): P
     await Promise.all(workers);
   } finally {
     unsubscribe?.();
+    plan.signal?.removeEventListener('abort', onAbort);
   }
-  if (errors > maxErrors) stopped = true;
-  const sentOrFailed = new Set(outcomes.flatMap((o) => o.instanceIds));
+  const sentOrFailed = new Set([...outcomes.flatMap((o) => o.instanceIds), ...setAside.map((s) => s.instanceId)]);
+  const notDispatched = ids.filter((id) => !sentOrFailed.has(id));
+  const stoppedBy = errors > maxErrors ? ('max-errors' as const) : plan.signal?.aborted && notDispatched.length > 0 ? ('stop-requested' as const) : undefined;
   outcomes.sort((a, b) => a.batch - b.batch);
-  return {
-    batches: outcomes,
-    dispatched,
-    notDispatched: ids.filter((id) => !sentOrFailed.has(id)),
-    ...(stopped ? { stoppedBy: 'max-errors' as const } : {}),
-  };
+  return { batches: outcomes, dispatched, notDispatched, setAside, ...(stoppedBy ? { stoppedBy } : {}) };
 }

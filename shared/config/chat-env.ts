@@ -6,6 +6,9 @@ import { z } from 'zod';
 import type { ChatConfig } from '../chat/codecs.ts';
 import { ConfigError } from './env.ts';
 
+/** 64 KiB: a chat payload is small, and this bounds what an unauthenticated sender makes us read and hash. */
+export const DEFAULT_CHAT_MAX_BODY_BYTES = 64 * 1024;
+
 const text = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().min(1).optional());
 const list = z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? v.split(',').map((s) => s.trim()) : undefined), z.array(z.string()).optional());
 
@@ -29,6 +32,14 @@ export const chatEnvSchema = z.object({
   FLEETRUN_FC_ENDPOINT: text,
   /** At most one progress message per run in this many seconds. */
   FLEETRUN_PROGRESS_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(5),
+  /**
+   * The largest chat request body chatops reads, in bytes; a bigger one is answered 413 before any
+   * work. A chat command is a few hundred bytes, the platforms' envelopes a few KB.
+   */
+  FLEETRUN_CHAT_MAX_BODY_BYTES: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce.number().int().min(1024).max(32 * 1024 * 1024).default(DEFAULT_CHAT_MAX_BODY_BYTES),
+  ),
 });
 export type ChatEnv = z.output<typeof chatEnvSchema>;
 

@@ -4,6 +4,7 @@
  * other code reads process.env.
  */
 import { z } from 'zod';
+import { DEFAULT_REPLY_TAKEOVER_SECONDS } from '../pipeline/final-reply.ts';
 
 /** Unset and empty both mean "not configured" (s.yaml may render an unset variable as ''). */
 const optionalText = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().min(1).optional());
@@ -25,10 +26,12 @@ export const functionEnvSchema = z.object({
   FLEETRUN_SEAL_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16).optional()),
   /** How long task-events holds the first request for a command's results so others share its call. */
   FLEETRUN_FETCH_WINDOW_MS: z.coerce.number().int().min(0).max(5000).default(100),
-  /** task-events reads one command's results at most once per interval: never more calls than a poller this often. */
+  /** task-events never reads a command's results more often than a poller with this interval would have. */
   FLEETRUN_FETCH_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   FLEETRUN_RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(0).default(120),
   FLEETRUN_RECONCILE_MAX_CALLS: z.coerce.number().int().min(1).default(50),
+  /** A final reply claimed and not confirmed for this long is sent by the next summarizer or reconciler tick. */
+  FLEETRUN_REPLY_TAKEOVER_SECONDS: z.coerce.number().int().min(1).default(DEFAULT_REPLY_TAKEOVER_SECONDS),
 });
 export type FunctionEnv = z.output<typeof functionEnvSchema>;
 

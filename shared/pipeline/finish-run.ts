@@ -2,31 +2,21 @@
  * Completes a run once every expected instance has a result: folds the results into the summary
  * and writes summary.md, report.html and, last, summary.json — its presence marks the run done.
  * Any number of summarizers may call this at once or again later: they fold the same stored
- * results into the same bytes, and only the one that creates the reply marker sends the reply.
+ * results into the same bytes, summary.json is created once (the first writer wins), a run already
+ * summarized is not folded again, and the final reply goes out once (final-reply.ts).
  */
 import { runKeys } from '../runs/keys.ts';
 import { expectedInstances, runManifestSchema, type RunManifest } from '../runs/manifest.ts';
 import { renderHtml } from '../runs/render-html.ts';
 import { renderMarkdown } from '../runs/render-markdown.ts';
 import { instanceResultSchema } from '../runs/result.ts';
-import { SummaryBuilder, summaryJson, type RunSummary } from '../runs/summary.ts';
-import type { Logger } from '../runtime/logger.ts';
+import { parseSummaryJson, SummaryBuilder, summaryJson, type RunSummary } from '../runs/summary.ts';
 import type { ObjectStore } from '../store/port.ts';
+import { replyOnce, type ReplyDeps } from './final-reply.ts';
 
-/** Where a finished run's summary goes to people; a no-op until the chat issue lands. */
-export interface ChatReplier {
-  reply(manifest: RunManifest, summary: RunSummary, reportUrl: string): Promise<void>;
-  /** Instances finished so far; the replier decides how often to say so. */
-  progress?(manifest: RunManifest, have: number, want: number): Promise<void>;
-}
-export const NO_CHAT: ChatReplier = { reply: async () => {} };
+export { NO_CHAT, type ChatReplier } from './final-reply.ts';
 
-export interface FinishDeps {
-  store: ObjectStore;
-  chat: ChatReplier;
-  logger: Logger;
-  /** How long the report link in the reply stays valid. */
-  reportLinkSeconds?: number;
+export interface FinishDeps extends ReplyDeps {
   /** Results read from the bucket at once while folding. */
   readConcurrency?: number;
 }
@@ -58,6 +48,11 @@ export async function finishIfComplete(manifest: RunManifest, deps: FinishDeps):
     return { state: 'incomplete', have: present.size, want: expected.size };
   }
 
+  // A late or duplicated message for a finished run must not fold every result again and rewrite
+  // the summary: only the steps after summary.json are repeated, for a summarizer that died there.
+  const stored = await deps.store.get(runKeys.summaryJson(manifest.runId));
+  if (stored) return settleFinishedRun(manifest, parseSummaryJson(stored.toString('utf8')), deps);
+
   const builder = new SummaryBuilder(manifest);
   const ids = [...present].sort();
   const concurrency = deps.readConcurrency ?? 16;
@@ -73,12 +68,19 @@ export async function finishIfComplete(manifest: RunManifest, deps: FinishDeps):
   const summary = builder.build();
   await deps.store.put(runKeys.summaryMarkdown(manifest.runId), renderMarkdown(summary), { contentType: 'text/markdown; charset=utf-8' });
   await deps.store.put(runKeys.report(manifest.runId), renderHtml(summary), { contentType: 'text/html; charset=utf-8' });
-  await deps.store.put(runKeys.summaryJson(manifest.runId), summaryJson(summary), { contentType: 'application/json' });
-  await deps.store.delete(runKeys.openMarker(manifest.runId));
-  const first = (await deps.store.put(`${runKeys.prefix(manifest.runId)}replied`, new Date(0).toISOString(), { forbidOverwrite: true })) === 'written';
-  if (first) {
-    await deps.chat.reply(manifest, summary, deps.store.signedUrl(runKeys.report(manifest.runId), deps.reportLinkSeconds ?? 7 * 24 * 3600));
-    deps.logger.info('run complete', { runId: manifest.runId, status: summary.status, instances: summary.counts.total });
-  }
-  return { state: 'complete', summary, replied: first };
+  // Summarizers that saw the run complete at the same moment fold the same bytes; the first to
+  // create summary.json wins and the others leave it as it is.
+  await deps.store.put(runKeys.summaryJson(manifest.runId), summaryJson(summary), { contentType: 'application/json', forbidOverwrite: true });
+  return settleFinishedRun(manifest, summary, deps);
+}
+
+/**
+ * What follows a stored summary: the final reply, then the run leaves the open index — not before
+ * the reply is confirmed, so that the reconciler comes back to a reply whose sender died.
+ */
+export async function settleFinishedRun(manifest: RunManifest, summary: RunSummary, deps: FinishDeps): Promise<FinishOutcome> {
+  const reply = await replyOnce(manifest, summary, deps);
+  if (reply !== 'pending') await deps.store.delete(runKeys.openMarker(manifest.runId));
+  if (reply === 'sent') deps.logger.info('run complete', { runId: manifest.runId, status: summary.status, instances: summary.counts.total });
+  return { state: 'complete', summary, replied: reply === 'sent' };
 }

@@ -2,7 +2,8 @@
  * The reconciler: the only polling left. On a timer tick it looks at open runs past their timeout
  * plus a grace period, asks DescribeInvocationResults for the instances whose result never came
  * (a lost event), and feeds what it finds through the same queue as the event path. A complete run
- * is never touched; the calls per tick are capped and counted.
+ * is never read from the service again (one still open has an unconfirmed final reply, which the
+ * tick sees through); the calls per tick are capped and counted.
  */
 import { isFinal } from '../cloud-assistant/statuses.ts';
 import { LIMITS } from '../cloud-assistant/constants.ts';
@@ -11,9 +12,10 @@ import { runKeys } from '../runs/keys.ts';
 import { expectedInstances, runDeadline } from '../runs/manifest.ts';
 import type { InstanceResult } from '../runs/result.ts';
 import { unseal } from '../runs/seal.ts';
+import { parseSummaryJson } from '../runs/summary.ts';
 import type { ResultQueue } from '../queue/port.ts';
 import { redact } from '../runtime/logger.ts';
-import { finishIfComplete, presentResults, readManifest, type FinishDeps } from './finish-run.ts';
+import { finishIfComplete, presentResults, readManifest, settleFinishedRun, type FinishDeps } from './finish-run.ts';
 import { resultMessage } from './result-message.ts';
 
 export interface ReconcileDeps extends FinishDeps {
@@ -46,8 +48,10 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileOutcome> 
   for (const runId of open) {
     const manifest = await readManifest(deps.store, runId);
     if (!manifest) continue;
-    if (await deps.store.get(runKeys.summaryJson(runId))) {
-      await deps.store.delete(runKeys.openMarker(runId));
+    // A summarized run is open only while its final reply is unconfirmed: see that it goes out.
+    const stored = await deps.store.get(runKeys.summaryJson(runId));
+    if (stored) {
+      await settleFinishedRun(manifest, parseSummaryJson(stored.toString('utf8')), deps);
       continue;
     }
     if (now < runDeadline(manifest, deps.graceSeconds)) continue;

@@ -14,6 +14,7 @@ import { seal } from '../runs/seal.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { finishIfComplete, readManifest, type FinishDeps } from './finish-run.ts';
 import { outputPrefixFor } from './output-sources.ts';
+import { isStopRequested, watchStopRequest } from './stop-request.ts';
 
 export interface RunCommandSpec {
   name: string;
@@ -49,9 +50,11 @@ export interface StartRunRequest {
 export interface StartRunDeps extends FinishDeps {
   assistant: CloudAssistant;
   regionId: string;
-  /** With an output bucket, outputs are delivered there by Cloud Assistant (OssOutputDelivery). */
+  /** With an output bucket, outputs are delivered there by Cloud Assistant (OssOutputDelivery) — except for runs with secret parameters. */
   outputBucket?: string | undefined;
   sealKey?: string | undefined;
+  /** How often dispatch looks for a stop request while it fans out, in ms (default 1,000). */
+  stopPollMs?: number;
 }
 
 /** `r-20261123t101500-1a2b3c`: sortable by time, unique, and safe in keys and ClientTokens. */
@@ -85,7 +88,10 @@ export async function startRun(request: StartRunRequest, deps: StartRunDeps): Pr
     targets: [...targets.runnable, ...targets.skipped.map((s) => s.instanceId)],
     skipped: targets.skipped,
     invocations: [],
-    output: deps.outputBucket ? { mode: 'oss', bucket: deps.outputBucket, prefix: outputPrefixFor(runId) } : { mode: 'fetch' },
+    // Cloud Assistant writes delivered outputs as the script printed them, before fleetrun can
+    // redact anything: a run with secret parameters has its outputs fetched instead, so a secret
+    // the script echoes never lands in a bucket.
+    output: deps.outputBucket && secretNames.length === 0 ? { mode: 'oss', bucket: deps.outputBucket, prefix: outputPrefixFor(runId) } : { mode: 'fetch' },
     secretParameters: secretNames,
     ...(secretNames.length > 0
       ? { sealedSecrets: seal([...new Set([...(request.command.secretValues ?? []), ...secretNames.map((n) => params[n]!)])], deps.sealKey!) }
@@ -97,8 +103,10 @@ export async function startRun(request: StartRunRequest, deps: StartRunDeps): Pr
   await deps.store.put(runKeys.openMarker(runId), runId);
 
   const hasParams = Object.keys(params).length > 0;
+  const stopWatch = watchStopRequest(deps.store, runId, deps.stopPollMs);
   const result = await dispatch(deps.assistant, {
     runId,
+    signal: stopWatch.signal,
     instanceIds: targets.runnable,
     command: {
       kind: 'run',
@@ -120,20 +128,35 @@ export async function startRun(request: StartRunRequest, deps: StartRunDeps): Pr
     ...(request.maxConcurrency !== undefined ? { maxConcurrency: request.maxConcurrency } : {}),
     ...(request.maxErrors !== undefined ? { maxErrors: request.maxErrors } : {}),
     ...(request.completions ? { completions: request.completions } : {}),
-  });
+  }).finally(() => stopWatch.close());
 
   manifest = runManifestSchema.parse({
     ...manifest,
     invocations: result.batches.filter((b) => b.invokeId).map((b) => ({ invokeId: b.invokeId!, commandId: b.commandId ?? '', instanceIds: b.instanceIds })),
     skipped: [
       ...manifest.skipped,
+      ...result.setAside,
       ...result.batches.filter((b) => b.error).flatMap((b) => b.instanceIds.map((instanceId) => ({ instanceId, reason: 'DispatchFailed' as const }))),
-      ...result.notDispatched.map((instanceId) => ({ instanceId, reason: 'NotDispatched' as const })),
+      ...result.notDispatched.map((instanceId) => ({ instanceId, reason: result.stoppedBy === 'stop-requested' ? ('StopRequested' as const) : ('NotDispatched' as const) })),
     ],
   });
   await deps.store.put(runKeys.manifest(runId), JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
   for (const b of result.batches) if (b.commandId) await deps.store.put(runKeys.commandIndex(b.commandId), JSON.stringify({ runId }), { contentType: 'application/json' });
+  // A stop that came while the InvokeIds were not yet in the manifest could not reach them: stop them here.
+  if (manifest.invocations.length > 0 && (await isStopRequested(deps.store, runId))) await stopInvocations(manifest, deps);
   // Everything may have finished (or been set aside) before the manifest knew: finish it here then.
   await finishIfComplete(manifest, deps);
   return manifest;
+}
+
+/**
+ * StopInvocation for each of the run's invocations. One the stop request already reached, or that
+ * has finished, may refuse; that is logged and the others are still stopped.
+ */
+export async function stopInvocations(manifest: RunManifest, deps: Pick<StartRunDeps, 'assistant' | 'regionId' | 'logger'>): Promise<void> {
+  for (const inv of manifest.invocations) {
+    await deps.assistant.stopInvocation({ RegionId: deps.regionId, InvokeId: inv.invokeId }).catch((e: unknown) => {
+      deps.logger.warn('stop invocation failed', { runId: manifest.runId, invokeId: inv.invokeId, error: (e as Error).message });
+    });
+  }
 }

@@ -84,8 +84,19 @@ export async function handleTaskEvents(rawEvents: unknown[], deps: TaskEventsDep
   for (const s of skipped) deps.logger.warn('event skipped', s);
 
   const bodies: string[] = [];
-  for (const [runId, events] of byRun) {
+  for (const [runId, named] of byRun) {
     const manifest = await loadManifest(deps.store, runId);
+    // The manifest names every target before the first command is sent, so an instance it does not
+    // name never ran this run's command: its "result" would be invented, and fetching it an ECS call.
+    const targets = new Set(manifest.targets);
+    const events = named.filter((e) => targets.has(e.data.instanceId));
+    for (const e of named) {
+      if (targets.has(e.data.instanceId)) continue;
+      const s = { id: e.id, reason: `instance "${e.data.instanceId.slice(0, 64)}" is not a target of run ${runId}` };
+      skipped.push(s);
+      deps.logger.warn('event skipped', s);
+    }
+    if (events.length === 0) continue;
     const secrets = secretsOf(manifest, deps.sealKey, deps.logger);
     const withhold = !!manifest.sealedSecrets && secrets.length === 0;
     const outputs = await outputsFor(manifest, events, deps);
@@ -140,7 +151,7 @@ async function outputsFor(manifest: RunManifest, events: TaskCompletedEvent[], d
     missing = events.filter((e) => !found.has(e.data.instanceId) && e.data.invocationStatus !== 'Aborted' && e.data.invocationStatus !== 'Invalid' && e.data.invocationStatus !== 'Cancelled');
     for (const e of events) if (!found.has(e.data.instanceId) && !missing.includes(e)) found.set(e.data.instanceId, { output: '', bytes: 0 });
   }
-  const fetched = await Promise.all(missing.map((e) => deps.fetcher.fetch(e.data.commandId, e.data.invokeId, e.data.instanceId)));
+  const fetched = await Promise.all(missing.map((e) => deps.fetcher.fetch(e.data.commandId, e.data.invokeId, e.data.instanceId, Date.parse(manifest.createdAt))));
   missing.forEach((e, n) => {
     const r = fetched[n];
     if (!r) return;

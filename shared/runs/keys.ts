@@ -13,6 +13,13 @@ export const runKeys = {
   summaryJson: (runId: string) => `runs/${runId}/summary.json`,
   summaryMarkdown: (runId: string) => `runs/${runId}/summary.md`,
   report: (runId: string) => `runs/${runId}/report.html`,
+  /** Create-once claims on the run's final reply: `replied`, then `replied.1`, `replied.2`… one per takeover. */
+  replyClaim: (runId: string, generation: number) => `runs/${runId}/replied${generation === 0 ? '' : `.${generation}`}`,
+  replyClaimsPrefix: (runId: string) => `runs/${runId}/replied`,
+  /** Present once the final reply went out (or there was nowhere to send it). */
+  replySent: (runId: string) => `runs/${runId}/reply-sent`,
+  /** Present once someone asked to stop the run; dispatch looks for it while it fans out. */
+  stopRequest: (runId: string) => `runs/${runId}/stop-requested`,
   /** commandId → runId, for events of commands whose name does not carry the run id. */
   commandIndex: (commandId: string) => `index/commands/${commandId}.json`,
   /** Present while a run is open; the reconciler lists these. */

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { COMMAND_TYPES } from '../cloud-assistant/constants.ts';
 import { RUN_ID } from './keys.ts';
 
-export const SKIP_REASONS = ['InstanceNotExists', 'InstanceNotRunning', 'ClientNotRunning', 'NotDispatched', 'DispatchFailed'] as const;
+/** Why a target never got the command; `StopRequested`: the run was stopped before it was sent. */
+export const SKIP_REASONS = ['InstanceNotExists', 'InstanceNotRunning', 'ClientNotRunning', 'NotDispatched', 'DispatchFailed', 'StopRequested'] as const;
 
 export const runManifestSchema = z.object({
   version: z.literal(1),

@@ -112,8 +112,10 @@ export class SummaryBuilder {
     const instances = [...this.byInstance.values()];
     for (const s of this.manifest.skipped) {
       if (this.byInstance.has(s.instanceId)) continue;
-      // Never delivered: the API's own word for that is Aborted, with the reason as its ErrorCode.
-      instances.push({ instanceId: s.instanceId, status: 'Aborted', statusClass: 'skipped', exitCode: 0, errorCode: s.reason, durationMs: null, outputTail: '', outputBytes: 0, outputKey: null });
+      // Never delivered: the API's own word for that is Aborted, with the reason as its ErrorCode —
+      // or Cancelled when a stop came before it was sent, as StopInvocation leaves a task not started.
+      const stopped = s.reason === 'StopRequested';
+      instances.push({ instanceId: s.instanceId, status: stopped ? 'Cancelled' : 'Aborted', statusClass: stopped ? 'stopped' : 'skipped', exitCode: 0, errorCode: s.reason, durationMs: null, outputTail: '', outputBytes: 0, outputKey: null });
     }
     instances.sort((a, b) => CLASS_ORDER[a.statusClass] - CLASS_ORDER[b.statusClass] || (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0));
     const byStatus: Partial<Record<InstanceStatus, number>> = {};
@@ -146,4 +148,9 @@ export class SummaryBuilder {
 /** The summary's JSON as stored: stable key order and formatting, so equal summaries are equal bytes. */
 export function summaryJson(summary: RunSummary): string {
   return `${JSON.stringify(summary, (_k, v: unknown) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v), 2)}\n`;
+}
+
+/** Reads a stored summary.json back into the summary it was written from. */
+export function parseSummaryJson(text: string): RunSummary {
+  return JSON.parse(text, (k, v: unknown) => (k === 'upToMs' && v === 'Infinity' ? Number.POSITIVE_INFINITY : v)) as RunSummary;
 }

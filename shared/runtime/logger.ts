@@ -27,9 +27,12 @@ export function createLogger(options: { sink?: LogSink; requestId?: string; name
   const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
   // Secrets shorter than 4 characters would redact ordinary words; such a secret is a configuration mistake anyway.
   const secrets = [...new Set([...(options.secrets ?? [])].filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
+  // The line is JSON: a secret holding a quote, a backslash or a control character appears in it
+  // escaped, so the escaped form is what has to be found.
+  const needles = [...new Set(secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].sort((a, b) => b.length - a.length);
   const write = (level: string, message: string, fields?: Record<string, unknown>) => {
     const line = JSON.stringify({ time: new Date().toISOString(), level, ...(options.name ? { fn: options.name } : {}), ...(options.requestId ? { requestId: options.requestId } : {}), message, ...fields });
-    sink(redact(line, secrets));
+    sink(redact(line, needles));
   };
   return {
     debug: (m, f) => write('debug', m, f),

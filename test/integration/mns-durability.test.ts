@@ -30,6 +30,25 @@ afterEach(async () => {
 const logFile = (dataDir: string, queue: string): string => path.join(dataDir, 'queues', queue, 'log.jsonl');
 
 describe('restart on the same data folder', () => {
+  it('restart() keeps the endpoint: a client made before it finds every message, a received one with its handle still valid', async () => {
+    bed = await startTestBed({ queues: [{ name: 'kept', attributes: { VisibilityTimeout: 30 } }] });
+    const c = bed.client;
+    const { endpoint } = bed.emulator;
+    await c.sendMessage('kept', { MessageBody: b64('waiting') });
+    const received = (await c.receiveMessage('kept')).body;
+    await c.sendMessage('kept', { MessageBody: b64('queued') });
+    let whileDown: unknown;
+    await bed.emulator.restart(async () => {
+      expect(bed!.emulator.up).toBe(false);
+      whileDown = await c.sendMessage('kept', { MessageBody: b64('refused') }).catch((e: unknown) => e);
+    });
+    expect(whileDown).toBeInstanceOf(Error);
+    expect([bed.emulator.up, bed.emulator.endpoint]).toEqual([true, endpoint]);
+    expect(unb64((await c.receiveMessage('kept')).body.MessageBody!)).toBe('queued');
+    await c.deleteMessage('kept', received.ReceiptHandle!);
+    expect(await bed.emulator.store.getQueueAttributes('kept')).toMatchObject({ activeMessages: 0, inactiveMessages: 1 });
+  });
+
   it('keeps queues, attributes and every message with its state', async () => {
     bed = await startTestBed({ queues: [{ name: 'durable', attributes: { VisibilityTimeout: 2 } }] });
     const c = bed.client;

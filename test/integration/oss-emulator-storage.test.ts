@@ -130,6 +130,31 @@ describe('signed URLs fetched without an SDK', () => {
 });
 
 describe('persistence on disk', () => {
+  it('restart() stops the service and starts it again on the same endpoint and data, refusing requests while down', async () => {
+    const t = await startTestOss();
+    try {
+      const oss = t.client({ timeout: 2000 });
+      await oss.put('keep/before.txt', Buffer.from('before'));
+      const { endpoint } = t.emulator;
+      let whileDown: unknown;
+      await t.emulator.restart(async () => {
+        expect(t.emulator.up).toBe(false);
+        whileDown = await rejection(oss.get('keep/before.txt'));
+      });
+      // Refused, or cut on a kept-alive socket the client had not yet seen close: no answer either way.
+      expect((whileDown as Error).message).toMatch(/ECONNREFUSED|socket hang up|ECONNRESET/);
+      expect([t.emulator.up, t.emulator.endpoint]).toEqual([true, endpoint]);
+      // The same client keeps working: what was committed is there, and the store behind the handle is the new one.
+      expect((await oss.get('keep/before.txt')).content.toString()).toBe('before');
+      await oss.put('keep/after.txt', Buffer.from('after'));
+      expect(t.emulator.store.list(BUCKET, 'keep/')).toEqual(['keep/after.txt', 'keep/before.txt']);
+    } finally {
+      await t.close();
+    }
+    expect(t.emulator.up).toBe(false);
+    await expect(t.emulator.restart()).rejects.toThrow(/closed/);
+  });
+
   it('objects, metadata and ETags survive a restart on the same dataDir; crash leftovers are swept', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'fleetrun-oss-test-'));
     const first = await startTestOss({ dataDir });

@@ -1,6 +1,7 @@
 /**
  * The result fetcher against the local Cloud Assistant: never more reads per command than a poller
- * with the same interval, the first request answered at once, later ones sharing one call.
+ * started with the run would have made, the first request answered at once, reads a quiet spell
+ * saved spent at once, and requests that must wait sharing one call.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EcsCloudAssistant } from '../../shared/cloud-assistant/ecs-cloud-assistant.ts';
@@ -32,22 +33,37 @@ async function finishedInvocation(): Promise<{ commandId: string; invokeId: stri
 const reads = () => (emulator.calls.DescribeInvocations ?? 0) + (emulator.calls.DescribeInvocationResults ?? 0);
 
 describe('Class: ResultFetcher', () => {
-  it('answers the first request with one single-instance read, and requests within the interval with one read for all', async () => {
+  it('answers the first request at once; requests beyond the poller\'s count wait for its next read and share it', async () => {
     const { commandId, invokeId } = await finishedInvocation();
     const fetcher = new ResultFetcher(async () => assistant, 'cn-hangzhou', { gatherMs: 10, intervalMs: 400 });
     const callsBefore = { ...emulator.calls };
+    const since = Date.now();
 
-    const first = await fetcher.fetch(commandId, invokeId, ids[0]!);
+    const first = await fetcher.fetch(commandId, invokeId, ids[0]!, since);
     expect(first).toMatchObject({ instanceId: ids[0], status: 'Success', output: `out of ${ids[0]}\n` });
     expect((emulator.calls.DescribeInvocationResults ?? 0) - (callsBefore.DescribeInvocationResults ?? 0)).toBe(1);
 
-    const t = Date.now();
-    const rest = await Promise.all(ids.slice(1).map((id) => fetcher.fetch(commandId, invokeId, id)));
-    // They waited for the interval since the first read to end, then shared one DescribeInvocations.
-    expect(Date.now() - t).toBeGreaterThanOrEqual(300);
+    const rest = await Promise.all(ids.slice(1).map((id) => fetcher.fetch(commandId, invokeId, id, since)));
+    // A poller started at `since` makes its second read at since + 2 intervals: so does the fetcher.
+    expect(Date.now() - since).toBeGreaterThanOrEqual(800);
     expect(rest.map((r) => [r?.instanceId, r?.output])).toEqual(ids.slice(1).map((id) => [id, `out of ${id}\n`]));
     expect((emulator.calls.DescribeInvocations ?? 0) - (callsBefore.DescribeInvocations ?? 0)).toBe(1);
     expect(fetcher.calls).toBe(2);
+  });
+
+  it('spends the reads a quiet spell saved at once', async () => {
+    const { commandId, invokeId } = await finishedInvocation();
+    const fetcher = new ResultFetcher(async () => assistant, 'cn-hangzhou', { gatherMs: 10, intervalMs: 60_000 });
+    // The run began three intervals ago and nothing was read since: a poller would have read three times.
+    const since = Date.now() - 180_000;
+    const t = Date.now();
+    for (const id of ids.slice(0, 3)) await fetcher.fetch(commandId, invokeId, id, since);
+    expect(Date.now() - t).toBeLessThan(30_000);
+    expect(fetcher.calls).toBe(3);
+    // The fourth would be one more than the poller's: it waits (and is not awaited here).
+    void fetcher.fetch(commandId, invokeId, ids[3]!, since);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fetcher.calls).toBe(3);
   });
 
   it('keeps commands apart: each has its own interval', async () => {
@@ -56,7 +72,7 @@ describe('Class: ResultFetcher', () => {
     const fetcher = new ResultFetcher(async () => assistant, 'cn-hangzhou', { gatherMs: 10, intervalMs: 20_000 });
     const before = reads();
     const t = Date.now();
-    const [ra, rb] = await Promise.all([fetcher.fetch(a.commandId, a.invokeId, ids[1]!), fetcher.fetch(b.commandId, b.invokeId, ids[2]!)]);
+    const [ra, rb] = await Promise.all([fetcher.fetch(a.commandId, a.invokeId, ids[1]!, t), fetcher.fetch(b.commandId, b.invokeId, ids[2]!, t)]);
     expect(Date.now() - t).toBeLessThan(10_000);
     expect([ra?.invokeId, rb?.invokeId]).toEqual([a.invokeId, b.invokeId]);
     expect(reads() - before).toBe(2);
@@ -65,7 +81,7 @@ describe('Class: ResultFetcher', () => {
   it('finds results by CommandId when events name no invocation', async () => {
     const { commandId } = await finishedInvocation();
     const fetcher = new ResultFetcher(async () => assistant, 'cn-hangzhou', { gatherMs: 30, intervalMs: 1000 });
-    const results = await Promise.all(ids.map((id) => fetcher.fetch(commandId, undefined, id)));
+    const results = await Promise.all(ids.map((id) => fetcher.fetch(commandId, undefined, id, Date.now())));
     expect(results.map((r) => r?.status)).toEqual(ids.map(() => 'Success'));
     expect(fetcher.calls).toBe(1);
   });

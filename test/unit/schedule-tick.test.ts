@@ -3,34 +3,7 @@ import { RUN_ID } from '../../shared/runs/keys.ts';
 import { createLogger } from '../../shared/runtime/logger.ts';
 import { parseJobsFile, type Job } from '../../shared/schedule/jobs-file.ts';
 import { fireKeys, readFireMarker, runScheduleTick, scheduledRunId, type ScheduleTickDeps } from '../../shared/schedule/tick.ts';
-import type { ObjectStore, PutOptions, StoredObjectInfo } from '../../shared/store/port.ts';
-
-/** An in-memory ObjectStore with the port's semantics (forbidOverwrite answers 'exists'); it can be told to fail puts. */
-class MemoryStore implements ObjectStore {
-  readonly bucket = 'memory';
-  readonly objects = new Map<string, Buffer>();
-  failPuts: ((key: string) => boolean) | undefined;
-
-  async put(key: string, body: Buffer | string, options: PutOptions = {}): Promise<'written' | 'exists'> {
-    await Promise.resolve();
-    if (this.failPuts?.(key)) throw new Error(`put ${key} failed`);
-    if (options.forbidOverwrite && this.objects.has(key)) return 'exists';
-    this.objects.set(key, Buffer.from(body));
-    return 'written';
-  }
-  async get(key: string): Promise<Buffer | undefined> {
-    return this.objects.get(key);
-  }
-  async *list(prefix: string): AsyncIterable<StoredObjectInfo> {
-    for (const [key, body] of [...this.objects].sort(([a], [b]) => (a < b ? -1 : 1))) if (key.startsWith(prefix)) yield { key, size: body.length, lastModified: '' };
-  }
-  async delete(key: string): Promise<void> {
-    this.objects.delete(key);
-  }
-  signedUrl(key: string): string {
-    return `memory://${key}`;
-  }
-}
+import { MemoryStore } from '../support/memory-store.ts';
 
 const JOBS = parseJobsFile(
   `

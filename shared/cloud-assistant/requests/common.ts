@@ -54,9 +54,16 @@ export const wireBoolean = z.union(
   { error: 'must be true or false' },
 );
 
-/** An integer the SDK sends as its decimal string. */
+/**
+ * An integer the SDK sends as its decimal string. A number is judged by that string, as the service
+ * sees it: 2^53 is a whole number (too big, perhaps, but an integer the API's Long can hold), while
+ * 1e21 goes out as "1e+21", which no Long parses.
+ */
 export const wireInteger = z.union(
-  [z.number().int(), z.string().regex(/^-?\d+$/, 'must be a whole number').transform(Number)],
+  [
+    z.number().refine((n) => /^-?\d+$/.test(String(n)), 'must be a whole number'),
+    z.string().regex(/^-?\d+$/, 'must be a whole number').transform(Number),
+  ],
   { error: 'must be a whole number' },
 );
 
@@ -195,7 +202,7 @@ export const parametersField = z.union([z.string(), z.record(z.string(), paramet
 
 export type Parameters = Record<string, string | number | boolean>;
 
-/** Parameters: ≤10 pairs, keys non-empty, ≤64 characters, unique ignoring case, values scalar. */
+/** Parameters: ≤10 pairs, keys non-empty, ≤64 characters, unique ignoring case, values scalar (numbers finite). */
 export function checkParameters(params: Record<string, unknown> | undefined, ctx: IssueSink): void {
   if (!params) return;
   const keys = Object.keys(params);
@@ -213,6 +220,9 @@ export function checkParameters(params: Record<string, unknown> | undefined, ctx
     const v = params[key];
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
       return fail(ctx, 'ParameterType.NotSupported', `Parameter "${key}" must be a string, number or boolean.`, ['Parameters']);
+    // Parameters travel as JSON, where NaN and Infinity become null: the service would see no value at all.
+    if (typeof v === 'number' && !Number.isFinite(v))
+      return fail(ctx, 'ParameterType.NotSupported', `Parameter "${key}" is ${v}; a number must be finite to be sent.`, ['Parameters']);
   }
 }
 
