@@ -34,3 +34,15 @@ describe('memory benchmark smoke', () => {
     expect(r.large.instances).toBe(40);
   }, 60_000);
 });
+
+describe('events vs polling smoke', () => {
+  it('runs one small fleet three ways; the OSS path reads nothing and every way ends in the same exact summary', async () => {
+    const { benchEventsVsPolling } = await import('../../bench/events-vs-polling.ts');
+    const r = await benchEventsVsPolling({ instances: 10, minSeconds: 5, maxSeconds: 40, failRate: 0.1, timeScale: 20, pollSeconds: 5, seed: 3 });
+    expect(r.eventReadCalls).toBe(0);
+    for (const mode of [r.oss, r.fetch, r.poll]) expect(mode.summary).toEqual({ total: 10, failed: 1, succeeded: 9 });
+    expect(r.poll.readCalls).toBeGreaterThan(0);
+    expect(r.fetch.readCalls).toBeGreaterThan(0);
+    expect(r.oss.resultLatency.maxMs).toBeGreaterThanOrEqual(r.oss.resultLatency.p50Ms);
+  }, 90_000);
+});
