@@ -3,7 +3,9 @@ import { parseFunctionEnv } from '../../shared/config/env.ts';
 import { lazyAssistant } from '../../shared/pipeline/assistant-client.ts';
 import { storeFor } from '../../shared/pipeline/clients.ts';
 import { perCredentials } from '../../shared/pipeline/deps.ts';
+import { DeliveredOutputIndex } from '../../shared/pipeline/output-sources.ts';
 import { ResultFetcher } from '../../shared/pipeline/result-fetcher.ts';
+import { CoalescingQueue } from '../../shared/queue/coalescing-queue.ts';
 import { queueFor } from '../../shared/pipeline/queue-client.ts';
 import { handleTaskEvents } from '../../shared/pipeline/task-events.ts';
 import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
@@ -11,8 +13,8 @@ import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
 const env = parseFunctionEnv(process.env);
 const clients = perCredentials((credentials) => ({
   store: storeFor(env, credentials),
-  outputStore: env.FLEETRUN_OUTPUT_BUCKET ? storeFor(env, credentials, env.FLEETRUN_OUTPUT_BUCKET) : undefined,
-  queue: queueFor(env, credentials),
+  outputs: env.FLEETRUN_OUTPUT_BUCKET ? new DeliveredOutputIndex(storeFor(env, credentials, env.FLEETRUN_OUTPUT_BUCKET)) : undefined,
+  queue: new CoalescingQueue(queueFor(env, credentials)),
   fetcher: new ResultFetcher(lazyAssistant(env, credentials), env.FLEETRUN_REGION, { gatherMs: env.FLEETRUN_FETCH_WINDOW_MS, intervalMs: env.FLEETRUN_FETCH_INTERVAL_MS }),
 }));
 

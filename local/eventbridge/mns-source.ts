@@ -72,9 +72,9 @@ export class MnsStreamSource {
         // Fill the window: stop at CountBasedWindow messages or when TimeBasedWindow runs out.
         while (!this.stopped && batch.length < this.o.countWindow) {
           const left = deadline - Date.now();
-          if (left <= 0 && batch.length > 0) break;
-          // MNS long-polls in whole seconds; an empty queue must not be polled in a tight loop.
-          const wait = batch.length === 0 ? 1 : Math.max(1, Math.min(30, Math.ceil(left / 1000)));
+          // MNS long-polls in whole seconds; an empty queue must not be polled in a tight loop. Once
+          // the window is over, a push still carries what is already queued, up to the count.
+          const wait = batch.length === 0 ? 1 : left > 0 ? Math.max(1, Math.min(30, Math.ceil(left / 1000))) : 0;
           const got = await this.receive(this.o.countWindow - batch.length, wait);
           for (const m of got) {
             // A message whose visibility ran out while the window filled comes again: keep its newest handle only.

@@ -174,7 +174,8 @@ export async function startFcHost(o: FcHostOptions): Promise<FcHost> {
             sourceName: `MNS-${p.functionName}-${t.triggerName}`,
             region: p.region,
             accountId: o.accountId,
-            countWindow: Math.max(1, Math.min(16, run.batchWindow?.CountBasedWindow ?? 1)),
+            // CountBasedWindow is 1 to 10,000; a push is filled by as many receives (≤16 each) as it takes.
+            countWindow: Math.max(1, Math.min(10_000, run.batchWindow?.CountBasedWindow ?? 1)),
             timeWindowSeconds: run.batchWindow?.TimeBasedWindow ?? 0,
             base64Decode: params.IsBase64Decode !== false,
             maxRetryAttempts: run.retryStrategy?.MaximumRetryAttempts ?? 3,

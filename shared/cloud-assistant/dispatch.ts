@@ -42,6 +42,11 @@ export interface DispatchPlan {
   runId: string;
   command: DispatchCommand;
   instanceIds: string[];
+  /**
+   * Request fields that differ from call to call, by batch number (the n in `<runId>-b<n>`): e.g.
+   * a command name or an output prefix that tells later readers which call an instance was in.
+   */
+  perBatch?: (batch: number) => { Name?: string; OssOutputDelivery?: string };
   /** Calls in flight at once. */
   callConcurrency?: number;
   /**
@@ -184,10 +189,11 @@ export async function dispatch(assistant: CloudAssistant, plan: DispatchPlan): P
       const clientToken = `${plan.runId}-b${batch}${narrowed.has(batch) ? '-n' : ''}`;
       try {
         await paced();
+        const own = plan.perBatch?.(batch) ?? {};
         const sent: { invokeId: string; commandId?: string } =
           plan.command.kind === 'run'
-            ? await assistant.runCommand({ ...plan.command.request, InstanceId: targets, ClientToken: clientToken })
-            : await assistant.invokeCommand({ ...plan.command.request, InstanceId: targets, ClientToken: clientToken });
+            ? await assistant.runCommand({ ...plan.command.request, ...own, InstanceId: targets, ClientToken: clientToken })
+            : await assistant.invokeCommand({ ...plan.command.request, ...(own.OssOutputDelivery ? { OssOutputDelivery: own.OssOutputDelivery } : {}), InstanceId: targets, ClientToken: clientToken });
         outcomes.push({ batch, instanceIds: targets, ...sent });
         dispatched.push(...targets);
       } catch (e) {

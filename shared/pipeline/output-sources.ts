@@ -10,23 +10,89 @@ export function outputPrefixFor(runId: string): string {
   return `fleetrun-output/${runId}/`;
 }
 
-/**
- * The service's key layout under the prefix is not documented, so nothing here assumes one: the
- * object that belongs to an instance is the one whose key names it as a whole token.
- */
-export async function findDeliveredOutputs(store: ObjectStore, prefix: string, instanceIds: string[]): Promise<Map<string, string>> {
-  const wanted = new Set(instanceIds);
-  const found = new Map<string, string>();
-  for await (const o of store.list(prefix)) {
-    for (const token of o.key.slice(prefix.length).split(/[/.]/)) {
-      for (const id of wanted) {
-        if (token === id || token.startsWith(`${id}_`) || token.endsWith(`_${id}`) || token.startsWith(`${id}-`) || token.endsWith(`-${id}`)) {
-          found.set(id, o.key);
-          wanted.delete(id);
-        }
-      }
-    }
-    if (wanted.size === 0) break;
+/** Where one dispatch call's outputs are delivered, under the run's prefix. */
+export function outputBatchPrefix(runPrefix: string, batch: number): string {
+  return `${runPrefix}b${batch}/`;
+}
+
+/** Whether a delivered object's key (below its prefix) names the instance as a whole token. */
+function keyNames(relativeKey: string, id: string): boolean {
+  for (const token of relativeKey.split(/[/.]/)) {
+    if (token === id || token.startsWith(`${id}_`) || token.endsWith(`_${id}`) || token.startsWith(`${id}-`) || token.endsWith(`-${id}`)) return true;
   }
-  return found;
+  return false;
+}
+
+interface Folder {
+  keys: string[];
+  /** The listing under way, and when it started: only a listing that started after a request can answer it. */
+  listing: { startedAt: number; done: Promise<void> } | undefined;
+  usedAt: number;
+}
+
+/** Folders a warm instance remembers; a run's events come close together, older folders go first. */
+const MAX_FOLDERS = 2000;
+
+/**
+ * Finds delivered outputs. The service's key layout under the prefix is not documented, so nothing
+ * here assumes one: the object that belongs to an instance is the one whose key names it as a
+ * whole token. Cloud Assistant writes an output before its event goes out, so a listing that began
+ * after the event arrived sees it; the listings of a folder are shared by every event waiting on
+ * it, and what they saw is kept, so a burst of events costs a few listings, not one each.
+ */
+export class DeliveredOutputIndex {
+  private readonly folders = new Map<string, Folder>();
+  /** Listings made, for the benchmark's count. */
+  listings = 0;
+
+  constructor(readonly store: ObjectStore) {}
+
+  async find(prefix: string, instanceIds: string[], askedAt = Date.now()): Promise<Map<string, string>> {
+    let folder = this.folders.get(prefix);
+    if (!folder) {
+      folder = { keys: [], listing: undefined, usedAt: askedAt };
+      this.folders.set(prefix, folder);
+      this.evict();
+    }
+    folder.usedAt = Date.now();
+    let found = this.match(prefix, folder, instanceIds);
+    // A listing that began before this request may still have seen its objects; if not, list again.
+    while (found.size < instanceIds.length && folder.listing && folder.listing.startedAt < askedAt) {
+      await folder.listing.done.catch(() => {});
+      found = this.match(prefix, folder, instanceIds);
+    }
+    if (found.size === instanceIds.length) return found;
+    await (folder.listing?.done ?? this.relist(prefix, folder));
+    return this.match(prefix, folder, instanceIds);
+  }
+
+  private relist(prefix: string, folder: Folder): Promise<void> {
+    if (folder.listing) return folder.listing.done;
+    const startedAt = Date.now();
+    this.listings++;
+    const done = (async () => {
+      const keys: string[] = [];
+      for await (const o of this.store.list(prefix)) keys.push(o.key);
+      folder.keys = keys;
+    })().finally(() => {
+      if (folder.listing?.done === done) folder.listing = undefined;
+    });
+    folder.listing = { startedAt, done };
+    return done;
+  }
+
+  private match(prefix: string, folder: Folder, instanceIds: string[]): Map<string, string> {
+    const found = new Map<string, string>();
+    for (const id of instanceIds) {
+      const key = folder.keys.find((k) => keyNames(k.slice(prefix.length), id));
+      if (key) found.set(id, key);
+    }
+    return found;
+  }
+
+  private evict(): void {
+    if (this.folders.size <= MAX_FOLDERS) return;
+    const oldest = [...this.folders.entries()].sort((a, b) => a[1].usedAt - b[1].usedAt).slice(0, this.folders.size - MAX_FOLDERS);
+    for (const [prefix] of oldest) this.folders.delete(prefix);
+  }
 }

@@ -13,7 +13,7 @@ import { runManifestSchema, type RunManifest, type RunManifestInput } from '../r
 import { seal } from '../runs/seal.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { finishIfComplete, readManifest, type FinishDeps } from './finish-run.ts';
-import { outputPrefixFor } from './output-sources.ts';
+import { outputBatchPrefix, outputPrefixFor } from './output-sources.ts';
 import { isStopRequested, watchStopRequest } from './stop-request.ts';
 
 export interface RunCommandSpec {
@@ -122,9 +122,14 @@ export async function startRun(request: StartRunRequest, deps: StartRunDeps): Pr
         ...(request.command.workingDir ? { WorkingDir: request.command.workingDir } : {}),
         ...(request.command.username ? { Username: request.command.username } : {}),
         ...(request.command.terminationMode ? { TerminationMode: request.command.terminationMode } : {}),
-        ...(manifest.output.mode === 'oss' ? { OssOutputDelivery: `oss://${manifest.output.bucket}/${manifest.output.prefix}` } : {}),
       },
     },
+    // Each call's command name and output folder carry its batch number, so task-events finds an
+    // instance's delivered output among its call's ≤100 objects, not among the whole run's.
+    perBatch: (batch) => ({
+      Name: commandNameFor(runId, request.command.name, batch),
+      ...(manifest.output.mode === 'oss' ? { OssOutputDelivery: `oss://${manifest.output.bucket}/${outputBatchPrefix(manifest.output.prefix, batch)}` } : {}),
+    }),
     ...(request.maxConcurrency !== undefined ? { maxConcurrency: request.maxConcurrency } : {}),
     ...(request.maxErrors !== undefined ? { maxErrors: request.maxErrors } : {}),
     ...(request.completions ? { completions: request.completions } : {}),

@@ -4,6 +4,7 @@
  * message is logged and skipped; a store failure fails the batch so it is delivered again.
  */
 import { runKeys } from '../runs/keys.ts';
+import type { InstanceResult } from '../runs/result.ts';
 import { decodeResult } from './result-message.ts';
 import { finishIfComplete, readManifest, type FinishDeps, type FinishOutcome } from './finish-run.ts';
 
@@ -21,9 +22,13 @@ function messageBody(event: unknown): { id: string; body: unknown } {
   return { id, body: e.data?.messageBody };
 }
 
+/** Result objects written at once. */
+const WRITE_CONCURRENCY = 16;
+
 export async function handleResultMessages(events: unknown[], deps: FinishDeps): Promise<SummarizeOutcome> {
   const outcome: SummarizeOutcome = { stored: 0, duplicates: 0, skipped: [], runs: {} };
   const touched = new Set<string>();
+  const results: InstanceResult[] = [];
   for (const event of events) {
     const { id, body } = messageBody(event);
     const decoded = decodeResult(body);
@@ -32,11 +37,17 @@ export async function handleResultMessages(events: unknown[], deps: FinishDeps):
       deps.logger.warn('message skipped', { id, reason: decoded.reason });
       continue;
     }
-    const r = decoded.result;
-    const written = await deps.store.put(runKeys.result(r.runId, r.instanceId), `${JSON.stringify(r)}\n`, { contentType: 'application/json', forbidOverwrite: true });
-    if (written === 'written') outcome.stored++;
-    else outcome.duplicates++;
-    touched.add(r.runId);
+    results.push(decoded.result);
+  }
+  // Stored a few at a time: a batch holds up to 100 results and each write waits on OSS.
+  for (let i = 0; i < results.length; i += WRITE_CONCURRENCY) {
+    const chunk = results.slice(i, i + WRITE_CONCURRENCY);
+    const written = await Promise.all(chunk.map((r) => deps.store.put(runKeys.result(r.runId, r.instanceId), `${JSON.stringify(r)}\n`, { contentType: 'application/json', forbidOverwrite: true })));
+    written.forEach((w, n) => {
+      if (w === 'written') outcome.stored++;
+      else outcome.duplicates++;
+      touched.add(chunk[n]!.runId);
+    });
   }
   for (const runId of [...touched].sort()) {
     const manifest = await readManifest(deps.store, runId);

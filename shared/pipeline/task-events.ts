@@ -5,7 +5,7 @@
  * it again — safe, because every later step is idempotent.
  */
 import { dedupeKey, parseTaskCompleted, type TaskCompletedEvent } from '../events/task-completed.ts';
-import { runIdFromCommandName, runKeys } from '../runs/keys.ts';
+import { batchFromCommandName, runIdFromCommandName, runKeys } from '../runs/keys.ts';
 import { runManifestSchema, type RunManifest } from '../runs/manifest.ts';
 import type { InstanceResult } from '../runs/result.ts';
 import { unseal } from '../runs/seal.ts';
@@ -13,14 +13,14 @@ import type { ResultQueue } from '../queue/port.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { redact } from '../runtime/logger.ts';
 import type { ObjectStore } from '../store/port.ts';
-import { findDeliveredOutputs } from './output-sources.ts';
+import { outputBatchPrefix, type DeliveredOutputIndex } from './output-sources.ts';
 import type { ResultFetcher } from './result-fetcher.ts';
 import { resultMessage } from './result-message.ts';
 
 export interface TaskEventsDeps {
   store: ObjectStore;
-  /** The bucket OssOutputDelivery writes to, when runs use it. */
-  outputStore?: ObjectStore | undefined;
+  /** Outputs delivered by OssOutputDelivery, when runs use it. */
+  outputs?: DeliveredOutputIndex | undefined;
   queue: ResultQueue;
   fetcher: ResultFetcher;
   logger: Logger;
@@ -61,6 +61,7 @@ function secretsOf(manifest: RunManifest, sealKey: string | undefined, logger: L
 }
 
 export async function handleTaskEvents(rawEvents: unknown[], deps: TaskEventsDeps): Promise<TaskEventsOutcome> {
+  const arrivedAt = Date.now();
   const skipped: TaskEventsOutcome['skipped'] = [];
   const byRun = new Map<string, TaskCompletedEvent[]>();
   const seen = new Set<string>();
@@ -99,7 +100,7 @@ export async function handleTaskEvents(rawEvents: unknown[], deps: TaskEventsDep
     if (events.length === 0) continue;
     const secrets = secretsOf(manifest, deps.sealKey, deps.logger);
     const withhold = !!manifest.sealedSecrets && secrets.length === 0;
-    const outputs = await outputsFor(manifest, events, deps);
+    const outputs = await outputsFor(manifest, events, deps, arrivedAt);
     for (const event of events) {
       const d = event.data;
       const out = outputs.get(d.instanceId);
@@ -138,15 +139,23 @@ interface FoundOutput {
   finishTime?: string;
 }
 
-async function outputsFor(manifest: RunManifest, events: TaskCompletedEvent[], deps: TaskEventsDeps): Promise<Map<string, FoundOutput>> {
+async function outputsFor(manifest: RunManifest, events: TaskCompletedEvent[], deps: TaskEventsDeps, arrivedAt: number): Promise<Map<string, FoundOutput>> {
   const found = new Map<string, FoundOutput>();
   let missing = events;
-  if (manifest.output.mode === 'oss' && deps.outputStore) {
-    const delivered = await findDeliveredOutputs(deps.outputStore, manifest.output.prefix, events.map((e) => e.data.instanceId));
-    for (const [instanceId, key] of delivered) {
-      const body = await deps.outputStore.get(key);
-      if (body) found.set(instanceId, { output: body.toString('utf8'), bytes: body.length });
+  if (manifest.output.mode === 'oss' && deps.outputs) {
+    const outputs = deps.outputs;
+    const byFolder = new Map<string, string[]>();
+    for (const e of events) {
+      const batch = batchFromCommandName(e.data.commandName);
+      const folder = batch === undefined ? manifest.output.prefix : outputBatchPrefix(manifest.output.prefix, batch);
+      byFolder.set(folder, [...(byFolder.get(folder) ?? []), e.data.instanceId]);
     }
+    const delivered = (await Promise.all([...byFolder].map(([folder, ids]) => outputs.find(folder, ids, arrivedAt)))).flatMap((m) => [...m]);
+    const bodies = await Promise.all(delivered.map(([, key]) => outputs.store.get(key)));
+    delivered.forEach(([instanceId], n) => {
+      const body = bodies[n];
+      if (body) found.set(instanceId, { output: body.toString('utf8'), bytes: body.length });
+    });
     // An instance that never ran has nothing delivered; one whose delivery lags falls back to the API.
     missing = events.filter((e) => !found.has(e.data.instanceId) && e.data.invocationStatus !== 'Aborted' && e.data.invocationStatus !== 'Invalid' && e.data.invocationStatus !== 'Cancelled');
     for (const e of events) if (!found.has(e.data.instanceId) && !missing.includes(e)) found.set(e.data.instanceId, { output: '', bytes: 0 });

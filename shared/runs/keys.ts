@@ -27,15 +27,24 @@ export const runKeys = {
   openPrefix: 'index/open/',
 } as const;
 
-/** RunCommand names fleetrun's commands `fleetrun:<runId>:<name>`, so an event names its run. */
+/**
+ * RunCommand names fleetrun's commands `fleetrun:<runId>:b<batch>:<name>`, so an event (whose
+ * documented fields include the command's name) names its run and the call it came from.
+ */
 export const COMMAND_NAME_PREFIX = 'fleetrun:';
 
-export function commandNameFor(runId: string, name: string): string {
-  return `${COMMAND_NAME_PREFIX}${runId}:${name}`.slice(0, 128);
+export function commandNameFor(runId: string, name: string, batch?: number): string {
+  return `${COMMAND_NAME_PREFIX}${runId}:${batch === undefined ? '' : `b${batch}:`}${name}`.slice(0, 128);
 }
 
 export function runIdFromCommandName(commandName: string): string | undefined {
   if (!commandName.startsWith(COMMAND_NAME_PREFIX)) return undefined;
   const runId = commandName.slice(COMMAND_NAME_PREFIX.length).split(':', 1)[0] ?? '';
   return RUN_ID.test(runId) ? runId : undefined;
+}
+
+/** The dispatch batch a command name carries; undefined for names without one (older runs). */
+export function batchFromCommandName(commandName: string): number | undefined {
+  const m = /^b(\d{1,6})$/.exec(commandName.slice(COMMAND_NAME_PREFIX.length).split(':', 3)[1] ?? '');
+  return m ? Number(m[1]) : undefined;
 }

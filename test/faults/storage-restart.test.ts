@@ -17,6 +17,8 @@ import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../s
 import { expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';
 
 const SCRIPT = 'case "{{ACS::InstanceName}}" in bad-*) echo failing; exit 4 ;; *) echo "fine {{ACS::InstanceName}}" ;; esac';
+/** Four instances finish at once and the rest 1.5 s later, so the first batch (held) holds only the early four. */
+const STAGGERED = `case "{{ACS::InstanceName}}" in web-0[0-3]) ;; *) sleep 1.5 ;; esac\n${SCRIPT}`;
 const RESULTS_QUEUE = 'fleetrun-results';
 const DEAD_LETTERS = 'fleetrun-results-dlq';
 const RUNS_BUCKET = 'fleetrun-runs';
@@ -77,8 +79,9 @@ describe('MNS and OSS restarted in the middle of a run', () => {
         firstWrite = false;
         return mnsDown;
       }
-      if (!mnsBack || held || ++writesAfter < 3) return 0;
-      // The third result write after MNS came back: OSS goes down under it.
+      // Redelivered results already stored do not count: the write OSS goes down under must be new.
+      if (!mnsBack || held || storedResults(pc!).includes(key) || ++writesAfter < 3) return 0;
+      // The third new result write after MNS came back: OSS goes down under it.
       held = { key, stored: storedResults(pc!) };
       ossRestart = cloud.oss.restart(() => waitUntil(() => source.counts.failedBatches > 0, 20_000, 'the summarizer to fail its batch'));
       return waitUntil(() => !cloud.oss.up, 5_000, 'OSS to go down');
@@ -92,7 +95,7 @@ describe('MNS and OSS restarted in the middle of a run', () => {
 
     // Act 1: the run's results queue up while the summarizer holds its first batch.
     const manifest = await pc.run({
-      command: { name: 'restart-check', type: 'RunShellScript', script: SCRIPT, timeoutSeconds: 10 },
+      command: { name: 'restart-check', type: 'RunShellScript', script: STAGGERED, timeoutSeconds: 10 },
       targets: { tags: { env: 'rest' } },
       requestedBy: { kind: 'cli' },
       replyTo: { platform: 'webhook', callbackUrl: thread!.url },

@@ -17,6 +17,8 @@ import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../s
 import { expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';
 
 const SCRIPT = 'case "{{ACS::InstanceName}}" in bad-*) echo failing; exit 4 ;; *) echo "fine {{ACS::InstanceName}}" ;; esac';
+/** Four instances finish at once and the rest 1.5 s later, so the first batch holds only the early four. */
+const STAGGERED = `case "{{ACS::InstanceName}}" in web-0[0-3]) ;; *) sleep 1.5 ;; esac\n${SCRIPT}`;
 const RESULTS_QUEUE = 'fleetrun-results';
 const DEAD_LETTERS = 'fleetrun-results-dlq';
 
@@ -104,43 +106,60 @@ describe('the summarize function killed while it works', () => {
     const summarize = cloud.fc!.functions.get('fleetrun-summarize')!;
     const source = cloud.fc!.sources[0]!;
     const finals = await finalReplies();
-    // The first batch waits at its first result write until every result message is queued, so the
-    // batch after it takes all that are left, up to 16 (at least 4); that one is killed at its third write.
+    // The first batch (the four early instances) waits at its first result write until every result
+    // message is queued, so the batch after it takes all that are left. Its writes go out together: two are let
+    // through, the rest held; once those two landed the process is killed, and the held writes fail.
     const everythingQueued = waitUntil(async () => (await queued(pc!, RESULTS_QUEUE)) === TOTAL, 30_000, 'every result message to be queued');
     const writes = { first: 0, second: 0 };
-    let atKill: { key: string; stored: number; inBatch: number; failed?: boolean } | undefined;
+    const storedResults = () => cloud.oss.store.list('fleetrun-runs', 'runs/').filter((k) => k.includes('/results/'));
+    const passed = new Set<string>();
+    const answered = new Set<string>();
+    const held = new Set<string>();
+    let killing: Promise<void> | undefined;
+    let atKill: { stored: string[]; inBatch: number } | undefined;
+    cloud.oss.spy.answered = ({ action, key }) => {
+      if (action === 'PutObject' && passed.has(key)) answered.add(key);
+    };
     cloud.oss.faults.delay = ({ action, key }) => {
       if (action !== 'PutObject' || !key.includes('/results/') || atKill) return 0;
       if (summarize.stats.invocations === 1) return writes.first++ === 0 ? everythingQueued : 0;
-      if (++writes.second < 3) return 0;
-      return (async () => {
+      if (++writes.second < 3) {
+        passed.add(key);
+        return 0;
+      }
+      held.add(key);
+      killing ??= (async () => {
+        await waitUntil(() => answered.size === passed.size, 10_000, 'the two writes let through to be answered');
         const { inactiveMessages } = await cloud.mns.store.getQueueAttributes(RESULTS_QUEUE);
-        atKill = { key, stored: cloud.oss.store.list('fleetrun-runs', 'runs/').filter((k) => k.includes('/results/')).length, inBatch: inactiveMessages };
+        atKill = { stored: storedResults(), inBatch: inactiveMessages };
         summarize.kill();
         await waitUntil(() => summarize.stats.crashes > 0, 5_000, 'the summarizer to die');
       })();
+      return killing;
     };
-    // The write the process was waiting on when it died never lands (its redelivered twin does).
+    // The writes the process was waiting on when it died never land (their redelivered twins do).
     cloud.oss.faults.fail = ({ action, key }) => {
-      if (action !== 'PutObject' || key !== atKill?.key || atKill.failed) return undefined;
-      atKill.failed = true;
+      if (action !== 'PutObject' || !held.delete(key)) return undefined;
       return 'InternalError';
     };
 
     // Act
     const manifest = await pc.run({
-      command: { name: 'half-check', type: 'RunShellScript', script: SCRIPT, timeoutSeconds: 10 },
+      command: { name: 'half-check', type: 'RunShellScript', script: STAGGERED, timeoutSeconds: 10 },
       targets: { tags: { env: 'half' } },
       requestedBy: { kind: 'cli' },
       replyTo: { platform: 'webhook', callbackUrl: thread!.url },
     });
-    await waitUntil(() => atKill?.failed === true, 30_000, 'the summarizer to be killed and its write in flight dropped');
+    await waitUntil(() => atKill !== undefined && held.size === 0, 30_000, 'the summarizer to be killed and its writes in flight dropped');
 
     // Assess: killed inside its second batch, with two of that batch's results stored and the rest not.
     expect(summarize.stats.invocations).toBe(2);
     expect(atKill).toBeDefined();
     expect(atKill!.inBatch).toBeGreaterThanOrEqual(4);
-    expect(atKill!.stored).toBe(writes.first + 2);
+    // Of that batch, the two let through are stored and the held ones are not.
+    expect(passed.size).toBe(2);
+    expect([...passed].every((k) => atKill!.stored.includes(k))).toBe(true);
+    expect(atKill!.stored.length).toBeLessThan(TOTAL);
 
     const summary = await summaryOf(pc.store, manifest.runId);
     expectExactSummary(summary, expectedStatuses('half', WEB, BAD));

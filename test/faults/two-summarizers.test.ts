@@ -82,7 +82,8 @@ describe('two summarizers on the same run', () => {
         sourceName: `MNS-fleetrun-summarize-results-queue-${by}`,
         region: 'cn-hangzhou',
         accountId: cloud.mns.accountId,
-        countWindow: window.count,
+        // One copy of every message each: the deployed window (up to 100) would let one take all.
+        countWindow: TOTAL,
         timeWindowSeconds: window.seconds,
         base64Decode: true,
         maxRetryAttempts: 5,

@@ -4,7 +4,7 @@ import type { InstanceResult } from '../../shared/runs/result.ts';
 import { SUMMARY_MIN_TAIL_CHARS, SUMMARY_TAIL_CHARS, SummaryBuilder, summaryJson, tailCharsFor } from '../../shared/runs/summary.ts';
 import { renderHtml } from '../../shared/runs/render-html.ts';
 import { renderMarkdown } from '../../shared/runs/render-markdown.ts';
-import { commandNameFor, runIdFromCommandName } from '../../shared/runs/keys.ts';
+import { batchFromCommandName, commandNameFor, runIdFromCommandName } from '../../shared/runs/keys.ts';
 
 const manifest: RunManifest = runManifestSchema.parse({
   version: 1,
@@ -99,5 +99,15 @@ describe('Function: runIdFromCommandName', () => {
     expect(runIdFromCommandName(commandNameFor('r-20261123-abc123', 'disk-check'))).toBe('r-20261123-abc123');
     expect(runIdFromCommandName('hello-linux.sh')).toBeUndefined();
     expect(runIdFromCommandName('fleetrun:../../etc:x')).toBeUndefined();
+  });
+
+  it('carries the dispatch batch in the command name, and the run id is read the same with or without it', () => {
+    const name = commandNameFor('r-20261123-abc123', 'disk-check', 42);
+    expect(name).toBe('fleetrun:r-20261123-abc123:b42:disk-check');
+    expect([runIdFromCommandName(name), batchFromCommandName(name)]).toEqual(['r-20261123-abc123', 42]);
+    expect(batchFromCommandName(commandNameFor('r-20261123-abc123', 'disk-check'))).toBeUndefined();
+    // A command whose own name looks like a batch is not taken for one when no batch was written.
+    expect(batchFromCommandName('fleetrun:r-20261123-abc123:b7x:disk')).toBeUndefined();
+    expect(commandNameFor('r-20261123-abc123', 'x'.repeat(200), 3)).toHaveLength(128);
   });
 });
