@@ -5,19 +5,24 @@ import { perCredentials } from '../../shared/pipeline/deps.ts';
 import { createSender } from '../../shared/chat/codecs.ts';
 import { senderReplier } from '../../shared/chatops/run-replier.ts';
 import { chatConfigOf, chatSecrets, parseChatEnv } from '../../shared/config/chat-env.ts';
+import { StoredResults } from '../../shared/pipeline/stored-results.ts';
 import { handleResultMessages } from '../../shared/pipeline/summarize.ts';
 import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
 
 const env = parseFunctionEnv(process.env);
 const chatEnv = parseChatEnv(process.env);
 const sender = createSender(chatConfigOf(chatEnv));
-const store = perCredentials((credentials) => storeFor(env, credentials));
+const clients = perCredentials((credentials) => {
+  const store = storeFor(env, credentials);
+  return { store, stored: new StoredResults(store) };
+});
 
 export const handler = fc3EventHandler(
   async (events, context) => {
     const logger = context.logger.withSecrets(chatSecrets(chatEnv));
-    const chat = senderReplier({ sender, store: store(context), logger, intervalSeconds: chatEnv.FLEETRUN_PROGRESS_INTERVAL_SECONDS });
-    return handleResultMessages(events, { store: store(context), chat, logger, replyTakeoverSeconds: env.FLEETRUN_REPLY_TAKEOVER_SECONDS });
+    const { store, stored } = clients(context);
+    const chat = senderReplier({ sender, store, logger, intervalSeconds: chatEnv.FLEETRUN_PROGRESS_INTERVAL_SECONDS });
+    return handleResultMessages(events, { store, stored, chat, logger, replyTakeoverSeconds: env.FLEETRUN_REPLY_TAKEOVER_SECONDS });
   },
   { functionName: 'fleetrun-summarize', region: env.FLEETRUN_REGION, accountId: env.FLEETRUN_ACCOUNT_ID },
 );

@@ -27,6 +27,8 @@ export interface OssEmulatorOptions {
   accessKeys: Record<string, string>;
   /** Where buckets and objects are kept; reused across restarts. */
   dataDir: string;
+  /** fsync each object before it is committed, so it survives a power cut too (default true; store.ts). */
+  fsync?: boolean;
   /** Region served, in ali-oss form; default `oss-cn-hangzhou`. Requests for another region's endpoint are refused. */
   region?: string;
   /** Buckets created at start (existing ones are kept as they are). */
@@ -101,7 +103,7 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
   const secretFor = (id: string): string | undefined => (Object.hasOwn(options.accessKeys, id) ? options.accessKeys[id] : undefined);
 
   async function serve(port: number): Promise<Serving> {
-    const store = await DiskObjectStore.open(options.dataDir, { log });
+    const store = await DiskObjectStore.open(options.dataDir, { log, fsync: options.fsync ?? true });
     for (const bucket of options.buckets ?? []) await store.createBucket(bucket);
     const ctx: ActionContext = {
       store,

@@ -9,7 +9,7 @@ import { runKeys } from '../runs/keys.ts';
 import { expectedInstances, runManifestSchema, type RunManifest } from '../runs/manifest.ts';
 import { renderHtml } from '../runs/render-html.ts';
 import { renderMarkdown } from '../runs/render-markdown.ts';
-import { instanceResultSchema } from '../runs/result.ts';
+import { instanceResultSchema, type InstanceResult } from '../runs/result.ts';
 import { parseSummaryJson, SummaryBuilder, summaryJson, type RunSummary } from '../runs/summary.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { replyOnce, type ReplyDeps } from './final-reply.ts';
@@ -40,9 +40,15 @@ export async function presentResults(store: ObjectStore, manifest: RunManifest):
   return present;
 }
 
-export async function finishIfComplete(manifest: RunManifest, deps: FinishDeps): Promise<FinishOutcome> {
+/** What a caller already knows of a run's stored results, so they need not be listed or read again. */
+export interface KnownResults {
+  present: Set<string>;
+  kept: ReadonlyMap<string, InstanceResult>;
+}
+
+export async function finishIfComplete(manifest: RunManifest, deps: FinishDeps, known?: KnownResults): Promise<FinishOutcome> {
   const expected = expectedInstances(manifest);
-  const present = await presentResults(deps.store, manifest);
+  const present = known?.present ?? (await presentResults(deps.store, manifest));
   if (present.size < expected.size) {
     await deps.chat.progress?.(manifest, present.size, expected.size);
     return { state: 'incomplete', have: present.size, want: expected.size };
@@ -54,7 +60,8 @@ export async function finishIfComplete(manifest: RunManifest, deps: FinishDeps):
   if (stored) return settleFinishedRun(manifest, parseSummaryJson(stored.toString('utf8')), deps);
 
   const builder = new SummaryBuilder(manifest);
-  const ids = [...present].sort();
+  for (const [id, result] of known?.kept ?? []) if (present.has(id)) builder.add(result);
+  const ids = [...present].filter((id) => !known?.kept.has(id)).sort();
   const concurrency = deps.readConcurrency ?? 16;
   // Results are read a few at a time and folded as they come, so memory stays flat with run size.
   for (let i = 0; i < ids.length; i += concurrency) {

@@ -6,7 +6,8 @@
 import { runKeys } from '../runs/keys.ts';
 import type { InstanceResult } from '../runs/result.ts';
 import { decodeResult } from './result-message.ts';
-import { finishIfComplete, readManifest, type FinishDeps, type FinishOutcome } from './finish-run.ts';
+import { finishIfComplete, readManifest, type FinishDeps, type FinishOutcome, type KnownResults } from './finish-run.ts';
+import type { StoredResults } from './stored-results.ts';
 
 export interface SummarizeOutcome {
   stored: number;
@@ -25,9 +26,14 @@ function messageBody(event: unknown): { id: string; body: unknown } {
 /** Result objects written at once. */
 const WRITE_CONCURRENCY = 16;
 
-export async function handleResultMessages(events: unknown[], deps: FinishDeps): Promise<SummarizeOutcome> {
+export interface SummarizeDeps extends FinishDeps {
+  /** Kept by a warm instance: markers of stored results, and the results it stored itself. */
+  stored?: StoredResults;
+}
+
+export async function handleResultMessages(events: unknown[], deps: SummarizeDeps): Promise<SummarizeOutcome> {
   const outcome: SummarizeOutcome = { stored: 0, duplicates: 0, skipped: [], runs: {} };
-  const touched = new Set<string>();
+  const touched = new Map<string, { ids: string[]; written: InstanceResult[] }>();
   const results: InstanceResult[] = [];
   for (const event of events) {
     const { id, body } = messageBody(event);
@@ -44,19 +50,30 @@ export async function handleResultMessages(events: unknown[], deps: FinishDeps):
     const chunk = results.slice(i, i + WRITE_CONCURRENCY);
     const written = await Promise.all(chunk.map((r) => deps.store.put(runKeys.result(r.runId, r.instanceId), `${JSON.stringify(r)}\n`, { contentType: 'application/json', forbidOverwrite: true })));
     written.forEach((w, n) => {
+      const r = chunk[n]!;
       if (w === 'written') outcome.stored++;
       else outcome.duplicates++;
-      touched.add(chunk[n]!.runId);
+      const run = touched.get(r.runId) ?? { ids: [], written: [] };
+      run.ids.push(r.instanceId);
+      if (w === 'written') run.written.push(r);
+      touched.set(r.runId, run);
     });
   }
-  for (const runId of [...touched].sort()) {
+  for (const [runId, batch] of [...touched].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const manifest = await readManifest(deps.store, runId);
     if (!manifest) {
       deps.logger.warn('results for a run without a manifest', { runId });
       outcome.runs[runId] = 'no-manifest';
       continue;
     }
-    outcome.runs[runId] = (await finishIfComplete(manifest, deps)).state;
+    let known: KnownResults | undefined;
+    if (deps.stored) {
+      await deps.stored.record(manifest, batch.ids, batch.written);
+      known = { present: await deps.stored.present(manifest), kept: deps.stored.kept(runId) };
+    }
+    const finished = await finishIfComplete(manifest, deps, known);
+    outcome.runs[runId] = finished.state;
+    if (finished.state === 'complete') deps.stored?.forget(runId);
   }
   return outcome;
 }

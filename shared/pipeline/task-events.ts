@@ -37,18 +37,32 @@ export class ManifestMissingError extends Error {
   override readonly name = 'ManifestMissingError';
 }
 
-/** Manifests never change the fields task-events reads, so a warm instance keeps them. */
-const manifests = new Map<string, RunManifest>();
+interface KnownRun {
+  manifest: RunManifest;
+  /** The manifest's targets as a set: a 10,000-instance run is looked up once per event. */
+  targets: Set<string>;
+}
 
-async function loadManifest(store: ObjectStore, runId: string): Promise<RunManifest> {
-  const cached = manifests.get(runId);
-  if (cached) return cached;
-  const raw = await store.get(runKeys.manifest(runId));
-  // The manifest is written before any command is sent, so its absence is transient: fail and be redelivered.
-  if (!raw) throw new ManifestMissingError(`no manifest for run ${runId} yet`);
-  const manifest = runManifestSchema.parse(JSON.parse(raw.toString('utf8')));
-  manifests.set(runId, manifest);
-  return manifest;
+/** Manifests never change the fields task-events reads, so a warm instance keeps them (a few hundred runs). */
+const manifests = new Map<string, Promise<KnownRun>>();
+const MAX_KEPT_RUNS = 500;
+
+function loadManifest(store: ObjectStore, runId: string): Promise<KnownRun> {
+  let known = manifests.get(runId);
+  if (!known) {
+    // Concurrent events of one run share one read.
+    known = (async () => {
+      const raw = await store.get(runKeys.manifest(runId));
+      // The manifest is written before any command is sent, so its absence is transient: fail and be redelivered.
+      if (!raw) throw new ManifestMissingError(`no manifest for run ${runId} yet`);
+      const manifest = runManifestSchema.parse(JSON.parse(raw.toString('utf8')));
+      return { manifest, targets: new Set(manifest.targets) };
+    })();
+    manifests.set(runId, known);
+    known.catch(() => manifests.delete(runId));
+    if (manifests.size > MAX_KEPT_RUNS) manifests.delete(manifests.keys().next().value!);
+  }
+  return known;
 }
 
 function secretsOf(manifest: RunManifest, sealKey: string | undefined, logger: Logger): string[] {
@@ -86,10 +100,9 @@ export async function handleTaskEvents(rawEvents: unknown[], deps: TaskEventsDep
 
   const bodies: string[] = [];
   for (const [runId, named] of byRun) {
-    const manifest = await loadManifest(deps.store, runId);
+    const { manifest, targets } = await loadManifest(deps.store, runId);
     // The manifest names every target before the first command is sent, so an instance it does not
     // name never ran this run's command: its "result" would be invented, and fetching it an ECS call.
-    const targets = new Set(manifest.targets);
     const events = named.filter((e) => targets.has(e.data.instanceId));
     for (const e of named) {
       if (targets.has(e.data.instanceId)) continue;

@@ -9,6 +9,9 @@ export const runKeys = {
   manifest: (runId: string) => `runs/${runId}/manifest.json`,
   resultsPrefix: (runId: string) => `runs/${runId}/results/`,
   result: (runId: string, instanceId: string) => `runs/${runId}/results/${instanceId}.json`,
+  /** Markers naming results a summarizer stored, one per batch: the cheap way to tell a run is complete. */
+  storedPrefix: (runId: string) => `runs/${runId}/stored/`,
+  stored: (runId: string, batchId: string) => `runs/${runId}/stored/${batchId}`,
   output: (runId: string, instanceId: string) => `runs/${runId}/outputs/${instanceId}.txt`,
   summaryJson: (runId: string) => `runs/${runId}/summary.json`,
   summaryMarkdown: (runId: string) => `runs/${runId}/summary.md`,

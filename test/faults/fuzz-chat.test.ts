@@ -195,7 +195,8 @@ function overHttp(request: ChatRequest): { url: string; init: RequestInit } {
   } catch {
     pathname = '/unencodable';
   }
-  const url = new URL(pathname.startsWith('/') ? pathname : `/${pathname}`, base);
+  // One leading slash only: `//host/…` would be read as another host, not a path on the trigger.
+  const url = new URL(`/${pathname.replace(/^\/+/, '')}`, base);
   for (const [k, v] of Object.entries(request.query)) url.searchParams.append(k, v);
   const headers = Object.fromEntries(Object.entries(request.headers).filter(([k, v]) => /^[A-Za-z0-9-]+$/.test(k) && /^[\x20-\x7e]*$/.test(v) && !/^(host|content-length)$/i.test(k)));
   const method = request.method.toUpperCase();

@@ -1,0 +1,79 @@
+/**
+ * Pipeline throughput: a run of N synthetic instances that all finish together, so N TaskCompleted
+ * events arrive in a burst and go through task-events → MNS → summarize → the summary in OSS, with
+ * the deployment's own configuration (s.yaml) and the built bundles. Measured from the first event
+ * to summary.json. The cost per event inside task-events is the CPU time its function process
+ * spent (the kernel's count for that process alone: handler, SDKs and the FC host's IPC) ÷ events;
+ * the same for summarize, and for this process, which is the whole local cloud.
+ */
+import { readFileSync } from 'node:fs';
+import { runKeys } from '../shared/runs/keys.ts';
+import type { RunSummary } from '../shared/runs/summary.ts';
+import { startPipelineCloud, waitForObject } from '../test/support/pipeline-cloud.ts';
+
+export interface PipelineResult {
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  /** CPU µs per event in each function's process, and in the local cloud (this process). */
+  usPerEvent: { taskEvents: number; summarize: number; localCloud: number };
+  taskEventsInvocations: number;
+  summarizeInvocations: number;
+  summary: { total: number; succeeded: number };
+}
+
+function fleetYaml(n: number): string {
+  const lines = Array.from({ length: n }, (_, i) => `  - { id: i-pipe${String(i).padStart(8, '0')}, name: pipe-${i}, tags: { env: pipe } }`);
+  return `instances:\n${lines.join('\n')}\n`;
+}
+
+/** utime + stime of a process, in µs (Linux: /proc/<pid>/stat, in clock ticks of 10 ms). */
+function processCpuUs(pid: number | undefined): number {
+  if (!pid) return 0;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+export async function benchPipeline(events: number, options: { outputBucket?: boolean; functionsMode?: 'source' | 'bundle' } = {}): Promise<PipelineResult> {
+  const outputBucket = options.outputBucket ?? true;
+  let summaryAt = 0;
+  const pc = await startPipelineCloud(fleetYaml(events), {
+    log: (line) => {
+      if (/^\[oss\] PutObject fleetrun-runs\/runs\/[^/]+\/summary\.json 200 /.test(line)) summaryAt ||= performance.now();
+    },
+    functionsMode: options.functionsMode ?? 'bundle',
+    ecs: { synthetic: ({ instanceId }) => ({ durationMs: 2000, exitCode: 0, output: `checked ${instanceId}: ok\n` }) },
+  });
+  try {
+    const fns = pc.cloud.fc!.functions;
+    const taskEvents = fns.get('fleetrun-task-events')!;
+    const summarize = fns.get('fleetrun-summarize')!;
+    let firstEventAt = 0;
+    let cpuAtStart = { taskEvents: 0, summarize: 0, localCloud: 0 };
+    pc.cloud.ecs.events.subscribe(() => {
+      if (firstEventAt) return;
+      firstEventAt = performance.now();
+      const own = process.cpuUsage();
+      cpuAtStart = { taskEvents: processCpuUs(taskEvents.pid), summarize: processCpuUs(summarize.pid), localCloud: own.user + own.system };
+    });
+    const manifest = await pc.run({ command: { name: 'pipe', type: 'RunShellScript', script: 'echo ok', timeoutSeconds: 600 }, targets: { tags: { env: 'pipe' } }, requestedBy: { kind: 'cli', user: 'bench' } }, { outputBucket });
+    const summary = JSON.parse((await waitForObject(pc.store, runKeys.summaryJson(manifest.runId), 600_000)).toString()) as RunSummary;
+    const seconds = (summaryAt - firstEventAt) / 1000;
+    const own = process.cpuUsage();
+    return {
+      events,
+      seconds,
+      eventsPerSecond: events / seconds,
+      usPerEvent: {
+        taskEvents: (processCpuUs(taskEvents.pid) - cpuAtStart.taskEvents) / events,
+        summarize: (processCpuUs(summarize.pid) - cpuAtStart.summarize) / events,
+        localCloud: (own.user + own.system - cpuAtStart.localCloud) / events,
+      },
+      taskEventsInvocations: taskEvents.stats.invocations,
+      summarizeInvocations: summarize.stats.invocations,
+      summary: { total: summary.counts.total, succeeded: summary.counts.byClass.success },
+    };
+  } finally {
+    await pc.close();
+  }
+}
