@@ -3,7 +3,7 @@
  * target resolution. Requests arrive already decoded from the wire and checked by the same schemas
  * the library uses, so both answer a bad request with the same error code.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { LIMITS } from '../../shared/cloud-assistant/constants.ts';
 import { ApiError } from '../../shared/cloud-assistant/errors.ts';
 import { parseFrequency } from '../../shared/cloud-assistant/frequency.ts';
@@ -15,10 +15,11 @@ import { invokeRecordStatus, overallStatus, legacyInvokeStatus, type InstanceSta
 import { emptyRun, FleetAgents } from './agent.ts';
 import type { FleetInstance } from './fleet.ts';
 import type { InstanceInvocation, Invocation, RunRecord, SavedCommand, Tag } from './model.ts';
+import { randomHex } from '../random-hex.ts';
 
 export function newId(prefix: 'c' | 't'): string {
   // Real ids look like c-hz0jdfwcsr**** / t-hz0jdfwd9f****: a region-ish prefix and random base36.
-  return `${prefix}-lo${randomBytes(12).toString('hex').slice(0, 20)}`;
+  return `${prefix}-lo${randomHex(12).slice(0, 20)}`;
 }
 
 interface Remembered {

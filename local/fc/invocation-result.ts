@@ -4,8 +4,9 @@
  * request ids in FC's own formats.
  * @see ../shared/reference/alibaba-cloud-platform.md §5.1
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { randomHex } from '../random-hex.ts';
 
 /** A Buffer after the trip over the worker's IPC channel (JSON serialisation). */
 const ipcBufferSchema = z.object({ type: z.literal('Buffer'), data: z.array(z.number().int().min(0).max(255)) });
@@ -32,7 +33,7 @@ export function resultToBody(result: unknown): { body: Buffer; contentType?: str
 
 /** An FC 3.0 request id: `1-<unix seconds, hex>-<8 hex>-<12 hex>`, the form HTTP trigger events carry. */
 export function fc3RequestId(now = Date.now()): string {
-  const hex = randomBytes(10).toString('hex');
+  const hex = randomHex(10);
   return `1-${Math.floor(now / 1000).toString(16).padStart(8, '0')}-${hex.slice(0, 8)}-${hex.slice(8, 20)}`;
 }
 

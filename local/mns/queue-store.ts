@@ -8,7 +8,7 @@
  * Replaying the log on start restores every accepted message with its dequeue count and invisibility,
  * so a message that was received but not deleted comes back when its visibility timeout ends.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { MnsError, outOfRange, type MnsErrorCode } from './errors.ts';
@@ -20,6 +20,7 @@ import {
   withDefaults,
   type QueueAttributes,
 } from './queue-attributes.ts';
+import { randomHex } from '../random-hex.ts';
 
 /** Highest priority a message can have (a smaller number is served first). */
 export const HIGHEST_PRIORITY = 1;
@@ -316,7 +317,7 @@ export class QueueStore {
     const work = (async () => {
       await q.journal?.close();
       await q.metaWrites.catch(() => {});
-      const trash = path.join(this.#queuesDir, `${TRASH_PREFIX}${name}-${randomBytes(4).toString('hex')}`);
+      const trash = path.join(this.#queuesDir, `${TRASH_PREFIX}${name}-${randomHex(4)}`);
       await rename(q.dir, trash);
       await syncDirectory(this.#queuesDir);
       await rm(trash, { recursive: true, force: true });
@@ -377,7 +378,7 @@ export class QueueStore {
     for (const input of inputs) {
       const delay = input.delaySeconds ?? q.attributes.DelaySeconds;
       const m: StoredMessage = {
-        id: randomBytes(16).toString('hex').toUpperCase(),
+        id: randomHex(16).toUpperCase(),
         seq: q.nextSeq,
         body: input.body,
         md5: createHash('md5').update(input.body, 'utf8').digest('hex').toUpperCase(),
@@ -692,7 +693,7 @@ function view(m: StoredMessage): MessageView {
 
 /** `<MessageId>-<dequeue count>-<random>`: URL-safe, because the SDK pastes it into the URL unencoded. */
 function newReceiptHandle(m: StoredMessage): string {
-  return `${m.id}-${m.dequeueCount.toString(16)}-${randomBytes(8).toString('hex')}`;
+  return `${m.id}-${m.dequeueCount.toString(16)}-${randomHex(8)}`;
 }
 
 function putRecord(m: StoredMessage): PutRecord {

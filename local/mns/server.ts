@@ -5,7 +5,6 @@
  * under `dataDir` and survive restarts.
  * @see ../../shared/reference/sdk-wire.md §3 and alibaba-cloud-platform.md §7
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ACTIONS, route } from './actions/index.ts';
@@ -15,6 +14,7 @@ import type { QueueAttributes } from './queue-attributes.ts';
 import { QueueStore } from './queue-store.ts';
 import { verifyMnsRequest } from './signature.ts';
 import { buildXml, parseRequestXml, XML_CONTENT_TYPE, type XmlDocument } from './xml.ts';
+import { randomHex } from '../random-hex.ts';
 
 /** Options of {@link startMnsEmulator}. */
 export interface MnsEmulatorOptions {
@@ -140,7 +140,7 @@ export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<Mns
 
     const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
       const started = Date.now();
-      const requestId = randomBytes(12).toString('hex').toUpperCase();
+      const requestId = randomHex(12).toUpperCase();
       const chunks: Buffer[] = [];
       let size = 0;
       req.on('data', (c: Buffer) => {

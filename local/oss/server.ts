@@ -4,7 +4,6 @@
  * Objects live on disk under `dataDir` and survive a restart (layout: store.ts).
  * @see ../../../shared/reference/sdk-wire.md §4 and §7.10
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -16,6 +15,7 @@ import { errorXml, OssError } from './errors.ts';
 import { verifyRequest } from './signature.ts';
 import { DiskObjectStore } from './store.ts';
 import { httpDate, parseQuery, utf8Length } from './wire.ts';
+import { randomHex } from '../random-hex.ts';
 
 /** Options of {@link startOssEmulator}. */
 export interface OssEmulatorOptions {
@@ -159,7 +159,7 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
 
     const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
       const started = Date.now();
-      const requestId = randomBytes(12).toString('hex').toUpperCase();
+      const requestId = randomHex(12).toUpperCase();
       const work = handle(req, res, requestId)
         .then((summary) => log(`[oss] ${printable(summary)} ${Date.now() - started}ms`))
         .catch((e: unknown) => {

@@ -20,13 +20,14 @@
  * (data and sidecar, before their renames) make that hold across a power cut too; without them
  * (`fsync: false`) it holds across restarts of the process, at a third of a PUT's cost.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { isValidBucketName } from './addressing.ts';
 import { Crc64 } from './crc64.ts';
 import { OssError } from './errors.ts';
 import { compareUtf8 } from './wire.ts';
+import { randomHex } from '../random-hex.ts';
 
 /** One stored object, as kept in the index and in its sidecar. */
 export interface ObjectRecord {
@@ -86,6 +87,7 @@ export class DiskObjectStore {
   // file" see a settled state. Uploads themselves (the slow part) run in parallel.
   readonly #locks = new Map<string, Promise<void>>();
   #fsync = true;
+  readonly #madeDirs = new Set<string>();
   readonly #pending = new Set<Promise<unknown>>();
   #log: (line: string) => void;
 
@@ -191,7 +193,7 @@ export class DiskObjectStore {
         // Removing the sidecar is the commit; the data file alone is garbage collected at start.
         await rm(this.#sidecarPath(state, key), { force: true });
         state.objects.delete(key);
-        state.sorted = null;
+        if (state.sorted) state.sorted.splice(sortedIndex(state.sorted, key), 1);
         await rm(this.#dataPath(state, key, record.dataFile), { force: true });
         return true;
       }),
@@ -207,7 +209,7 @@ export class DiskObjectStore {
     const state = this.#bucket(bucket);
     if (input.forbidOverwrite && state.objects.has(key)) throw alreadyExists(key);
     const maxBytes = input.maxBytes ?? Number.POSITIVE_INFINITY;
-    const tmpData = path.join(state.dir, 'tmp', `${randomBytes(12).toString('hex')}.data`);
+    const tmpData = path.join(state.dir, 'tmp', `${randomHex(12)}.data`);
     const md5 = createHash('md5');
     const crc = new Crc64();
     let size = 0;
@@ -252,21 +254,27 @@ export class DiskObjectStore {
         contentType: input.contentType,
         meta: { ...input.meta },
         headers: { ...input.headers },
-        dataFile: `${keyHash(key)}.${randomBytes(8).toString('hex')}.data`,
+        dataFile: `${keyHash(key)}.${randomHex(8)}.data`,
       };
       return await this.#withLock(bucket, key, async () => {
         if (!this.#buckets.has(bucket)) throw noSuchBucket(bucket);
         const previous = state.objects.get(key);
         if (input.forbidOverwrite && previous) throw alreadyExists(key);
-        await mkdir(path.dirname(this.#sidecarPath(state, key)), { recursive: true });
+        const dir = path.dirname(this.#sidecarPath(state, key));
+        // 256 folders per bucket: create each once, not once per PUT.
+        if (!this.#madeDirs.has(dir)) {
+          await mkdir(dir, { recursive: true });
+          this.#madeDirs.add(dir);
+        }
         await rename(tmpData, this.#dataPath(state, key, record.dataFile));
         committed = true;
-        await writeFileAtomic(path.join(state.dir, 'tmp', `${randomBytes(12).toString('hex')}.json`), this.#sidecarPath(state, key), {
+        await writeFileAtomic(path.join(state.dir, 'tmp', `${randomHex(12)}.json`), this.#sidecarPath(state, key), {
           v: SIDECAR_VERSION,
           ...record,
         }, this.#fsync);
         state.objects.set(key, record);
-        if (!previous) state.sorted = null;
+        // Kept in order as keys arrive: re-sorting a 20,000-key bucket for every listing cost more than the listings.
+        if (!previous && state.sorted) state.sorted.splice(sortedIndex(state.sorted, key), 0, key);
         if (previous && previous.dataFile !== record.dataFile) await rm(this.#dataPath(state, key, previous.dataFile), { force: true });
         return record;
       });
@@ -345,6 +353,18 @@ export class DiskObjectStore {
     p.then(done, done);
     return p;
   }
+}
+
+/** Where `key` is, or would go, in keys sorted by {@link compareUtf8}. */
+function sortedIndex(sorted: string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareUtf8(sorted[mid]!, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** SHA-256 hex of the key's UTF-8 bytes: the object's file name stem. */
