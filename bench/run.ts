@@ -1,21 +1,29 @@
 /**
- * `npm run bench`: the benchmarks that exist so far, each with its baseline in the same run,
- * written to bench/results/latest.json and latest.md. Absolute times are context; ratios are the
- * figures. (Events vs polling, pipeline throughput and memory are still to come: issue 6.)
+ * `npm run bench`: every benchmark, each with its baseline in the same run, written to
+ * bench/results/latest.json (keys stable from run to run), latest.md and latest.svg. Absolute times
+ * are context; ratios are the figures.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderChart } from './chart.ts';
 import { benchChatAck } from './chat-ack.ts';
 import { benchColdStart } from './coldstart.ts';
+import { benchEventsVsPolling } from './events-vs-polling.ts';
 import { benchFanout } from './fanout.ts';
 import { benchMemory } from './memory.ts';
+import { benchPipeline } from './pipeline.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = path.join(ROOT, 'bench', 'results');
+const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+const ms = (v: number) => `${v.toFixed(0)} ms`;
 
 const fanout = await benchFanout(10_000, 20, 0.1);
 console.log(`fan-out: ${fanout.instances} instances at ${fanout.ratePerSecond} calls/s, ${fanout.throttleRate * 100}% throttled: ${fanout.seconds.toFixed(2)} s vs ideal ${fanout.idealSeconds} s → ${fanout.idealRatio.toFixed(2)}×, ${fanout.duplicates} duplicates`);
+
+// Builds dist/ (the pipeline below runs the bundles).
 const coldStart = await benchColdStart(ROOT, path.join(ROOT, 'dist'), 11);
 for (const [fn, m] of Object.entries(coldStart.importMs))
   console.log(`cold start ${fn.padEnd(12)} ${(coldStart.bundleBytes[fn]! / 1024).toFixed(0).padStart(6)} KB  bundled ${m.bundled.toFixed(0)} ms, unbundled ${m.unbundled.toFixed(0)} ms → ${m.ratio.toFixed(2)}×  SDKs: ${coldStart.sdksInBundle[fn]!.join(', ')}`);
@@ -24,34 +32,98 @@ const ack = await benchChatAck(path.join(ROOT, 'dist', 'chatops'), 11);
 console.log(`chat cold acknowledgement: median ${ack.medianMs.toFixed(0)} ms from process start (Slack allows 3000 ms)`);
 
 const memory = await benchMemory(1000, 10_000);
-const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
 console.log(`memory: summarize folding 1,000 results peaks at ${mb(memory.small.peakRssBytes)}, 10,000 at ${mb(memory.large.peakRssBytes)} → ${memory.peakRssGrowth.toFixed(2)}×`);
 
+const pipeline = await benchPipeline(10_000);
+console.log(`pipeline: 10,000 TaskCompleted events → summary in ${pipeline.seconds.toFixed(1)} s (${pipeline.eventsPerSecond.toFixed(0)}/s); CPU per event: task-events ${pipeline.usPerEvent.taskEvents.toFixed(0)} µs, summarize ${pipeline.usPerEvent.summarize.toFixed(0)} µs, local cloud ${pipeline.usPerEvent.localCloud.toFixed(0)} µs`);
+
+const evpInputs = { instances: 200, minSeconds: 5, maxSeconds: 300, failRate: 0.1, timeScale: 1, pollSeconds: 5, seed: 7 };
+console.log(`events vs polling: ${evpInputs.instances} instances, ${evpInputs.minSeconds}–${evpInputs.maxSeconds} s, time scale ${evpInputs.timeScale} (about ${Math.ceil(evpInputs.maxSeconds / evpInputs.timeScale / 60)} min)…`);
+const evp = await benchEventsVsPolling(evpInputs);
+for (const [name, m] of [['(a) events, OSS delivery', evp.oss], ['(b) events, fetched', evp.fetch], ['(c) polling', evp.poll]] as const)
+  console.log(`  ${name.padEnd(26)} ${String(m.readCalls).padStart(4)} read calls  finish→OSS p50 ${ms(m.resultLatency.p50Ms)} p95 ${ms(m.resultLatency.p95Ms)} max ${ms(m.resultLatency.maxMs)}  last finish→summary ${ms(m.summaryLatencyMs)}`);
+console.log(`  p50 latency (c)÷(a) ${evp.p50LatencyRatio.toFixed(1)}×, (c)÷(b) ${evp.fetchModeP50LatencyRatio.toFixed(1)}×; read calls (c)÷(b) ${evp.fetchModeReadCallsRatio.toFixed(2)}×`);
+
 const latest = {
-  machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
+  machine: { node: process.version, cpus: os.cpus().length },
   date: new Date().toISOString(),
+  eventsVsPolling: {
+    eventReadCalls: evp.eventReadCalls,
+    p50LatencyRatio: evp.p50LatencyRatio,
+    fetchModeReadCallsRatio: evp.fetchModeReadCallsRatio,
+    fetchModeP50LatencyRatio: evp.fetchModeP50LatencyRatio,
+    inputs: evp.inputs,
+    modes: { oss: evp.oss, fetch: evp.fetch, poll: evp.poll },
+  },
   fanout: { idealRatio: fanout.idealRatio, duplicates: fanout.duplicates, inputs: { instances: fanout.instances, ratePerSecond: fanout.ratePerSecond, throttleRate: fanout.throttleRate }, seconds: fanout.seconds, idealSeconds: fanout.idealSeconds, calls: fanout.calls, throttled: fanout.throttled },
+  pipeline: { seconds10k: pipeline.seconds, usPerEvent: pipeline.usPerEvent.taskEvents, inputs: { events: pipeline.events, outputDelivery: 'oss', functions: 'bundles' }, eventsPerSecond: pipeline.eventsPerSecond, cpuUsPerEvent: pipeline.usPerEvent, invocations: { taskEvents: pipeline.taskEventsInvocations, summarize: pipeline.summarizeInvocations } },
   memory: { peakRssGrowth: memory.peakRssGrowth, inputs: { instances: [memory.small.instances, memory.large.instances], outputBytes: 24 * 1024 }, peakRssBytes: { small: memory.small.peakRssBytes, large: memory.large.peakRssBytes }, foldSeconds: { small: memory.small.seconds, large: memory.large.seconds } },
-  coldStart: { importRatio: coldStart.importRatio, unusedSdkBundles: coldStart.unusedSdkBundles, bundleBytes: coldStart.bundleBytes, importMs: coldStart.importMs, sdksInBundle: coldStart.sdksInBundle, inputs: { runs: coldStart.runs }, chatAckMs: ack.medianMs, chatAckSamplesMs: ack.samplesMs },
+  coldStart: { importRatio: coldStart.importRatio, unusedSdkBundles: coldStart.unusedSdkBundles, chatAckMs: ack.medianMs, bundleBytes: coldStart.bundleBytes, importMs: coldStart.importMs, sdksInBundle: coldStart.sdksInBundle, inputs: { runs: coldStart.runs }, chatAckSamplesMs: ack.samplesMs },
 };
 await mkdir(RESULTS, { recursive: true });
 await writeFile(path.join(RESULTS, 'latest.json'), `${JSON.stringify(latest, null, 2)}\n`);
+
+const svg = renderChart(
+  [
+    { label: 'events: p50 latency, polling ÷ OSS path', value: evp.p50LatencyRatio, target: 10, kind: 'min', unit: '×' },
+    { label: 'fetched: read calls, polling ÷ events', value: evp.fetchModeReadCallsRatio, target: 1, kind: 'min', unit: '×' },
+    { label: 'fetched: p50 latency, polling ÷ events', value: evp.fetchModeP50LatencyRatio, target: 1, kind: 'min', unit: '×' },
+    { label: 'fan-out time ÷ ideal', value: fanout.idealRatio, target: 1.1, kind: 'max', unit: '×' },
+    { label: 'pipeline, 10,000 results', value: pipeline.seconds, target: 10, kind: 'max', unit: ' s' },
+    { label: 'slowest bundle import, unbundled ÷ bundled', value: coldStart.importRatio, target: 1.3, kind: 'min', unit: '×' },
+    { label: 'chat cold acknowledgement', value: ack.medianMs, target: 1000, kind: 'max', unit: ' ms' },
+    { label: 'summarize peak RSS, 10,000 ÷ 1,000', value: memory.peakRssGrowth, target: 1.5, kind: 'max', unit: '×' },
+  ],
+  [
+    { mode: '(a) events, OSS delivery', p50Ms: evp.oss.resultLatency.p50Ms, p95Ms: evp.oss.resultLatency.p95Ms, readCalls: evp.oss.readCalls },
+    { mode: '(b) events, fetched', p50Ms: evp.fetch.resultLatency.p50Ms, p95Ms: evp.fetch.resultLatency.p95Ms, readCalls: evp.fetch.readCalls },
+    { mode: '(c) polling every 5 s', p50Ms: evp.poll.resultLatency.p50Ms, p95Ms: evp.poll.resultLatency.p95Ms, readCalls: evp.poll.readCalls },
+  ],
+  `fleetrun benchmarks · ${latest.date.slice(0, 10)} · Node ${process.version} · ${latest.machine.cpus} cores`,
+);
+await writeFile(path.join(RESULTS, 'latest.svg'), svg);
+
 const rows = Object.entries(coldStart.importMs).map(([fn, m]) => `| ${fn} | ${(coldStart.bundleBytes[fn]! / 1024).toFixed(0)} KB | ${m.bundled.toFixed(0)} ms | ${m.unbundled.toFixed(0)} ms | ${m.ratio.toFixed(2)}× | ${coldStart.sdksInBundle[fn]!.join(', ')} |`);
+const mode = (name: string, m: typeof evp.oss) => `| ${name} | ${m.readCalls} | ${ms(m.resultLatency.p50Ms)} | ${ms(m.resultLatency.p95Ms)} | ${ms(m.resultLatency.maxMs)} | ${ms(m.summaryLatencyMs)} | ${m.summary.total} (${m.summary.failed} failed) |`;
 await writeFile(
   path.join(RESULTS, 'latest.md'),
   [
     `# Benchmarks (${latest.date}, Node ${process.version}, ${latest.machine.cpus} cores)`,
     '',
-    `Fan-out: ${fanout.instances} instances, API limit ${fanout.ratePerSecond} calls/s, ${fanout.throttleRate * 100}% of calls throttled: ${fanout.seconds.toFixed(2)} s against the ideal ${fanout.idealSeconds} s (${fanout.idealRatio.toFixed(2)}×), ${fanout.duplicates} duplicate executions.`,
+    '![figures against their targets](latest.svg)',
+    '',
+    `## Events vs polling`,
+    '',
+    `${evpInputs.instances} instances in 2 RunCommand calls, durations log-uniform ${evpInputs.minSeconds}–${evpInputs.maxSeconds} s, ${evpInputs.failRate * 100}% failing, time scale ${evpInputs.timeScale} (real time), the three side by side. Read calls are DescribeInvocations + DescribeInvocationResults; latency is from a script's end to its result object in OSS.`,
+    '',
+    '| way | ECS read calls | p50 | p95 | max | last finish → summary | summary |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    mode('(a) events, output delivered to OSS', evp.oss),
+    mode('(b) events, output fetched', evp.fetch),
+    mode(`(c) DescribeInvocations every ${evpInputs.pollSeconds} s`, evp.poll),
+    '',
+    `(c) ÷ (a) p50 latency: ${evp.p50LatencyRatio.toFixed(1)}×; (c) ÷ (b): ${evp.fetchModeP50LatencyRatio.toFixed(1)}× latency, ${evp.fetchModeReadCallsRatio.toFixed(2)}× read calls.`,
+    '',
+    `## Fan-out`,
+    '',
+    `${fanout.instances} instances, API limit ${fanout.ratePerSecond} calls/s, ${fanout.throttleRate * 100}% of calls throttled: ${fanout.seconds.toFixed(2)} s against the ideal ${fanout.idealSeconds} s (${fanout.idealRatio.toFixed(2)}×), ${fanout.duplicates} duplicate executions.`,
+    '',
+    `## Pipeline`,
+    '',
+    `${pipeline.events} TaskCompleted events → task-events → MNS → summarize → summary (bundles, outputs delivered to OSS): ${pipeline.seconds.toFixed(1)} s, ${pipeline.eventsPerSecond.toFixed(0)} events/s. CPU per event: task-events ${pipeline.usPerEvent.taskEvents.toFixed(0)} µs, summarize ${pipeline.usPerEvent.summarize.toFixed(0)} µs, the local cloud (ECS, EventBridge, MNS, OSS, FC host) ${pipeline.usPerEvent.localCloud.toFixed(0)} µs — all on the same ${latest.machine.cpus} cores.`,
+    '',
+    `## Cold start and size`,
     '',
     '| function | bundle | import bundled | import unbundled | ratio | SDKs in the bundle |',
     '| --- | ---: | ---: | ---: | ---: | --- |',
     ...rows,
     '',
-    `Memory: summarize folding a run's results (24 KB outputs) peaks at ${mb(memory.small.peakRssBytes)} for 1,000 instances and ${mb(memory.large.peakRssBytes)} for 10,000 (${memory.peakRssGrowth.toFixed(2)}×; folding took ${memory.small.seconds.toFixed(1)} s and ${memory.large.seconds.toFixed(1)} s).`,
-    '',
     `Chat function's cold acknowledgement (fresh process, bundle loaded, one signed request answered): median ${ack.medianMs.toFixed(0)} ms of ${ack.samplesMs.length}, against Slack's 3,000 ms.`,
+    '',
+    `## Memory`,
+    '',
+    `Summarize folding a run's results (24 KB outputs) peaks at ${mb(memory.small.peakRssBytes)} for 1,000 instances and ${mb(memory.large.peakRssBytes)} for 10,000 (${memory.peakRssGrowth.toFixed(2)}×; folding took ${memory.small.seconds.toFixed(1)} s and ${memory.large.seconds.toFixed(1)} s).`,
     '',
   ].join('\n'),
 );
-console.log(`written: ${path.relative(ROOT, path.join(RESULTS, 'latest.json'))}, latest.md`);
+console.log(`written: ${path.relative(ROOT, path.join(RESULTS, 'latest.json'))}, latest.md, latest.svg`);

@@ -46,3 +46,33 @@ describe('events vs polling smoke', () => {
     expect(r.oss.resultLatency.maxMs).toBeGreaterThanOrEqual(r.oss.resultLatency.p50Ms);
   }, 90_000);
 });
+
+describe('pipeline benchmark smoke', () => {
+  it('takes a burst of events through the deployed bundles to one exact summary and reports CPU per event', async () => {
+    const { buildFunctions } = await import('../../scripts/build.ts');
+    await buildFunctions(path.join(ROOT, 'functions'), path.join(ROOT, 'dist'), path.join(ROOT, 'config'));
+    const { benchPipeline } = await import('../../bench/pipeline.ts');
+    const r = await benchPipeline(150);
+    expect(r.summary).toEqual({ total: 150, succeeded: 150 });
+    expect(r.taskEventsInvocations).toBe(150);
+    expect(r.usPerEvent.taskEvents).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+describe('benchmark chart', () => {
+  it('draws a met figure green and a missed one red, and the three latencies', async () => {
+    const { renderChart } = await import('../../bench/chart.ts');
+    const svg = renderChart(
+      [
+        { label: 'met', value: 20, target: 10, kind: 'min', unit: '×' },
+        { label: 'missed', value: 12, target: 10, kind: 'max', unit: ' s' },
+      ],
+      [{ mode: '(a)', p50Ms: 40, p95Ms: 900, readCalls: 0 }],
+      'smoke',
+    );
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/fill="#1f9d55"/g)).toHaveLength(1);
+    expect(svg.match(/fill="#d64545"/g)).toHaveLength(1);
+    expect(svg).toContain('p50 40.0 ms');
+  });
+});
