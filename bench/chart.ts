@@ -29,10 +29,10 @@ function fmt(v: number, unit: string): string {
 }
 
 export function renderChart(figures: ChartFigure[], latencies: ChartLatency[], title: string): string {
-  const W = 860;
+  const W = 1000;
   const rowH = 30;
-  const left = 300;
-  const span = 440;
+  const left = 340;
+  const span = 420;
   // Margin = how many times past the target (>1 met); drawn on log2 from ¼× to 64×.
   const lo = -2;
   const hi = 6;

@@ -8,6 +8,7 @@ import { queueFor } from '../../shared/pipeline/queue-client.ts';
 import { reconcile } from '../../shared/pipeline/reconcile.ts';
 import { chatConfigOf, chatSecrets, parseChatEnv } from '../../shared/config/chat-env.ts';
 import { createSender } from '../../shared/chat/codecs.ts';
+import { redispatchStale } from '../../shared/chatops/dispatch-run.ts';
 import { senderReplier } from '../../shared/chatops/run-replier.ts';
 import { loadChatFiles } from '../../shared/chatops/config-files.ts';
 import { runJobsTick } from '../../shared/chatops/scheduled-jobs.ts';
@@ -20,7 +21,7 @@ const clients = perCredentials((credentials) => ({ store: storeFor(env, credenti
 
 export const handler = fc3EventHandler(
   async (_ticks, context) => {
-    const { catalog, jobs } = await loadChatFiles(chatEnv);
+    const { catalog, jobs, policy } = await loadChatFiles(chatEnv);
     const c = clients(context);
     const scheduled = await runJobsTick({
       jobs,
@@ -37,9 +38,24 @@ export const handler = fc3EventHandler(
     });
     // The reconciler may finish a run, or send a final reply whose sender died: it replies as summarize does.
     const logger = context.logger.withSecrets(chatSecrets(chatEnv));
+    const chat = senderReplier({ sender, store: c.store, logger, intervalSeconds: chatEnv.FLEETRUN_PROGRESS_INTERVAL_SECONDS });
+    const redispatched = await redispatchStale({
+      store: c.store,
+      assistant: c.assistant,
+      regionId: env.FLEETRUN_REGION,
+      outputBucket: env.FLEETRUN_OUTPUT_BUCKET,
+      sealKey: env.FLEETRUN_SEAL_KEY,
+      policy,
+      sender,
+      chat,
+      logger,
+      now: new Date(),
+      afterSeconds: env.FLEETRUN_REDISPATCH_AFTER_SECONDS,
+      max: 5,
+    });
     const outcome = await reconcile({
       ...clients(context),
-      chat: senderReplier({ sender, store: c.store, logger, intervalSeconds: chatEnv.FLEETRUN_PROGRESS_INTERVAL_SECONDS }),
+      chat,
       replyTakeoverSeconds: env.FLEETRUN_REPLY_TAKEOVER_SECONDS,
       logger,
       regionId: env.FLEETRUN_REGION,
@@ -48,7 +64,7 @@ export const handler = fc3EventHandler(
       maxCalls: env.FLEETRUN_RECONCILE_MAX_CALLS,
     });
     context.logger.info('reconciled', { ...outcome });
-    return { ...outcome, jobs: { fired: scheduled.timer.fired, skipped: scheduled.timer.skipped, native: scheduled.native?.outcomes ?? [] } };
+    return { ...outcome, redispatched, jobs: { fired: scheduled.timer.fired, skipped: scheduled.timer.skipped, native: scheduled.native?.outcomes ?? [] } };
   },
   { functionName: 'fleetrun-schedule', region: env.FLEETRUN_REGION, accountId: env.FLEETRUN_ACCOUNT_ID },
 );

@@ -11,6 +11,7 @@ import { decide, type Policy } from '../config/policy.ts';
 import { startRun, stopInvocations } from '../pipeline/start-run.ts';
 import { requestStop } from '../pipeline/stop-request.ts';
 import { readManifest, type ChatReplier } from '../pipeline/finish-run.ts';
+import { runKeys } from '../runs/keys.ts';
 import { unseal } from '../runs/seal.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ObjectStore } from '../store/port.ts';
@@ -68,6 +69,7 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
     deps.logger.info('policy decision at dispatch', { runId: request.runId, allow: decision.allow, rule: decision.rule, reason: decision.reason, targets: resolved.runnable.length });
     if (!decision.allow) {
       await say(`Run ${request.runId} not started: ${decision.reason}`);
+      await deps.store.delete(runKeys.pendingDispatch(request.runId));
       return { kind: 'run', runId: request.runId, state: 'refused', reason: decision.reason };
     }
   }
@@ -104,5 +106,39 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
     { assistant: deps.assistant, store: deps.store, regionId: deps.regionId, outputBucket: deps.outputBucket, sealKey: deps.sealKey, chat: deps.chat, logger: deps.logger },
   );
   if (!existing && target) await deps.sender.send(target, dispatchedMessage(manifest)).catch((e: unknown) => deps.logger.warn('chat reply failed', { runId: request.runId, error: (e as Error).message }));
+  await deps.store.delete(runKeys.pendingDispatch(request.runId));
   return { kind: 'run', runId: request.runId, state: 'dispatched' };
+}
+
+/**
+ * Runs handed to dispatch that never started: FC gave up retrying the asynchronous invocation (OSS
+ * or ECS down for longer than its retries), yet the user was told the run started. Each record
+ * older than `afterSeconds` is dispatched again here — safe, because a run id never runs twice.
+ */
+export async function redispatchStale(
+  deps: Omit<DispatchDeps, 'assistant'> & { assistant: () => Promise<CloudAssistant>; now: Date; afterSeconds: number; max: number },
+): Promise<DispatchOutcome[]> {
+  const stale: string[] = [];
+  for await (const o of deps.store.list(runKeys.pendingDispatchPrefix)) {
+    if (stale.length >= deps.max) break;
+    if (deps.now.getTime() - Date.parse(o.lastModified) >= deps.afterSeconds * 1000) stale.push(o.key);
+  }
+  const outcomes: DispatchOutcome[] = [];
+  for (const key of stale) {
+    const body = await deps.store.get(key);
+    if (!body) continue;
+    let request: unknown;
+    try {
+      request = JSON.parse(body.toString('utf8'));
+    } catch {
+      deps.logger.error('unreadable pending dispatch record', { key });
+      await deps.store.delete(key);
+      continue;
+    }
+    const outcome = await handleDispatch(request, { ...deps, assistant: await deps.assistant() });
+    if (outcome.state === 'invalid') await deps.store.delete(key);
+    deps.logger.info('pending dispatch retried', { runId: outcome.runId, state: outcome.state });
+    outcomes.push(outcome);
+  }
+  return outcomes;
 }

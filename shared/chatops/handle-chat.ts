@@ -136,6 +136,9 @@ async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatM
         ...(c.concurrency !== undefined ? { maxConcurrency: c.concurrency } : {}),
         ...(c.maxErrors !== undefined ? { maxErrors: c.maxErrors } : {}),
       };
+      // Recorded before the hand-off: if dispatch fails more often than FC retries it (OSS down for
+      // minutes), the schedule tick finds the record and starts the run; secrets in it are sealed.
+      await deps.store.put(runKeys.pendingDispatch(runId), JSON.stringify(dispatch), { contentType: 'application/json' });
       await deps.dispatcher.dispatch(dispatch);
       return startedMessage(runId, c.script !== undefined ? 'a script' : c.command, describeTargets(c));
     }

@@ -29,6 +29,8 @@ export const functionEnvSchema = z.object({
   /** task-events never reads a command's results more often than a poller with this interval would have. */
   FLEETRUN_FETCH_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   FLEETRUN_RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(0).default(120),
+  /** A chat run handed to dispatch and still not started after this long is dispatched again by the schedule tick. */
+  FLEETRUN_REDISPATCH_AFTER_SECONDS: z.coerce.number().int().min(0).default(600),
   FLEETRUN_RECONCILE_MAX_CALLS: z.coerce.number().int().min(1).default(50),
   /** A final reply claimed and not confirmed for this long is sent by the next summarizer or reconciler tick. */
   FLEETRUN_REPLY_TAKEOVER_SECONDS: z.coerce.number().int().min(1).default(DEFAULT_REPLY_TAKEOVER_SECONDS),

@@ -25,6 +25,9 @@ export const runKeys = {
   stopRequest: (runId: string) => `runs/${runId}/stop-requested`,
   /** commandId → runId, for events of commands whose name does not carry the run id. */
   commandIndex: (commandId: string) => `index/commands/${commandId}.json`,
+  /** A chat run handed to dispatch and not yet started (or refused): the schedule tick retries it. */
+  pendingDispatch: (runId: string) => `index/dispatch/${runId}.json`,
+  pendingDispatchPrefix: 'index/dispatch/',
   /** Present while a run is open; the reconciler lists these. */
   openMarker: (runId: string) => `index/open/${runId}`,
   openPrefix: 'index/open/',

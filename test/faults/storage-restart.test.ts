@@ -230,4 +230,47 @@ describe('MNS and OSS restarted in the middle of a run', () => {
     expectEachExecutedOnce(cloud.ecs);
     expect(cloud.ecs.agents.executionLog).toHaveLength(5);
   }, 60_000);
+
+  it('OSS down for longer than FC retries dispatch: the schedule tick finds the pending run and starts it once', async () => {
+    // Prepare: a pending run is dispatched again by the first tick that sees it (no waiting here).
+    pc = await startPipelineCloud(fleetOf('demo', [{ name: 'web', count: 4 }]), { functionEnv: { FLEETRUN_REDISPATCH_AFTER_SECONDS: '0' } });
+    const cloud = pc.cloud;
+    const replies = await chatThread();
+    const chatUrl = cloud.fc!.httpEndpoints.get('fleetrun-chatops')!;
+    const dispatchRecord = () => cloud.fc!.asyncInvocations.list().find((r) => r.functionName === 'fleetrun-dispatch');
+    // OSS goes down under dispatch's first request and stays down until FC has given up on it.
+    let restart: Promise<void> | undefined;
+    cloud.oss.faults.delay = ({ action, key }) => {
+      if (restart || action !== 'GetObject' || !key.endsWith('/manifest.json')) return 0;
+      restart = cloud.oss.restart(() => waitUntil(() => dispatchRecord()?.status === 'failed', 30_000, 'FC to give up on dispatch'));
+      return waitUntil(() => !cloud.oss.up, 5_000, 'OSS to go down');
+    };
+
+    // Act 1: the user is told the run started; every attempt to start it fails.
+    const body = JSON.stringify({ user: 'demo-ci', text: 'run uptime on env=demo', callbackUrl: thread!.url });
+    const ack = await fetch(`${chatUrl}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...webhookHeaders(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, body) } });
+    expect(ack.status).toBe(200);
+    const runId = /Run (r-[a-z0-9-]+) started/.exec(((await ack.json()) as { message?: string }).message ?? '')?.[1];
+    expect(runId).toBeDefined();
+    await waitUntil(() => restart !== undefined, 30_000, 'dispatch to reach OSS');
+    await restart;
+    expect(dispatchRecord()).toMatchObject({ status: 'failed' });
+    expect(cloud.ecs.calls.RunCommand ?? 0).toBe(0);
+    expect(await pc.store.get(runKeys.pendingDispatch(runId!))).toBeDefined();
+
+    // Act 2: the schedule tick.
+    const tick = (await cloud.fc!.fireTimer('fleetrun-schedule')) as { redispatched: { runId: string; state: string }[] };
+
+    // Assess: started once, summarized, replied once; the pending record is gone, so a second tick does nothing.
+    expect(tick.redispatched).toEqual([{ kind: 'run', runId, state: 'dispatched' }]);
+    const summary = await summaryOf(pc.store, runId!);
+    expectExactSummary(summary, new Map(Array.from({ length: 4 }, (_, n) => [`i-demo${String(n).padStart(6, '0')}`, 'Success' as const])));
+    await waitUntil(() => replies.some((r) => r.link), 10_000, 'the final reply');
+    expect(replies.filter((r) => r.link)).toHaveLength(1);
+    expect(await pc.store.get(runKeys.pendingDispatch(runId!))).toBeUndefined();
+    const again = (await cloud.fc!.fireTimer('fleetrun-schedule')) as { redispatched: unknown[] };
+    expect(again.redispatched).toEqual([]);
+    expect(cloud.ecs.calls.RunCommand).toBe(1);
+    expectEachExecutedOnce(cloud.ecs);
+  }, 90_000);
 });
