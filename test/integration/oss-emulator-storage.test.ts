@@ -129,9 +129,10 @@ describe('signed URLs fetched without an SDK', () => {
   });
 });
 
-describe('persistence on disk', () => {
+// Both ways of committing an object: with fsync (the standalone emulator) and without (the local cloud).
+describe.each([{ fsync: true }, { fsync: false }])('persistence on disk (fsync $fsync)', ({ fsync }) => {
   it('restart() stops the service and starts it again on the same endpoint and data, refusing requests while down', async () => {
-    const t = await startTestOss();
+    const t = await startTestOss({ fsync });
     try {
       const oss = t.client({ timeout: 2000 });
       await oss.put('keep/before.txt', Buffer.from('before'));
@@ -157,7 +158,7 @@ describe('persistence on disk', () => {
 
   it('objects, metadata and ETags survive a restart on the same dataDir; crash leftovers are swept', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'fleetrun-oss-test-'));
-    const first = await startTestOss({ dataDir });
+    const first = await startTestOss({ fsync, dataDir });
     let second: TestOss | undefined;
     try {
       const oss = first.client();
@@ -182,7 +183,7 @@ describe('persistence on disk', () => {
       const orphan = path.join(first.dataDir, BUCKET, 'objects', 'ff', `${'f'.repeat(64)}.0123456789abcdef.data`);
       await writeFile(orphan, 'orphan');
 
-      second = await startTestOss({ dataDir, buckets: [] });
+      second = await startTestOss({ fsync, dataDir, buckets: [] });
       const again = second.client();
       const a = await again.get('keep/a.json');
       expect(a.content.toString()).toBe('{"a":1}');
@@ -203,10 +204,10 @@ describe('persistence on disk', () => {
   });
 });
 
-describe('large objects and limits', () => {
+describe.each([{ fsync: true }, { fsync: false }])('large objects and limits (fsync $fsync)', ({ fsync }) => {
   let t: TestOss;
   beforeAll(async () => {
-    t = await startTestOss();
+    t = await startTestOss({ fsync });
   });
   afterAll(async () => {
     await t?.close();
@@ -274,7 +275,7 @@ describe('large objects and limits', () => {
   });
 
   it('EntityTooLarge above maxObjectBytes, declared or chunked, and the connection stays usable', async () => {
-    const small = await startTestOss({ maxObjectBytes: 1024 });
+    const small = await startTestOss({ fsync, maxObjectBytes: 1024 });
     try {
       const oss = small.client();
       expect(await rejection(oss.put('too-big.bin', Buffer.alloc(2048)))).toMatchObject({ name: 'EntityTooLargeError', status: 400 });
