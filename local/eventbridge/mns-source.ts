@@ -134,6 +134,10 @@ export class MnsStreamSource {
     }
     this.counts.delivered += fresh.length;
     // A handle may have gone stale if the target ran past the visibility timeout; the message then comes again.
-    await this.o.client.batchDeleteMessage(this.o.queueName, fresh.map((m) => m.ReceiptHandle)).catch((e: unknown) => this.o.log(`[eventbridge] ${this.o.sourceName}: delete: ${(e as Error).message}`));
+    // BatchDeleteMessage takes at most 16 receipt handles; a push may carry up to CountBasedWindow.
+    for (let i = 0; i < fresh.length; i += 16) {
+      const handles = fresh.slice(i, i + 16).map((m) => m.ReceiptHandle);
+      await this.o.client.batchDeleteMessage(this.o.queueName, handles).catch((e: unknown) => this.o.log(`[eventbridge] ${this.o.sourceName}: delete: ${(e as Error).message}`));
+    }
   }
 }
