@@ -15,6 +15,7 @@ import { QueueStore } from './queue-store.ts';
 import { verifyMnsRequest } from './signature.ts';
 import { buildXml, parseRequestXml, XML_CONTENT_TYPE, type XmlDocument } from './xml.ts';
 import { randomHex } from '../random-hex.ts';
+import { restartable, type Serving as ServingOf } from '../restartable.ts';
 
 /** Options of {@link startMnsEmulator}. */
 export interface MnsEmulatorOptions {
@@ -58,11 +59,7 @@ export interface MnsEmulator {
 }
 
 /** One listening server over one opened store: what a restart replaces. */
-interface Serving {
-  port: number;
-  store: QueueStore;
-  stop(): Promise<void>;
-}
+type Serving = ServingOf<QueueStore>;
 
 /** The API version the SDK speaks and every response names. */
 export const MNS_API_VERSION = '2015-06-06';
@@ -192,45 +189,20 @@ export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<Mns
     };
   }
 
-  let serving = await serve(options.port ?? 0);
-  const { port } = serving;
-  let up = true;
-  let closing: Promise<void> | undefined;
-  let restarting: Promise<void> | undefined;
+  const life = restartable('the local MNS', await serve(options.port ?? 0), serve);
+  const { port } = life.current;
   return {
     endpoint: `http://${endpointHost}:${port}`,
     port,
     accountId,
     get store() {
-      return serving.store;
+      return life.current.store;
     },
     get up() {
-      return up;
+      return life.up;
     },
-    restart(whileDown) {
-      if (closing) return Promise.reject(new Error('the local MNS is closed'));
-      restarting ??= (async () => {
-        up = false;
-        await serving.stop();
-        try {
-          await whileDown?.();
-        } finally {
-          if (!closing) {
-            serving = await serve(port);
-            up = true;
-          }
-        }
-      })().finally(() => (restarting = undefined));
-      return restarting;
-    },
-    close() {
-      closing ??= (async () => {
-        await restarting?.catch(() => {});
-        up = false;
-        await serving.stop();
-      })();
-      return closing;
-    },
+    restart: (whileDown) => life.restart(whileDown),
+    close: () => life.close(),
   };
 }
 

@@ -16,6 +16,7 @@ import { verifyRequest } from './signature.ts';
 import { DiskObjectStore } from './store.ts';
 import { httpDate, parseQuery, utf8Length } from './wire.ts';
 import { randomHex } from '../random-hex.ts';
+import { restartable, type Serving as ServingOf } from '../restartable.ts';
 
 /** Options of {@link startOssEmulator}. */
 export interface OssEmulatorOptions {
@@ -86,11 +87,7 @@ export const DEFAULT_MAX_OBJECT_BYTES = 5 * 1024 ** 3;
 export const DEFAULT_OSS_REGION = 'oss-cn-hangzhou';
 
 /** One listening server over one opened store: what a restart replaces. */
-interface Serving {
-  port: number;
-  store: DiskObjectStore;
-  stop(): Promise<void>;
-}
+type Serving = ServingOf<DiskObjectStore>;
 
 /** Starts the local OSS service and resolves once it listens. */
 export async function startOssEmulator(options: OssEmulatorOptions): Promise<OssEmulator> {
@@ -211,47 +208,22 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
     );
   }
 
-  let serving = await serve(options.port ?? 0);
-  const { port } = serving;
-  let up = true;
-  let closing: Promise<void> | undefined;
-  let restarting: Promise<void> | undefined;
+  const life = restartable('the local OSS', await serve(options.port ?? 0), serve);
+  const { port } = life.current;
   return {
     endpoint: `http://${endpointHost(options.host ?? '127.0.0.1')}:${port}`,
     port,
     region,
     get store() {
-      return serving.store;
+      return life.current.store;
     },
     faults,
     spy,
     get up() {
-      return up;
+      return life.up;
     },
-    restart(whileDown) {
-      if (closing) return Promise.reject(new Error('the local OSS is closed'));
-      restarting ??= (async () => {
-        up = false;
-        await serving.stop();
-        try {
-          await whileDown?.();
-        } finally {
-          if (!closing) {
-            serving = await serve(port);
-            up = true;
-          }
-        }
-      })().finally(() => (restarting = undefined));
-      return restarting;
-    },
-    close() {
-      closing ??= (async () => {
-        await restarting?.catch(() => {});
-        up = false;
-        await serving.stop();
-      })();
-      return closing;
-    },
+    restart: (whileDown) => life.restart(whileDown),
+    close: () => life.close(),
   };
 }
 
