@@ -13,6 +13,7 @@ import type { RunSummary } from '../shared/runs/summary.ts';
 import { runKeys } from '../shared/runs/keys.ts';
 import { seededRandom } from '../local/seeded-random.ts';
 import { startPipelineCloud, waitForObject, type PipelineCloud } from '../test/support/pipeline-cloud.ts';
+import { ossWriteTimes } from './oss-writes.ts';
 import { pollRun } from './poller.ts';
 
 export interface EventsVsPollingInputs {
@@ -79,14 +80,8 @@ function percentile(sorted: number[], p: number): number {
 
 /** A local cloud that notes when each result object and the summary land in OSS. */
 async function observedCloud(yaml: string, functionEnv: Record<string, string> = {}): Promise<{ pc: PipelineCloud; written: Map<string, number> }> {
-  const written = new Map<string, number>();
-  const pc = await startPipelineCloud(yaml, {
-    functionEnv,
-    log: (line) => {
-      const m = /^\[oss\] PutObject fleetrun-runs\/(runs\/[^ ]+) 200 /.exec(line);
-      if (m && !written.has(m[1]!)) written.set(m[1]!, Date.now());
-    },
-  });
+  const { log, written } = ossWriteTimes();
+  const pc = await startPipelineCloud(yaml, { functionEnv, log });
   return { pc, written };
 }
 

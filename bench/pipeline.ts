@@ -9,7 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { runKeys } from '../shared/runs/keys.ts';
 import type { RunSummary } from '../shared/runs/summary.ts';
-import { startPipelineCloud, waitForObject } from '../test/support/pipeline-cloud.ts';
+import { fleetOf, startPipelineCloud, waitForObject } from '../test/support/pipeline-cloud.ts';
+import { ossWriteTimes } from './oss-writes.ts';
 
 export interface PipelineResult {
   events: number;
@@ -22,11 +23,6 @@ export interface PipelineResult {
   summary: { total: number; succeeded: number };
 }
 
-function fleetYaml(n: number): string {
-  const lines = Array.from({ length: n }, (_, i) => `  - { id: i-pipe${String(i).padStart(8, '0')}, name: pipe-${i}, tags: { env: pipe } }`);
-  return `instances:\n${lines.join('\n')}\n`;
-}
-
 /** utime + stime of a process, in µs (Linux: /proc/<pid>/stat, in clock ticks of 10 ms). */
 function processCpuUs(pid: number | undefined): number {
   if (!pid) return 0;
@@ -36,11 +32,9 @@ function processCpuUs(pid: number | undefined): number {
 
 export async function benchPipeline(events: number, options: { outputBucket?: boolean; functionsMode?: 'source' | 'bundle' } = {}): Promise<PipelineResult> {
   const outputBucket = options.outputBucket ?? true;
-  let summaryAt = 0;
-  const pc = await startPipelineCloud(fleetYaml(events), {
-    log: (line) => {
-      if (/^\[oss\] PutObject fleetrun-runs\/runs\/[^/]+\/summary\.json 200 /.test(line)) summaryAt ||= performance.now();
-    },
+  const { log, written } = ossWriteTimes(() => performance.now());
+  const pc = await startPipelineCloud(fleetOf('pipe', [{ name: 'pipe', count: events }]), {
+    log,
     functionsMode: options.functionsMode ?? 'bundle',
     ecs: { synthetic: ({ instanceId }) => ({ durationMs: 2000, exitCode: 0, output: `checked ${instanceId}: ok\n` }) },
   });
@@ -58,7 +52,7 @@ export async function benchPipeline(events: number, options: { outputBucket?: bo
     });
     const manifest = await pc.run({ command: { name: 'pipe', type: 'RunShellScript', script: 'echo ok', timeoutSeconds: 600 }, targets: { tags: { env: 'pipe' } }, requestedBy: { kind: 'cli', user: 'bench' } }, { outputBucket });
     const summary = JSON.parse((await waitForObject(pc.store, runKeys.summaryJson(manifest.runId), 600_000)).toString()) as RunSummary;
-    const seconds = (summaryAt - firstEventAt) / 1000;
+    const seconds = (written.get(runKeys.summaryJson(manifest.runId))! - firstEventAt) / 1000;
     const own = process.cpuUsage();
     return {
       events,

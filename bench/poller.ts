@@ -7,9 +7,9 @@
 import { isFinal } from '../shared/cloud-assistant/statuses.ts';
 import type { CloudAssistant } from '../shared/cloud-assistant/port.ts';
 import { finishIfComplete, NO_CHAT } from '../shared/pipeline/finish-run.ts';
+import { resultFromService } from '../shared/pipeline/service-result.ts';
 import { runKeys } from '../shared/runs/keys.ts';
 import { runManifestSchema } from '../shared/runs/manifest.ts';
-import type { InstanceResult } from '../shared/runs/result.ts';
 import { createLogger } from '../shared/runtime/logger.ts';
 import type { ObjectStore } from '../shared/store/port.ts';
 
@@ -73,23 +73,8 @@ export async function pollRun(request: PollerRequest, deps: PollerDeps): Promise
             for (const r of inv.instances) {
               if (!isFinal(r.status)) remaining++;
               if (!isFinal(r.status) || stored.has(r.instanceId)) continue;
-              const result: InstanceResult = {
-                version: 1,
-                runId: manifest.runId,
-                invokeId,
-                commandId: inv.commandId,
-                instanceId: r.instanceId,
-                status: r.status,
-                exitCode: r.exitCode,
-                errorCode: r.errorCode,
-                errorInfo: r.errorInfo,
-                ...(r.startTime ? { startTime: r.startTime.toISOString() } : {}),
-                ...(r.finishTime ? { finishTime: r.finishTime.toISOString() } : {}),
-                output: r.output,
-                outputBytes: Buffer.byteLength(r.output) + r.dropped,
-                // The schema's name for a result read from the API rather than carried by an event.
-                source: 'reconciler',
-              };
+              // Events carry the invocation; DescribeInvocations' per-instance records do not.
+              const result = resultFromService(manifest.runId, { ...r, invokeId }, inv.commandId);
               await deps.store.put(runKeys.result(manifest.runId, r.instanceId), `${JSON.stringify(result)}\n`, { contentType: 'application/json', forbidOverwrite: true });
               stored.add(r.instanceId);
             }

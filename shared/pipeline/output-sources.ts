@@ -42,9 +42,6 @@ const MAX_FOLDERS = 2000;
  */
 export class DeliveredOutputIndex {
   private readonly folders = new Map<string, Folder>();
-  /** Listings made, for the benchmark's count. */
-  listings = 0;
-
   constructor(readonly store: ObjectStore) {}
 
   async find(prefix: string, instanceIds: string[], askedAt = Date.now()): Promise<Map<string, string>> {
@@ -69,7 +66,6 @@ export class DeliveredOutputIndex {
   private relist(prefix: string, folder: Folder): Promise<void> {
     if (folder.listing) return folder.listing.done;
     const startedAt = Date.now();
-    this.listings++;
     const done = (async () => {
       const keys: string[] = [];
       for await (const o of this.store.list(prefix)) keys.push(o.key);

@@ -10,13 +10,12 @@ import { LIMITS } from '../cloud-assistant/constants.ts';
 import type { CloudAssistant } from '../cloud-assistant/port.ts';
 import { runKeys } from '../runs/keys.ts';
 import { expectedInstances, runDeadline } from '../runs/manifest.ts';
-import type { InstanceResult } from '../runs/result.ts';
 import { unseal } from '../runs/seal.ts';
 import { parseSummaryJson } from '../runs/summary.ts';
 import type { ResultQueue } from '../queue/port.ts';
-import { redact } from '../runtime/logger.ts';
 import { finishIfComplete, presentResults, readManifest, settleFinishedRun, type FinishDeps } from './finish-run.ts';
 import { resultMessage } from './result-message.ts';
+import { resultFromService } from './service-result.ts';
 
 export interface ReconcileDeps extends FinishDeps {
   assistant: () => Promise<CloudAssistant>;
@@ -60,7 +59,8 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileOutcome> 
     const present = await presentResults(deps.store, manifest);
     const missing = new Set([...expected].filter((id) => !present.has(id)));
     if (missing.size === 0) {
-      await finishIfComplete(manifest, deps);
+      // Just listed: finishing need not list the results again.
+      await finishIfComplete(manifest, deps, { present, kept: new Map() });
       continue;
     }
     const secrets = manifest.sealedSecrets && deps.sealKey ? unseal(manifest.sealedSecrets, deps.sealKey) : [];
@@ -84,22 +84,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileOutcome> 
         for (const r of page.items) {
           if (!missing.has(r.instanceId) || !isFinal(r.status)) continue;
           missing.delete(r.instanceId);
-          const result: InstanceResult = {
-            version: 1,
-            runId,
-            invokeId: r.invokeId,
-            commandId: r.commandId || inv.commandId,
-            instanceId: r.instanceId,
-            status: r.status,
-            exitCode: r.exitCode,
-            errorCode: r.errorCode,
-            errorInfo: redact(r.errorInfo, secrets),
-            ...(r.startTime ? { startTime: r.startTime.toISOString() } : {}),
-            ...(r.finishTime ? { finishTime: r.finishTime.toISOString() } : {}),
-            output: redact(r.output, secrets),
-            outputBytes: Buffer.byteLength(r.output) + r.dropped,
-            source: 'reconciler',
-          };
+          const result = resultFromService(runId, r, inv.commandId, secrets);
           bodies.push(await resultMessage(result, deps.store));
         }
         nextToken = missing.size > 0 ? page.nextToken : undefined;

@@ -42,7 +42,7 @@ const FORGET_AFTER_MS = 3_600_000;
 
 export class ResultFetcher {
   private readonly commands = new Map<string, CommandState>();
-  /** ECS read calls made, for the benchmark's count. */
+  /** ECS read calls made, over every command. */
   calls = 0;
 
   constructor(

@@ -161,7 +161,9 @@ async function outputsFor(manifest: RunManifest, events: TaskCompletedEvent[], d
     for (const e of events) {
       const batch = batchFromCommandName(e.data.commandName);
       const folder = batch === undefined ? manifest.output.prefix : outputBatchPrefix(manifest.output.prefix, batch);
-      byFolder.set(folder, [...(byFolder.get(folder) ?? []), e.data.instanceId]);
+      const ids = byFolder.get(folder) ?? [];
+      ids.push(e.data.instanceId);
+      byFolder.set(folder, ids);
     }
     const delivered = (await Promise.all([...byFolder].map(([folder, ids]) => outputs.find(folder, ids, arrivedAt)))).flatMap((m) => [...m]);
     const bodies = await Promise.all(delivered.map(([, key]) => outputs.store.get(key)));
