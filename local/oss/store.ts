@@ -3,33 +3,31 @@
  *
  * Layout under `dataDir`:
  * ```
- * <dataDir>/<bucket>/                      one folder per bucket (bucket names are already file-name safe)
- * <dataDir>/<bucket>/objects/<hh>/<h>.json         sidecar: key, size, ETag, CRC-64, Content-Type, x-oss-meta-*, …
- * <dataDir>/<bucket>/objects/<hh>/<h>.<v>.data     the bytes; <v> is a random version id, the file is never rewritten
- * <dataDir>/<bucket>/tmp/                  uploads in flight; emptied at start
+ * <dataDir>/<bucket>/log/<n>.seg    the bucket's object log: every PUT and DELETE, appended (object-log.ts)
+ * <dataDir>/<bucket>/tmp/           uploads too big to hold in memory, while they arrive; emptied at start
  * ```
- * `<h>` is the lower-case hex SHA-256 of the key's UTF-8 bytes and `<hh>` its first two characters.
- * Keys are arbitrary strings of up to 1023 bytes: `/`, `..`, a trailing `/`, `a` next to `a/b`, and
- * names that differ only in case (on a case-insensitive file system) all map to distinct, short,
- * safe names this way; the readable key lives in the sidecar.
+ * Keys are arbitrary strings of up to 1023 bytes (`/`, `..`, a trailing `/`, `a` next to `a/b`,
+ * names that differ only in case): they live inside records, never in file names.
  *
- * Crash safety: a PUT streams into `tmp/`, fsyncs, renames the data into place under a fresh version
- * name, then writes the sidecar to `tmp/` and renames it over the old one. That rename is the commit:
- * before it, readers (and a restart) see the old object; after it, the new one. Data files no sidecar
- * points to are leftovers of an interrupted PUT or DELETE and are removed at start. The fsyncs
- * (data and sidecar, before their renames) make that hold across a power cut too; without them
- * (`fsync: false`) it holds across restarts of the process, at a third of a PUT's cost.
+ * Commit: an object is stored once its record is whole in the log; the index is updated then, so
+ * readers and a restart see either the old object or the new one. Its bytes are never rewritten,
+ * so a reader that looked an object up keeps reading exactly that version while it is replaced.
+ * With `fsync`, a PUT or DELETE is acknowledged only once its record is synced (appends arriving
+ * together share one sync), so it survives a power cut too; without, it survives restarts of the
+ * process. A log that is mostly replaced or deleted objects is compacted when the store opens.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { isValidBucketName } from './addressing.ts';
 import { Crc64 } from './crc64.ts';
 import { OssError } from './errors.ts';
+import { compactLog, ObjectLog, recoverCompaction, type DataLocation, type LogRecord } from './object-log.ts';
 import { compareUtf8 } from './wire.ts';
 import { randomHex } from '../random-hex.ts';
 
-/** One stored object, as kept in the index and in its sidecar. */
+/** One stored object, as kept in the index and in its log record. */
 export interface ObjectRecord {
   key: string;
   size: number;
@@ -46,8 +44,6 @@ export interface ObjectRecord {
   meta: Record<string, string>;
   /** Standard headers stored with the object and returned on GET (Cache-Control, Content-Disposition, …). */
   headers: Record<string, string>;
-  /** Name of the data file inside the object's `<hh>` folder. */
-  dataFile: string;
 }
 
 /** What a PUT stores besides the bytes. */
@@ -63,31 +59,55 @@ export interface PutObjectInput {
   maxBytes?: number;
 }
 
-/** An object opened for reading: the record it was opened under and a handle on exactly those bytes. */
+/** An object opened for reading: the record it was opened under and exactly that version's bytes. */
 export interface OpenedObject {
   record: ObjectRecord;
-  /** Stays valid even if the object is replaced or deleted meanwhile; the caller must close it. */
-  handle: FileHandle;
+  /** Bytes `start`..`end` (inclusive), read at once: for ranges small enough to hold. */
+  bytes(start: number, end: number): Promise<Buffer>;
+  /** Bytes `start`..`end` (inclusive) as a stream. */
+  stream(start: number, end: number): Readable;
+}
+
+type LogHeader = ({ op: 'put' } & ObjectRecord) | { op: 'delete'; key: string };
+
+interface Stored {
+  record: ObjectRecord;
+  at: DataLocation;
 }
 
 interface BucketState {
   dir: string;
-  objects: Map<string, ObjectRecord>;
+  log: ObjectLog<LogHeader>;
+  objects: Map<string, Stored>;
   /** Keys in UTF-8 byte order; rebuilt lazily after a key was added or removed. */
   sorted: string[] | null;
 }
 
-const SIDECAR_VERSION = 1;
+export interface StoreOptions {
+  log?: (line: string) => void;
+  /** Sync every commit before acknowledging it (default true). */
+  fsync?: boolean;
+  /** Compact a log at open once it is bigger than this and mostly dead (default 64 MiB). */
+  compactAfterBytes?: number;
+  /** Size at which a log segment is closed for appends (default 128 MiB). */
+  segmentBytes?: number;
+}
+
+/** Bodies up to this size are held in memory while they arrive; larger ones go to `tmp/` first. */
+const IN_MEMORY_BYTES = 1024 * 1024;
+/** A log is compacted at start when it is bigger than this and more than half of it is dead records. */
+const COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
 
 /** Buckets and objects on disk under one folder; see the module comment for the layout. */
 export class DiskObjectStore {
   readonly dataDir: string;
   readonly #buckets = new Map<string, BucketState>();
-  // Commits to one key run one after the other, so "forbid overwrite" and "delete the previous data
-  // file" see a settled state. Uploads themselves (the slow part) run in parallel.
+  // Commits to one key run one after the other, so "forbid overwrite" sees a settled state and the
+  // log holds a key's versions in the order the index took them. Uploads themselves run in parallel.
   readonly #locks = new Map<string, Promise<void>>();
   #fsync = true;
-  readonly #madeDirs = new Set<string>();
+  #compactAfterBytes = COMPACT_AFTER_BYTES;
+  #segmentBytes: number | undefined;
   readonly #pending = new Set<Promise<unknown>>();
   #log: (line: string) => void;
 
@@ -97,9 +117,11 @@ export class DiskObjectStore {
   }
 
   /** Opens (creating if needed) the store in `dataDir` and loads every object left by an earlier run. */
-  static async open(dataDir: string, options: { log?: (line: string) => void; fsync?: boolean } = {}): Promise<DiskObjectStore> {
+  static async open(dataDir: string, options: StoreOptions = {}): Promise<DiskObjectStore> {
     const store = new DiskObjectStore(path.resolve(dataDir), options.log ?? (() => {}));
     store.#fsync = options.fsync ?? true;
+    store.#compactAfterBytes = options.compactAfterBytes ?? COMPACT_AFTER_BYTES;
+    store.#segmentBytes = options.segmentBytes;
     await mkdir(store.dataDir, { recursive: true });
     for (const entry of await readdir(store.dataDir, { withFileTypes: true })) {
       if (entry.isDirectory() && isValidBucketName(entry.name)) await store.#loadBucket(entry.name);
@@ -111,10 +133,7 @@ export class DiskObjectStore {
   async createBucket(name: string): Promise<void> {
     if (!isValidBucketName(name)) throw new OssError('InvalidBucketName', undefined, { details: { BucketName: name } });
     if (this.#buckets.has(name)) return;
-    const dir = path.join(this.dataDir, name);
-    await mkdir(path.join(dir, 'objects'), { recursive: true });
-    await mkdir(path.join(dir, 'tmp'), { recursive: true });
-    if (!this.#buckets.has(name)) this.#buckets.set(name, { dir, objects: new Map(), sorted: null });
+    await this.#loadBucket(name);
   }
 
   /** True when the bucket exists. */
@@ -129,7 +148,7 @@ export class DiskObjectStore {
 
   /** The record of an object, or undefined. */
   head(bucket: string, key: string): ObjectRecord | undefined {
-    return this.#buckets.get(bucket)?.objects.get(key);
+    return this.#buckets.get(bucket)?.objects.get(key)?.record;
   }
 
   /** All keys of a bucket in UTF-8 byte order (the order OSS lists in). Do not modify. */
@@ -148,35 +167,24 @@ export class DiskObjectStore {
   async read(bucket: string, key: string): Promise<Buffer | undefined> {
     const opened = await this.openObject(bucket, key);
     if (!opened) return undefined;
-    try {
-      return await opened.handle.readFile();
-    } finally {
-      await opened.handle.close();
-    }
+    return opened.record.size === 0 ? Buffer.alloc(0) : opened.bytes(0, opened.record.size - 1);
   }
 
-  /**
-   * Opens an object for reading. Returns undefined if it does not exist. The handle pins the bytes:
-   * a concurrent overwrite or delete unlinks the file but cannot change what this reader sees.
-   */
+  /** Opens an object for reading, or undefined if it does not exist. Replacing or deleting it later does not change what this reader sees. */
   async openObject(bucket: string, key: string): Promise<OpenedObject | undefined> {
     const state = this.#bucket(bucket);
-    // The record can be replaced between the lookup and the open (the old data file is then gone);
-    // looking again picks up the new record.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const record = state.objects.get(key);
-      if (!record) return undefined;
-      try {
-        return { record, handle: await open(this.#dataPath(state, key, record.dataFile), 'r') };
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      }
-    }
-    throw new OssError('InternalError', 'The object kept changing while it was being opened; try again.');
+    const stored = state.objects.get(key);
+    if (!stored) return undefined;
+    const { record, at } = stored;
+    return {
+      record,
+      bytes: (start, end) => state.log.read(at, start, end),
+      stream: (start, end) => state.log.stream(at, start, end),
+    };
   }
 
   /**
-   * Stores an object from a stream of chunks, never holding more than one chunk in memory.
+   * Stores an object from a stream of chunks; a body bigger than a megabyte is spooled to disk, not held.
    * Rejects with an {@link OssError} (`FileAlreadyExists`, `InvalidDigest`, `EntityTooLarge`, `NoSuchBucket`).
    */
   put(bucket: string, key: string, body: AsyncIterable<Uint8Array> | Uint8Array, input: PutObjectInput): Promise<ObjectRecord> {
@@ -188,50 +196,49 @@ export class DiskObjectStore {
     return this.#track(
       this.#withLock(bucket, key, async () => {
         const state = this.#bucket(bucket);
-        const record = state.objects.get(key);
-        if (!record) return false;
-        // Removing the sidecar is the commit; the data file alone is garbage collected at start.
-        await rm(this.#sidecarPath(state, key), { force: true });
+        if (!state.objects.has(key)) return false;
+        await state.log.append({ op: 'delete', key }, { buffers: [] });
         state.objects.delete(key);
         if (state.sorted) state.sorted.splice(sortedIndex(state.sorted, key), 1);
-        await rm(this.#dataPath(state, key, record.dataFile), { force: true });
         return true;
       }),
     );
   }
 
-  /** Waits for PUTs and DELETEs in flight. */
+  /** Waits for PUTs and DELETEs in flight, then closes the logs. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.#pending]);
+    for (const state of this.#buckets.values()) await state.log.close();
   }
 
   async #put(bucket: string, key: string, body: AsyncIterable<Uint8Array> | Uint8Array, input: PutObjectInput): Promise<ObjectRecord> {
     const state = this.#bucket(bucket);
     if (input.forbidOverwrite && state.objects.has(key)) throw alreadyExists(key);
     const maxBytes = input.maxBytes ?? Number.POSITIVE_INFINITY;
-    const tmpData = path.join(state.dir, 'tmp', `${randomHex(12)}.data`);
     const md5 = createHash('md5');
     const crc = new Crc64();
+    const held: Uint8Array[] = [];
+    let spool: { file: string; handle: FileHandle } | undefined;
     let size = 0;
     let tooLarge = false;
-    const file = await open(tmpData, 'wx');
-    let committed = false;
     try {
-      try {
-        for await (const chunk of body instanceof Uint8Array ? [body] : body) {
-          size += chunk.length;
-          // Keep reading but stop writing: breaking out of the loop would destroy the request stream
-          // and the client would see a reset connection instead of EntityTooLarge.
-          if (size > maxBytes) tooLarge = true;
-          if (tooLarge) continue;
-          md5.update(chunk);
-          crc.update(chunk);
-          await writeAll(file, chunk);
+      for await (const chunk of body instanceof Uint8Array ? [body] : body) {
+        size += chunk.length;
+        // Keep reading but stop storing: breaking out of the loop would destroy the request stream
+        // and the client would see a reset connection instead of EntityTooLarge.
+        if (size > maxBytes) tooLarge = true;
+        if (tooLarge) continue;
+        md5.update(chunk);
+        crc.update(chunk);
+        if (!spool && size > IN_MEMORY_BYTES) {
+          const file = path.join(state.dir, 'tmp', `${randomHex(12)}.upload`);
+          spool = { file, handle: await open(file, 'wx') };
+          for (const h of held.splice(0)) await writeAll(spool.handle, h);
         }
-        if (!tooLarge && this.#fsync) await file.sync();
-      } finally {
-        await file.close();
+        if (spool) await writeAll(spool.handle, chunk);
+        else held.push(chunk);
       }
+      await spool?.handle.close();
       if (tooLarge) {
         throw new OssError('EntityTooLarge', `Your proposed upload of ${size} bytes exceeds the maximum allowed object size of ${maxBytes} bytes.`, {
           details: { MaxSizeAllowed: String(maxBytes), ProposedSize: String(size) },
@@ -254,79 +261,79 @@ export class DiskObjectStore {
         contentType: input.contentType,
         meta: { ...input.meta },
         headers: { ...input.headers },
-        dataFile: `${keyHash(key)}.${randomHex(8)}.data`,
       };
       return await this.#withLock(bucket, key, async () => {
         if (!this.#buckets.has(bucket)) throw noSuchBucket(bucket);
         const previous = state.objects.get(key);
         if (input.forbidOverwrite && previous) throw alreadyExists(key);
-        const dir = path.dirname(this.#sidecarPath(state, key));
-        // 256 folders per bucket: create each once, not once per PUT.
-        if (!this.#madeDirs.has(dir)) {
-          await mkdir(dir, { recursive: true });
-          this.#madeDirs.add(dir);
-        }
-        await rename(tmpData, this.#dataPath(state, key, record.dataFile));
-        committed = true;
-        await writeFileAtomic(path.join(state.dir, 'tmp', `${randomHex(12)}.json`), this.#sidecarPath(state, key), {
-          v: SIDECAR_VERSION,
-          ...record,
-        }, this.#fsync);
-        state.objects.set(key, record);
+        const at = await state.log.append({ op: 'put', ...record }, spool ? { file: spool.file, length: size } : { buffers: held });
+        state.objects.set(key, { record, at });
         // Kept in order as keys arrive: re-sorting a 20,000-key bucket for every listing cost more than the listings.
         if (!previous && state.sorted) state.sorted.splice(sortedIndex(state.sorted, key), 0, key);
-        if (previous && previous.dataFile !== record.dataFile) await rm(this.#dataPath(state, key, previous.dataFile), { force: true });
         return record;
       });
     } finally {
-      if (!committed) await rm(tmpData, { force: true });
+      if (spool) {
+        await spool.handle.close().catch(() => {});
+        await rm(spool.file, { force: true });
+      }
     }
   }
 
   async #loadBucket(name: string): Promise<void> {
     const dir = path.join(this.dataDir, name);
-    const state: BucketState = { dir, objects: new Map(), sorted: null };
     await rm(path.join(dir, 'tmp'), { recursive: true, force: true });
     await mkdir(path.join(dir, 'tmp'), { recursive: true });
-    await mkdir(path.join(dir, 'objects'), { recursive: true });
-    let orphans = 0;
-    for (const shard of await readdir(path.join(dir, 'objects'), { withFileTypes: true })) {
-      if (!shard.isDirectory()) continue;
-      const shardDir = path.join(dir, 'objects', shard.name);
-      const files = await readdir(shardDir);
-      const referenced = new Set<string>();
-      for (const f of files.filter((n) => n.endsWith('.json'))) {
+    const logDir = path.join(dir, 'log');
+    await recoverCompaction(logDir);
+    const options = { fsync: this.#fsync, log: this.#log, ...(this.#segmentBytes ? { segmentBytes: this.#segmentBytes } : {}) };
+    let { log, records, bytes } = await ObjectLog.open<LogHeader>(logDir, options);
+    const objects = replay(records);
+    const liveBytes = [...objects.values()].reduce((n, s) => n + s.at.length, 0);
+    if (bytes > this.#compactAfterBytes && liveBytes < bytes / 2) {
+      await log.close();
+      const kept = await compactLog(logDir, [...objects.values()].map((s) => ({ header: { op: 'put' as const, ...s.record }, at: s.at })), options);
+      this.#log(`[oss] ${name}: compacted the object log from ${bytes} to about ${liveBytes} bytes`);
+      ({ log } = await ObjectLog.open<LogHeader>(logDir, options));
+      objects.clear();
+      for (const r of kept) if (r.header.op === 'put') objects.set(r.header.key, { record: recordOf(r.header), at: r.at });
+    }
+    const state: BucketState = { dir, log, objects, sorted: null };
+    await this.#importSidecarLayout(name, state);
+    this.#buckets.set(name, state);
+  }
+
+  /**
+   * Moves objects stored by earlier versions of this store (a sidecar and a data file per object
+   * under `objects/`) into the log, so a data folder from before keeps its objects.
+   */
+  async #importSidecarLayout(name: string, state: BucketState): Promise<void> {
+    const objectsDir = path.join(state.dir, 'objects');
+    if (!(await stat(objectsDir).then(() => true, () => false))) return;
+    let imported = 0;
+    for (const shard of await readdir(objectsDir)) {
+      const shardDir = path.join(objectsDir, shard);
+      for (const f of (await readdir(shardDir).catch(() => [] as string[])).filter((n) => n.endsWith('.json'))) {
         try {
-          const { v, ...record } = JSON.parse(await readFile(path.join(shardDir, f), 'utf8')) as ObjectRecord & { v: number };
-          if (v !== SIDECAR_VERSION || typeof record.key !== 'string') throw new Error(`unknown sidecar version ${v}`);
-          state.objects.set(record.key, record);
-          referenced.add(record.dataFile);
+          const { v, dataFile, ...record } = JSON.parse(await readFile(path.join(shardDir, f), 'utf8')) as ObjectRecord & { v: number; dataFile: string };
+          if (v !== 1 || typeof record.key !== 'string') continue;
+          const data = await readFile(path.join(shardDir, dataFile));
+          const at = await state.log.append({ op: 'put', ...record }, { buffers: [data] });
+          state.objects.set(record.key, { record: recordOf({ op: 'put', ...record }), at });
+          imported++;
         } catch (e) {
-          this.#log(`[oss] ignoring unreadable sidecar ${path.join(shardDir, f)}: ${(e as Error).message}`);
+          this.#log(`[oss] ${name}: could not import ${path.join(shardDir, f)}: ${(e as Error).message}`);
         }
       }
-      for (const f of files.filter((n) => n.endsWith('.data') && !referenced.has(n))) {
-        await rm(path.join(shardDir, f), { force: true });
-        orphans++;
-      }
     }
-    if (orphans > 0) this.#log(`[oss] ${name}: removed ${orphans} data file(s) of interrupted writes`);
-    this.#buckets.set(name, state);
+    await rm(objectsDir, { recursive: true, force: true });
+    this.#log(`[oss] ${name}: moved ${imported} object(s) from the sidecar layout into the object log`);
   }
 
   #bucket(name: string): BucketState {
     const state = this.#buckets.get(name);
     if (!state) throw noSuchBucket(name);
     return state;
-  }
-
-  #sidecarPath(state: BucketState, key: string): string {
-    const h = keyHash(key);
-    return path.join(state.dir, 'objects', h.slice(0, 2), `${h}.json`);
-  }
-
-  #dataPath(state: BucketState, key: string, dataFile: string): string {
-    return path.join(state.dir, 'objects', keyHash(key).slice(0, 2), dataFile);
   }
 
   async #withLock<T>(bucket: string, key: string, fn: () => Promise<T>): Promise<T> {
@@ -355,6 +362,21 @@ export class DiskObjectStore {
   }
 }
 
+/** The objects a log's records leave, later records replacing earlier ones. */
+function replay(records: LogRecord<LogHeader>[]): Map<string, Stored> {
+  const objects = new Map<string, Stored>();
+  for (const { header, at } of records) {
+    if (header.op === 'delete') objects.delete(header.key);
+    else objects.set(header.key, { record: recordOf(header), at });
+  }
+  return objects;
+}
+
+function recordOf(header: { op: 'put' } & ObjectRecord): ObjectRecord {
+  const { op: _op, ...record } = header;
+  return record;
+}
+
 /** Where `key` is, or would go, in keys sorted by {@link compareUtf8}. */
 function sortedIndex(sorted: string[], key: string): number {
   let lo = 0;
@@ -367,32 +389,11 @@ function sortedIndex(sorted: string[], key: string): number {
   return lo;
 }
 
-/** SHA-256 hex of the key's UTF-8 bytes: the object's file name stem. */
-export function keyHash(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
-
 async function writeAll(file: FileHandle, chunk: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < chunk.length) {
     const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
     offset += bytesWritten;
-  }
-}
-
-async function writeFileAtomic(tmpPath: string, finalPath: string, value: unknown, fsync: boolean): Promise<void> {
-  const file = await open(tmpPath, 'wx');
-  try {
-    await file.writeFile(JSON.stringify(value));
-    if (fsync) await file.sync();
-  } finally {
-    await file.close();
-  }
-  try {
-    await rename(tmpPath, finalPath);
-  } catch (e) {
-    await rm(tmpPath, { force: true });
-    throw e;
   }
 }
 

@@ -4,14 +4,13 @@
  * and the repository's own `AliOssStore` against it.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type OSS from 'ali-oss';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyHash } from '../../local/oss/store.ts';
 import { AliOssStore } from '../../shared/store/ali-oss-store.ts';
 import { AK, BUCKET, putOptions, REGION, rejection, SK, startTestOss, type TestOss } from './oss-test-cloud.ts';
 
@@ -170,18 +169,19 @@ describe.each([{ fsync: true }, { fsync: false }])('persistence on disk (fsync $
       const before = first.emulator.store.head(BUCKET, 'keep/a.json')!;
       await first.close(true);
 
-      // The layout: one sidecar per key (named by the key's SHA-256) and exactly one data file each.
-      const shardOf = (key: string) => path.join(first.dataDir, BUCKET, 'objects', keyHash(key).slice(0, 2));
-      const sidecar = JSON.parse(await readFile(path.join(shardOf('keep/a.json'), `${keyHash('keep/a.json')}.json`), 'utf8'));
-      expect(sidecar).toMatchObject({ key: 'keep/a.json', size: 7, contentType: 'application/json', meta: { run: 'r-9' } });
-      expect((await readdir(shardOf('keep/b.txt'))).filter((f) => f.startsWith(keyHash('keep/b.txt')) && f.endsWith('.data'))).toHaveLength(1);
-      expect(await readdir(shardOf('gone.txt')).catch(() => [])).not.toContain(`${keyHash('gone.txt')}.json`);
+      // The layout: the bucket's log, no file per object; keys live inside the records.
+      const logDir = path.join(first.dataDir, BUCKET, 'log');
+      const segments = await readdir(logDir);
+      expect(segments).toEqual(['00000001.seg']);
+      const segment = path.join(logDir, segments[0]!);
+      const raw = await readFile(segment);
+      expect(raw.includes(Buffer.from('"key":"keep/a.json"'))).toBe(true);
+      expect(raw.includes(Buffer.from('"op":"delete","key":"gone.txt"'))).toBe(true);
+      const wholeBytes = raw.length;
 
-      // What a crash can leave behind: a half-written upload and a data file no sidecar points to.
-      await writeFile(path.join(first.dataDir, BUCKET, 'tmp', 'half-upload.data'), 'partial');
-      await mkdir(path.join(first.dataDir, BUCKET, 'objects', 'ff'), { recursive: true });
-      const orphan = path.join(first.dataDir, BUCKET, 'objects', 'ff', `${'f'.repeat(64)}.0123456789abcdef.data`);
-      await writeFile(orphan, 'orphan');
+      // What a crash can leave behind: a half-written upload, and an append cut short (a frame head, part of a header).
+      await writeFile(path.join(first.dataDir, BUCKET, 'tmp', 'half.upload'), 'partial');
+      await appendFile(segment, Buffer.concat([Buffer.from('OSL1'), Buffer.from([200, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"op":"put","key":"torn.txt"')]));
 
       second = await startTestOss({ fsync, dataDir, buckets: [] });
       const again = second.client();
@@ -193,9 +193,17 @@ describe.each([{ fsync: true }, { fsync: false }])('persistence on disk (fsync $
       expect((await rejection(again.get('gone.txt'))).name).toBe('NoSuchKeyError');
       const listed = await again.listV2({ prefix: 'keep/' } as OSS.ListV2ObjectsQuery, {});
       expect(listed.objects.map((o) => o.name)).toEqual(['keep/a.json', 'keep/b.txt']);
+      expect((await rejection(again.get('torn.txt'))).name).toBe('NoSuchKeyError');
       expect(await readdir(path.join(first.dataDir, BUCKET, 'tmp'))).toEqual([]);
-      expect(await readdir(path.join(first.dataDir, BUCKET, 'objects', 'ff'))).not.toContain(path.basename(orphan));
-      expect(second.lines.some((l) => l.includes('removed 1 data file'))).toBe(true);
+      expect((await stat(segment)).size).toBe(wholeBytes);
+      expect(second.lines.some((l) => /cut \d+ byte\(s\) after the last whole record \(incomplete header\)/.test(l))).toBe(true);
+
+      // Appends after the cut follow the last whole record, and survive the next restart.
+      await again.put('keep/c.txt', Buffer.from('after the crash'));
+      await second.close(true);
+      second = await startTestOss({ fsync, dataDir, buckets: [] });
+      expect((await second.client().get('keep/c.txt')).content.toString()).toBe('after the crash');
+      expect((await second.client().get('keep/b.txt')).content.toString()).toBe('bee v2');
     } finally {
       await first.close(true);
       await second?.close(true);
