@@ -75,7 +75,10 @@ export class MnsStreamSource {
           // MNS long-polls in whole seconds; an empty queue must not be polled in a tight loop. Once
           // the window is over, a push still carries what is already queued, up to the count.
           const wait = batch.length === 0 ? 1 : left > 0 ? Math.max(1, Math.min(30, Math.ceil(left / 1000))) : 0;
-          const got = await this.receive(this.o.countWindow - batch.length, wait);
+          // Once nothing is waited for, the rest of the window is asked for at once, 16 (MNS's limit) per call.
+          const want = this.o.countWindow - batch.length;
+          const calls = wait === 0 ? Math.ceil(want / 16) : 1;
+          const got = (await Promise.all(Array.from({ length: calls }, (_, n) => this.receive(Math.min(16, want - n * 16), wait)))).flat();
           for (const m of got) {
             // A message whose visibility ran out while the window filled comes again: keep its newest handle only.
             const at = batch.findIndex((b) => b.MessageId === m.MessageId);
@@ -135,9 +138,11 @@ export class MnsStreamSource {
     this.counts.delivered += fresh.length;
     // A handle may have gone stale if the target ran past the visibility timeout; the message then comes again.
     // BatchDeleteMessage takes at most 16 receipt handles; a push may carry up to CountBasedWindow.
+    const deletes: Promise<unknown>[] = [];
     for (let i = 0; i < fresh.length; i += 16) {
       const handles = fresh.slice(i, i + 16).map((m) => m.ReceiptHandle);
-      await this.o.client.batchDeleteMessage(this.o.queueName, handles).catch((e: unknown) => this.o.log(`[eventbridge] ${this.o.sourceName}: delete: ${(e as Error).message}`));
+      deletes.push(this.o.client.batchDeleteMessage(this.o.queueName, handles).catch((e: unknown) => this.o.log(`[eventbridge] ${this.o.sourceName}: delete: ${(e as Error).message}`)));
     }
+    await Promise.all(deletes);
   }
 }

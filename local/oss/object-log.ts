@@ -42,6 +42,8 @@ export interface DataLocation {
 export interface LogRecord<H> {
   header: H;
   at: DataLocation;
+  /** The whole record's size in the segment, framing included (for records read back). */
+  frameBytes?: number;
 }
 
 /** The data of an append: bytes in memory, or a file holding exactly them (a large upload spooled to disk). */
@@ -327,7 +329,7 @@ async function readRecord<H>(reader: WindowReader, pos: number, segment: number)
   } catch {
     return 'unreadable header';
   }
-  return { record: { header, at: { segment, offset: dataAt, length: dataLength } }, next: end };
+  return { record: { header, at: { segment, offset: dataAt, length: dataLength }, frameBytes: end - pos }, next: end };
 }
 
 /** Reads a file front to back through one buffer, so a segment of small records costs a few reads. */

@@ -289,7 +289,9 @@ export class DiskObjectStore {
     const options = { fsync: this.#fsync, log: this.#log, ...(this.#segmentBytes ? { segmentBytes: this.#segmentBytes } : {}) };
     let { log, records, bytes } = await ObjectLog.open<LogHeader>(logDir, options);
     const objects = replay(records);
-    const liveBytes = [...objects.values()].reduce((n, s) => n + s.at.length, 0);
+    const frames = new Map(records.map((r) => [r.header.key, r.frameBytes ?? 0]));
+    let liveBytes = 0;
+    for (const key of objects.keys()) liveBytes += frames.get(key) ?? 0;
     if (bytes > this.#compactAfterBytes && liveBytes < bytes / 2) {
       await log.close();
       const kept = await compactLog(logDir, [...objects.values()].map((s) => ({ header: { op: 'put' as const, ...s.record }, at: s.at })), options);
