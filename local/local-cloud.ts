@@ -28,10 +28,11 @@ export interface LocalCloudOptions {
   /** State of MNS and OSS (durable across restarts); a temporary folder, removed on close, when omitted. */
   dataDir?: string;
   /**
-   * fsync every OSS object before committing it (default false): the local cloud's state survives
-   * its own restarts either way; the fsync only adds surviving a power cut, at 2 ms of CPU per PUT.
+   * fsync every OSS object and MNS journal write before answering (default false): the local cloud's
+   * state survives its own restarts and crashes either way (every write is in the file before the
+   * answer); the fsync only adds surviving a power cut, and costs most of a burst's disk time.
    */
-  fsyncObjects?: boolean;
+  fsync?: boolean;
   ports?: { ecs?: number; mns?: number; oss?: number };
   sandboxRoot?: string;
   log?: (line: string) => void;
@@ -124,7 +125,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
   const started: { close(): Promise<void> }[] = [];
   try {
-    const oss = await startOssEmulator({ accessKeys: options.accessKeys, dataDir: path.join(dataDir, 'oss'), buckets: resources.buckets, port: options.ports?.oss ?? 0, accountId, log, fsync: options.fsyncObjects ?? false });
+    const oss = await startOssEmulator({ accessKeys: options.accessKeys, dataDir: path.join(dataDir, 'oss'), buckets: resources.buckets, port: options.ports?.oss ?? 0, accountId, log, fsync: options.fsync ?? false });
     started.push(oss);
     const mns = await startMnsEmulator({
       accessKeys: options.accessKeys,
@@ -133,6 +134,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       port: options.ports?.mns ?? 0,
       queues: resources.queues.map((name) => ({ name, attributes: { VisibilityTimeout: options.queueVisibilitySeconds ?? 30 } })),
       log,
+      fsync: options.fsync ?? false,
     });
     started.push(mns);
     const bus = new EventBus(options.chaos, log);

@@ -95,6 +95,8 @@ export interface QueueStoreOptions {
   dataDir: string;
   /** Recovery notes (dropped torn records) and disk failures are reported here. */
   log?: (line: string) => void;
+  /** Sync every journal write before acknowledging it (default true); without, state survives a crash of the process but not of the machine. */
+  fsync?: boolean;
 }
 
 interface StoredMessage {
@@ -194,13 +196,15 @@ export class QueueStore {
   readonly #queues = new Map<string, Queue>();
   readonly #deleting = new Map<string, Promise<void>>();
   readonly #releaseLock: () => Promise<void>;
+  readonly #fsync: boolean;
   #closed = false;
 
-  private constructor(dataDir: string, releaseLock: () => Promise<void>, log: (line: string) => void) {
+  private constructor(dataDir: string, releaseLock: () => Promise<void>, log: (line: string) => void, fsync: boolean) {
     this.dataDir = dataDir;
     this.#queuesDir = path.join(dataDir, 'queues');
     this.#releaseLock = releaseLock;
     this.#log = log;
+    this.#fsync = fsync;
   }
 
   /** Opens (or initialises) the state in `dataDir`, replaying every queue's log. */
@@ -209,7 +213,7 @@ export class QueueStore {
     const log = options.log ?? (() => {});
     await mkdir(path.join(dataDir, 'queues'), { recursive: true });
     const release = await acquireLock(dataDir);
-    const store = new QueueStore(dataDir, release, log);
+    const store = new QueueStore(dataDir, release, log, options.fsync ?? true);
     try {
       await store.#recover();
     } catch (e) {
@@ -640,6 +644,7 @@ export class QueueStore {
       snapshot: () => q.snapshot(),
       shouldCompact: (lines) => lines >= MIN_COMPACT && lines > COMPACT_FACTOR * q.messages.size,
       log: this.#log,
+      fsync: this.#fsync,
     });
   }
 

@@ -34,6 +34,8 @@ export interface MnsEmulatorOptions {
   dataDir: string;
   /** One line per request; silent by default (tests) — the CLI passes console.log. */
   log?: (line: string) => void;
+  /** Sync every journal write before answering (default true); the local cloud turns it off (local-cloud.ts). */
+  fsync?: boolean;
   /** Queues created at start when missing; an existing queue is left as it is. */
   queues?: { name: string; attributes?: Partial<QueueAttributes> }[];
 }
@@ -75,7 +77,7 @@ export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<Mns
   const endpointHost = host.includes(':') ? `[${host}]` : host;
 
   async function serve(port: number): Promise<Serving> {
-    const store = await QueueStore.open({ dataDir: options.dataDir, log });
+    const store = await QueueStore.open({ dataDir: options.dataDir, log, fsync: options.fsync ?? true });
     const shutdown = new AbortController();
     const inFlight = new Set<Promise<unknown>>();
     let fallbackBase = `http://${host}`;
