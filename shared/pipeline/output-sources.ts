@@ -15,16 +15,28 @@ export function outputBatchPrefix(runPrefix: string, batch: number): string {
   return `${runPrefix}b${batch}/`;
 }
 
-/** Whether a delivered object's key (below its prefix) names the instance as a whole token. */
-function keyNames(relativeKey: string, id: string): boolean {
+/**
+ * The instance ids a delivered object's key (below its prefix) could name as a whole token: each
+ * `/`- or `.`-separated token itself, and what is left of it after cutting at a `_` or `-` from
+ * either end (`<id>_stdout`, `task-<id>`).
+ */
+function namesIn(relativeKey: string): string[] {
+  const names: string[] = [];
   for (const token of relativeKey.split(/[/.]/)) {
-    if (token === id || token.startsWith(`${id}_`) || token.endsWith(`_${id}`) || token.startsWith(`${id}-`) || token.endsWith(`-${id}`)) return true;
+    if (!token) continue;
+    names.push(token);
+    for (let i = 0; i < token.length; i++) {
+      if (token[i] !== '_' && token[i] !== '-') continue;
+      if (i > 0) names.push(token.slice(0, i));
+      if (i < token.length - 1) names.push(token.slice(i + 1));
+    }
   }
-  return false;
+  return names;
 }
 
 interface Folder {
-  keys: string[];
+  /** Instance id → the first listed key that names it. */
+  byName: Map<string, string>;
   /** The listing under way, and when it started: only a listing that started after a request can answer it. */
   listing: { startedAt: number; done: Promise<void> } | undefined;
   usedAt: number;
@@ -47,29 +59,31 @@ export class DeliveredOutputIndex {
   async find(prefix: string, instanceIds: string[], askedAt = Date.now()): Promise<Map<string, string>> {
     let folder = this.folders.get(prefix);
     if (!folder) {
-      folder = { keys: [], listing: undefined, usedAt: askedAt };
+      folder = { byName: new Map(), listing: undefined, usedAt: askedAt };
       this.folders.set(prefix, folder);
       this.evict();
     }
     folder.usedAt = Date.now();
-    let found = this.match(prefix, folder, instanceIds);
+    let found = this.match(folder, instanceIds);
     // A listing that began before this request may still have seen its objects; if not, list again.
     while (found.size < instanceIds.length && folder.listing && folder.listing.startedAt < askedAt) {
       await folder.listing.done.catch(() => {});
-      found = this.match(prefix, folder, instanceIds);
+      found = this.match(folder, instanceIds);
     }
     if (found.size === instanceIds.length) return found;
     await (folder.listing?.done ?? this.relist(prefix, folder));
-    return this.match(prefix, folder, instanceIds);
+    return this.match(folder, instanceIds);
   }
 
   private relist(prefix: string, folder: Folder): Promise<void> {
     if (folder.listing) return folder.listing.done;
     const startedAt = Date.now();
     const done = (async () => {
-      const keys: string[] = [];
-      for await (const o of this.store.list(prefix)) keys.push(o.key);
-      folder.keys = keys;
+      const byName = new Map<string, string>();
+      for await (const o of this.store.list(prefix)) {
+        for (const name of namesIn(o.key.slice(prefix.length))) if (!byName.has(name)) byName.set(name, o.key);
+      }
+      folder.byName = byName;
     })().finally(() => {
       if (folder.listing?.done === done) folder.listing = undefined;
     });
@@ -77,10 +91,10 @@ export class DeliveredOutputIndex {
     return done;
   }
 
-  private match(prefix: string, folder: Folder, instanceIds: string[]): Map<string, string> {
+  private match(folder: Folder, instanceIds: string[]): Map<string, string> {
     const found = new Map<string, string>();
     for (const id of instanceIds) {
-      const key = folder.keys.find((k) => keyNames(k.slice(prefix.length), id));
+      const key = folder.byName.get(id);
       if (key) found.set(id, key);
     }
     return found;

@@ -43,10 +43,17 @@ export const runManifestSchema = z.object({
 export type RunManifest = z.output<typeof runManifestSchema>;
 export type RunManifestInput = z.input<typeof runManifestSchema>;
 
-/** The instances that must report before the run is complete. */
-export function expectedInstances(manifest: RunManifest): Set<string> {
-  const skipped = new Set(manifest.skipped.map((s) => s.instanceId));
-  return new Set(manifest.targets.filter((t) => !skipped.has(t)));
+const expectedOf = new WeakMap<RunManifest, ReadonlySet<string>>();
+
+/** The instances that must report before the run is complete (computed once per manifest read: a run may have 10,000). */
+export function expectedInstances(manifest: RunManifest): ReadonlySet<string> {
+  let expected = expectedOf.get(manifest);
+  if (!expected) {
+    const skipped = new Set(manifest.skipped.map((s) => s.instanceId));
+    expected = new Set(manifest.targets.filter((t) => !skipped.has(t)));
+    expectedOf.set(manifest, expected);
+  }
+  return expected;
 }
 
 /** The run's deadline: its timeout after creation, plus a grace for delivery. */
