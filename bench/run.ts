@@ -3,6 +3,7 @@
  * bench/results/latest.json (keys stable from run to run), latest.md and latest.svg. Absolute times
  * are context; ratios are the figures.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,25 +21,38 @@ const RESULTS = path.join(ROOT, 'bench', 'results');
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
 const ms = (v: number) => `${v.toFixed(0)} ms`;
 
+/**
+ * Each benchmark starts with the disk idle: the one before may leave hundreds of megabytes to write
+ * back (the memory benchmark stores 240 MB of outputs), and the kernel would charge that to the next.
+ */
+function settleDisk(): void {
+  execFileSync('sync');
+}
+
 const fanout = await benchFanout(10_000, 20, 0.1);
 console.log(`fan-out: ${fanout.instances} instances at ${fanout.ratePerSecond} calls/s, ${fanout.throttleRate * 100}% throttled: ${fanout.seconds.toFixed(2)} s vs ideal ${fanout.idealSeconds} s → ${fanout.idealRatio.toFixed(2)}×, ${fanout.duplicates} duplicates`);
 
 // Builds dist/ (the pipeline below runs the bundles).
+settleDisk();
 const coldStart = await benchColdStart(ROOT, path.join(ROOT, 'dist'), 11);
 for (const [fn, m] of Object.entries(coldStart.importMs))
   console.log(`cold start ${fn.padEnd(12)} ${(coldStart.bundleBytes[fn]! / 1024).toFixed(0).padStart(6)} KB  bundled ${m.bundled.toFixed(0)} ms, unbundled ${m.unbundled.toFixed(0)} ms → ${m.ratio.toFixed(2)}×  SDKs: ${coldStart.sdksInBundle[fn]!.join(', ')}`);
 
+settleDisk();
 const ack = await benchChatAck(path.join(ROOT, 'dist', 'chatops'), 11);
 console.log(`chat cold acknowledgement: median ${ack.medianMs.toFixed(0)} ms from process start (Slack allows 3000 ms)`);
 
+settleDisk();
 const memory = await benchMemory(1000, 10_000);
 console.log(`memory: summarize folding 1,000 results peaks at ${mb(memory.small.peakRssBytes)}, 10,000 at ${mb(memory.large.peakRssBytes)} → ${memory.peakRssGrowth.toFixed(2)}×`);
 
+settleDisk();
 const pipeline = await benchPipeline(10_000);
 console.log(`pipeline: 10,000 TaskCompleted events → summary in ${pipeline.seconds.toFixed(1)} s (${pipeline.eventsPerSecond.toFixed(0)}/s); CPU per event: task-events ${pipeline.usPerEvent.taskEvents.toFixed(0)} µs, summarize ${pipeline.usPerEvent.summarize.toFixed(0)} µs, local cloud ${pipeline.usPerEvent.localCloud.toFixed(0)} µs`);
 
 const evpInputs = { instances: 200, minSeconds: 5, maxSeconds: 300, failRate: 0.1, timeScale: 1, pollSeconds: 5, seed: 7 };
 console.log(`events vs polling: ${evpInputs.instances} instances, ${evpInputs.minSeconds}–${evpInputs.maxSeconds} s, time scale ${evpInputs.timeScale} (about ${Math.ceil(evpInputs.maxSeconds / evpInputs.timeScale / 60)} min)…`);
+settleDisk();
 const evp = await benchEventsVsPolling(evpInputs);
 for (const [name, m] of [['(a) events, OSS delivery', evp.oss], ['(b) events, fetched', evp.fetch], ['(c) polling', evp.poll]] as const)
   console.log(`  ${name.padEnd(26)} ${String(m.readCalls).padStart(4)} read calls  finish→OSS p50 ${ms(m.resultLatency.p50Ms)} p95 ${ms(m.resultLatency.p95Ms)} max ${ms(m.resultLatency.maxMs)}  last finish→summary ${ms(m.summaryLatencyMs)}`);
