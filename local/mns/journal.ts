@@ -7,9 +7,9 @@
  * The log is rewritten from a snapshot (write a temporary file, sync it, rename it over the log, sync
  * the directory) when it has grown well past the live state, and whenever it is opened.
  */
-import { writeSync } from 'node:fs';
 import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { syncDirectory, writeFullySync } from '../file-writes.ts';
 
 /** What {@link readJournal} found in a log file. */
 export interface JournalContents {
@@ -58,16 +58,6 @@ export async function writeFileDurably(file: string, text: string): Promise<void
     throw e;
   }
   await syncDirectory(path.dirname(file));
-}
-
-/** Makes a create, rename or unlink in `dir` durable (Linux needs the directory itself synced). */
-export async function syncDirectory(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 /** How a {@link Journal} learns the state it compacts to, and when to do it. */
@@ -155,8 +145,7 @@ export class Journal {
       while (this.#pending.length > 0 && !this.#failure) {
         const batch = this.#pending.splice(0);
         try {
-          // A batch is a few kilobytes for the page cache: written in place, the thread pool's round trip costs more than the write.
-          writeAllSync(this.#fh.fd, Buffer.from(batch.map((p) => p.line).join(''), 'utf8'));
+          writeFullySync(this.#fh.fd, [Buffer.from(batch.map((p) => p.line).join(''), 'utf8')], null);
           if (this.#options.fsync !== false) await this.#fh.datasync();
         } catch (e) {
           this.#fail(e as Error, batch);
@@ -201,10 +190,6 @@ export class Journal {
     this.#options.log?.(`[mns] ${this.#failure.message}; further writes to this queue are refused`);
     for (const p of [...batch, ...this.#pending.splice(0)]) p.reject(this.#failure);
   }
-}
-
-function writeAllSync(fd: number, bytes: Buffer): void {
-  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
 }
 
 function serialise(records: Iterable<object>): { text: string; lines: number } {

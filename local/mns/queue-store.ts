@@ -12,7 +12,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { MnsError, outOfRange, type MnsErrorCode } from './errors.ts';
-import { Journal, readJournal, syncDirectory, writeFileDurably } from './journal.ts';
+import { syncDirectory } from '../file-writes.ts';
+import { Journal, readJournal, writeFileDurably } from './journal.ts';
 import {
   checkQueueName,
   sameAttributes,

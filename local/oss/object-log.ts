@@ -14,11 +14,12 @@
  * whole, nothing after it was acknowledged (with `fsync`, an append resolves only once it is synced,
  * and appends that land while a sync runs share the next one).
  */
-import { createReadStream, readSync, writevSync } from 'node:fs';
+import { createReadStream, readSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
+import { syncDirectory, writeFully, writeFullySync } from '../file-writes.ts';
 
 const HEAD_MAGIC = 0x314c534f; // 'OSL1' read as little-endian
 const TAIL_MAGIC = 0x454c534f; // 'OSLE'
@@ -244,41 +245,6 @@ function tail(head: Buffer, dataCrc: number): Buffer {
   return t;
 }
 
-async function writeFully(handle: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
-  let pending = buffers;
-  let at = position;
-  while (pending.length > 0) {
-    const { bytesWritten } = await handle.writev(pending, at);
-    at += bytesWritten;
-    pending = dropWritten(pending, bytesWritten);
-  }
-}
-
-/** What is left of `buffers` after the first `written` bytes. */
-function dropWritten(buffers: Uint8Array[], written: number): Uint8Array[] {
-  let skip = written;
-  const rest: Uint8Array[] = [];
-  for (const b of buffers) {
-    if (skip >= b.length) {
-      skip -= b.length;
-      continue;
-    }
-    rest.push(skip > 0 ? b.subarray(skip) : b);
-    skip = 0;
-  }
-  return rest;
-}
-
-function writeFullySync(fd: number, buffers: Uint8Array[], position: number): void {
-  let pending = buffers;
-  let at = position;
-  while (pending.length > 0) {
-    const written = writevSync(fd, pending, at);
-    at += written;
-    pending = dropWritten(pending, written);
-  }
-}
-
 /** Reads a segment's whole records; cuts the file after the last one if anything follows it. */
 async function scanSegment<H>(file: string, segment: number, log: (line: string) => void): Promise<{ found: LogRecord<H>[]; end: number }> {
   const handle = await open(file, 'r+');
@@ -356,16 +322,6 @@ class WindowReader {
     this.#start = pos;
     this.#window = buffer;
     return buffer.subarray(0, length);
-  }
-}
-
-/** Makes a create or rename in `dir` durable (Linux needs the directory itself synced). */
-async function syncDirectory(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 

@@ -25,6 +25,7 @@ import { Crc64 } from './crc64.ts';
 import { OssError } from './errors.ts';
 import { compactLog, ObjectLog, recoverCompaction, type DataLocation, type LogRecord } from './object-log.ts';
 import { compareUtf8 } from './wire.ts';
+import { writeFully } from '../file-writes.ts';
 import { randomHex } from '../random-hex.ts';
 
 /** One stored object, as kept in the index and in its log record. */
@@ -233,9 +234,9 @@ export class DiskObjectStore {
         if (!spool && size > IN_MEMORY_BYTES) {
           const file = path.join(state.dir, 'tmp', `${randomHex(12)}.upload`);
           spool = { file, handle: await open(file, 'wx') };
-          for (const h of held.splice(0)) await writeAll(spool.handle, h);
+          await writeFully(spool.handle, held.splice(0), 0);
         }
-        if (spool) await writeAll(spool.handle, chunk);
+        if (spool) await writeFully(spool.handle, [chunk], size - chunk.length);
         else held.push(chunk);
       }
       await spool?.handle.close();
@@ -389,14 +390,6 @@ function sortedIndex(sorted: string[], key: string): number {
     else hi = mid;
   }
   return lo;
-}
-
-async function writeAll(file: FileHandle, chunk: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < chunk.length) {
-    const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
-    offset += bytesWritten;
-  }
 }
 
 function noSuchBucket(bucket: string): OssError {
