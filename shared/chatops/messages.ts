@@ -3,10 +3,6 @@ import type { ChatMessage } from '../chat/types.ts';
 import type { RunManifest } from '../runs/manifest.ts';
 import type { RunSummary } from '../runs/summary.ts';
 
-function targetText(manifest: Pick<RunManifest, 'targets'>): string {
-  return `${manifest.targets.length} instance${manifest.targets.length === 1 ? '' : 's'}`;
-}
-
 export function startedMessage(runId: string, command: string, targets: string): ChatMessage {
   const text = `Run ${runId} started: ${command} on ${targets}. Progress will follow here.`;
   return { text, markdown: `Run \`${runId}\` started: **${command}** on ${targets}. Progress will follow here.` };
@@ -22,7 +18,9 @@ export function progressMessage(manifest: RunManifest, have: number, want: numbe
 
 export function dispatchedMessage(manifest: RunManifest): ChatMessage {
   const skipped = manifest.skipped.length ? `; ${manifest.skipped.length} set aside (${[...new Set(manifest.skipped.map((s) => s.reason))].join(', ')})` : '';
-  const text = `${manifest.command.name} ${manifest.runId}: sent to ${targetText(manifest)} in ${manifest.invocations.length} call${manifest.invocations.length === 1 ? '' : 's'}${skipped}.`;
+  // What was sent, not what was targeted: the instances set aside are counted after it.
+  const sent = manifest.invocations.reduce((n, i) => n + i.instanceIds.length, 0);
+  const text = `${manifest.command.name} ${manifest.runId}: sent to ${sent} instance${sent === 1 ? '' : 's'} in ${manifest.invocations.length} call${manifest.invocations.length === 1 ? '' : 's'}${skipped}.`;
   return { text };
 }
 
