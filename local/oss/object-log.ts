@@ -47,8 +47,8 @@ export interface LogRecord<H> {
   frameBytes?: number;
 }
 
-/** The data of an append: bytes in memory, or a file holding exactly them (a large upload spooled to disk). */
-export type AppendData = { buffers: readonly Uint8Array[] } | { file: string; length: number };
+/** The data of an append: bytes in memory, or `length` bytes of a file from `offset` (default 0): a large upload spooled to disk, or a record being compacted. */
+export type AppendData = { buffers: readonly Uint8Array[] } | { file: string; offset?: number; length: number };
 
 export interface ObjectLogOptions {
   fsync: boolean;
@@ -174,8 +174,8 @@ export class ObjectLog<H extends object> {
       try {
         const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(1, length)));
         for (let copied = 0; copied < length; ) {
-          const { bytesRead } = await source.read(chunk, 0, Math.min(chunk.length, length - copied), copied);
-          if (bytesRead === 0) throw new Error(`spooled upload ${data.file} is shorter than ${length} bytes`);
+          const { bytesRead } = await source.read(chunk, 0, Math.min(chunk.length, length - copied), (data.offset ?? 0) + copied);
+          if (bytesRead === 0) throw new Error(`${data.file} ends before the ${length} bytes to append`);
           const piece = chunk.subarray(0, bytesRead);
           dataCrc = crc32(piece, dataCrc);
           await writeFully(this.#writer, [piece], at.offset + copied);
@@ -343,26 +343,13 @@ export async function compactLog<H extends object>(dir: string, live: LogRecord<
         source = await open(path.join(dir, segmentName(r.at.segment)), 'r');
         sources.set(r.at.segment, source);
       }
-      const spool = path.join(next, 'copy.tmp');
-      // Small records are copied through memory; big ones through a temporary file, a chunk at a time.
+      // Small records are copied through memory, big ones straight from segment to segment a chunk at a time.
       if (r.at.length <= CHUNK_BYTES) {
         const data = Buffer.allocUnsafe(r.at.length);
         if (r.at.length > 0) await source.read(data, 0, r.at.length, r.at.offset);
         out.push({ header: r.header, at: await fresh.append(r.header, { buffers: [data] }) });
       } else {
-        const copy = await open(spool, 'w');
-        try {
-          const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-          for (let off = 0; off < r.at.length; off += CHUNK_BYTES) {
-            const n = Math.min(CHUNK_BYTES, r.at.length - off);
-            await source.read(chunk, 0, n, r.at.offset + off);
-            await copy.write(chunk, 0, n, off);
-          }
-        } finally {
-          await copy.close();
-        }
-        out.push({ header: r.header, at: await fresh.append(r.header, { file: spool, length: r.at.length }) });
-        await rm(spool, { force: true });
+        out.push({ header: r.header, at: await fresh.append(r.header, { file: path.join(dir, segmentName(r.at.segment)), offset: r.at.offset, length: r.at.length }) });
       }
     }
     await fresh.close();

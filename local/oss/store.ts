@@ -288,18 +288,18 @@ export class DiskObjectStore {
     const logDir = path.join(dir, 'log');
     await recoverCompaction(logDir);
     const options = { fsync: this.#fsync, log: this.#log, ...(this.#segmentBytes ? { segmentBytes: this.#segmentBytes } : {}) };
-    let { log, records, bytes } = await ObjectLog.open<LogHeader>(logDir, options);
-    const objects = replay(records);
-    const frames = new Map(records.map((r) => [r.header.key, r.frameBytes ?? 0]));
+    const opened = await ObjectLog.open<LogHeader>(logDir, options);
+    let log = opened.log;
+    let objects = replay(opened.records);
+    const frames = new Map(opened.records.map((r) => [r.header.key, r.frameBytes ?? 0]));
     let liveBytes = 0;
     for (const key of objects.keys()) liveBytes += frames.get(key) ?? 0;
-    if (bytes > this.#compactAfterBytes && liveBytes < bytes / 2) {
+    if (opened.bytes > this.#compactAfterBytes && liveBytes < opened.bytes / 2) {
       await log.close();
       const kept = await compactLog(logDir, [...objects.values()].map((s) => ({ header: { op: 'put' as const, ...s.record }, at: s.at })), options);
-      this.#log(`[oss] ${name}: compacted the object log from ${bytes} to about ${liveBytes} bytes`);
+      this.#log(`[oss] ${name}: compacted the object log from ${opened.bytes} to about ${liveBytes} bytes`);
       ({ log } = await ObjectLog.open<LogHeader>(logDir, options));
-      objects.clear();
-      for (const r of kept) if (r.header.op === 'put') objects.set(r.header.key, { record: recordOf(r.header), at: r.at });
+      objects = replay(kept);
     }
     const state: BucketState = { dir, log, objects, sorted: null };
     await this.#importSidecarLayout(name, state);
@@ -322,7 +322,7 @@ export class DiskObjectStore {
           if (v !== 1 || typeof record.key !== 'string') continue;
           const data = await readFile(path.join(shardDir, dataFile));
           const at = await state.log.append({ op: 'put', ...record }, { buffers: [data] });
-          state.objects.set(record.key, { record: recordOf({ op: 'put', ...record }), at });
+          state.objects.set(record.key, { record, at });
           imported++;
         } catch (e) {
           this.#log(`[oss] ${name}: could not import ${path.join(shardDir, f)}: ${(e as Error).message}`);

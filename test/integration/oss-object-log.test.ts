@@ -353,6 +353,27 @@ describe('DiskObjectStore on the object log', () => {
     await closeStore(reopened);
   });
 
+  it('compaction copies an object bigger than its copy buffer straight from segment to segment, byte for byte', async () => {
+    const dir = await freshDir('compact-big');
+    const options = { compactAfterBytes: 1000 };
+    const { store } = await openStore(dir, options);
+    await store.createBucket(BUCKET);
+    let newest = Buffer.alloc(0);
+    for (let i = 0; i < 4; i++) {
+      newest = randomBytes(2 * 1024 * 1024 + 7);
+      await store.put(BUCKET, 'big', newest, { contentType: 'application/octet-stream' });
+    }
+    await store.put(BUCKET, 'small', Buffer.from('small one'), { contentType: 'text/plain' });
+    await closeStore(store);
+
+    const { store: reopened, lines } = await openStore(dir, options);
+    expect(lines.filter((l) => l.includes('compacted'))).toHaveLength(1);
+    expect(await segmentBytes(dir)).toBeLessThan(newest.length + 4096);
+    expect(md5((await reopened.read(BUCKET, 'big'))!)).toBe(md5(newest));
+    expect((await reopened.read(BUCKET, 'small'))!.toString()).toBe('small one');
+    await closeStore(reopened);
+  });
+
   it('recovers a compaction a crash interrupted: between the two renames, before the swap, and after it', async () => {
     // A real compaction: keep the log from before it and the log it produced.
     const source = await freshDir('recover-source');
