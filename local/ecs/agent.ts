@@ -2,17 +2,17 @@
  * The Cloud Assistant agents of the local fleet: deliver an invocation to each instance, check it
  * the way the real agent does, run it (really, or synthetically for scale), and move each
  * per-instance record through Pending → Running → a final status.
- * @see ../shared/reference/alibaba-cloud-platform.md §2.1, §2.4, §2.5
+ * Statuses and error codes: the platform reference §2.1, §2.4, §2.5 (statuses.ts holds the status rules).
  */
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { nextRun } from '../../shared/cloud-assistant/frequency.ts';
-import { isFinal, type InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
 import type { FleetInstance } from './fleet.ts';
 import type { InstanceInvocation, Invocation, RunRecord } from './model.ts';
 import { DEFAULT_OUTPUT_KEY_TEMPLATE, OutputDeliveryError, outputObjectKey, parseOssOutputDelivery, type OutputDelivery } from './output-delivery.ts';
+import { nextRun } from './recurrence.ts';
 import { renderScript, UnknownBuiltInError } from './render-script.ts';
 import { runScript, OUTPUT_TAIL_BYTES, type ScriptResult } from './script-runner.ts';
+import { isFinal, type InstanceStatus } from './statuses.ts';
 
 /** ErrorInfo texts as the API documents them (reference §2.4). */
 const ERROR_INFO = {

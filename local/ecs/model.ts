@@ -1,7 +1,7 @@
 /** The state the local Cloud Assistant keeps: saved commands, invocations and per-instance records. */
 import type { CommandType, RepeatMode, TerminationMode } from '../../shared/cloud-assistant/constants.ts';
-import type { Frequency } from '../../shared/cloud-assistant/frequency.ts';
-import type { InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
+import type { Recurrence } from './recurrence.ts';
+import type { InstanceStatus } from './statuses.ts';
 
 export interface Tag {
   key: string;
@@ -62,7 +62,7 @@ export interface Invocation {
   command: SavedCommand;
   parameters: Record<string, string | number | boolean>;
   repeatMode: RepeatMode;
-  frequency?: Frequency | undefined;
+  frequency?: Recurrence | undefined;
   frequencyText: string;
   timeout: number;
   username: string;

@@ -2,7 +2,7 @@
  * Turns an invocation into the script an instance runs: custom `{{name}}` parameters are
  * substituted by the service, built-in `{{ACS::Name}}` ones by the agent (reference §3.1).
  */
-import { BUILT_IN_PARAMETERS, type BuiltInParameter } from '../../shared/cloud-assistant/constants.ts';
+import { builtInParameter, type BuiltInParameter } from './built-in-parameters.ts';
 import type { FleetInstance } from './fleet.ts';
 import type { Invocation } from './model.ts';
 
@@ -28,7 +28,7 @@ export function renderScript(invocation: Invocation, instance: FleetInstance, en
     const builtIn = BUILT_IN.exec(inner);
     if (builtIn) {
       const name = builtIn[1]!.trim();
-      const known = BUILT_IN_PARAMETERS.find((b) => b.toLowerCase() === name.toLowerCase());
+      const known = builtInParameter(name);
       if (!known) throw new UnknownBuiltInError(`{{ACS::${name}}} is not a built-in parameter`);
       return builtIns[known];
     }

@@ -6,15 +6,15 @@
 import { createHash } from 'node:crypto';
 import { LIMITS } from '../../shared/cloud-assistant/constants.ts';
 import { ApiError } from '../../shared/cloud-assistant/errors.ts';
-import { parseFrequency } from '../../shared/cloud-assistant/frequency.ts';
 import type { CreateCommandInput } from '../../shared/cloud-assistant/requests/create-command.ts';
 import type { DescribeInvocationResultsInput, DescribeInvocationsInput, Paging, StopInvocationInput } from '../../shared/cloud-assistant/requests/describe.ts';
 import { checkInvocationOfCommand, type InvokeCommandInput } from '../../shared/cloud-assistant/requests/invoke-command.ts';
 import type { RunCommandInput } from '../../shared/cloud-assistant/requests/run-command.ts';
-import { invokeRecordStatus, overallStatus, legacyInvokeStatus, type InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
 import { emptyRun, FleetAgents } from './agent.ts';
 import type { FleetInstance } from './fleet.ts';
 import type { InstanceInvocation, Invocation, RunRecord, SavedCommand, Tag } from './model.ts';
+import { parseFrequency } from './recurrence.ts';
+import { invokeRecordStatus, overallStatus, legacyInvokeStatus, type InstanceStatus } from './statuses.ts';
 import { randomHex } from '../random-hex.ts';
 
 export function newId(prefix: 'c' | 't'): string {

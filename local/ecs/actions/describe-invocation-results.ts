@@ -1,5 +1,5 @@
 import { parseDescribeInvocationResults } from '../../../shared/cloud-assistant/requests/describe.ts';
-import { invokeRecordStatus } from '../../../shared/cloud-assistant/statuses.ts';
+import { invokeRecordStatus } from '../statuses.ts';
 import { page } from '../service.ts';
 import { apiTime, encodeText, tagList } from '../wire.ts';
 import type { Action } from './types.ts';

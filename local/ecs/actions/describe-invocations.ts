@@ -1,5 +1,5 @@
 import { parseDescribeInvocations } from '../../../shared/cloud-assistant/requests/describe.ts';
-import { legacyInvokeStatus } from '../../../shared/cloud-assistant/statuses.ts';
+import { legacyInvokeStatus } from '../statuses.ts';
 import type { InstanceInvocation } from '../model.ts';
 import { page } from '../service.ts';
 import { apiTime, encodeText, tagList } from '../wire.ts';
