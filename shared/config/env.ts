@@ -4,7 +4,9 @@
  * other code reads process.env.
  */
 import { z } from 'zod';
-import { DEFAULT_REPLY_TAKEOVER_SECONDS } from '../pipeline/final-reply.ts';
+
+/** How long a final reply's claim stays its holder's before another summarizer or the reconciler takes it over. */
+export const DEFAULT_REPLY_TAKEOVER_SECONDS = 300;
 
 /** Unset and empty both mean "not configured" (s.yaml may render an unset variable as ''). */
 const optionalText = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().min(1).optional());

@@ -7,6 +7,7 @@
  * in the open index until the reply is confirmed). The one duplicate left possible is a reply that
  * went out just before its sender died without confirming it.
  */
+import { DEFAULT_REPLY_TAKEOVER_SECONDS } from '../config/env.ts';
 import { runKeys } from '../runs/keys.ts';
 import type { RunManifest } from '../runs/manifest.ts';
 import type { RunSummary } from '../runs/summary.ts';
@@ -36,8 +37,6 @@ export interface ReplyDeps {
 
 /** 'sent' by this call, 'confirmed' earlier, or 'pending' while another's claim is fresh. */
 export type ReplyState = 'sent' | 'confirmed' | 'pending';
-
-export const DEFAULT_REPLY_TAKEOVER_SECONDS = 300;
 
 export async function replyOnce(manifest: RunManifest, summary: RunSummary, deps: ReplyDeps): Promise<ReplyState> {
   const runId = manifest.runId;
