@@ -13,6 +13,8 @@ import { isMnsError, MnsError } from './errors.ts';
 import type { QueueAttributes } from './queue-attributes.ts';
 import { QueueStore } from './queue-store.ts';
 import { verifyMnsRequest } from './signature.ts';
+import { ALLOW_ALL, type Authorize } from '../ram/access.ts';
+import { mnsRequest, accessRequest } from '../ram/requests.ts';
 import { buildXml, parseRequestXml, XML_CONTENT_TYPE, type XmlDocument } from './xml.ts';
 import { randomHex } from '../random-hex.ts';
 import { restartable, type Serving as ServingOf } from '../restartable.ts';
@@ -23,8 +25,12 @@ export interface MnsEmulatorOptions {
   host?: string;
   /** 0 (the default) picks a free port. */
   port?: number;
-  /** AccessKey id → secret accepted by the signature check. */
+  /** AccessKey id → secret accepted by the signature check; read on every request, so keys added later (a role's STS keys) count. */
   accessKeys: Record<string, string>;
+  /** Asked after the signature checks out (local/ram); every call is allowed without it. */
+  authorize?: Authorize;
+  /** The region in the queues' ARNs RAM is asked about; default cn-hangzhou. */
+  regionId?: string;
   /**
    * The account the endpoint stands for. Informational: the real service takes the account from the
    * host name, while the SDK aimed at loopback sends `127.0.0.1:PORT`, so one emulator is one account.
@@ -73,7 +79,9 @@ export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<Mns
   const host = options.host ?? '127.0.0.1';
   const accountId = options.accountId ?? '1234567890123456';
   const log = options.log ?? (() => {});
-  const accessKeys = { ...options.accessKeys };
+  const accessKeys = options.accessKeys;
+  const authorize = options.authorize ?? ALLOW_ALL;
+  const arnScope = { regionId: options.regionId ?? 'cn-hangzhou', accountId };
   const endpointHost = host.includes(':') ? `[${host}]` : host;
 
   async function serve(port: number): Promise<Serving> {
@@ -104,7 +112,7 @@ export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<Mns
       let label = `${method} ${pathname.slice(0, 128)}`;
       const baseUrl = typeof req.headers.host === 'string' && req.headers.host !== '' ? `http://${req.headers.host}` : fallbackBase;
       try {
-        verifyMnsRequest({ method, url: rawUrl, headers: req.headers, body }, accessKeys);
+        const { accessKeyId } = verifyMnsRequest({ method, url: rawUrl, headers: req.headers, body }, accessKeys);
         const query = parseQuery(q === -1 ? '' : rawUrl.slice(q + 1));
         let parsed: XmlDocument | undefined;
         const request: Omit<ActionRequest, 'queueName'> = {
@@ -117,6 +125,8 @@ export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<Mns
         };
         const { name, queueName } = route(method, pathname, request);
         label = queueName ? `${name} ${queueName}` : name;
+        const decision = authorize(accessRequest(accessKeyId, mnsRequest(name, queueName, arnScope), req));
+        if (!decision.allowed) throw new MnsError('AccessDenied', `You are not authorized to do this operation (${decision.reason}).`);
         const result = await ACTIONS[name]({ ...request, queueName }, { store });
         send(res, requestId, result);
         return `${label} ${result.status}`;
