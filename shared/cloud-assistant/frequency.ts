@@ -207,6 +207,11 @@ function parseCron(expression: string, options: Required<FrequencyOptions>): Fre
       throw invalid(`"${expression}": its ${(CRON_FIELDS[i] as CronField).name} field "${value}" has more than one leading zero.`);
     }
   }
+  // croner also reads 0 as Sunday; Cloud Assistant's week days are 1-7 (a number after # is an occurrence, not a day).
+  const weekZero = originals[5]?.split(',').find((part) => /(^|[-/])0+(?=$|[-/#L])/.test(part.split('/')[0] ?? ''));
+  if (weekZero !== undefined) {
+    throw invalid(`"${expression}": its day-of-week field "${originals[5]}" names day 0; day-of-week takes ${(CRON_FIELDS[5] as CronField).accepts}.`);
+  }
   const year = originals[6];
   // croner reads years up to 9999; Cloud Assistant stops at 2099. Step sizes after "/" are not years.
   const lateYear = year?.split(',').flatMap((part) => part.split('/')[0]?.match(/\d+/g) ?? []).find((n) => Number(n) > MAX_YEAR);
