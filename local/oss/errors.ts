@@ -11,6 +11,8 @@ import { renderXml, type XmlElement } from './xml.ts';
  */
 const CATALOG = {
   AccessDenied: [403, 'You have no right to access this resource.', '0000-00000000'],
+  BucketAlreadyExists: [409, 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.', '0000-00000000'],
+  BucketNotEmpty: [409, 'The bucket you tried to delete is not empty.', '0000-00000000'],
   EntityTooLarge: [400, 'Your proposed upload exceeds the maximum allowed size.', '0000-00000000'],
   FileAlreadyExists: [409, 'The object you specified already exists and can not be overwritten.', '0000-00000000'],
   InternalError: [500, 'We encountered an internal error. Please try again.', '0000-00000000'],

@@ -8,9 +8,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ACTIONS, route } from './actions/index.ts';
+import { ACTIONS, route, routeService } from './actions/index.ts';
 import type { ActionContext, OssResponse } from './actions/types.ts';
 import { addressCandidates, isValidBucketName, parseHost } from './addressing.ts';
+import { ossRegion, type BucketInfo } from './bucket-info.ts';
 import { errorXml, OssError } from './errors.ts';
 import { verifyRequest } from './signature.ts';
 import { DiskObjectStore } from './store.ts';
@@ -32,12 +33,19 @@ export interface OssEmulatorOptions {
   fsync?: boolean;
   /** Region served, in ali-oss form; default `oss-cn-hangzhou`. Requests for another region's endpoint are refused. */
   region?: string;
-  /** Buckets created at start (existing ones are kept as they are). */
-  buckets?: string[];
+  /**
+   * Buckets created at start (existing ones are kept as they are): a name makes a bucket in this
+   * region owned by {@link accountId}; an object may place it in another region (`cn-beijing` or
+   * `oss-cn-beijing`) or give it to another account, e.g. to see what a client does with a bucket
+   * it cannot use.
+   */
+  buckets?: (string | PresetBucket)[];
   /** Largest object PutObject accepts; default {@link DEFAULT_MAX_OBJECT_BYTES} (5 GiB, the OSS PutObject limit). */
   maxObjectBytes?: number;
-  /** Owner ID reported in listings; default `1234567890123456` (the ECS emulator's default account). */
+  /** The account every AccessKey belongs to unless {@link keyAccounts} says otherwise; default `1234567890123456` (the ECS emulator's default account). */
   accountId?: string;
+  /** AccessKey id → the account (UID) it belongs to, for keys of other accounts than {@link accountId}. */
+  keyAccounts?: Record<string, string>;
   /** One line per request; defaults to silence (tests) — the CLI passes console.log. */
   log?: (line: string) => void;
   /**
@@ -47,6 +55,15 @@ export interface OssEmulatorOptions {
   delay?: OssDelay;
   /** Fault injection: answer a request with this error instead of serving it (undefined = serve it). */
   fail?: OssFailure;
+}
+
+/** A bucket made at start, where and for whom the options say. */
+export interface PresetBucket {
+  name: string;
+  /** Default: the emulator's region. */
+  region?: string;
+  /** Default: the emulator's {@link OssEmulatorOptions.accountId}. */
+  ownerAccountId?: string;
 }
 
 /** Chooses a delay in ms for one request (0 = none), or a promise the request waits for. */
@@ -97,16 +114,16 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
   const faults: OssEmulator['faults'] = { delay: options.delay, fail: options.fail };
   const spy: OssEmulator['spy'] = {};
   const accountId = options.accountId ?? '1234567890123456';
+  const accountOf = (accessKeyId: string): string => (options.keyAccounts && Object.hasOwn(options.keyAccounts, accessKeyId) ? options.keyAccounts[accessKeyId]! : accountId);
   const secretFor = (id: string): string | undefined => (Object.hasOwn(options.accessKeys, id) ? options.accessKeys[id] : undefined);
 
   async function serve(port: number): Promise<Serving> {
-    const store = await DiskObjectStore.open(options.dataDir, { log, fsync: options.fsync ?? true });
-    for (const bucket of options.buckets ?? []) await store.createBucket(bucket);
-    const ctx: ActionContext = {
-      store,
-      maxObjectBytes: options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
-      owner: { id: accountId, displayName: accountId },
-    };
+    const store = await DiskObjectStore.open(options.dataDir, { log, fsync: options.fsync ?? true, bucketDefaults: { region, ownerAccountId: accountId } });
+    for (const preset of options.buckets ?? []) {
+      const bucket = typeof preset === 'string' ? { name: preset } : preset;
+      await store.createBucket(bucket.name, { region: ossRegion(bucket.region ?? region), ownerAccountId: bucket.ownerAccountId ?? accountId });
+    }
+    const maxObjectBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
     const inFlight = new Set<Promise<void>>();
 
     async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<string> {
@@ -129,12 +146,23 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
         const { bucket, key } = candidates[verified.resource]!;
         Object.assign(seen, { bucket, key });
         what = `${method} ${bucket}/${key}`;
-        if (bucket === '') throw new OssError('NotImplemented', 'Service-level operations (ListBuckets, …) are not emulated by the local OSS; address a bucket.');
-        if (!isValidBucketName(bucket)) throw new OssError('InvalidBucketName', undefined, { details: { BucketName: bucket } });
-        hostId = `${bucket}.${region}.aliyuncs.com`;
-        if (!store.hasBucket(bucket)) throw new OssError('NoSuchBucket', undefined, { details: { BucketName: bucket } });
-        if (key !== '') checkKey(key);
-        const name = route(method, key, query);
+        const caller = { accountId: accountOf(verified.accessKeyId) };
+        let owner = { id: caller.accountId, displayName: caller.accountId };
+        let name;
+        if (bucket === '') {
+          name = routeService(method, query);
+        } else {
+          if (!isValidBucketName(bucket)) throw new OssError('InvalidBucketName', undefined, { details: { BucketName: bucket } });
+          hostId = `${bucket}.${region}.aliyuncs.com`;
+          if (key !== '') checkKey(key);
+          name = route(method, key, query);
+          const info = store.bucketInfo(bucket);
+          if (name !== 'PutBucket') {
+            if (!info) throw new OssError('NoSuchBucket', undefined, { details: { BucketName: bucket } });
+            checkBucketAccess(info, caller.accountId, name);
+            owner = { id: info.ownerAccountId, displayName: info.ownerAccountId };
+          }
+        }
         seen.action = name;
         what = `${name} ${bucket}/${key}`;
         const hold = faults.delay?.({ action: name, bucket, key }) ?? 0;
@@ -142,6 +170,7 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
         else if (hold > 0) await new Promise((r) => setTimeout(r, hold));
         const failure = faults.fail?.({ action: name, bucket, key });
         if (failure) throw new OssError(failure, 'Injected fault.');
+        const ctx: ActionContext = { store, maxObjectBytes, owner, region, caller };
         const response = await ACTIONS[name]({ method, bucket, key, query, headers: req.headers, body: req }, ctx);
         const sent = await send(res, method, requestId, response);
         spy.answered?.({ ...seen, status: response.status });
@@ -196,16 +225,21 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
     };
   }
 
+  function checkBucketAccess(info: BucketInfo, callerAccountId: string, action: string): void {
+    // Without bucket policies or ACL grants (not emulated), only the owner's account may use a bucket.
+    if (info.ownerAccountId !== callerAccountId) {
+      throw new OssError('AccessDenied', NOT_YOUR_BUCKET, { details: { BucketName: info.name }, ec: '0003-00000001' });
+    }
+    // GetBucketInfo may be sent to any OSS endpoint (OSS GetBucketInfo page); the rest must go to the bucket's region.
+    if (info.region !== region && action !== 'GetBucketInfo') throw wrongEndpoint(info.name, info.region);
+  }
+
   function checkEndpointRegion(endpointRegion: string | undefined, bucket: string): void {
     // The Host names a region (ali-oss builds it from its `region` option). Real OSS refuses a bucket
     // addressed through another region's endpoint; so does the emulator, which catches a client
     // configured for a different region than the local cloud.
     if (endpointRegion === undefined || endpointRegion === region || endpointRegion === `${region}-internal`) return;
-    throw new OssError(
-      'AccessDenied',
-      'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
-      { details: { Bucket: bucket, Endpoint: `${region}.aliyuncs.com` } },
-    );
+    throw wrongEndpoint(bucket, region);
   }
 
   const life = restartable('the local OSS', await serve(options.port ?? 0), serve);
@@ -225,6 +259,17 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
     restart: (whileDown) => life.restart(whileDown),
     close: () => life.close(),
   };
+}
+
+/** OSS's AccessDenied message for a bucket of another account (OSS troubleshooting page 0003-00000001). */
+export const NOT_YOUR_BUCKET = 'The bucket you access does not belong to you.';
+
+function wrongEndpoint(bucket: string, bucketRegion: string): OssError {
+  return new OssError(
+    'AccessDenied',
+    'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
+    { details: { Bucket: bucket, Endpoint: `${bucketRegion}.aliyuncs.com` } },
+  );
 }
 
 /** Key rules of OSS: 1–1023 bytes of UTF-8, not starting with `/` or `\`. */

@@ -3,6 +3,7 @@
  *
  * Layout under `dataDir`:
  * ```
+ * <dataDir>/<bucket>/bucket.json    the bucket's region, owner, creation date, … (bucket-info.ts)
  * <dataDir>/<bucket>/log/<n>.seg    the bucket's object log: every PUT and DELETE, appended (object-log.ts)
  * <dataDir>/<bucket>/tmp/           uploads too big to hold in memory, while they arrive; emptied at start
  * ```
@@ -15,12 +16,16 @@
  * With `fsync`, a PUT or DELETE is acknowledged only once its record is synced (appends arriving
  * together share one sync), so it survives a power cut too; without, it survives restarts of the
  * process. A log that is mostly replaced or deleted objects is compacted when the store opens.
+ *
+ * A deleted bucket's folder is first renamed to `.deleted-<bucket>-<random>` (a name no bucket can
+ * have), then removed; a folder left so by a crash is removed at the next open.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { isValidBucketName } from './addressing.ts';
+import { readBucketInfo, writeBucketInfo, type BucketDefaults, type BucketInfo } from './bucket-info.ts';
 import { Crc64 } from './crc64.ts';
 import { OssError } from './errors.ts';
 import { compactLog, ObjectLog, recoverCompaction, type DataLocation, type LogRecord } from './object-log.ts';
@@ -78,6 +83,7 @@ interface Stored {
 
 interface BucketState {
   dir: string;
+  info: BucketInfo;
   log: ObjectLog<LogHeader>;
   objects: Map<string, Stored>;
   /** Keys in UTF-8 byte order; rebuilt lazily after a key was added or removed. */
@@ -92,7 +98,15 @@ export interface StoreOptions {
   compactAfterBytes?: number;
   /** Size at which a log segment is closed for appends (default 128 MiB). */
   segmentBytes?: number;
+  /** Region and owner of a bucket created without them, and of buckets stored before buckets had settings. */
+  bucketDefaults?: BucketDefaults;
 }
+
+/** What a new bucket may be created with; the rest comes from the store's defaults. */
+export type NewBucket = Partial<Omit<BucketInfo, 'name' | 'creationDate'>>;
+
+/** Region and owner when the store is opened without {@link StoreOptions.bucketDefaults}. */
+export const DEFAULT_BUCKET_DEFAULTS: BucketDefaults = { region: 'oss-cn-hangzhou', ownerAccountId: '1234567890123456' };
 
 /** Bodies up to this size are held in memory while they arrive; larger ones go to `tmp/` first. */
 const IN_MEMORY_BYTES = 1024 * 1024;
@@ -109,7 +123,10 @@ export class DiskObjectStore {
   #fsync = true;
   #compactAfterBytes = COMPACT_AFTER_BYTES;
   #segmentBytes: number | undefined;
+  #bucketDefaults: BucketDefaults = DEFAULT_BUCKET_DEFAULTS;
   readonly #pending = new Set<Promise<unknown>>();
+  /** Object writes in flight (a subset of #pending): what deleting a bucket waits for. */
+  readonly #writes = new Set<Promise<unknown>>();
   #log: (line: string) => void;
 
   private constructor(dataDir: string, log: (line: string) => void) {
@@ -123,23 +140,90 @@ export class DiskObjectStore {
     store.#fsync = options.fsync ?? true;
     store.#compactAfterBytes = options.compactAfterBytes ?? COMPACT_AFTER_BYTES;
     store.#segmentBytes = options.segmentBytes;
+    store.#bucketDefaults = options.bucketDefaults ?? DEFAULT_BUCKET_DEFAULTS;
     await mkdir(store.dataDir, { recursive: true });
     for (const entry of await readdir(store.dataDir, { withFileTypes: true })) {
-      if (entry.isDirectory() && isValidBucketName(entry.name)) await store.#loadBucket(entry.name);
+      if (entry.isDirectory() && entry.name.startsWith('.deleted-')) await rm(path.join(store.dataDir, entry.name), { recursive: true, force: true });
+      else if (entry.isDirectory() && isValidBucketName(entry.name)) await store.#loadBucket(entry.name);
     }
     return store;
   }
 
-  /** Creates a bucket; does nothing if it exists. */
-  async createBucket(name: string): Promise<void> {
+  /**
+   * Creates a bucket and resolves with its settings; resolves with the existing bucket's settings,
+   * unchanged, if it exists (callers compare them with what they asked for).
+   */
+  async createBucket(name: string, settings: NewBucket = {}): Promise<BucketInfo> {
     if (!isValidBucketName(name)) throw new OssError('InvalidBucketName', undefined, { details: { BucketName: name } });
-    if (this.#buckets.has(name)) return;
-    await this.#loadBucket(name);
+    const existing = this.#buckets.get(name);
+    if (existing) return existing.info;
+    return this.#track(
+      this.#withLock(name, '', async () => {
+        const raced = this.#buckets.get(name);
+        if (raced) return raced.info;
+        const info: BucketInfo = {
+          name,
+          region: settings.region ?? this.#bucketDefaults.region,
+          ownerAccountId: settings.ownerAccountId ?? this.#bucketDefaults.ownerAccountId,
+          creationDate: Date.now(),
+          storageClass: settings.storageClass ?? 'Standard',
+          acl: settings.acl ?? 'private',
+          dataRedundancyType: settings.dataRedundancyType ?? 'LRS',
+        };
+        const dir = path.join(this.dataDir, name);
+        await mkdir(dir, { recursive: true });
+        await writeBucketInfo(dir, info, this.#fsync);
+        await this.#loadBucket(name);
+        return info;
+      }),
+    );
+  }
+
+  /** Replaces a bucket's ACL (PutBucket by its owner on an existing bucket). */
+  async setBucketAcl(name: string, acl: BucketInfo['acl']): Promise<BucketInfo> {
+    const state = this.#bucket(name);
+    if (state.info.acl === acl) return state.info;
+    const info = { ...state.info, acl };
+    await writeBucketInfo(state.dir, info, this.#fsync);
+    state.info = info;
+    return info;
+  }
+
+  /**
+   * Deletes an empty bucket and everything kept for it.
+   * @throws OssError NoSuchBucket, or BucketNotEmpty while it holds an object
+   */
+  deleteBucket(name: string): Promise<void> {
+    return this.#track(this.#deleteBucket(name));
+  }
+
+  #deleteBucket(name: string): Promise<void> {
+    return this.#withLock(name, '', async () => {
+      const state = this.#bucket(name);
+      if (state.objects.size > 0) throw bucketNotEmpty(name);
+      // Out of the index first, so a PUT that has not committed yet fails with NoSuchBucket;
+      // one that got in before is waited for, and puts the bucket back as not empty.
+      this.#buckets.delete(name);
+      await Promise.allSettled([...this.#writes]);
+      if (state.objects.size > 0) {
+        this.#buckets.set(name, state);
+        throw bucketNotEmpty(name);
+      }
+      await state.log.close();
+      const doomed = path.join(this.dataDir, `.deleted-${name}-${randomHex(6)}`);
+      await rename(state.dir, doomed);
+      await rm(doomed, { recursive: true, force: true });
+    });
   }
 
   /** True when the bucket exists. */
   hasBucket(name: string): boolean {
     return this.#buckets.has(name);
+  }
+
+  /** A bucket's settings, or undefined when there is no such bucket. */
+  bucketInfo(name: string): BucketInfo | undefined {
+    return this.#buckets.get(name)?.info;
   }
 
   /** Bucket names, sorted. */
@@ -189,7 +273,13 @@ export class DiskObjectStore {
    * Rejects with an {@link OssError} (`FileAlreadyExists`, `InvalidDigest`, `EntityTooLarge`, `NoSuchBucket`).
    */
   put(bucket: string, key: string, body: AsyncIterable<Uint8Array> | Uint8Array, input: PutObjectInput): Promise<ObjectRecord> {
-    return this.#track(this.#put(bucket, key, body, input));
+    const write = this.#put(bucket, key, body, input);
+    this.#writes.add(write);
+    const done = (): void => {
+      this.#writes.delete(write);
+    };
+    write.then(done, done);
+    return this.#track(write);
   }
 
   /** Deletes an object; resolves false if there was none. */
@@ -264,7 +354,8 @@ export class DiskObjectStore {
         headers: { ...input.headers },
       };
       return await this.#withLock(bucket, key, async () => {
-        if (!this.#buckets.has(bucket)) throw noSuchBucket(bucket);
+        // The same state, not only the same name: the bucket may have been deleted and made again.
+        if (this.#buckets.get(bucket) !== state) throw noSuchBucket(bucket);
         const previous = state.objects.get(key);
         if (input.forbidOverwrite && previous) throw alreadyExists(key);
         const at = await state.log.append({ op: 'put', ...record }, spool ? { file: spool.file, length: size } : { buffers: held });
@@ -301,7 +392,8 @@ export class DiskObjectStore {
       ({ log } = await ObjectLog.open<LogHeader>(logDir, options));
       objects = replay(kept);
     }
-    const state: BucketState = { dir, log, objects, sorted: null };
+    const info = await readBucketInfo(dir, name, this.#bucketDefaults);
+    const state: BucketState = { dir, info, log, objects, sorted: null };
     await this.#importSidecarLayout(name, state);
     this.#buckets.set(name, state);
   }
@@ -394,6 +486,10 @@ function sortedIndex(sorted: string[], key: string): number {
 
 function noSuchBucket(bucket: string): OssError {
   return new OssError('NoSuchBucket', undefined, { details: { BucketName: bucket } });
+}
+
+function bucketNotEmpty(bucket: string): OssError {
+  return new OssError('BucketNotEmpty', undefined, { details: { BucketName: bucket } });
 }
 
 function alreadyExists(key: string): OssError {

@@ -4,11 +4,15 @@
 import { OssError } from '../errors.ts';
 import { SIGNED_SUBRESOURCES } from '../signature.ts';
 import type { Query } from '../wire.ts';
+import { deleteBucket } from './delete-bucket.ts';
 import { deleteObject } from './delete-object.ts';
+import { getBucketInfo } from './get-bucket-info.ts';
 import { getObject } from './get-object.ts';
 import { headObject } from './head-object.ts';
+import { listBuckets } from './list-buckets.ts';
 import { listObjectsV2 } from './list-objects-v2.ts';
 import { listObjects } from './list-objects.ts';
+import { putBucket } from './put-bucket.ts';
 import { putObject } from './put-object.ts';
 import type { Action } from './types.ts';
 
@@ -20,10 +24,24 @@ export const ACTIONS = {
   DeleteObject: deleteObject,
   ListObjects: listObjects,
   ListObjectsV2: listObjectsV2,
+  PutBucket: putBucket,
+  DeleteBucket: deleteBucket,
+  GetBucketInfo: getBucketInfo,
+  ListBuckets: listBuckets,
 } as const satisfies Record<string, Action>;
 
 /** API name of a served operation, as in the log lines. */
 export type ActionName = keyof typeof ACTIONS;
+
+/**
+ * Picks the service-level operation (`/` on a host that names no bucket): only ListBuckets is served.
+ * @throws OssError NotImplemented for the others (DescribeRegions, …)
+ */
+export function routeService(method: string, query: Query): 'ListBuckets' {
+  const other = [...query.keys()].filter((k) => SIGNED_SUBRESOURCES.has(k) && !NEUTRAL_SUBRESOURCES.has(k));
+  if (method === 'GET' && other.length === 0) return 'ListBuckets';
+  throw new OssError('NotImplemented', `${method} on the service${other.length > 0 ? ` with ?${other[0]}` : ''} is not emulated by the local OSS; only ListBuckets (GET /) is.`);
+}
 
 /** Methods OSS has some operation for; anything else is MethodNotAllowed rather than NotImplemented. */
 const OSS_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'POST', 'OPTIONS']);
@@ -55,12 +73,18 @@ export function route(method: string, key: string, query: Query): ActionName {
   }
   const other = [...query.keys()].filter((k) => SIGNED_SUBRESOURCES.has(k) && !NEUTRAL_SUBRESOURCES.has(k));
   // `?objectMeta` (ali-oss getObjectMeta) is a lighter HeadObject; `?versionId=null` names the only
-  // version an unversioned bucket has.
-  const served = other.filter((k) => !(k === 'objectMeta' && method === 'HEAD' && key !== '') && !(k === 'versionId' && query.get(k) === 'null'));
+  // version an unversioned bucket has; `?bucketInfo` is GetBucketInfo.
+  const bucketInfo = method === 'GET' && key === '' && other.includes('bucketInfo');
+  const served = other.filter(
+    (k) => !(k === 'objectMeta' && method === 'HEAD' && key !== '') && !(k === 'versionId' && query.get(k) === 'null') && !(k === 'bucketInfo' && bucketInfo),
+  );
   if (served.length > 0) {
     throw new OssError('NotImplemented', `The sub-resource "${served[0]}" (${method} ${key === '' ? 'bucket' : 'object'}) is not emulated by the local OSS.`);
   }
   if (key === '') {
+    if (bucketInfo) return 'GetBucketInfo';
+    if (method === 'PUT') return 'PutBucket';
+    if (method === 'DELETE') return 'DeleteBucket';
     if (method === 'GET') {
       const listType = query.get('list-type');
       if (listType === '2') return 'ListObjectsV2';
@@ -69,7 +93,7 @@ export function route(method: string, key: string, query: Query): ActionName {
       }
       return 'ListObjects';
     }
-    throw new OssError('NotImplemented', `${method} on a bucket (PutBucket, DeleteBucket, GetBucketInfo, PostObject, CORS …) is not emulated by the local OSS.`);
+    throw new OssError('NotImplemented', `${method} on a bucket (PostObject, CORS …) is not emulated by the local OSS.`);
   }
   switch (method) {
     case 'PUT':

@@ -6,7 +6,7 @@ import type { Query } from '../wire.ts';
 /** A verified request, with the bucket and key the signature settled on. */
 export interface OssRequest {
   method: string;
-  /** Always an existing bucket by the time an action runs. */
+  /** An existing bucket by the time an action runs, except for PutBucket; `''` for ListBuckets. */
   bucket: string;
   /** Decoded key; `''` for bucket-level operations. */
   key: string;
@@ -29,8 +29,12 @@ export interface ActionContext {
   store: DiskObjectStore;
   /** Largest object a PutObject accepts, in bytes. */
   maxObjectBytes: number;
-  /** Owner reported in listings. */
+  /** Owner reported in listings: the bucket's owner, or the caller's account for ListBuckets. */
   owner: { id: string; displayName: string };
+  /** Region this endpoint serves, `oss-cn-hangzhou` form; new buckets are made in it. */
+  region: string;
+  /** The account of the AccessKey that signed the request. */
+  caller: { accountId: string };
 }
 
 /** One OSS API operation. Failures are thrown as `OssError`. */
