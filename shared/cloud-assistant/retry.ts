@@ -3,6 +3,12 @@
  * InternalError.Dispatch, honouring the service's retry-after hint. Nothing else is retried: a
  * validation error or a network failure is returned to the caller at once.
  *
+ * `ResourceBusy.SlrCreation` (seed 001: "The ServiceLinkedRole is still being created or has not
+ * taken effect yet. Please try again later.") is retried too, on its own, slower schedule: creating
+ * a RAM role takes seconds, not the milliseconds a throttled call waits, and half of each wait is
+ * fixed so that a run of short random waits cannot use up the attempts before the role exists. How
+ * long creation takes is not documented; the schedule is the library's choice, not a limit.
+ *
  * Writes are safe to retry only because every write carries a ClientToken that stays the same
  * across attempts (see ecs-cloud-assistant.ts).
  */
@@ -13,6 +19,8 @@ export interface RetryPolicy {
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /** First wait for `ResourceBusy.SlrCreation`; doubles per attempt up to maxDelayMs, half of it fixed. */
+  slrCreationBaseDelayMs: number;
   /** Milliseconds per unit of the `x-acs-retry-after` hint (its unit is unconfirmed: 1 = ms, 1000 = s). */
   retryAfterUnitMs: number;
   sleep: (ms: number) => Promise<void>;
@@ -25,12 +33,13 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxAttempts: 6,
   baseDelayMs: 100,
   maxDelayMs: 10_000,
+  slrCreationBaseDelayMs: 1000,
   retryAfterUnitMs: 1,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   random: Math.random,
 };
 
-const RETRYABLE_CODES = new Set(['ServiceUnavailable', 'InternalError.Dispatch']);
+const RETRYABLE_CODES = new Set(['ServiceUnavailable', 'InternalError.Dispatch', 'ResourceBusy.SlrCreation']);
 
 export function isRetryable(error: ServiceCallError): boolean {
   return error.code.includes('Throttling') || RETRYABLE_CODES.has(error.code);
@@ -38,6 +47,10 @@ export function isRetryable(error: ServiceCallError): boolean {
 
 /** The wait before attempt `attempt + 1`: the service's hint when it gave one, else full jitter. */
 export function retryDelayMs(error: ServiceCallError, attempt: number, policy: RetryPolicy): number {
+  if (error.code === 'ResourceBusy.SlrCreation') {
+    const ceiling = Math.min(policy.maxDelayMs, policy.slrCreationBaseDelayMs * 2 ** (attempt - 1));
+    return ceiling / 2 + policy.random() * (ceiling / 2);
+  }
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   const jitter = policy.random() * ceiling;
   if (error.retryAfter !== undefined && error.retryAfter > 0) {

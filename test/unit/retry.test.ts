@@ -10,9 +10,18 @@ function policy(over: Partial<RetryPolicy> = {}): RetryPolicy & { slept: number[
 }
 
 describe('Function: isRetryable', () => {
-  it('retries throttling, ServiceUnavailable and InternalError.Dispatch, and nothing else', () => {
-    for (const code of ['Throttling', 'Throttling.User', 'Throttling.Api', 'ServiceUnavailable', 'InternalError.Dispatch']) expect(isRetryable(err(code))).toBe(true);
-    for (const code of ['InvalidInstance.NotFound', 'SignatureDoesNotMatch', 'ECONNREFUSED', 'NetworkError', 'IdempotentProcessing'])
+  it('retries throttling, ServiceUnavailable, InternalError.Dispatch and ResourceBusy.SlrCreation, and nothing else', () => {
+    for (const code of ['Throttling', 'Throttling.User', 'Throttling.Api', 'ServiceUnavailable', 'InternalError.Dispatch', 'ResourceBusy.SlrCreation'])
+      expect(isRetryable(err(code))).toBe(true);
+    for (const code of [
+      'InvalidInstance.NotFound',
+      'SignatureDoesNotMatch',
+      'ECONNREFUSED',
+      'NetworkError',
+      'IdempotentProcessing',
+      'CreateServiceLinkedRole.NoPermission',
+      'InvalidOssOutputDelivery.BucketNotFound',
+    ])
       expect(isRetryable(err(code))).toBe(false);
   });
 });
@@ -23,6 +32,16 @@ describe('Function: retryDelayMs', () => {
     expect([1, 2, 3, 4, 5].map((n) => retryDelayMs(err('ServiceUnavailable'), n, p))).toEqual([100, 200, 400, 800, 1000]);
     const low = policy({ random: () => 0 });
     expect(retryDelayMs(err('ServiceUnavailable'), 3, low)).toBe(0);
+  });
+
+  it('waits for a service-linked role on its own slower schedule, half of each wait fixed', () => {
+    const low = policy({ random: () => 0, slrCreationBaseDelayMs: 1000, maxDelayMs: 10_000 });
+    expect([1, 2, 3, 4, 5].map((n) => retryDelayMs(err('ResourceBusy.SlrCreation'), n, low))).toEqual([500, 1000, 2000, 4000, 5000]);
+    const high = policy({ random: () => 1, slrCreationBaseDelayMs: 1000, maxDelayMs: 10_000 });
+    expect([1, 2, 3, 4, 5].map((n) => retryDelayMs(err('ResourceBusy.SlrCreation'), n, high))).toEqual([1000, 2000, 4000, 8000, 10_000]);
+    // With the default policy, even the shortest waits add up to more than 12 s before the last attempt.
+    const shortest = [1, 2, 3, 4, 5].reduce((sum, n) => sum + retryDelayMs(err('ResourceBusy.SlrCreation'), n, policy({ random: () => 0 })), 0);
+    expect(shortest).toBeGreaterThan(12_000);
   });
 
   it('waits at least the retry-after hint, in the configured unit', () => {
@@ -57,6 +76,19 @@ describe('Function: withRetry', () => {
       }, p),
     ).rejects.toMatchObject({ name: 'ServiceCallError', code: 'InvalidInstance.NotFound', httpStatus: 404, requestId: 'r-1', message: 'RunCommand failed: InvalidInstance.NotFound: no such instance' });
     expect(calls).toBe(1);
+  });
+
+  it('rides out ResourceBusy.SlrCreation and keeps the call the same on every attempt', async () => {
+    const p = policy();
+    const seen: string[] = [];
+    let calls = 0;
+    const value = await withRetry('RunCommand', async () => {
+      calls++;
+      if (calls < 3) throw Object.assign(new Error('slr'), { code: 'ResourceBusy.SlrCreation', statusCode: 400 });
+      return 'started';
+    }, { ...p, onRetry: ({ code }) => void seen.push(code) });
+    expect([value, calls, seen]).toEqual(['started', 3, ['ResourceBusy.SlrCreation', 'ResourceBusy.SlrCreation']]);
+    expect(p.slept).toEqual([750, 1500]);
   });
 
   it('stops after maxAttempts', async () => {
