@@ -3,7 +3,7 @@ import { createCodecs } from '../../shared/chat/codecs.ts';
 import { chatConfigOf, chatSecrets, parseChatEnv } from '../../shared/config/chat-env.ts';
 import { parseFunctionEnv } from '../../shared/config/env.ts';
 import { loadChatFiles } from '../../shared/chatops/config-files.ts';
-import { fc2Dispatcher } from '../../shared/chatops/fc2-dispatcher.ts';
+import { dispatcherFor } from '../../shared/chatops/dispatcher-for.ts';
 import { handleChat, storeReplayGuard } from '../../shared/chatops/handle-chat.ts';
 import { storeFor } from '../../shared/pipeline/clients.ts';
 import { perCredentials } from '../../shared/pipeline/deps.ts';
@@ -16,7 +16,7 @@ const clients = perCredentials((credentials) => {
   return {
     store,
     codecs: createCodecs(chatConfigOf(chatEnv), storeReplayGuard(store)),
-    dispatcher: fc2Dispatcher({ accountId: env.FLEETRUN_ACCOUNT_ID, region: env.FLEETRUN_REGION, functionName: chatEnv.FLEETRUN_DISPATCH_FUNCTION, credentials, endpoint: chatEnv.FLEETRUN_FC_ENDPOINT }),
+    dispatcher: dispatcherFor(env, chatEnv, credentials),
   };
 });
 

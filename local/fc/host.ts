@@ -1,13 +1,16 @@
 /**
- * The local FC host: serves the functions of an s.yaml the way Function Compute would — each in
- * its own process, with its environment, called with FC's event shapes — and wires their
- * triggers: timers on their cron, EventBridge rules on the local bus, MNS queues as event-streaming
- * sources, HTTP triggers each on its own port (http-trigger.ts) — and, when given access keys, the
- * FC 2.0 InvokeFunction API that `@alicloud/fc2` calls (invoke-api.ts). Trigger kinds it does not
- * serve are listed, not fatal.
+ * The local FC host: serves the functions of an s.yaml the way Function Compute 3.0 would — each
+ * instance in its own process, scaled out per concurrent invocation, with its environment and its
+ * role's credentials, called with FC's event shapes — and wires their triggers: timers on their
+ * cron, EventBridge rules on the local bus, MNS queues as event-streaming sources, HTTP triggers
+ * each on its own port (http-trigger.ts) — and, when given access keys, the InvokeFunction APIs
+ * (invoke-api.ts): FC 3.0's, which `@alicloud/fc20230330` calls, and FC 2.0's for the services an
+ * FC 2.0 deployment declares. A function FC 3.0 would refuse (fc3-rules.ts) is refused; trigger
+ * kinds the host does not serve are listed, not fatal.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import MNSClient from '@alicloud/mns';
 import { Cron } from 'croner';
@@ -15,7 +18,9 @@ import { z } from 'zod';
 import type { EventBus } from '../eventbridge/bus.ts';
 import { MnsStreamSource } from '../eventbridge/mns-source.ts';
 import { parsePattern } from '../eventbridge/pattern.ts';
+import type { Authorize } from '../ram/access.ts';
 import { AsyncInvocationLog } from './async-invocations.ts';
+import { checkFc3Function, isCustomRuntime } from './fc3-rules.ts';
 import { FunctionInstance } from './function-instance.ts';
 import { startHttpTrigger } from './http-trigger.ts';
 import { startInvokeApi } from './invoke-api.ts';
@@ -28,8 +33,27 @@ export interface FcHostOptions {
   mode: 'source' | 'bundle';
   /** Added to every function's s.yaml environment: the local endpoints and keys. */
   env: Record<string, string>;
-  /** What FC would hand the function as its role's credentials. */
+  /** What FC would hand every function as its role's credentials, unless `roleCredentials` is given. */
   credentials: { accessKeyId: string; accessKeySecret: string };
+  /**
+   * The credentials of a function's s.yaml `role` (FC hands a function its role's STS token): env
+   * ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN and context.credentials. Throwing
+   * refuses the function. Absent: `credentials` for every function.
+   */
+  roleCredentials?: (role: string, functionName: string) => { accessKeyId: string; accessKeySecret: string; securityToken?: string };
+  /** RAM for the InvokeFunction APIs (`fc:InvokeFunction` on the function's ARN); absent, every signed call is allowed. */
+  authorize?: Authorize;
+  /**
+   * Instances one function may have at once (each serves one invocation at a time; a custom
+   * runtime's instanceConcurrency at a time). FC 3.0: an account runs at most 100 instances per
+   * region by default, and a function's own limit may be at most 90% of the region's ("Specify the
+   * maximum number of instances", FC 3.0 user guide, updated Dec 2025): default 90.
+   */
+  maxInstancesPerFunction?: number;
+  /** Where instances get their working and temporary folders; a fresh temporary folder (removed on close) when omitted. */
+  instancesRoot?: string;
+  /** Paths every function may write besides its own temporary folder (FC allows only /tmp): for test harnesses' sink files. */
+  allowWrite?: string[];
   accountId: string;
   bus: EventBus;
   /** The local MNS, for queue-triggered functions. */
@@ -42,7 +66,14 @@ export interface FcHostOptions {
    * The FC 2.0 InvokeFunction API (`@alicloud/fc2`); not started without it. Async retries follow the
    * function's `asyncInvokeConfig.maxAsyncRetryAttempts`, else `maxAsyncRetryAttempts` (FC's default: 3).
    */
-  invokeApi?: { port?: number; accessKeys: Record<string, string>; maxAsyncRetryAttempts?: number; asyncRetryDelayMs?: number };
+  invokeApi?: {
+    port?: number;
+    accessKeys: Record<string, string>;
+    maxAsyncRetryAttempts?: number;
+    asyncRetryDelayMs?: number;
+    /** An FC 2.0 API deployment's services (service name → function names); none by default, as an fc3 deployment has none. */
+    fc2Services?: Record<string, string[]>;
+  };
   log: (line: string) => void;
 }
 
@@ -57,7 +88,7 @@ export interface FcHost {
   skipped: string[];
   /** functionName → `http://127.0.0.1:PORT` of its HTTP trigger. */
   httpEndpoints: Map<string, string>;
-  /** `http://127.0.0.1:PORT` of the InvokeFunction API, when `invokeApi` was given. */
+  /** `http://127.0.0.1:PORT` of the InvokeFunction APIs (FC 3.0 and 2.0), when `invokeApi` was given. */
   invokeEndpoint?: string;
   /** Async invocations the InvokeFunction API accepted, and how each ended. */
   asyncInvocations: AsyncInvocationLog;
@@ -83,7 +114,27 @@ function everyMs(expr: string): number | undefined {
   return m ? Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'] : undefined;
 }
 
+/** FC 3.0's documented default ceiling for one function's instances (90% of the region's 100). */
+export const DEFAULT_MAX_INSTANCES_PER_FUNCTION = 90;
+
+/** The function's role credentials, or the host's own; a refusal names the role. */
+function credentialsOf(spec: FunctionSpec, o: FcHostOptions): { accessKeyId: string; accessKeySecret: string; securityToken?: string } {
+  const p = spec.props;
+  if (!o.roleCredentials) return o.credentials;
+  if (!p.role) throw new Error(`function ${p.functionName}: s.yaml sets no role, so it has no credentials`);
+  try {
+    return o.roleCredentials(p.role, p.functionName);
+  } catch (e) {
+    throw new Error(`function ${p.functionName}: role ${p.role} gives no credentials: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 export async function startFcHost(o: FcHostOptions): Promise<FcHost> {
+  // Every function is checked before any process or server starts: a refused one leaves nothing behind.
+  for (const spec of o.sYaml.functions) checkFc3Function(spec.props);
+  const roleCredentials = new Map(o.sYaml.functions.map((spec) => [spec.props.functionName, credentialsOf(spec, o)]));
+  const ownInstancesRoot = o.instancesRoot === undefined;
+  const instancesRoot = o.instancesRoot ?? mkdtempSync(path.join(tmpdir(), 'fleetrun-fc-instances-'));
   const functions = new Map<string, FunctionInstance>();
   const byResource = new Map<string, string>();
   const skipped: string[] = [];
@@ -101,11 +152,13 @@ export async function startFcHost(o: FcHostOptions): Promise<FcHost> {
     invokeWithId(functionName, Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)), randomUUID());
   const httpTriggers: { functionName: string; trigger: TriggerSpec }[] = [];
   const asyncRetries = new Map<string, number>();
+  const functionRegions = new Map(o.sYaml.functions.map((spec) => [spec.props.functionName, spec.props.region]));
 
   const timerEvent = (t: TriggerSpec) => ({ triggerTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), triggerName: t.triggerName, payload: String(t.triggerConfig.payload ?? '') });
 
   for (const spec of o.sYaml.functions) {
     const p = spec.props;
+    const credentials = roleCredentials.get(p.functionName)!;
     byResource.set(spec.resource, p.functionName);
     functions.set(
       p.functionName,
@@ -120,12 +173,21 @@ export async function startFcHost(o: FcHostOptions): Promise<FcHost> {
           FC_FUNCTION_NAME: p.functionName,
           FC_REGION: p.region,
           FC_ACCOUNT_ID: o.accountId,
-          ALIBABA_CLOUD_ACCESS_KEY_ID: o.credentials.accessKeyId,
-          ALIBABA_CLOUD_ACCESS_KEY_SECRET: o.credentials.accessKeySecret,
+          ALIBABA_CLOUD_ACCESS_KEY_ID: credentials.accessKeyId,
+          ALIBABA_CLOUD_ACCESS_KEY_SECRET: credentials.accessKeySecret,
+          ...(credentials.securityToken ? { ALIBABA_CLOUD_SECURITY_TOKEN: credentials.securityToken } : {}),
+          // FC documents FC_FUNC_CODE_PATH as the function's code folder; the code finds its files through it.
+          FC_FUNC_CODE_PATH: path.dirname(modulePathOf(spec, o)),
+          FC_FUNCTION_HANDLER: p.handler,
+          FC_FUNCTION_MEMORY_SIZE: String(p.memorySize ?? 512),
         },
         timeoutSeconds: p.timeout,
-        concurrency: Math.max(1, p.instanceConcurrency),
-        context: { credentials: o.credentials, region: p.region, accountId: o.accountId, memory: p.memorySize ?? 512, handler: p.handler },
+        // FC 3.0: one invocation at a time per instance, except on custom runtimes (checked above).
+        concurrency: isCustomRuntime(p.runtime) ? Math.max(1, p.instanceConcurrency) : 1,
+        maxInstances: o.maxInstancesPerFunction ?? DEFAULT_MAX_INSTANCES_PER_FUNCTION,
+        context: { credentials: { ...credentials }, region: p.region, accountId: o.accountId, memory: p.memorySize ?? 512, handler: p.handler },
+        instancesRoot: path.join(instancesRoot, p.functionName),
+        ...(o.allowWrite ? { allowWrite: o.allowWrite } : {}),
         log: o.log,
       }),
     );
@@ -210,6 +272,12 @@ export async function startFcHost(o: FcHostOptions): Promise<FcHost> {
         port: settings.port ?? 0,
         accessKeys: settings.accessKeys,
         hasFunction: (name) => functions.has(name),
+        ...(settings.fc2Services ? { fc2Services: settings.fc2Services } : {}),
+        // FC 3.0's function ARN. The InvokeFunction API page lists its resource type as "All
+        // Resources" (a policy with Resource "*" always matches); this ARN is the function form
+        // of FC 3.0's RAM authorization page, so a policy naming functions matches too.
+        functionArn: (name) => `acs:fc:${functionRegions.get(name) ?? o.sYaml.functions[0]?.props.region ?? '*'}:${o.accountId}:functions/${name}`,
+        ...(o.authorize ? { authorize: o.authorize } : {}),
         invoke: invokeWithId,
         maxAsyncRetries: (name) => asyncRetries.get(name) ?? settings.maxAsyncRetryAttempts ?? 3,
         ...(settings.asyncRetryDelayMs !== undefined ? { asyncRetryDelayMs: settings.asyncRetryDelayMs } : {}),
@@ -226,6 +294,7 @@ export async function startFcHost(o: FcHostOptions): Promise<FcHost> {
     // A port already taken: stop what started, so a failed start leaves no process or server behind.
     await Promise.all(stops.map((s) => s()));
     await Promise.all([...functions.values()].map((f) => f.close()));
+    if (ownInstancesRoot) rmSync(instancesRoot, { recursive: true, force: true });
     throw e;
   }
 
@@ -246,6 +315,7 @@ export async function startFcHost(o: FcHostOptions): Promise<FcHost> {
     async close() {
       await Promise.all(stops.map((s) => s()));
       await Promise.all([...functions.values()].map((f) => f.close()));
+      if (ownInstancesRoot) rmSync(instancesRoot, { recursive: true, force: true });
     },
   };
 }

@@ -1,19 +1,29 @@
 /**
- * The FC 2.0 InvokeFunction API on loopback, for the unmodified `@alicloud/fc2` client
- * (`new FC(accountId, { accessKeyID, accessKeySecret, region, endpoint: 'http://127.0.0.1:PORT' })`):
- * `POST /2016-08-15/services/<service>[.<qualifier>]/functions/<function>/invocations`, signed.
+ * The InvokeFunction APIs on one loopback port:
+ *
+ * - FC 3.0 (`@alicloud/fc20230330`, endpoint `127.0.0.1:PORT` with protocol http):
+ *   `POST /2023-03-30/functions/<function>/invocations[?qualifier=…]`, ACS3-HMAC-SHA256 signed
+ *   (fc3-signature.ts), the invocation type in `x-fc-invocation-type`; errors as FC 3.0 answers
+ *   them, JSON `Code` / `Message` / `RequestId`.
+ * - FC 2.0 (`@alicloud/fc2`, endpoint `http://127.0.0.1:PORT`):
+ *   `POST /2016-08-15/services/<service>[.<qualifier>]/functions/<function>/invocations`, FC
+ *   signed (fc-signature.ts); errors as JSON `ErrorCode` / `ErrorMessage`. FC 3.0 functions belong
+ *   to no service, so only the services the deployment declares (`fc2Services`) answer; any other
+ *   is FC's own `ServiceNotFound` (404, "service '%s' does not exist").
+ *
  * Sync invocations answer 200 with the result; async ones 202 at once, then run in the background
- * with FC's retries on function errors. fc3 functions belong to no service, so any service name
- * routes by function name alone (and is logged).
- * @see ../shared/reference/sdk-wire.md §5, §7.11
+ * with FC's retries on function errors. After the signature checks out, each call asks `authorize`
+ * (RAM) for `fc:InvokeFunction` on the function; a denial is FC's `AccessDenied` (403).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import type { Authorize } from '../ram/access.ts';
 import type { AsyncInvocationLog, AsyncInvocationRecord } from './async-invocations.ts';
 import { contentMd5Matches, verifyFcRequest, type FcApiError } from './fc-signature.ts';
+import { Fc3NonceCache, verifyFc3Request } from './fc3-signature.ts';
 import { InvocationError } from './function-instance.ts';
-import { fc2RequestId, resultToBody } from './invocation-result.ts';
+import { fc2RequestId, fc3RequestId, resultToBody } from './invocation-result.ts';
 
 export interface InvokeApiOptions {
   host?: string;
@@ -23,6 +33,15 @@ export interface InvokeApiOptions {
   accessKeys: Record<string, string>;
   /** Whether the host serves this function. */
   hasFunction: (functionName: string) => boolean;
+  /**
+   * FC 2.0 API deployments: service name → the functions it holds. An FC 3.0 deployment declares
+   * none (it has no services), so by default every FC 2.0 InvokeFunction is `ServiceNotFound`.
+   */
+  fc2Services?: Record<string, string[]>;
+  /** The ARN of a function, for `authorize` (`acs:fc:<region>:<accountId>:functions/<name>`). */
+  functionArn: (functionName: string) => string;
+  /** RAM: asked after the signature checks out; absent, every signed call is allowed. */
+  authorize?: Authorize;
   invoke: (functionName: string, event: Buffer, requestId: string) => Promise<unknown>;
   /** Retries of a failed async invocation (FC: asyncInvokeConfig.maxAsyncRetryAttempts, default 3). */
   maxAsyncRetries: (functionName: string) => number;
@@ -44,6 +63,7 @@ const SYNC_LIMIT = 32 * 1024 * 1024;
 const ASYNC_LIMIT = 128 * 1024;
 
 const INVOKE_PATH = /^\/2016-08-15\/services\/([^/]+)\/functions\/([^/]+)\/invocations$/;
+const FC3_INVOKE_PATH = /^\/2023-03-30\/functions\/([^/]+)\/invocations$/;
 
 const invocationTypeSchema = z
   .string()
@@ -68,10 +88,14 @@ export async function startInvokeApi(o: InvokeApiOptions): Promise<InvokeApi> {
   /** Retry waits, by timer, with what ends the wait early (close). */
   const pendingRetries = new Map<NodeJS.Timeout, () => void>();
   let closed = false;
+  const nonces = new Fc3NonceCache();
 
-  function sendError(res: ServerResponse, requestId: string, e: FcApiError): string {
-    // `@alicloud/fc2` reads ErrorCode / ErrorMessage, and only from an application/json body.
-    const text = JSON.stringify({ ErrorCode: e.code, ErrorMessage: e.message });
+  type Api = 'fc2' | 'fc3';
+
+  function sendError(res: ServerResponse, api: Api, requestId: string, e: FcApiError): string {
+    // `@alicloud/fc2` reads ErrorCode / ErrorMessage, and only from an application/json body;
+    // `@alicloud/openapi-core` (FC 3.0) reads Code / Message / RequestId (FC 3.0's Error struct).
+    const text = JSON.stringify(api === 'fc2' ? { ErrorCode: e.code, ErrorMessage: e.message } : { Code: e.code, Message: e.message, RequestId: requestId });
     res.writeHead(e.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'x-fc-request-id': requestId });
     res.end(text);
     return `${e.status} ${e.code}`;
@@ -116,33 +140,42 @@ export async function startInvokeApi(o: InvokeApiOptions): Promise<InvokeApi> {
     o.log(`[fc:invoke] async ${r.functionName} ${r.requestId} failed after ${r.attempts} attempt(s): ${r.error?.message}`);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer, oversize: boolean, requestId: string): Promise<string> {
-    const url = new URL(req.url ?? '/', 'http://local');
-    const method = req.method ?? 'GET';
-    const verified = verifyFcRequest({ method, path: url.pathname, headers: req.headers, accessKeys: o.accessKeys });
-    if (!verified.ok) return sendError(res, requestId, verified.error);
-    const route = method === 'POST' ? INVOKE_PATH.exec(url.pathname) : null;
-    if (!route) return sendError(res, requestId, { status: 400, code: 'PathNotSupported', message: `'${method}' against '${url.pathname}' is not supported` });
-    const serviceAndQualifier = decode(route[1]!);
-    const functionName = decode(route[2]!);
-    const dot = serviceAndQualifier.indexOf('.');
-    const service = dot === -1 ? serviceAndQualifier : serviceAndQualifier.slice(0, dot);
-    const qualifier = dot === -1 ? undefined : serviceAndQualifier.slice(dot + 1);
-    const type = invocationTypeSchema.safeParse(req.headers['x-fc-invocation-type']);
-    if (!type.success) return sendError(res, requestId, { status: 400, code: 'InvalidArgument', message: type.error.issues[0]!.message });
+  /** Asks RAM whether the caller may invoke the function; undefined when allowed. */
+  function denied(accessKeyId: string, functionName: string): FcApiError | undefined {
+    if (!o.authorize) return undefined;
+    const decision = o.authorize({ accessKeyId, action: 'fc:InvokeFunction', resources: [o.functionArn(functionName)] });
+    return decision.allowed ? undefined : { status: 403, code: 'AccessDenied', message: `the caller is not authorized to perform fc:InvokeFunction on ${o.functionArn(functionName)}: ${decision.reason}` };
+  }
+
+  interface Invocation {
+    api: Api;
+    res: ServerResponse;
+    requestId: string;
+    functionName: string;
+    service?: string;
+    qualifier?: string;
+    invocationType: string | string[] | undefined;
+    body: Buffer;
+    oversize: boolean;
+    /** How the call is logged, e.g. `fleetrun.LATEST/fn` or `fn`. */
+    label: string;
+  }
+
+  /** What both APIs do once the call is signed, routed and allowed: size checks, then Sync or Async. */
+  async function run(c: Invocation): Promise<string> {
+    const { api, res, requestId, functionName, body } = c;
+    const type = invocationTypeSchema.safeParse(c.invocationType);
+    if (!type.success) return sendError(res, api, requestId, { status: 400, code: 'InvalidArgument', message: type.error.issues[0]!.message });
     const limit = type.data === 'async' ? ASYNC_LIMIT : SYNC_LIMIT;
-    if (oversize || body.length > limit) return sendError(res, requestId, { status: 400, code: 'EntityTooLarge', message: `payload size exceeds maximum allowed size (${limit} bytes)` });
-    const md5 = req.headers['content-md5'];
-    if (typeof md5 === 'string' && md5 !== '' && !contentMd5Matches(md5, body)) return sendError(res, requestId, { status: 400, code: 'InvalidArgument', message: 'the Content-MD5 header does not match the request body' });
-    if (!o.hasFunction(functionName)) return sendError(res, requestId, { status: 404, code: 'FunctionNotFound', message: `function '${functionName}' does not exist in service '${service}'` });
-    const what = `${type.data === 'async' ? 'Async' : 'Sync'} ${service}${qualifier ? `.${qualifier}` : ''}/${functionName}`;
+    if (c.oversize || body.length > limit) return sendError(res, api, requestId, { status: 400, code: 'EntityTooLarge', message: `payload size exceeds maximum allowed size (${limit} bytes)` });
+    const what = `${type.data === 'async' ? 'Async' : 'Sync'} ${c.label}`;
 
     if (type.data === 'async') {
       const record: AsyncInvocationRecord = {
         requestId,
         functionName,
-        service,
-        ...(qualifier ? { qualifier } : {}),
+        service: c.service ?? '',
+        ...(c.qualifier ? { qualifier: c.qualifier } : {}),
         status: 'accepted',
         attempts: 0,
         maxRetries: o.maxAsyncRetries(functionName),
@@ -172,9 +205,52 @@ export async function startInvokeApi(o: InvokeApiOptions): Promise<InvokeApi> {
     }
   }
 
+  async function handleFc2(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, oversize: boolean, requestId: string): Promise<string> {
+    const method = req.method ?? 'GET';
+    const verified = verifyFcRequest({ method, path: url.pathname, headers: req.headers, accessKeys: o.accessKeys });
+    if (!verified.ok) return sendError(res, 'fc2', requestId, verified.error);
+    const route = method === 'POST' ? INVOKE_PATH.exec(url.pathname) : null;
+    if (!route) return sendError(res, 'fc2', requestId, { status: 400, code: 'PathNotSupported', message: `'${method}' against '${url.pathname}' is not supported` });
+    const serviceAndQualifier = decode(route[1]!);
+    const functionName = decode(route[2]!);
+    const dot = serviceAndQualifier.indexOf('.');
+    const service = dot === -1 ? serviceAndQualifier : serviceAndQualifier.slice(0, dot);
+    const qualifier = dot === -1 ? undefined : serviceAndQualifier.slice(dot + 1);
+    const md5 = req.headers['content-md5'];
+    if (typeof md5 === 'string' && md5 !== '' && !contentMd5Matches(md5, body)) return sendError(res, 'fc2', requestId, { status: 400, code: 'InvalidArgument', message: 'the Content-MD5 header does not match the request body' });
+    const held = o.fc2Services && Object.hasOwn(o.fc2Services, service) ? o.fc2Services[service]! : undefined;
+    if (!held) return sendError(res, 'fc2', requestId, { status: 404, code: 'ServiceNotFound', message: `service '${service}' does not exist` });
+    const refusal = denied(verified.accessKeyId, functionName);
+    if (refusal) return sendError(res, 'fc2', requestId, refusal);
+    if (!held.includes(functionName) || !o.hasFunction(functionName)) return sendError(res, 'fc2', requestId, { status: 404, code: 'FunctionNotFound', message: `function '${functionName}' does not exist in service '${service}'` });
+    return run({ api: 'fc2', res, requestId, functionName, service, ...(qualifier ? { qualifier } : {}), invocationType: req.headers['x-fc-invocation-type'], body, oversize, label: `${service}${qualifier ? `.${qualifier}` : ''}/${functionName}` });
+  }
+
+  async function handleFc3(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, oversize: boolean, requestId: string): Promise<string> {
+    const method = req.method ?? 'GET';
+    // The signature covers the raw path as sent (the client percent-encodes the function name).
+    const rawPath = (req.url ?? '/').split('?')[0]!;
+    const verified = verifyFc3Request({ method, path: rawPath, query: url.searchParams, headers: req.headers, body, accessKeys: o.accessKeys, nonces });
+    if (!verified.ok) return sendError(res, 'fc3', requestId, verified.error);
+    const route = method === 'POST' ? FC3_INVOKE_PATH.exec(url.pathname) : null;
+    if (!route) return sendError(res, 'fc3', requestId, { status: 400, code: 'PathNotSupported', message: `'${method}' against '${url.pathname}' is not supported` });
+    const functionName = decode(route[1]!);
+    const qualifier = url.searchParams.get('qualifier') ?? undefined;
+    const refusal = denied(verified.accessKeyId, functionName);
+    if (refusal) return sendError(res, 'fc3', requestId, refusal);
+    if (!o.hasFunction(functionName)) return sendError(res, 'fc3', requestId, { status: 404, code: 'FunctionNotFound', message: `function '${functionName}' does not exist.` });
+    return run({ api: 'fc3', res, requestId, functionName, ...(qualifier ? { qualifier } : {}), invocationType: req.headers['x-fc-invocation-type'], body, oversize, label: `${functionName}${qualifier ? `:${qualifier}` : ''}` });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer, oversize: boolean, requestId: string): Promise<string> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    return url.pathname.startsWith('/2023-03-30/') ? handleFc3(req, res, url, body, oversize, requestId) : handleFc2(req, res, url, body, oversize, requestId);
+  }
+
   const server = createServer((req, res) => {
     const started = Date.now();
-    const requestId = fc2RequestId();
+    const api: Api = (req.url ?? '').startsWith('/2023-03-30/') ? 'fc3' : 'fc2';
+    const requestId = api === 'fc3' ? fc3RequestId() : fc2RequestId();
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -187,7 +263,7 @@ export async function startInvokeApi(o: InvokeApiOptions): Promise<InvokeApi> {
       handle(req, res, Buffer.concat(chunks), size > SYNC_LIMIT, requestId)
         .catch((e: unknown) => {
           o.log(`[fc:invoke] internal error: ${(e as Error).stack ?? String(e)}`);
-          return res.headersSent ? '500 (after headers)' : sendError(res, requestId, { status: 500, code: 'InternalServerError', message: 'an internal error has occurred. Please retry.' });
+          return res.headersSent ? '500 (after headers)' : sendError(res, api, requestId, { status: 500, code: 'InternalServerError', message: 'an internal error has occurred. Please retry.' });
         })
         .then((summary) => o.log(`[fc:invoke] ${req.method} ${req.url} ${summary} ${Date.now() - started}ms ${requestId}`));
     });

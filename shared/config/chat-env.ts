@@ -28,8 +28,12 @@ export const chatEnvSchema = z.object({
   FLEETRUN_POLICY_FILE: z.string().default('./config/policy.yaml'),
   FLEETRUN_JOBS_FILE: z.string().default('./config/jobs.yaml'),
   FLEETRUN_DISPATCH_FUNCTION: z.string().default('fleetrun-dispatch'),
-  /** The FC 2.0 API endpoint with scheme; the regional one when unset. */
+  /** The FC API endpoint with its scheme (`http://127.0.0.1:PORT` locally); FC's regional one when unset. */
   FLEETRUN_FC_ENDPOINT: text,
+  /** The FC API chatops hands runs to dispatch through: 3.0 (fc3 deployments, by function name) or 2.0 (service + function). */
+  FLEETRUN_FC_API_VERSION: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.enum(['3.0', '2.0']).default('3.0')),
+  /** The FC 2.0 service holding the dispatch function; required with FLEETRUN_FC_API_VERSION=2.0. */
+  FLEETRUN_FC_SERVICE: text,
   /** At most one progress message per run in this many seconds. */
   FLEETRUN_PROGRESS_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(5),
   /**
@@ -44,7 +48,9 @@ export const chatEnvSchema = z.object({
 export type ChatEnv = z.output<typeof chatEnvSchema>;
 
 export function parseChatEnv(env: Record<string, string | undefined>): ChatEnv {
-  const result = chatEnvSchema.safeParse(env);
+  const result = chatEnvSchema
+    .refine((e) => e.FLEETRUN_FC_API_VERSION !== '2.0' || e.FLEETRUN_FC_SERVICE !== undefined, { path: ['FLEETRUN_FC_SERVICE'], message: 'the FC 2.0 API needs the service of the dispatch function (FLEETRUN_FC_API_VERSION=2.0)' })
+    .safeParse(env);
   if (result.success) return result.data;
   throw new ConfigError(`fleetrun chat configuration is invalid: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
 }

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodecs, MemoryReplayGuard } from '../../shared/chat/codecs.ts';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
 import type { ChatPlatform } from '../../shared/chat/types.ts';
-import { fc2Dispatcher } from '../../shared/chatops/fc2-dispatcher.ts';
+import { dispatcherFor } from '../../shared/chatops/dispatcher-for.ts';
 import { loadChatFiles } from '../../shared/chatops/config-files.ts';
 import { handleChat } from '../../shared/chatops/handle-chat.ts';
 import { chatConfigOf, chatSecrets, parseChatEnv } from '../../shared/config/chat-env.ts';
@@ -100,7 +100,7 @@ beforeAll(async () => {
   const deps = {
     store,
     codecs: createCodecs(chatConfigOf(chatEnv), new MemoryReplayGuard()),
-    dispatcher: fc2Dispatcher({ accountId: fnEnv.FLEETRUN_ACCOUNT_ID, region: fnEnv.FLEETRUN_REGION, functionName: chatEnv.FLEETRUN_DISPATCH_FUNCTION, credentials, endpoint: chatEnv.FLEETRUN_FC_ENDPOINT }),
+    dispatcher: dispatcherFor(fnEnv, chatEnv, credentials),
     ...(await loadChatFiles(chatEnv)),
     sealKey: fnEnv.FLEETRUN_SEAL_KEY,
   };

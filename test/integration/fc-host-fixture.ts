@@ -10,7 +10,9 @@ import { loadSYaml } from '../../local/fc/s-yaml.ts';
 export const FIXTURE_ROOT = path.resolve(import.meta.dirname, '../fixtures/fc-host');
 export const ACCOUNT_ID = '1234567890123456';
 
-export async function startFixtureHost(options: { sinkFile?: string; http?: FcHostOptions['http']; invokeApi?: FcHostOptions['invokeApi'] } = {}): Promise<{ host: FcHost; logs: string[] }> {
+export async function startFixtureHost(
+  options: { sinkFile?: string; http?: FcHostOptions['http']; invokeApi?: FcHostOptions['invokeApi']; host?: Partial<FcHostOptions> } = {},
+): Promise<{ host: FcHost; logs: string[] }> {
   const logs: string[] = [];
   const sYaml = await loadSYaml(path.join(FIXTURE_ROOT, 's.yaml'), { env: { ...(options.sinkFile ? { FC_FIXTURE_SINK_FILE: options.sinkFile } : {}) }, config: { AccountID: ACCOUNT_ID } });
   const host = await startFcHost({
@@ -24,7 +26,10 @@ export async function startFixtureHost(options: { sinkFile?: string; http?: FcHo
     timers: false,
     ...(options.http ? { http: options.http } : {}),
     ...(options.invokeApi ? { invokeApi: options.invokeApi } : {}),
+    // A function may write only its own temporary folder; the sink file is the test's, outside it.
+    ...(options.sinkFile ? { allowWrite: [options.sinkFile] } : {}),
     log: (line) => logs.push(line),
+    ...options.host,
   });
   return { host, logs };
 }

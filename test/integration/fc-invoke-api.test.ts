@@ -1,7 +1,8 @@
 /**
- * The local FC 2.0 InvokeFunction API driven by the unmodified `@alicloud/fc2` client: signature
- * checks, Sync and Async invocations that really run the fixture function, FC's async retries,
- * and FC's error answers.
+ * The local FC 2.0 InvokeFunction API driven by the unmodified `@alicloud/fc2` client, for an FC
+ * 2.0 deployment that declares the service `fleetrun` holding `async-sink`: signature checks, Sync
+ * and Async invocations that really run the fixture function, FC's async retries, and FC's error
+ * answers — `ServiceNotFound` for a service the deployment does not declare.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,7 @@ describe('Local FC host: the InvokeFunction API with @alicloud/fc2', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'fleetrun-fc-invoke-'));
     sinkFile = path.join(dir, 'sink.jsonl');
-    ({ host, logs } = await startFixtureHost({ sinkFile, invokeApi: { accessKeys: { [AK]: SECRET }, asyncRetryDelayMs: 20 } }));
+    ({ host, logs } = await startFixtureHost({ sinkFile, invokeApi: { accessKeys: { [AK]: SECRET }, asyncRetryDelayMs: 20, fc2Services: { fleetrun: ['async-sink'] } } }));
     client = clientWith(AK, SECRET);
   });
   afterAll(async () => {
@@ -80,10 +81,19 @@ describe('Local FC host: the InvokeFunction API with @alicloud/fc2', () => {
     expect(res.headers['x-fc-error-type']).toBeUndefined();
   });
 
-  it('routes by function name whatever the service and qualifier (fc3 has no services), and logs them', async () => {
-    const res = await client.invokeFunction('any-service', 'async-sink', JSON.stringify({ id: 'q1' }), {}, 'LATEST');
+  it('a qualifier rides on the service name (fleetrun.LATEST) and is logged', async () => {
+    const res = await client.invokeFunction('fleetrun', 'async-sink', JSON.stringify({ id: 'q1' }), {}, 'LATEST');
     expect(res.data).toEqual({ stored: 'q1', attempt: 1 });
-    expect(logs.some((l) => l.startsWith('[fc:invoke]') && l.includes('Sync any-service.LATEST/async-sink 200'))).toBe(true);
+    expect(logs.some((l) => l.startsWith('[fc:invoke]') && l.includes('Sync fleetrun.LATEST/async-sink 200'))).toBe(true);
+  });
+
+  it("a service the deployment does not declare: FC's own FCServiceNotFoundError (404), and nothing runs", async () => {
+    const before = host.functions.get('async-sink')!.stats.invocations;
+    const error = await client.invokeFunction('any-service', 'async-sink', JSON.stringify({ id: 'nosvc' }), { 'x-fc-invocation-type': 'Async' }).then(() => undefined, (e: unknown) => e as FC.FCError);
+    expect(error).toMatchObject({ name: 'FCServiceNotFoundError', code: 'ServiceNotFound' });
+    expect(error!.message).toContain('failed with 404');
+    expect(error!.message).toContain("service 'any-service' does not exist");
+    expect(host.functions.get('async-sink')!.stats.invocations).toBe(before);
   });
 
   it('Sync function error: still 200 (the SDK does not throw), with x-fc-error-type and the error as JSON', async () => {
