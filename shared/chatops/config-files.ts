@@ -14,10 +14,21 @@ export interface ChatFiles {
 
 let loading: Promise<ChatFiles> | undefined;
 
-/** Relative paths are the function's code folder's (FC runs a function from it). */
+/**
+ * The function's code folder, which relative paths are relative to: FC_FUNC_CODE_PATH (FC sets it
+ * to the code folder; the local host too), else the folder of the running bundle. Never the
+ * working directory: FC does not promise one, and the local host starts each instance elsewhere.
+ */
+export function codeFolder(env: Pick<ChatEnv, 'FC_FUNC_CODE_PATH'>): string {
+  if (env.FC_FUNC_CODE_PATH) return env.FC_FUNC_CODE_PATH;
+  // A CommonJS bundle has __dirname (its own folder); ESM source has none and always runs under a host that sets the variable.
+  return typeof __dirname === 'string' ? __dirname : process.cwd();
+}
+
 export function loadChatFiles(env: ChatEnv): Promise<ChatFiles> {
   loading ??= (async () => {
-    const at = (p: string) => path.resolve(p);
+    const base = codeFolder(env);
+    const at = (p: string) => path.resolve(base, p);
     const [catalog, policy, jobs] = await Promise.all([loadCatalog(at(env.FLEETRUN_CATALOG_FILE)), loadPolicy(at(env.FLEETRUN_POLICY_FILE)), loadJobsFile(at(env.FLEETRUN_JOBS_FILE))]);
     return { catalog, policy, jobs };
   })();

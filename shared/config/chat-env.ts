@@ -24,6 +24,8 @@ export const chatEnvSchema = z.object({
   FLEETRUN_LARK_APP_SECRET: text,
   FLEETRUN_LARK_API_BASE: text,
   FLEETRUN_WEBHOOK_SECRET: text,
+  /** Set by FC (and the local host) to the function's code folder: relative file paths below are relative to it. */
+  FC_FUNC_CODE_PATH: text,
   FLEETRUN_CATALOG_FILE: z.string().default('./config/catalog.yaml'),
   FLEETRUN_POLICY_FILE: z.string().default('./config/policy.yaml'),
   FLEETRUN_JOBS_FILE: z.string().default('./config/jobs.yaml'),
