@@ -17,19 +17,25 @@ export interface BuiltFunction {
   bytes: number;
 }
 
-const VENDOR_ENTRY = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../shared/cloud-assistant/ecs-sdk-vendor.ts');
-/** Functions whose bundle asked for the ECS SDK module (filled while building). */
-const usesVendor = new Set<string>();
+const SHARED = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../shared');
+/** SDK modules loaded on first use (the ECS SDK; the FC 3.0 SDK), each shipped as a file of its own. */
+const VENDOR_ENTRIES: Record<string, string> = {
+  'ecs-sdk-vendor': path.join(SHARED, 'cloud-assistant/ecs-sdk-vendor.ts'),
+  'fc3-sdk-vendor': path.join(SHARED, 'chatops/fc3-sdk-vendor.ts'),
+};
+/** Function → the vendor modules its bundle asked for (filled while building). */
+const usesVendor = new Map<string, Set<string>>();
 let building = '';
 
-/** Keeps the ECS SDK module out of the main bundle: it becomes `./ecs-sdk-vendor.js` beside it. */
+/** Keeps each SDK vendor module out of the main bundle: it becomes `./<name>.js` beside it. */
 const vendorApart: Plugin = {
-  name: 'ecs-sdk-apart',
+  name: 'sdk-vendor-apart',
   setup(b) {
-    b.onResolve({ filter: /ecs-sdk-vendor\.ts$/ }, (args) => {
+    b.onResolve({ filter: /(ecs|fc3)-sdk-vendor\.ts$/ }, (args) => {
       if (args.kind !== 'dynamic-import') return undefined;
-      usesVendor.add(building);
-      return { path: './ecs-sdk-vendor.js', external: true };
+      const name = path.basename(args.path, '.ts');
+      usesVendor.set(building, (usesVendor.get(building) ?? new Set()).add(name));
+      return { path: `./${name}.js`, external: true };
     });
   },
 };
@@ -60,9 +66,9 @@ export async function buildFunctions(functionsDir: string, outDir: string, confi
       alias: { '@alicloud/mns': '@alicloud/mns/lib/client.js' },
       plugins: [vendorApart],
     });
-    // The ECS SDK goes in a file of its own, loaded on the first ECS call (shared/cloud-assistant/ecs-sdk.ts).
-    if (Object.keys(result.metafile.inputs).length > 0 && usesVendor.has(name)) {
-      await build({ entryPoints: [VENDOR_ENTRY], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: path.join(outDir, name, 'ecs-sdk-vendor.js'), logLevel: 'warning', external: ['proxy-agent'] });
+    // Each SDK vendor goes in a file of its own, loaded on the first call (shared/cloud-assistant/ecs-sdk.ts, shared/chatops/fc3-dispatcher.ts).
+    for (const vendor of Object.keys(result.metafile.inputs).length > 0 ? (usesVendor.get(name) ?? []) : []) {
+      await build({ entryPoints: [VENDOR_ENTRIES[vendor]!], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: path.join(outDir, name, `${vendor}.js`), logLevel: 'warning', external: ['proxy-agent'] });
     }
     await writeFile(path.join(outDir, name, 'meta.json'), JSON.stringify(result.metafile));
     // The bundles are CommonJS; this project's package.json says "module", and Node would read them so.

@@ -5,8 +5,9 @@
  * out at its own pace. FC 3.0 functions belong to no service, so this is the hand-off an fc3
  * deployment can take; fc2-dispatcher.ts stays for deployments on the FC 2.0 API.
  *
- * The SDK (with `@alicloud/openapi-core` under it) loads on the first hand-off, not at cold start:
- * most chat requests (help, status, refusals) never dispatch.
+ * The SDK (with `@alicloud/openapi-core` under it) loads on the first hand-off, from a file of its
+ * own in the deployment (fc3-sdk-vendor.ts), not at cold start: most chat requests (help, status,
+ * refusals) never dispatch.
  */
 import { Readable } from 'node:stream';
 import type * as Fc3Module from '@alicloud/fc20230330';
@@ -35,7 +36,11 @@ let loading: Promise<{ sdk: Fc3; Client: Fc3ClientClass; Config: new (m: Record<
 
 function load() {
   loading ??= (async () => {
-    const [sdk, core, dara] = await Promise.all([import('@alicloud/fc20230330'), import('@alicloud/openapi-core'), import('@darabonba/typescript')]);
+    // A separate file in the deployment (scripts/build.ts); under CommonJS interop its exports may sit on `default`.
+    const vendor = (await import('./fc3-sdk-vendor.ts')) as unknown as { fc3?: unknown; core?: unknown; dara?: unknown; default?: { fc3: unknown; core: unknown; dara: unknown } };
+    const sdk = (vendor.fc3 ?? vendor.default!.fc3) as Fc3;
+    const core = vendor.core ?? vendor.default!.core;
+    const dara = vendor.dara ?? vendor.default!.dara;
     // Native ESM sees the CommonJS exports object as `default`; bundlers and vitest see the class.
     const candidate = (sdk as unknown as { default: { default?: unknown } }).default;
     const Client = (typeof candidate === 'function' ? candidate : candidate.default) as Fc3ClientClass;
