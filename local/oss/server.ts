@@ -14,6 +14,8 @@ import { addressCandidates, isValidBucketName, parseHost } from './addressing.ts
 import { ossRegion, type BucketInfo } from './bucket-info.ts';
 import { errorXml, OssError } from './errors.ts';
 import { verifyRequest } from './signature.ts';
+import { ALLOW_ALL, type Authorize } from '../ram/access.ts';
+import { ossRequest, accessRequest } from '../ram/requests.ts';
 import { DiskObjectStore } from './store.ts';
 import { httpDate, parseQuery, utf8Length } from './wire.ts';
 import { randomHex } from '../random-hex.ts';
@@ -25,8 +27,10 @@ export interface OssEmulatorOptions {
   host?: string;
   /** 0 (the default) picks a free port. */
   port?: number;
-  /** AccessKey id → secret accepted by the signature check. */
+  /** AccessKey id → secret accepted by the signature check; read on every request, so keys added later (a role's STS keys) count. */
   accessKeys: Record<string, string>;
+  /** The local RAM, asked after the signature checks out (presigned URLs too); every call is allowed without it. */
+  authorize?: Authorize;
   /** Where buckets and objects are kept; reused across restarts. */
   dataDir: string;
   /** fsync each object before it is committed, so it survives a power cut too (default true; store.ts). */
@@ -116,6 +120,7 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
   const accountId = options.accountId ?? '1234567890123456';
   const accountOf = (accessKeyId: string): string => (options.keyAccounts && Object.hasOwn(options.keyAccounts, accessKeyId) ? options.keyAccounts[accessKeyId]! : accountId);
   const secretFor = (id: string): string | undefined => (Object.hasOwn(options.accessKeys, id) ? options.accessKeys[id] : undefined);
+  const authorize = options.authorize ?? ALLOW_ALL;
 
   async function serve(port: number): Promise<Serving> {
     const store = await DiskObjectStore.open(options.dataDir, { log, fsync: options.fsync ?? true, bucketDefaults: { region, ownerAccountId: accountId } });
@@ -147,6 +152,8 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
         Object.assign(seen, { bucket, key });
         what = `${method} ${bucket}/${key}`;
         const caller = { accountId: accountOf(verified.accessKeyId) };
+        const access = authorize(accessRequest(verified.accessKeyId, ossRequest(method, bucket, key, query, accountId), req));
+        if (!access.allowed) throw new OssError('AccessDenied', `You are not authorized to do this operation (${access.reason}).`);
         let owner = { id: caller.accountId, displayName: caller.accountId };
         let name;
         if (bucket === '') {
