@@ -4,7 +4,7 @@
  * the layout here is a template the local cloud can be configured with; fleetrun itself never
  * assumes one.
  */
-import { parseOssOutputDelivery } from '../../shared/cloud-assistant/requests/common.ts';
+import { parseOssOutputDelivery } from './requests/oss-output-delivery.ts';
 
 /** Where outputs go: the local cloud wires this to its OSS service through ali-oss. */
 export interface OutputDelivery {

@@ -9,15 +9,16 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ApiError, isApiError } from '../../shared/cloud-assistant/errors.ts';
 import { ACTIONS, WRITE_ACTIONS } from './actions/index.ts';
 import { FleetAgents, type SyntheticExecutor } from './agent.ts';
 import { FaultInjector, type FaultConfigInput } from './faults.ts';
 import type { FleetInstance } from './fleet.ts';
 import type { OutputDelivery } from './output-delivery.ts';
 import { killAllRunning } from './script-runner.ts';
+import type { UnseededChecks } from './requests/unseeded-checks.ts';
 import { CloudAssistantService } from './service.ts';
 import { NonceCache, toRawRequest, verifyEcsRequest } from './signature.ts';
+import { EcsApiError, isEcsApiError } from './api-error.ts';
 import { TaskEventHub, taskCompletedEvent } from './task-events.ts';
 import { structureParams } from './wire.ts';
 
@@ -39,6 +40,8 @@ export interface EcsEmulatorOptions {
   timeScale?: number;
   deliveryDelayMs?: number;
   notRunningInstance?: 'reject-call' | 'abort-instance';
+  /** Checks no seed gives (requests/unseeded-checks.ts); none unless named here. */
+  unseededChecks?: UnseededChecks;
   documentedEventFieldsOnly?: boolean;
   eventPerPeriodicRun?: boolean;
   /** Where OssOutputDelivery writes (the local OSS service); without it such calls get BucketNotFound. */
@@ -88,7 +91,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
     outputKeyTemplate: options.outputKeyTemplate,
     onRunFinished: (inv, record, run) => events.publish(taskCompletedEvent(inv, record, run, eventOptions)),
   });
-  const service = new CloudAssistantService(fleet, agents, { regionId, notRunningInstance: options.notRunningInstance ?? 'reject-call' });
+  const service = new CloudAssistantService(fleet, agents, { regionId, notRunningInstance: options.notRunningInstance ?? 'reject-call', unseeded: options.unseededChecks });
   const faults = new FaultInjector(options.faults);
   const nonces = new NonceCache();
   const keys = { secretFor: (id: string) => options.accessKeys[id] };
@@ -101,7 +104,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
     res.end(text);
   }
 
-  function sendError(res: ServerResponse, requestId: string, error: ApiError, headers: Record<string, string> = {}): void {
+  function sendError(res: ServerResponse, requestId: string, error: EcsApiError, headers: Record<string, string> = {}): void {
     // The SDK parses every error body as JSON, so errors are never XML or empty (sdk-wire.md §7.6).
     send(
       res,
@@ -127,18 +130,18 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
     calls[actionName] = (calls[actionName] ?? 0) + 1;
     const action = Object.hasOwn(ACTIONS, actionName) ? ACTIONS[actionName] : undefined;
     if (!action) {
-      sendError(res, requestId, new ApiError('InvalidAction.NotFound', `Action "${actionName}" is not served by the local Cloud Assistant.`));
+      sendError(res, requestId, new EcsApiError('InvalidAction.NotFound', `Action "${actionName}" is not served by the local Cloud Assistant.`));
       return `404 InvalidAction.NotFound ${actionName}`;
     }
     const settings = faults.settings;
     if (settings.latencyMs > 0) await new Promise((r) => setTimeout(r, settings.latencyMs));
     const fate = faults.decide(WRITE_ACTIONS.has(actionName));
     if (fate === 'throttle') {
-      sendError(res, requestId, new ApiError('Throttling.User'), { 'x-acs-retry-after': String(settings.retryAfterMs) });
+      sendError(res, requestId, new EcsApiError('Throttling.User'), { 'x-acs-retry-after': String(settings.retryAfterMs) });
       return `${actionName} 400 Throttling.User`;
     }
     if (fate === 'error') {
-      sendError(res, requestId, new ApiError('ServiceUnavailable'));
+      sendError(res, requestId, new EcsApiError('ServiceUnavailable'));
       return `${actionName} 503 ServiceUnavailable`;
     }
     const replaysBefore = service.idempotentReplays;
@@ -147,7 +150,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
       // A ClientToken replay applied nothing, so there is no applied write whose answer to lose.
       faults.withdraw(fate);
     } else if (fate === 'error-after-apply') {
-      sendError(res, requestId, new ApiError('ServiceUnavailable'));
+      sendError(res, requestId, new EcsApiError('ServiceUnavailable'));
       return `${actionName} 503 ServiceUnavailable (after applying)`;
     }
     send(res, 200, { RequestId: requestId, ...result });
@@ -197,16 +200,16 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
       const work = url.pathname.startsWith('/_fleet/')
         ? Promise.resolve(handleControl(req, res, url))
         : size > MAX_BODY_BYTES
-          ? Promise.resolve((sendError(res, requestId, new ApiError('InvalidParameter', 'The request body is larger than 1 MB.')), '400 body too large'))
+          ? Promise.resolve((sendError(res, requestId, new EcsApiError('InvalidParameter', 'The request body is larger than 1 MB.')), '400 body too large'))
           : handleApi(req, res, Buffer.concat(chunks), requestId);
       work
         .catch((e: unknown) => {
-          if (isApiError(e)) {
+          if (isEcsApiError(e)) {
             sendError(res, requestId, e);
             return `${e.httpStatus} ${e.code}`;
           }
           console.error('[ecs] internal error', e);
-          sendError(res, requestId, new ApiError('InternalError.Dispatch', 'The local Cloud Assistant failed; see its log.'));
+          sendError(res, requestId, new EcsApiError('InternalError.Dispatch', 'The local Cloud Assistant failed; see its log.'));
           return '500 InternalError.Dispatch';
         })
         .then((summary) => log(`[ecs] ${summary} ${Date.now() - started}ms`));

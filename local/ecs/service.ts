@@ -1,18 +1,22 @@
 /**
  * The local Cloud Assistant's state and rules: commands, invocations, idempotency by ClientToken,
- * target resolution. Requests arrive already decoded from the wire and checked by the same schemas
- * the library uses, so both answer a bad request with the same error code.
+ * target resolution. Requests arrive decoded from the wire and checked by the emulator's own request
+ * schemas (./requests), written from the seeds apart from the library's, so a wrong limit on either side
+ * shows as a disagreement between the two.
  */
 import { createHash } from 'node:crypto';
-import { LIMITS } from '../../shared/cloud-assistant/constants.ts';
-import { ApiError } from '../../shared/cloud-assistant/errors.ts';
-import type { CreateCommandInput } from '../../shared/cloud-assistant/requests/create-command.ts';
-import type { DescribeInvocationResultsInput, DescribeInvocationsInput, Paging, StopInvocationInput } from '../../shared/cloud-assistant/requests/describe.ts';
-import { checkInvocationOfCommand, type InvokeCommandInput } from '../../shared/cloud-assistant/requests/invoke-command.ts';
-import type { RunCommandInput } from '../../shared/cloud-assistant/requests/run-command.ts';
 import { emptyRun, FleetAgents } from './agent.ts';
+import { EcsApiError } from './api-error.ts';
 import type { FleetInstance } from './fleet.ts';
 import type { InstanceInvocation, Invocation, RunRecord, SavedCommand, Tag } from './model.ts';
+import type { CreateCommandInput } from './requests/create-command.ts';
+import type { DescribeInvocationResultsInput } from './requests/describe-invocation-results.ts';
+import type { DescribeInvocationsInput } from './requests/describe-invocations.ts';
+import { checkInvocationOf, type InvokeCommandInput } from './requests/invoke-command.ts';
+import type { Paging } from './requests/paging.ts';
+import type { RunCommandInput } from './requests/run-command.ts';
+import type { StopInvocationInput } from './requests/stop-invocation.ts';
+import { NO_UNSEEDED_CHECKS, type UnseededChecks } from './requests/unseeded-checks.ts';
 import { parseFrequency } from './recurrence.ts';
 import { invokeRecordStatus, overallStatus, legacyInvokeStatus, type InstanceStatus } from './statuses.ts';
 import { randomHex } from '../random-hex.ts';
@@ -31,6 +35,8 @@ export interface ServiceOptions {
   regionId: string;
   /** Whether a target instance that is not Running fails the whole call (seed 000) or only its own record. */
   notRunningInstance: 'reject-call' | 'abort-instance';
+  /** Checks no seed gives, each off unless named here (requests/unseeded-checks.ts). */
+  unseeded?: UnseededChecks | undefined;
 }
 
 export class CloudAssistantService {
@@ -46,9 +52,24 @@ export class CloudAssistantService {
     private readonly options: ServiceOptions,
   ) {}
 
+  /** The checks beyond the seeds this local cloud was started with (none by default). */
+  get unseeded(): UnseededChecks {
+    return this.options.unseeded ?? NO_UNSEEDED_CHECKS;
+  }
+
+  /**
+   * DescribeInvocations' `Timed` (seed 004: "whether the command is to be automatically run"): a task
+   * the service will still start by itself — Period, NextRebootOnly or EveryReboot — that has not been
+   * stopped and has instances not yet finished with it.
+   */
+  timed(invocation: Invocation): boolean {
+    if (invocation.repeatMode === 'Once' || invocation.repeatMode === 'DryRun') return false;
+    return !invocation.stopRequested && [...invocation.instances.values()].some((r) => !r.finished);
+  }
+
   checkRegion(regionId: string): void {
     if (regionId !== this.options.regionId)
-      throw new ApiError('InvalidRegionId.NotFound', `This local cloud serves region ${this.options.regionId}, not ${regionId}.`);
+      throw new EcsApiError('InvalidRegionId.NotFound', `This local cloud serves region ${this.options.regionId}, not ${regionId}.`);
   }
 
   createCommand(input: CreateCommandInput): { CommandId: string } {
@@ -60,7 +81,7 @@ export class CloudAssistantService {
 
   runCommand(input: RunCommandInput): { CommandId: string; InvokeId: string } {
     return this.idempotent('RunCommand', input.ClientToken, input, () => {
-      const targets = this.resolveTargets(input.InstanceId, input.ResourceTag, LIMITS.runCommandInstances);
+      const targets = this.resolveTargets(input.InstanceId, input.ResourceTag, 100);
       const command = this.saveCommand(input, input.Name ?? '', input.KeepCommand ?? false);
       const invocation = this.invoke(command, targets, {
         parameters: input.Parameters,
@@ -84,9 +105,9 @@ export class CloudAssistantService {
   invokeCommand(input: InvokeCommandInput): { InvokeId: string } {
     return this.idempotent('InvokeCommand', input.ClientToken, input, () => {
       const command = this.commands.get(input.CommandId);
-      if (!command || !command.kept) throw new ApiError('InvalidCmdId.NotFound', `No command ${input.CommandId}.`);
-      checkInvocationOfCommand(command, input.Parameters, { frequency: input.Frequency, timeoutSeconds: input.Timeout });
-      const targets = this.resolveTargets(input.InstanceId, input.ResourceTag, LIMITS.invokeCommandInstances);
+      if (!command || !command.kept) throw new EcsApiError('InvalidCmdId.NotFound', `No command ${input.CommandId}.`);
+      checkInvocationOf(command, input);
+      const targets = this.resolveTargets(input.InstanceId, input.ResourceTag, 50);
       const invocation = this.invoke(command, targets, {
         parameters: input.Parameters,
         repeatMode: input.RepeatMode,
@@ -109,15 +130,15 @@ export class CloudAssistantService {
 
   deleteCommand(commandId: string): void {
     const command = this.commands.get(commandId);
-    if (!command || !command.kept) throw new ApiError('InvalidCmdId.NotFound', `No command ${commandId}.`);
+    if (!command || !command.kept) throw new EcsApiError('InvalidCmdId.NotFound', `No command ${commandId}.`);
     this.commands.delete(commandId);
   }
 
   stopInvocation(input: StopInvocationInput): void {
     const invocation = this.invocations.get(input.InvokeId);
-    if (!invocation) throw new ApiError('InvalidInvokeId.NotFound', `No invocation ${input.InvokeId}.`);
+    if (!invocation) throw new EcsApiError('InvalidInvokeId.NotFound', `No invocation ${input.InvokeId}.`);
     for (const id of input.InstanceId ?? []) {
-      if (!invocation.instances.has(id)) throw new ApiError('InvalidInstance.NotFound', `Instance ${id} is not a target of ${input.InvokeId}.`);
+      if (!invocation.instances.has(id)) throw new EcsApiError('InvalidInstance.NotFound', `Instance ${id} is not a target of ${input.InvokeId}.`);
     }
     if (!input.InstanceId || input.InstanceId.length === 0) invocation.stopRequested = true;
     this.agents.stop(invocation, input.InstanceId);
@@ -133,6 +154,7 @@ export class CloudAssistantService {
       if (input.InstanceId && !inv.instances.has(input.InstanceId)) return false;
       if (input.RepeatMode && inv.repeatMode !== input.RepeatMode) return false;
       if (input.ResourceGroupId && inv.resourceGroupId !== input.ResourceGroupId) return false;
+      if (input.Timed !== undefined && this.timed(inv) !== input.Timed) return false;
       if (input.InvokeStatus) {
         const overall = this.overall(inv);
         if (input.InvokeStatus !== overall && input.InvokeStatus !== legacyInvokeStatus(overall)) return false;
@@ -246,18 +268,18 @@ export class CloudAssistantService {
     if (ids && ids.length > 0) {
       targets = [...new Set(ids)].map((id) => {
         const instance = this.fleet.get(id);
-        if (!instance) throw new ApiError('InvalidInstance.NotFound', `Instance ${id} does not exist.`);
+        if (!instance) throw new EcsApiError('InvalidInstance.NotFound', `Instance ${id} does not exist.`);
         return instance;
       });
     } else {
       const wanted = toTags(resourceTags);
       targets = [...this.fleet.values()].filter((i) => wanted.every((t) => i.tags[t.key] === t.value || (t.value === '' && t.key in i.tags)));
-      if (targets.length === 0) throw new ApiError('InvalidResourceTag.InstanceNotFound', `No instance has the tags ${wanted.map((t) => `${t.key}=${t.value}`).join(', ')}.`);
-      if (targets.length > limit) throw new ApiError('InstanceIds.ExceedLimit', `The tags select ${targets.length} instances; one call takes at most ${limit}.`);
+      if (targets.length === 0) throw new EcsApiError('InvalidResourceTag.InstanceNotFound', `No instance has the tags ${wanted.map((t) => `${t.key}=${t.value}`).join(', ')}.`);
+      if (targets.length > limit) throw new EcsApiError('InstanceIds.ExceedLimit', `The tags select ${targets.length} instances; one call takes at most ${limit}.`);
     }
     if (this.options.notRunningInstance === 'reject-call') {
       const down = targets.find((t) => t.status !== 'Running');
-      if (down) throw new ApiError('InvalidInstance.NotMatch', `Instance ${down.id} is ${down.status}; commands run only on Running instances.`);
+      if (down) throw new EcsApiError('InvalidInstance.NotMatch', `Instance ${down.id} is ${down.status}; commands run only on Running instances.`);
     }
     return targets;
   }
@@ -271,7 +293,7 @@ export class CloudAssistantService {
     const fingerprint = createHash('sha256').update(action).update(stableJson(input, 'ClientToken')).digest('hex');
     const remembered = this.tokens.get(`${action}\0${token}`);
     if (remembered) {
-      if (remembered.fingerprint !== fingerprint) throw new ApiError('IdempotentParameterMismatch', `ClientToken ${token} was used with other parameters.`);
+      if (remembered.fingerprint !== fingerprint) throw new EcsApiError('IdempotentParameterMismatch', `ClientToken ${token} was used with other parameters.`);
       this.idempotentReplays++;
       return remembered.response as T;
     }
@@ -323,7 +345,7 @@ export function page<T>(items: T[], paging: Paging): { items: T[]; nextToken: st
   let offset = 0;
   if (paging.nextToken) {
     const decoded = /^o(\d+)$/.exec(Buffer.from(paging.nextToken, 'base64url').toString('utf8'));
-    if (!decoded) throw new ApiError('InvalidParameter.NextToken', 'NextToken is not one this service returned.');
+    if (!decoded) throw new EcsApiError('InvalidParameter.NextToken', 'NextToken is not one this service returned.');
     offset = Number(decoded[1]);
   }
   const slice = items.slice(offset, offset + paging.maxResults);

@@ -8,7 +8,7 @@
 
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { ApiError } from '../../shared/cloud-assistant/errors.ts';
+import { EcsApiError } from './api-error.ts';
 
 /** A request exactly as it came off the socket; nothing in it may have been normalised. */
 export interface RawRequest {
@@ -50,7 +50,7 @@ export type SignatureResult =
       /** STS token if one was sent (not validated here). */
       securityToken?: string;
     }
-  | { ok: false; error: ApiError };
+  | { ok: false; error: EcsApiError };
 
 /** How far `x-acs-date` / `Timestamp` may be from the server clock, either way. */
 export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
@@ -152,7 +152,7 @@ export function verifyEcsRequest(req: RawRequest, keys: AccessKeys, nonces: Nonc
       ? verifyV3(req, keys, nonces, now)
       : verifyV2(req, keys, nonces, now);
   } catch (e) {
-    if (e instanceof ApiError) return { ok: false, error: e };
+    if (e instanceof EcsApiError) return { ok: false, error: e };
     throw e;
   }
 }
@@ -170,11 +170,11 @@ function verifyV3(req: RawRequest, keys: AccessKeys, nonces: NonceCache, now: Da
   const auth = (headerValue(req.headers, 'authorization') ?? '').trim();
   const algorithm = auth.split(' ', 1)[0];
   if (algorithm !== V3_ALGORITHM) {
-    throw new ApiError('IncompleteSignature', `Unsupported or missing signature algorithm in Authorization (only ${V3_ALGORITHM} is accepted).`);
+    throw new EcsApiError('IncompleteSignature', `Unsupported or missing signature algorithm in Authorization (only ${V3_ALGORITHM} is accepted).`);
   }
   const m = V3_AUTH_RE.exec(auth);
   if (!m) {
-    throw new ApiError('IncompleteSignature', `Authorization must be "${V3_ALGORITHM} Credential=<AccessKeyId>,SignedHeaders=<h1;h2;...>,Signature=<64 hex>".`);
+    throw new EcsApiError('IncompleteSignature', `Authorization must be "${V3_ALGORITHM} Credential=<AccessKeyId>,SignedHeaders=<h1;h2;...>,Signature=<64 hex>".`);
   }
   const accessKeyId = m[2]!;
   const signedHeaders = m[3]!.split(';');
@@ -185,13 +185,13 @@ function verifyV3(req: RawRequest, keys: AccessKeys, nonces: NonceCache, now: Da
   const nonce = headerValue(req.headers, 'x-acs-signature-nonce');
   const contentSha = headerValue(req.headers, 'x-acs-content-sha256');
   if (!date || !nonce || !contentSha) {
-    throw new ApiError('IncompleteSignature', 'x-acs-date, x-acs-signature-nonce and x-acs-content-sha256 are required and must be signed.');
+    throw new EcsApiError('IncompleteSignature', 'x-acs-date, x-acs-signature-nonce and x-acs-content-sha256 are required and must be signed.');
   }
   // With STS the SDK sends the key id a second time; both are signed, but they must agree or the
   // key the secret was looked up by is not the key the token belongs to.
   const stsKeyId = headerValue(req.headers, 'x-acs-accesskey-id');
   if (stsKeyId !== undefined && stsKeyId !== accessKeyId) {
-    throw new ApiError('IncompleteSignature', 'x-acs-accesskey-id does not match the Credential in Authorization.');
+    throw new EcsApiError('IncompleteSignature', 'x-acs-accesskey-id does not match the Credential in Authorization.');
   }
 
   const secret = lookupSecret(keys, accessKeyId);
@@ -199,7 +199,7 @@ function verifyV3(req: RawRequest, keys: AccessKeys, nonces: NonceCache, now: Da
 
   const bodySha = req.body.length === 0 ? SHA256_EMPTY : createHash('sha256').update(req.body).digest('hex');
   if (contentSha.toLowerCase() !== bodySha) {
-    throw new ApiError('SignatureDoesNotMatch', 'x-acs-content-sha256 is not the SHA-256 of the request body.');
+    throw new EcsApiError('SignatureDoesNotMatch', 'x-acs-content-sha256 is not the SHA-256 of the request body.');
   }
 
   const canonicalURI = req.path.replace(/\+/g, '%20').replace(/\*/g, '%2A').replace(/%7E/g, '~');
@@ -232,7 +232,7 @@ function verifyV3(req: RawRequest, keys: AccessKeys, nonces: NonceCache, now: Da
     };
   }
   // The real service echoes its string to sign so a client can diff it; it reveals nothing secret.
-  throw new ApiError('SignatureDoesNotMatch', `server string to sign is: ${lastStringToSign}`);
+  throw new EcsApiError('SignatureDoesNotMatch', `server string to sign is: ${lastStringToSign}`);
 }
 
 /**
@@ -244,17 +244,17 @@ function checkSignedHeaderSet(headers: IncomingHttpHeaders, signed: string[]): v
   const set = new Set<string>();
   for (const name of signed) {
     if (!HEADER_NAME_RE.test(name) || set.has(name)) {
-      throw new ApiError('IncompleteSignature', `SignedHeaders must be distinct lower-case header names; got "${truncate(name, 64)}".`);
+      throw new EcsApiError('IncompleteSignature', `SignedHeaders must be distinct lower-case header names; got "${truncate(name, 64)}".`);
     }
     if (headerValue(headers, name) === undefined) {
-      throw new ApiError('IncompleteSignature', `Signed header "${truncate(name, 64)}" is not present in the request.`);
+      throw new EcsApiError('IncompleteSignature', `Signed header "${truncate(name, 64)}" is not present in the request.`);
     }
     set.add(name);
   }
   for (const name of Object.keys(headers)) {
     const lower = name.toLowerCase();
     if ((lower === 'host' || lower === 'content-type' || lower.startsWith('x-acs-')) && !set.has(lower)) {
-      throw new ApiError('IncompleteSignature', `Header "${truncate(lower, 64)}" must be listed in SignedHeaders.`);
+      throw new EcsApiError('IncompleteSignature', `Header "${truncate(lower, 64)}" must be listed in SignedHeaders.`);
     }
   }
 }
@@ -272,17 +272,17 @@ function verifyV2(req: RawRequest, keys: AccessKeys, nonces: NonceCache, now: Da
   const interpretations = queryInterpretations(req.rawQuery);
   const first = interpretations[0]!;
   if (!has(first, 'Signature') && !has(first, 'AccessKeyId') && !has(first, 'SignatureMethod')) {
-    throw new ApiError('IncompleteSignature', 'The request carries neither an Authorization header nor a Signature query parameter.');
+    throw new EcsApiError('IncompleteSignature', 'The request carries neither an Authorization header nor a Signature query parameter.');
   }
   for (const p of ['Signature', 'AccessKeyId', 'SignatureNonce', 'Timestamp', 'SignatureMethod', 'SignatureVersion'] as const) {
-    if (!first[p]) throw new ApiError('IncompleteSignature', `Query parameter ${p} is required for the RPC signature.`);
+    if (!first[p]) throw new EcsApiError('IncompleteSignature', `Query parameter ${p} is required for the RPC signature.`);
   }
   if (first.SignatureMethod !== 'HMAC-SHA1' || first.SignatureVersion !== '1.0') {
-    throw new ApiError('IncompleteSignature', 'Only SignatureMethod=HMAC-SHA1 with SignatureVersion=1.0 is supported.');
+    throw new EcsApiError('IncompleteSignature', 'Only SignatureMethod=HMAC-SHA1 with SignatureVersion=1.0 is supported.');
   }
   // A v2 signature covers the query and a form body only; any other body would ride along unsigned.
   if (req.body.length > 0 && !isFormBody(req.headers)) {
-    throw new ApiError('IncompleteSignature', 'An RPC (v2) request body must be application/x-www-form-urlencoded.');
+    throw new EcsApiError('IncompleteSignature', 'An RPC (v2) request body must be application/x-www-form-urlencoded.');
   }
 
   const accessKeyId = first.AccessKeyId!;
@@ -318,7 +318,7 @@ function verifyV2(req: RawRequest, keys: AccessKeys, nonces: NonceCache, now: Da
       ...(query.SecurityToken !== undefined && { securityToken: query.SecurityToken }),
     };
   }
-  throw new ApiError('SignatureDoesNotMatch', `server string to sign is: ${truncate(lastStringToSign, 2048)}`);
+  throw new EcsApiError('SignatureDoesNotMatch', `server string to sign is: ${truncate(lastStringToSign, 2048)}`);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -350,7 +350,7 @@ function* queryEntries(raw: string, plus: 'space' | 'literal'): Generator<[strin
 function queryInterpretations(raw: string): Record<string, string>[] {
   const seen = new Set<string>();
   for (const [k] of queryEntries(raw, 'space')) {
-    if (seen.has(k)) throw new ApiError('InvalidParameter', `Query parameter "${truncate(k, 64)}" appears more than once; lists are sent as Name.1, Name.2, ...`);
+    if (seen.has(k)) throw new EcsApiError('InvalidParameter', `Query parameter "${truncate(k, 64)}" appears more than once; lists are sent as Name.1, Name.2, ...`);
     seen.add(k);
   }
   return raw.includes('+') ? [decodeQuery(raw, 'space'), decodeQuery(raw, 'literal')] : [decodeQuery(raw, 'space')];
@@ -376,7 +376,7 @@ function has(o: Record<string, string>, k: string): boolean {
 
 function lookupSecret(keys: AccessKeys, accessKeyId: string): string {
   const secret = keys.secretFor(accessKeyId);
-  if (secret === undefined) throw new ApiError('InvalidAccessKeyId.NotFound', `AccessKeyId: ${truncate(accessKeyId, 64)}`);
+  if (secret === undefined) throw new EcsApiError('InvalidAccessKeyId.NotFound', `AccessKeyId: ${truncate(accessKeyId, 64)}`);
   return secret;
 }
 
@@ -387,10 +387,10 @@ const ISO_UTC_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 function checkClock(value: string, now: Date, what: string): Date {
   const t = ISO_UTC_RE.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(t)) {
-    throw new ApiError('IncompleteSignature', `${what} must be an ISO 8601 UTC time like 2026-01-02T03:04:05Z; got "${truncate(value, 64)}".`);
+    throw new EcsApiError('IncompleteSignature', `${what} must be an ISO 8601 UTC time like 2026-01-02T03:04:05Z; got "${truncate(value, 64)}".`);
   }
   if (Math.abs(now.getTime() - t) > MAX_CLOCK_SKEW_MS) {
-    throw new ApiError('InvalidTimeStamp.Expired', `${what} ${value} is more than 15 minutes from the server time ${now.toISOString()}.`);
+    throw new EcsApiError('InvalidTimeStamp.Expired', `${what} ${value} is more than 15 minutes from the server time ${now.toISOString()}.`);
   }
   return new Date(t);
 }
@@ -399,7 +399,7 @@ function rememberNonce(nonces: NonceCache, nonce: string, now: Date, requestTime
   // A request dated ahead of the server clock stays acceptable until date + skew; its nonce must
   // outlive that, or the same request could be replayed once the cache forgot it.
   if (!nonces.remember(nonce, now, new Date(requestTime.getTime() + MAX_CLOCK_SKEW_MS))) {
-    throw new ApiError('SignatureNonceUsed', `SignatureNonce: ${truncate(nonce, 80)}`);
+    throw new EcsApiError('SignatureNonceUsed', `SignatureNonce: ${truncate(nonce, 80)}`);
   }
 }
 

@@ -212,8 +212,4 @@ describe('errors only the service can tell', () => {
   it('InvalidOssOutputDelivery.BucketNotFound when the output bucket does not exist', async () => {
     expectApiError(await sdkError(run({ ossOutputDelivery: 'oss://no-such-bucket/prefix/' })), 'InvalidOssOutputDelivery.BucketNotFound', 404);
   });
-
-  it('InvalidParameterCharacter.CommandWorkingDir for a control character in WorkingDir', async () => {
-    expectApiError(await sdkError(run({ workingDir: '/root/a\nb' })), 'InvalidParameterCharacter.CommandWorkingDir', 403);
-  });
 });

@@ -1,11 +1,10 @@
-import { z } from 'zod';
-import { parseApiRequest } from '../../../shared/cloud-assistant/requests/common.ts';
+import { readFields, required, wireText } from '../requests/wire-values.ts';
 import type { Action } from './types.ts';
 
-const schema = z.object({ RegionId: z.string().min(1), CommandId: z.string().min(1) });
+const FIELDS = { RegionId: required(wireText, 'MissingParameter.RegionId'), CommandId: required(wireText, 'MissingParameter.CommandId') };
 
 export const deleteCommand: Action = (params, { service }) => {
-  const input = parseApiRequest(schema, params, { missing: { RegionId: 'MissingParameter.RegionId', CommandId: 'MissingParameter.CommandId' } });
+  const input = readFields(params, FIELDS);
   service.checkRegion(input.RegionId);
   service.deleteCommand(input.CommandId);
   return {};

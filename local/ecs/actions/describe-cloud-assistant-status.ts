@@ -1,25 +1,22 @@
-import { z } from 'zod';
-import { ApiError } from '../../../shared/cloud-assistant/errors.ts';
-import { instanceIdList, parseApiRequest, wireInteger } from '../../../shared/cloud-assistant/requests/common.ts';
+import { EcsApiError } from '../api-error.ts';
+import { PAGING_FIELDS } from '../requests/paging.ts';
+import { instanceIds, optional, readFields, required, wireText } from '../requests/wire-values.ts';
 import { page, pagingOf } from '../service.ts';
 import type { Action } from './types.ts';
 
-const schema = z.object({
-  RegionId: z.string().min(1),
-  InstanceId: instanceIdList.optional(),
-  OSType: z.string().optional(),
-  MaxResults: wireInteger.optional(),
-  NextToken: z.string().optional(),
-  PageNumber: wireInteger.optional(),
-  PageSize: wireInteger.optional(),
-});
+const FIELDS = {
+  RegionId: required(wireText, 'MissingParameter.RegionId'),
+  InstanceId: optional(instanceIds),
+  OSType: optional(wireText),
+  ...PAGING_FIELDS,
+};
 
 export const describeCloudAssistantStatus: Action = (params, { service }) => {
-  const input = parseApiRequest(schema, params, { missing: { RegionId: 'MissingParameter.RegionId' } });
+  const input = readFields(params, FIELDS);
   service.checkRegion(input.RegionId);
-  if (input.InstanceId && input.InstanceId.length > 100) throw new ApiError('InstanceIds.ExceedLimit', `${input.InstanceId.length} instance ids given; at most 100 are allowed.`);
+  if (input.InstanceId && input.InstanceId.length > 100) throw new EcsApiError('InstanceIds.ExceedLimit', `${input.InstanceId.length} instance ids given; at most 100 are allowed.`);
   if (input.MaxResults !== undefined && (input.MaxResults < 1 || input.MaxResults > 50))
-    throw new ApiError('InvalidParameter.MaxResults', `MaxResults must be 1 to 50 (got ${input.MaxResults}).`);
+    throw new EcsApiError('InvalidParameter.MaxResults', `MaxResults must be 1 to 50 (got ${input.MaxResults}).`);
   const wanted = input.InstanceId && input.InstanceId.length > 0 ? new Set(input.InstanceId) : undefined;
   const matches = [...service.fleet.values()].filter((i) => (!wanted || wanted.has(i.id)) && (!input.OSType || i.osType === input.OSType.toLowerCase()));
   const active = new Map<string, { count: number; active: number; last?: Date }>();

@@ -1,26 +1,23 @@
-import { z } from 'zod';
-import { parseApiRequest, tagPair, wireBoolean, wireInteger } from '../../../shared/cloud-assistant/requests/common.ts';
-import { ApiError } from '../../../shared/cloud-assistant/errors.ts';
+import { EcsApiError } from '../api-error.ts';
+import { PAGING_FIELDS } from '../requests/paging.ts';
+import { optional, readFields, required, wireBoolean, wireTags, wireText } from '../requests/wire-values.ts';
 import { page, pagingOf } from '../service.ts';
 import { apiTime, encodeText, tagList } from '../wire.ts';
 import type { Action } from './types.ts';
 
-const schema = z.object({
-  RegionId: z.string().min(1),
-  CommandId: z.string().optional(),
-  Name: z.string().optional(),
-  Description: z.string().optional(),
-  Type: z.string().optional(),
-  Provider: z.string().optional(),
-  Latest: wireBoolean.optional(),
-  ContentEncoding: z.string().optional(),
-  ResourceGroupId: z.string().optional(),
-  Tag: z.array(tagPair).optional(),
-  MaxResults: wireInteger.optional(),
-  NextToken: z.string().optional(),
-  PageNumber: wireInteger.optional(),
-  PageSize: wireInteger.optional(),
-});
+const FIELDS = {
+  RegionId: required(wireText, 'MissingParameter.RegionId'),
+  CommandId: optional(wireText),
+  Name: optional(wireText),
+  Description: optional(wireText),
+  Type: optional(wireText),
+  Provider: optional(wireText),
+  Latest: optional(wireBoolean),
+  ContentEncoding: optional(wireText),
+  ResourceGroupId: optional(wireText),
+  Tag: optional(wireTags),
+  ...PAGING_FIELDS,
+};
 
 /** `*` in Name is a wildcard (reference §3.4). */
 function nameMatcher(pattern: string | undefined): (name: string) => boolean {
@@ -30,10 +27,10 @@ function nameMatcher(pattern: string | undefined): (name: string) => boolean {
 }
 
 export const describeCommands: Action = (params, { service }) => {
-  const input = parseApiRequest(schema, params, { missing: { RegionId: 'MissingParameter.RegionId' } });
+  const input = readFields(params, FIELDS);
   service.checkRegion(input.RegionId);
   if (input.MaxResults !== undefined && (input.MaxResults < 1 || input.MaxResults > 50))
-    throw new ApiError('InvalidParameter.MaxResults', `MaxResults must be 1 to 50 (got ${input.MaxResults}).`);
+    throw new EcsApiError('InvalidParameter.MaxResults', `MaxResults must be 1 to 50 (got ${input.MaxResults}).`);
   const matchName = nameMatcher(input.Name);
   const encoding = input.ContentEncoding?.toLowerCase() === 'plaintext' ? 'PlainText' : 'Base64';
   const all = [...service.commands.values()]

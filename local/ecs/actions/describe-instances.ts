@@ -1,21 +1,18 @@
-import { z } from 'zod';
-import { ApiError } from '../../../shared/cloud-assistant/errors.ts';
-import { parseApiRequest, tagPair, wireInteger } from '../../../shared/cloud-assistant/requests/common.ts';
+import { EcsApiError } from '../api-error.ts';
+import { PAGING_FIELDS } from '../requests/paging.ts';
+import { optional, readFields, required, wireTags, wireText } from '../requests/wire-values.ts';
 import { page, pagingOf } from '../service.ts';
 import type { Action } from './types.ts';
 
-const schema = z.object({
-  RegionId: z.string().min(1),
+const FIELDS = {
+  RegionId: required(wireText, 'MissingParameter.RegionId'),
   /** A JSON array string of up to 100 ids (reference §3.9). */
-  InstanceIds: z.string().optional(),
-  Status: z.string().optional(),
-  InstanceName: z.string().optional(),
-  Tag: z.array(tagPair).optional(),
-  MaxResults: wireInteger.optional(),
-  NextToken: z.string().optional(),
-  PageNumber: wireInteger.optional(),
-  PageSize: wireInteger.optional(),
-});
+  InstanceIds: optional(wireText),
+  Status: optional(wireText),
+  InstanceName: optional(wireText),
+  Tag: optional(wireTags),
+  ...PAGING_FIELDS,
+};
 
 function parseIds(text: string | undefined): string[] | undefined {
   if (text === undefined || text === '') return undefined;
@@ -23,19 +20,19 @@ function parseIds(text: string | undefined): string[] | undefined {
   try {
     ids = JSON.parse(text);
   } catch {
-    throw new ApiError('InvalidParameter', 'InstanceIds must be a JSON array of instance ids, e.g. ["i-a","i-b"].');
+    throw new EcsApiError('InvalidParameter', 'InstanceIds must be a JSON array of instance ids, e.g. ["i-a","i-b"].');
   }
-  if (!Array.isArray(ids) || !ids.every((i) => typeof i === 'string')) throw new ApiError('InvalidParameter', 'InstanceIds must be a JSON array of strings.');
-  if (ids.length > 100) throw new ApiError('InvalidParameter', `InstanceIds holds ${ids.length} ids; at most 100 are allowed.`);
+  if (!Array.isArray(ids) || !ids.every((i) => typeof i === 'string')) throw new EcsApiError('InvalidParameter', 'InstanceIds must be a JSON array of strings.');
+  if (ids.length > 100) throw new EcsApiError('InvalidParameter', `InstanceIds holds ${ids.length} ids; at most 100 are allowed.`);
   return ids as string[];
 }
 
 export const describeInstances: Action = (params, { service, regionId }) => {
-  const input = parseApiRequest(schema, params, { missing: { RegionId: 'MissingParameter.RegionId' } });
+  const input = readFields(params, FIELDS);
   service.checkRegion(input.RegionId);
   const ids = parseIds(input.InstanceIds);
   if (input.MaxResults !== undefined && (input.MaxResults < 1 || input.MaxResults > 100))
-    throw new ApiError('InvalidParameter.MaxResults', `MaxResults must be 1 to 100 (got ${input.MaxResults}).`);
+    throw new EcsApiError('InvalidParameter.MaxResults', `MaxResults must be 1 to 100 (got ${input.MaxResults}).`);
   const name = input.InstanceName ? new RegExp(`^${input.InstanceName.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`) : undefined;
   const wanted = new Set(ids);
   const matches = [...service.fleet.values()].filter(

@@ -1,4 +1,4 @@
-import { parseDescribeInvocationResults } from '../../../shared/cloud-assistant/requests/describe.ts';
+import { parseDescribeInvocationResults } from '../requests/describe-invocation-results.ts';
 import { invokeRecordStatus } from '../statuses.ts';
 import { page } from '../service.ts';
 import { apiTime, encodeText, tagList } from '../wire.ts';

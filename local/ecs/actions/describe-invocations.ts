@@ -1,4 +1,4 @@
-import { parseDescribeInvocations } from '../../../shared/cloud-assistant/requests/describe.ts';
+import { parseDescribeInvocations } from '../requests/describe-invocations.ts';
 import { legacyInvokeStatus } from '../statuses.ts';
 import type { InstanceInvocation } from '../model.ts';
 import { page } from '../service.ts';
@@ -38,7 +38,7 @@ export const describeInvocations: Action = (params, { service }) => {
           InvokeStatus: legacyInvokeStatus(overall),
           RepeatMode: inv.repeatMode,
           Frequency: inv.frequencyText,
-          Timed: inv.repeatMode !== 'Once',
+          Timed: service.timed(inv),
           Timeout: inv.timeout,
           Username: inv.username,
           WorkingDir: inv.workingDir,
@@ -60,7 +60,7 @@ export const describeInvocations: Action = (params, { service }) => {
               Output: input.IncludeOutput ? encodeText(r.current.output, input.ContentEncoding) : '',
               Dropped: r.current.dropped,
               Repeats: r.repeats,
-              Timed: inv.repeatMode !== 'Once',
+              Timed: service.timed(inv),
               CreationTime: apiTime(r.creationTime),
               StartTime: apiTime(r.current.startTime),
               FinishTime: apiTime(r.current.finishTime),

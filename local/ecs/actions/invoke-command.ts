@@ -1,9 +1,9 @@
-import { parseInvokeCommand } from '../../../shared/cloud-assistant/requests/invoke-command.ts';
+import { parseInvokeCommand } from '../requests/invoke-command.ts';
 import { checkOutputBucket } from './output-bucket.ts';
 import type { Action } from './types.ts';
 
 export const invokeCommand: Action = async (params, { service, outputDelivery }) => {
-  const input = parseInvokeCommand(params);
+  const input = parseInvokeCommand(params, service.unseeded);
   service.checkRegion(input.RegionId);
   await checkOutputBucket(input.OssOutputDelivery, outputDelivery);
   return service.invokeCommand(input);

@@ -1,8 +1,8 @@
-import { parseStopInvocation } from '../../../shared/cloud-assistant/requests/describe.ts';
+import { parseStopInvocation } from '../requests/stop-invocation.ts';
 import type { Action } from './types.ts';
 
 export const stopInvocation: Action = (params, { service }) => {
-  const input = parseStopInvocation(params);
+  const input = parseStopInvocation(params, service.unseeded);
   service.checkRegion(input.RegionId);
   service.stopInvocation(input);
   return {};

@@ -97,10 +97,10 @@ export function checkTags(tags: TagPair[] | undefined, ctx: IssueSink, max: numb
   });
 }
 
-/** ResourceTag.N (selects instances by tag): same shape as Tag, with its own error codes. */
-export function checkResourceTags(tags: TagPair[] | undefined, ctx: IssueSink, max: number): void {
+/** ResourceTag.N (selects instances by tag): same shape as Tag, with its own error codes; `max` undefined: no count is documented. */
+export function checkResourceTags(tags: TagPair[] | undefined, ctx: IssueSink, max: number | undefined): void {
   if (!tags) return;
-  if (tags.length > max) {
+  if (max !== undefined && tags.length > max) {
     fail(ctx, 'NumberExceed.ResourceTags', `ResourceTag has ${tags.length} pairs; at most ${max} are allowed.`, ['ResourceTag']);
     return;
   }
@@ -123,7 +123,7 @@ export function checkTargets(
   ids: string[] | undefined,
   resourceTags: TagPair[] | undefined,
   ctx: IssueSink,
-  limits: { instances: number; resourceTags: number },
+  limits: { instances: number; resourceTags: number | undefined },
 ): void {
   const hasIds = (ids?.length ?? 0) > 0;
   const hasTags = (resourceTags?.length ?? 0) > 0;
@@ -310,14 +310,6 @@ export function checkContentSize(plainContent: string, params: Record<string, un
     fail(ctx, 'CmdContent.ExceedLimit', `Command content and parameters take ${size} bytes in Base64; the limit is ${limit} bytes (${limit / 1024} KB).`, ['CommandContent']);
 }
 
-export function checkTimeout(timeout: number | undefined, ctx: IssueSink): void {
-  if (timeout === undefined) return;
-  if (timeout > LIMITS.maxTimeoutSeconds)
-    fail(ctx, 'InvalidTimeout.ExceedLimit', `Timeout ${timeout} s exceeds the ${LIMITS.maxTimeoutSeconds} s limit.`, ['Timeout']);
-  else if (timeout < LIMITS.minTimeoutSeconds)
-    fail(ctx, 'InvalidParameter', `Timeout must be at least ${LIMITS.minTimeoutSeconds} s (got ${timeout}).`, ['Timeout']);
-}
-
 export function checkLength(
   value: string | undefined,
   max: number,
@@ -331,19 +323,22 @@ export function checkLength(
   if (len > max) fail(ctx, code, `${field} is ${len} ${unit}; at most ${max} are allowed.`, [field]);
 }
 
-const CLIENT_TOKEN = /^[\x20-\x7e]{1,64}$/;
+/** Seed 000: "only ASCII characters and cannot exceed 64 characters". An empty token is no token. */
+const CLIENT_TOKEN = /^[\x00-\x7f]{1,64}$/;
 export function checkClientToken(token: string | undefined, ctx: IssueSink): void {
-  if (token !== undefined && !CLIENT_TOKEN.test(token))
-    fail(ctx, 'InvalidClientToken.Malformed', `ClientToken must be 1 to ${LIMITS.clientTokenLength} printable ASCII characters.`, ['ClientToken']);
+  if (token && !CLIENT_TOKEN.test(token))
+    fail(ctx, 'InvalidClientToken.Malformed', `ClientToken must be at most ${LIMITS.clientTokenLength} ASCII characters.`, ['ClientToken']);
 }
 
+/**
+ * Seed 000: a ContainerId is 64 hexadecimal digits and may carry its runtime's scheme (the list of
+ * schemes is cut off there; docker, containerd and cri-o are Alibaba's current page). No seed gives a
+ * rule for ContainerName, so none is checked.
+ */
 const CONTAINER_ID = /^(?:(?:docker|containerd|cri-o):\/\/)?[0-9a-f]{64}$/;
-const CONTAINER_NAME = /^[0-9A-Za-z][0-9A-Za-z_.-]*$/;
-export function checkContainer(id: string | undefined, name: string | undefined, ctx: IssueSink): void {
+export function checkContainer(id: string | undefined, _name: string | undefined, ctx: IssueSink): void {
   if (id !== undefined && id !== '' && !CONTAINER_ID.test(id))
     fail(ctx, 'InvalidContainerId.Malformed', 'ContainerId must be 64 hexadecimal characters, optionally prefixed docker://, containerd:// or cri-o://.', ['ContainerId']);
-  if (name !== undefined && name !== '' && !CONTAINER_NAME.test(name))
-    fail(ctx, 'InvalidContainerName.Malformed', 'ContainerName must start with a letter or digit and hold only letters, digits, _, . and -.', ['ContainerName']);
 }
 
 const OSS_DELIVERY = /^oss:\/\/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])(?:\/(.*))?$/;
@@ -356,15 +351,16 @@ export function checkOssOutputDelivery(value: string | undefined, ctx: IssueSink
   if (value === undefined || value === '') return;
   const parsed = parseOssOutputDelivery(value);
   if (!parsed) return fail(ctx, 'InvalidParameter.OssOutputDelivery', 'OssOutputDelivery must look like oss://bucket/prefix.', ['OssOutputDelivery']);
-  if (parsed.prefix.startsWith('/') || parsed.prefix.includes('//') || parsed.prefix.length > 1000)
+  // OSS's object-key rule: no leading /, at most 1023 bytes; an empty path segment makes no sense in a prefix.
+  if (parsed.prefix.startsWith('/') || parsed.prefix.includes('//') || Buffer.byteLength(parsed.prefix) > 1023)
     fail(ctx, 'InvalidOssOutputDelivery.KeyPrefixMalformed', 'The OSS key prefix in OssOutputDelivery must not start with / or contain //.', ['OssOutputDelivery']);
 }
 
+/** Seed 001: at most 200 characters. It names InvalidParameterCharacter.CommandWorkingDir but not which characters, so none are refused. */
 export function checkWorkingDir(dir: string | undefined, ctx: IssueSink): void {
   if (dir === undefined) return;
   if (dir.length > LIMITS.workingDirLength)
     fail(ctx, 'InvalidParameter.WorkingDir', `WorkingDir is ${dir.length} characters; at most ${LIMITS.workingDirLength} are allowed.`, ['WorkingDir']);
-  else if (/[\0\n\r]/.test(dir)) fail(ctx, 'InvalidParameterCharacter.CommandWorkingDir', 'WorkingDir contains a control character.', ['WorkingDir']);
 }
 
 /** Windows commands run as someone other than System need the name of a stored password. */
@@ -395,7 +391,9 @@ export function parseApiRequest<S extends z.ZodType>(schema: S, input: unknown, 
   const apiCode = (issue as { params?: { apiCode?: ApiErrorCode } }).params?.apiCode;
   if (apiCode) throw new ApiError(apiCode, issue.message, { cause: result.error, httpStatus: codes.statuses?.[apiCode] });
   const given = input !== null && typeof input === 'object' ? (input as Record<string, unknown>)[field] : undefined;
-  if (given === undefined || given === '') {
+  // An empty value is a missing one only where a non-empty string is required; an optional Timeout
+  // or boolean sent empty is simply not a valid value (seeds 000/001 mark them optional).
+  if (given === undefined || (given === '' && issue.code === 'too_small')) {
     const code = codes.missing?.[field] ?? 'MissingParameter';
     throw new ApiError(code, `${field} is required.`, { cause: result.error, httpStatus: codes.statuses?.[code] });
   }

@@ -1,6 +1,6 @@
 /**
  * CreateCommand: save a command to run later with InvokeCommand. Content is Base64 by default here.
- * @see ../shared/reference/alibaba-cloud-platform.md §3.3
+ * No seed of its own: the limits are RunCommand's (seed 001), content counted as a kept command.
  */
 import { z } from 'zod';
 import { LIMITS } from '../constants.ts';

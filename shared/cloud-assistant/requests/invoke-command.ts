@@ -1,13 +1,13 @@
 /**
  * InvokeCommand: run a saved command on instances.
- * @see ../shared/seeds/000_5a1bf902cb00cad1.txt (current edition)
+ * Seed 000 (InvokeCommand, the current edition).
  */
 import { z } from 'zod';
 import { LIMITS, TERMINATION_MODES, type RepeatMode, type TerminationMode } from '../constants.ts';
 import { ApiError, OPERATION_HTTP_STATUS } from '../errors.ts';
 import {
   checkClientToken, checkContainer, checkContentSize, checkLength, checkOssOutputDelivery, checkParameters,
-  checkParametersMatch, checkTags, checkTargets, checkTimeout, checkWorkingDir, collectingSink, countingSink, fail, instanceIdList,
+  checkParametersMatch, checkTags, checkTargets, checkWindowsUser, checkWorkingDir, collectingSink, countingSink, fail, instanceIdList,
   parametersField, parseApiRequest, tagPair, wireBoolean, wireInteger, type FieldCodes,
 } from './common.ts';
 import { checkSchedule } from './schedule.ts';
@@ -30,7 +30,7 @@ export const invokeCommandRequestSchema = z
     Timeout: wireInteger.optional(),
     Tag: z.array(tagPair).optional(),
     ClientToken: z.string().optional(),
-    // Not in seed 000 but in the SDK's InvokeCommandRequest model (reference §3.2).
+    // Not in seed 000 but in the SDK's InvokeCommandRequest model (reference §3.2); no count is checked for lack of a seed.
     ResourceTag: z.array(tagPair).optional(),
     WorkingDir: z.string().optional(),
     Launcher: z.string().optional(),
@@ -39,13 +39,12 @@ export const invokeCommandRequestSchema = z
   })
   .transform((v, zctx) => {
     const ctx = countingSink(zctx);
-    checkTargets(v.InstanceId, v.ResourceTag, ctx, { instances: LIMITS.invokeCommandInstances, resourceTags: LIMITS.invokeCommandResourceTags });
+    checkTargets(v.InstanceId, v.ResourceTag, ctx, { instances: LIMITS.invokeCommandInstances, resourceTags: undefined });
     checkTags(v.Tag, ctx);
     checkContainer(v.ContainerId, v.ContainerName, ctx);
     checkClientToken(v.ClientToken, ctx);
     checkParameters(v.Parameters, ctx);
     checkWorkingDir(v.WorkingDir, ctx);
-    checkTimeout(v.Timeout, ctx);
     const repeatMode = checkSchedule(v.RepeatMode, v.Frequency, v.Timeout, ctx);
     checkLength(v.Username, LIMITS.usernameLength, 'Username.ExceedLimit', 'Username', ctx);
     checkLength(v.WindowsPasswordName, LIMITS.windowsPasswordNameLength, 'WindowsPasswordName.ExceedLimit', 'WindowsPasswordName', ctx);
@@ -81,13 +80,15 @@ export interface SavedCommandShape {
 }
 
 /**
- * The checks that need the saved command: parameters enabled and matching, the size limit, and a
- * Frequency against the Timeout the run will really have (the command's, unless overridden).
+ * The checks that need the saved command: parameters enabled and matching, the size limit, a
+ * Frequency against the Timeout the run will really have (the command's, unless overridden), and a
+ * Windows command's user (seed 000: WindowsPasswordName.Missed, 403).
  */
 export function checkInvocationOfCommand(
   command: SavedCommandShape & { timeout?: number },
   params: Record<string, unknown> | undefined,
   schedule?: { frequency?: string | undefined; timeoutSeconds?: number | undefined },
+  runAs?: { username?: string | undefined; windowsPasswordName?: string | undefined },
 ): void {
   const sink = collectingSink(OPERATION_HTTP_STATUS.InvokeCommand);
   const hasParams = params !== undefined && Object.keys(params).length > 0;
@@ -96,5 +97,6 @@ export function checkInvocationOfCommand(
   if (command.enableParameter) checkParametersMatch(command.parameterNames, params, sink);
   checkContentSize(command.script, params, LIMITS.keptContentBytes, sink);
   if (schedule?.frequency?.trim()) checkSchedule(undefined, schedule.frequency, schedule.timeoutSeconds ?? command.timeout ?? LIMITS.defaultTimeoutSeconds, sink);
+  if (runAs) checkWindowsUser(command.type, runAs.username, runAs.windowsPasswordName, sink);
   if (sink.first) throw sink.first;
 }

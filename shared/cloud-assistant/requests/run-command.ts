@@ -1,12 +1,12 @@
 /**
  * RunCommand: create a command and run it in one call.
- * @see ../shared/seeds/001_84834e83f97760b7.txt (current edition)
+ * Seed 001 (RunCommand, the current edition).
  */
 import { z } from 'zod';
 import { COMMAND_TYPES, LIMITS, REPEAT_MODES, TERMINATION_MODES } from '../constants.ts';
 import {
   checkClientToken, checkContainer, checkContentParameters, checkContentSize, checkLength, checkOssOutputDelivery,
-  checkParameters, checkParametersMatch, checkTags, checkTargets, checkTimeout, checkWindowsUser, checkWorkingDir,
+  checkParameters, checkParametersMatch, checkTags, checkTargets, checkWindowsUser, checkWorkingDir,
   contentEncoding, countingSink, decodeContent, fail, instanceIdList, parametersField, parseApiRequest, tagPair, wireBoolean,
   wireInteger, type FieldCodes, type IssueSink,
 } from './common.ts';
@@ -131,8 +131,8 @@ export function checkCommandRequest(
   if (script !== undefined)
     checkContentSize(script, v.Parameters, opts.keep ? LIMITS.keptContentBytes : LIMITS.unkeptContentBytes, ctx);
   checkWorkingDir(v.WorkingDir, ctx);
+  // No seed bounds Timeout (seed 001 names InvalidTimeout.ExceedLimit but no figure), so none is checked.
   const timeout = v.Timeout ?? LIMITS.defaultTimeoutSeconds;
-  checkTimeout(v.Timeout, ctx);
   const repeatMode = checkSchedule(v.RepeatMode, v.Frequency, timeout, ctx);
   checkLength(v.Username, LIMITS.usernameLength, 'Username.ExceedLimit', 'Username', ctx);
   checkLength(v.WindowsPasswordName, LIMITS.windowsPasswordNameLength, 'WindowsPasswordName.ExceedLimit', 'WindowsPasswordName', ctx);
