@@ -17,6 +17,8 @@ import { startFcHost, type FcHost } from './fc/host.ts';
 import { loadSYaml, type SYaml } from './fc/s-yaml.ts';
 import { startMnsEmulator, type MnsEmulator } from './mns/server.ts';
 import { startOssEmulator, type OssEmulator } from './oss/server.ts';
+import { deployedRolePolicies, type DEPLOYED_ROLE_POLICIES } from './ram/deployment.ts';
+import { RamIdentities } from './ram/identities.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -45,6 +47,14 @@ export interface LocalCloudOptions {
   timers?: boolean;
   /** Extra environment for every function (overrides s.yaml), e.g. a shorter reconcile grace. */
   functionEnv?: Record<string, string>;
+  /**
+   * RAM (docs/ram.md): on by default. Each function runs with STS credentials of the role its s.yaml
+   * `role` names, and every ECS, OSS, MNS and FC call made with them is checked against that role's
+   * policies — by default deploy/ram-policy.json for fleetrun-fc-role ({@link DEPLOYED_ROLE_POLICIES});
+   * `policies` replaces them (role name → documents). `false` turns enforcement off: functions then get
+   * the first of `accessKeys`. The `accessKeys` themselves are never restricted.
+   */
+  ram?: false | { policies?: Record<string, unknown[]> };
   /** Visibility timeout of the queues the cloud creates, in seconds. */
   queueVisibilitySeconds?: number;
   /** Ports of HTTP-triggered functions (functionName → port; 0 or absent: any free port) and of the FC API. */
@@ -72,8 +82,10 @@ export interface LocalCloud {
   resources: { buckets: string[]; queues: string[] };
   /** One entry per service: its name and endpoint. */
   services: { name: string; endpoint: string }[];
-  /** The key the functions use as their role's credentials. */
+  /** The first of the user's keys: unrestricted; what functions use when RAM is off. */
   serviceKey: { id: string; secret: string };
+  /** The local RAM (roles, their policies, issued keys); undefined when `ram: false`. Tests swap a role's policies with it. */
+  ram: RamIdentities | undefined;
   /** The key the functions seal secret parameters with (FLEETRUN_SEAL_KEY, generated when unset). */
   sealKey: string;
   close(): Promise<void>;
@@ -120,15 +132,29 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const [keyId, keySecret] = Object.entries(options.accessKeys)[0] ?? [];
   if (!keyId || !keySecret) throw new Error('the local cloud needs at least one access key');
   const sealKey = process.env.FLEETRUN_SEAL_KEY ?? randomBytes(24).toString('hex');
+  // One key table for every service, read live: the user's keys plus the STS keys RAM issues to roles.
+  const keys: Record<string, string> = { ...options.accessKeys };
+  const ramOption = options.ram === false ? undefined : (options.ram ?? {});
+  const ram = ramOption ? new RamIdentities({ accountId, keys }) : undefined;
+  if (ram) {
+    const given = ramOption?.policies;
+    const policies = given
+      ? Object.fromEntries(Object.entries(given).map(([role, docs]) => [role, docs.map((document, i) => ({ document, source: `${role} policy ${i + 1}` }))]))
+      : deployedRolePolicies(PROJECT_ROOT);
+    for (const [role, docs] of Object.entries(policies)) ram.setPolicies(role, docs);
+  }
+  const authorize = ram ? { authorize: ram.authorize } : {};
   const sYaml = options.sYamlPath ? await loadSYaml(options.sYamlPath, { env: { ...process.env, FLEETRUN_SEAL_KEY: sealKey }, config: { AccountID: accountId } }) : undefined;
   const resources = resourcesOf(sYaml);
 
   const started: { close(): Promise<void> }[] = [];
   try {
-    const oss = await startOssEmulator({ accessKeys: options.accessKeys, dataDir: path.join(dataDir, 'oss'), buckets: resources.buckets, port: options.ports?.oss ?? 0, accountId, log, fsync: options.fsync ?? false });
+    const oss = await startOssEmulator({ accessKeys: keys, ...authorize, dataDir: path.join(dataDir, 'oss'), buckets: resources.buckets, port: options.ports?.oss ?? 0, accountId, log, fsync: options.fsync ?? false });
     started.push(oss);
     const mns = await startMnsEmulator({
-      accessKeys: options.accessKeys,
+      accessKeys: keys,
+      ...authorize,
+      regionId,
       dataDir: path.join(dataDir, 'mns'),
       accountId,
       port: options.ports?.mns ?? 0,
@@ -140,7 +166,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const bus = new EventBus(options.chaos, log);
     const ecs = await startEcsEmulator({
       fleet: options.fleet,
-      accessKeys: options.accessKeys,
+      accessKeys: keys,
+      ...authorize,
       regionId,
       accountId,
       port: options.ports?.ecs ?? 0,
@@ -173,8 +200,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
             ...options.functionEnv,
           },
           http: { ports: options.fcPorts?.http ?? {} },
-          invokeApi: { accessKeys: options.accessKeys, ...(options.fcPorts?.api !== undefined ? { port: options.fcPorts.api } : {}) },
+          invokeApi: { accessKeys: keys, ...(options.fcPorts?.api !== undefined ? { port: options.fcPorts.api } : {}) },
+          // The platform's own clients (the event-streaming MNS consumer) use these: FC's service-linked role, unrestricted.
           credentials: { accessKeyId: keyId, accessKeySecret: keySecret },
+          ...(ram ? { roleCredentials: (role: string) => ram.credentialsFor(role), authorize: ram.authorize } : {}),
           accountId,
           bus,
           mns: { endpoint: mns.endpoint },
@@ -192,6 +221,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       sYaml,
       resources,
       serviceKey: { id: keyId, secret: keySecret },
+      ram,
       sealKey,
       services: [
         { name: 'ecs', endpoint: `http://${ecs.endpoint}` },

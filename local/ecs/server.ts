@@ -18,6 +18,8 @@ import { killAllRunning } from './script-runner.ts';
 import type { UnseededChecks } from './requests/unseeded-checks.ts';
 import { CloudAssistantService } from './service.ts';
 import { NonceCache, toRawRequest, verifyEcsRequest } from './signature.ts';
+import { ALLOW_ALL, type Authorize } from '../ram/access.ts';
+import { ecsRequest, accessRequest } from '../ram/requests.ts';
 import { EcsApiError, isEcsApiError } from './api-error.ts';
 import { TaskEventHub, taskCompletedEvent } from './task-events.ts';
 import { structureParams } from './wire.ts';
@@ -50,6 +52,8 @@ export interface EcsEmulatorOptions {
   outputKeyTemplate?: string;
   /** One line per request; defaults to silence (tests) — the CLI passes console.log. */
   log?: (line: string) => void;
+  /** The local RAM, asked after the signature checks out; every call is allowed without it. */
+  authorize?: Authorize;
 }
 
 export interface EcsEmulator {
@@ -94,7 +98,8 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
   const service = new CloudAssistantService(fleet, agents, { regionId, notRunningInstance: options.notRunningInstance ?? 'reject-call', unseeded: options.unseededChecks });
   const faults = new FaultInjector(options.faults);
   const nonces = new NonceCache();
-  const keys = { secretFor: (id: string) => options.accessKeys[id] };
+  const keys = { secretFor: (id: string) => (Object.hasOwn(options.accessKeys, id) ? options.accessKeys[id] : undefined) };
+  const authorize = options.authorize ?? ALLOW_ALL;
   const hostId = `ecs.${regionId}.aliyuncs.com`;
   const calls: Record<string, number> = {};
 
@@ -128,6 +133,11 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
     }
     const actionName = verified.action ?? '';
     calls[actionName] = (calls[actionName] ?? 0) + 1;
+    const access = authorize(accessRequest(verified.accessKeyId, ecsRequest(actionName, verified.params, { regionId, accountId }), req));
+    if (!access.allowed) {
+      sendError(res, requestId, new EcsApiError('Forbidden.RAM', `(${access.reason})`));
+      return `${actionName} 403 Forbidden.RAM`;
+    }
     const action = Object.hasOwn(ACTIONS, actionName) ? ACTIONS[actionName] : undefined;
     if (!action) {
       sendError(res, requestId, new EcsApiError('InvalidAction.NotFound', `Action "${actionName}" is not served by the local Cloud Assistant.`));
@@ -145,7 +155,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
       return `${actionName} 503 ServiceUnavailable`;
     }
     const replaysBefore = service.idempotentReplays;
-    const result = await action(structureParams({ ...verified.params }), { service, agents, regionId, outputDelivery: options.outputDelivery });
+    const result = await action(structureParams({ ...verified.params }), { service, agents, regionId, outputDelivery: options.outputDelivery, caller: { accessKeyId: verified.accessKeyId }, authorize });
     if (fate === 'error-after-apply' && service.idempotentReplays > replaysBefore) {
       // A ClientToken replay applied nothing, so there is no applied write whose answer to lose.
       faults.withdraw(fate);

@@ -1,3 +1,4 @@
+import type { Authorize } from '../../ram/access.ts';
 import type { FleetAgents } from '../agent.ts';
 import type { OutputDelivery } from '../output-delivery.ts';
 import type { CloudAssistantService } from '../service.ts';
@@ -7,6 +8,10 @@ export interface ActionContext {
   agents: FleetAgents;
   regionId: string;
   outputDelivery?: OutputDelivery | undefined;
+  /** Who signed the call: actions that make the service act further for the caller ask RAM about it. */
+  caller: { accessKeyId: string };
+  /** The local RAM (ALLOW_ALL when the emulator was given none). */
+  authorize: Authorize;
 }
 
 /** One API action: structured request parameters in, the response body (without RequestId) out. */

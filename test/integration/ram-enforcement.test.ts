@@ -1,0 +1,159 @@
+/**
+ * RAM enforced by each local service, through the official SDKs with a role's STS key: what the
+ * role's policy allows passes, anything else gets the service's own access-denied answer, and the
+ * account's own keys stay unrestricted.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import MNS from '@alicloud/mns';
+import OSS from 'ali-oss';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMnsEmulator, type MnsEmulator } from '../../local/mns/server.ts';
+import { startOssEmulator, type OssEmulator } from '../../local/oss/server.ts';
+import { RamIdentities, type RoleCredentials } from '../../local/ram/identities.ts';
+import { ACCESS_KEY_ID, IDS, Models, startTestCloud, type TestCloud } from '../support/ecs-test-cloud.ts';
+
+const ACCOUNT = '1234567890123456';
+const ROLE = `acs:ram::${ACCOUNT}:role/fleetrun-test-role`;
+const USER_KEY = { id: 'LTAI5tRamUser', secret: 'ram-user-secret' };
+
+const POLICY = {
+  Version: '1',
+  Statement: [
+    { Effect: 'Allow', Action: ['ecs:DescribeInvocations'], Resource: '*' },
+    { Effect: 'Allow', Action: ['ecs:RunCommand'], Resource: `acs:ecs:*:*:instance/${IDS.web1}` },
+    { Effect: 'Allow', Action: ['oss:PutObject', 'oss:GetObject'], Resource: 'acs:oss:*:*:allowed-bucket/runs/*' },
+    { Effect: 'Allow', Action: ['oss:ListObjects'], Resource: 'acs:oss:*:*:allowed-bucket', Condition: { StringLike: { 'oss:Prefix': 'runs/*' } } },
+    { Effect: 'Deny', Action: ['oss:GetObject'], Resource: 'acs:oss:*:*:allowed-bucket/runs/secret*' },
+    { Effect: 'Allow', Action: ['mns:SendMessage'], Resource: 'acs:mns:cn-hangzhou:*:/queues/results/messages' },
+  ],
+};
+
+/** What an SDK promise rejects with; fails the test if it resolves. */
+async function rejection(p: Promise<unknown>): Promise<Error & Record<string, any>> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error & Record<string, any>;
+  }
+  throw new Error('expected the call to be refused');
+}
+
+let ram: RamIdentities;
+let role: RoleCredentials;
+let dataDir: string;
+let ecs: TestCloud;
+let oss: OssEmulator;
+let mns: MnsEmulator;
+
+beforeAll(async () => {
+  const keys: Record<string, string> = { [USER_KEY.id]: USER_KEY.secret, [ACCESS_KEY_ID]: 'fleetrun-test-secret' };
+  ram = new RamIdentities({ accountId: ACCOUNT, keys });
+  ram.setPolicies(ROLE, [{ document: POLICY, source: 'test policy' }]);
+  role = ram.credentialsFor(ROLE);
+  dataDir = await mkdtemp(path.join(tmpdir(), 'fleetrun-ram-'));
+  ecs = await startTestCloud({ accessKeys: keys, accountId: ACCOUNT, authorize: ram.authorize });
+  oss = await startOssEmulator({ accessKeys: keys, dataDir: path.join(dataDir, 'oss'), buckets: ['allowed-bucket', 'other-bucket'], accountId: ACCOUNT, authorize: ram.authorize });
+  mns = await startMnsEmulator({ accessKeys: keys, dataDir: path.join(dataDir, 'mns'), accountId: ACCOUNT, queues: [{ name: 'results' }, { name: 'other' }], authorize: ram.authorize });
+});
+
+afterAll(async () => {
+  await Promise.allSettled([ecs?.close(), oss?.close(), mns?.close()]);
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('ECS with a role key', () => {
+  const roleClient = () => ecs.newClient({ accessKeyId: role.accessKeyId, accessKeySecret: role.accessKeySecret, securityToken: role.securityToken });
+  const runOn = (instanceIds: string[]) =>
+    new Models.RunCommandRequest({ regionId: 'cn-hangzhou', type: 'RunShellScript', commandContent: 'echo hi', instanceId: instanceIds });
+
+  it('passes what the policy allows: DescribeInvocations, RunCommand on the allowed instance', async () => {
+    const client = roleClient();
+    await expect(client.describeInvocations(new Models.DescribeInvocationsRequest({ regionId: 'cn-hangzhou' }))).resolves.toBeDefined();
+    const ran = await client.runCommand(runOn([IDS.web1]));
+    expect(ran.body.invokeId).toMatch(/^t-/);
+  });
+
+  it('answers Forbidden.RAM 403 to another action, and to a RunCommand that includes an instance the policy does not name', async () => {
+    const client = roleClient();
+    const other = await rejection(client.describeInvocationResults(new Models.DescribeInvocationResultsRequest({ regionId: 'cn-hangzhou' })));
+    expect(other).toMatchObject({ code: 'Forbidden.RAM', statusCode: 403 });
+    expect(other.message).toMatch(/Forbidden\.RAM/);
+    const mixed = await rejection(client.runCommand(runOn([IDS.web1, IDS.web2])));
+    expect(mixed).toMatchObject({ code: 'Forbidden.RAM', statusCode: 403 });
+    expect(mixed.message).toContain(`instance/${IDS.web2}`);
+  });
+
+  it('leaves the account key unrestricted', async () => {
+    await expect(ecs.client.describeInvocationResults(new Models.DescribeInvocationResultsRequest({ regionId: 'cn-hangzhou' }))).resolves.toBeDefined();
+  });
+});
+
+describe('OSS with a role key', () => {
+  const client = (bucket: string) =>
+    new OSS({ region: oss.region, accessKeyId: role.accessKeyId, accessKeySecret: role.accessKeySecret, stsToken: role.securityToken, bucket, endpoint: oss.endpoint });
+
+  /** ali-oss will not sign for an IP endpoint: sign path-style for localhost and send it to the IP, as AliOssStore does. */
+  const presign = (bucket: string, key: string) => {
+    const signer = new OSS({ region: oss.region, accessKeyId: role.accessKeyId, accessKeySecret: role.accessKeySecret, stsToken: role.securityToken, bucket, endpoint: oss.endpoint.replace('127.0.0.1', 'localhost'), sldEnable: true } as OSS.Options);
+    const url = new URL(signer.signatureUrl(key, { expires: 60 }));
+    url.hostname = '127.0.0.1';
+    return url.toString();
+  };
+
+  it('passes allowed object operations, listing under the allowed prefix, and a presigned URL for an allowed object', async () => {
+    const c = client('allowed-bucket');
+    await c.put('runs/r1/manifest.json', Buffer.from('{}'));
+    expect((await c.get('runs/r1/manifest.json')).content.toString()).toBe('{}');
+    expect((await c.head('runs/r1/manifest.json')).status).toBe(200);
+    const listed = await c.list({ prefix: 'runs/r1/', 'max-keys': 10 }, {});
+    expect(listed.objects?.map((o) => o.name)).toEqual(['runs/r1/manifest.json']);
+    const answer = await fetch(presign('allowed-bucket', 'runs/r1/manifest.json'));
+    expect(answer.status).toBe(200);
+  });
+
+  it('answers AccessDenied 403 to another action, another bucket, a listing outside the prefix, an explicitly denied key, and a presigned URL for any of them', async () => {
+    const c = client('allowed-bucket');
+    await c.put('runs/secret.txt', Buffer.from('s'));
+    for (const refused of [
+      c.delete('runs/r1/manifest.json'),
+      client('other-bucket').put('runs/x', Buffer.from('x')),
+      c.list({ prefix: 'elsewhere/', 'max-keys': 10 }, {}),
+      c.get('runs/secret.txt'),
+    ]) {
+      const e = await rejection(refused);
+      expect(e).toMatchObject({ code: 'AccessDenied', status: 403 });
+    }
+    const presigned = await fetch(presign('allowed-bucket', 'runs/secret.txt'));
+    expect(presigned.status).toBe(403);
+    expect(await presigned.text()).toContain('<Code>AccessDenied</Code>');
+  });
+
+  it('leaves the account key unrestricted', async () => {
+    const own = new OSS({ region: oss.region, accessKeyId: USER_KEY.id, accessKeySecret: USER_KEY.secret, bucket: 'other-bucket', endpoint: oss.endpoint });
+    await expect(own.put('anything', Buffer.from('x'))).resolves.toBeDefined();
+  });
+});
+
+describe('MNS with a role key', () => {
+  const client = () => new MNS(ACCOUNT, { accessKeyId: role.accessKeyId, accessKeySecret: role.accessKeySecret, securityToken: role.securityToken, endpoint: mns.endpoint });
+
+  it('passes SendMessage and BatchSendMessage to the allowed queue (both are mns:SendMessage)', async () => {
+    await expect(client().sendMessage('results', { MessageBody: 'hello' })).resolves.toBeDefined();
+    await expect(client().batchSendMessage('results', [{ MessageBody: 'a' }, { MessageBody: 'b' }])).resolves.toBeDefined();
+  });
+
+  it('answers AccessDenied 403 to another queue and to another action', async () => {
+    for (const refused of [client().sendMessage('other', { MessageBody: 'x' }), client().receiveMessage('results', 0)]) {
+      const e = await rejection(refused);
+      expect(e.name).toBe('MNSAccessDeniedError');
+      expect(e.message).toMatch(/not authorized/);
+    }
+  });
+
+  it('leaves the account key unrestricted', async () => {
+    const own = new MNS(ACCOUNT, { accessKeyId: USER_KEY.id, accessKeySecret: USER_KEY.secret, endpoint: mns.endpoint });
+    await expect(own.sendMessage('other', { MessageBody: 'x' })).resolves.toBeDefined();
+  });
+});
