@@ -5,9 +5,11 @@
  * an instance. An invocation in flight when the process dies fails with `FunctionCrashed`, the way
  * FC reports an unhandled invocation error.
  *
- * The process runs as FC runs an instance: its working directory is an empty folder of its own,
- * not the code folder; it may read anything (the code is read-only to it) and write only its own
- * temporary folder, which is its TMPDIR (FC: only /tmp is writable). Node's permission model
+ * The process runs as FC runs an instance: it may read anything (the code is read-only to it, as
+ * FC's /code is a read-only file system) and write only its own temporary folder, its TMPDIR (FC:
+ * /tmp). Its working directory is an empty folder of its own, deliberately not the code folder, so
+ * no code comes to depend on the working directory (it finds its files through
+ * FC_FUNC_CODE_PATH). Node's permission model
  * enforces it (`--experimental-permission`, Node 20). The worker shim is TypeScript loaded through
  * tsx, whose loader runs on a worker thread and spawns esbuild: those two permissions are granted
  * (`--allow-worker`, `--allow-child-process`), so a function could spawn a process outside the
