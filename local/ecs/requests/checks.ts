@@ -4,7 +4,7 @@
  * throws the API's own error for the first thing it refuses; an operation runs them in its order.
  * Limits are literals here on purpose: this code owes nothing to the library's constants.
  */
-import { EcsApiError } from '../api-error.ts';
+import { EcsApiError, type EcsErrorCode } from '../api-error.ts';
 import type { UnseededChecks } from './unseeded-checks.ts';
 import type { WireTag } from './wire-values.ts';
 
@@ -60,7 +60,7 @@ export function checkTargets(ids: string[] | undefined, resourceTags: WireTag[] 
 }
 
 /** Name, Description, Username, WindowsPasswordName, Launcher: a longest length of their own. */
-export function checkLength(field: string, value: string | undefined, max: number, code: ConstructorParameters<typeof EcsApiError>[0], unit: 'characters' | 'bytes' = 'characters'): void {
+export function checkLength(field: string, value: string | undefined, max: number, code: EcsErrorCode, unit: 'characters' | 'bytes' = 'characters'): void {
   if (value === undefined) return;
   const size = unit === 'bytes' ? Buffer.byteLength(value) : value.length;
   if (size > max) throw new EcsApiError(code, `${field} is ${size} ${unit}; at most ${max}.`);
