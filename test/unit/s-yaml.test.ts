@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkFc3Function } from '../../local/fc/fc3-rules.ts';
 import { parseSYaml, SYamlError } from '../../local/fc/s-yaml.ts';
 
 const REFERENCE = path.resolve(import.meta.dirname, '../../../shared/reference');
@@ -27,6 +28,13 @@ describe('Function: parseSYaml', () => {
   it("reads fleetrun's own s.yaml", async () => {
     const s = parseSYaml(await readFile(path.resolve(import.meta.dirname, '../../s.yaml'), 'utf8'), ctx);
     expect(s.name).toBe('fleetrun');
+  });
+
+  it("fleetrun's own s.yaml holds FC 3.0's rules: no instanceConcurrency on a built-in runtime", async () => {
+    const s = parseSYaml(await readFile(path.resolve(import.meta.dirname, '../../s.yaml'), 'utf8'), ctx);
+    for (const f of s.functions) expect(() => checkFc3Function(f.props), f.props.functionName).not.toThrow();
+    expect(() => checkFc3Function({ functionName: 'f', runtime: 'nodejs20', instanceConcurrency: 2 })).toThrow(/function f: instanceConcurrency 2 on runtime nodejs20/);
+    expect(() => checkFc3Function({ functionName: 'f', runtime: 'custom.debian12', instanceConcurrency: 20 })).not.toThrow();
   });
 
   it('resolves vars, env with defaults, config and path', () => {
