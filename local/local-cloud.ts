@@ -113,7 +113,10 @@ function resourcesOf(sYaml: SYaml | undefined): { buckets: string[]; queues: str
 /** Cloud Assistant writes outputs into the local OSS the way the service writes into a customer's bucket. */
 function ossDelivery(oss: OssEmulator): OutputDelivery {
   return {
-    bucketExists: async (bucket) => oss.store.hasBucket(bucket),
+    async bucketInfo(bucket) {
+      const info = oss.store.bucketInfo(bucket);
+      return info && { region: info.region.replace(/^oss-/, ''), ownerAccountId: info.ownerAccountId };
+    },
     async put(bucket, key, body) {
       // While a restart has OSS down, a delivery fails as it would over the network.
       if (!oss.up) throw new OutputDeliveryError('OssServiceUnavailable', 'the local OSS is restarting');
@@ -172,6 +175,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       accountId,
       port: options.ports?.ecs ?? 0,
       outputDelivery: ossDelivery(oss),
+      // The deployment creates Cloud Assistant's service-linked role once (deploy/README.md), so the
+      // functions' role needs no ram:CreateServiceLinkedRole; `ecs: { slrExists: false }` shows the first delivery.
+      slrExists: true,
       ...(options.sandboxRoot ? { sandboxRoot: options.sandboxRoot } : {}),
       log,
       ...options.ecs,

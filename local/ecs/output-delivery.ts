@@ -6,9 +6,17 @@
  */
 import { parseOssOutputDelivery } from './requests/oss-output-delivery.ts';
 
-/** Where outputs go: the local cloud wires this to its OSS service through ali-oss. */
+/** Where a bucket is and whose it is, as OSS GetBucketInfo tells it. */
+export interface OutputBucketInfo {
+  /** ECS form: `cn-hangzhou`. */
+  region: string;
+  ownerAccountId: string;
+}
+
+/** Where outputs go: the local cloud wires this to its OSS service. */
 export interface OutputDelivery {
-  bucketExists(bucket: string): Promise<boolean>;
+  /** The bucket's region and owner, or undefined when there is no such bucket. */
+  bucketInfo(bucket: string): Promise<OutputBucketInfo | undefined>;
   /** Writes the output; throws an `OutputDeliveryError` the record reports. */
   put(bucket: string, key: string, body: Buffer | string): Promise<void>;
 }

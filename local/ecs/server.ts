@@ -17,6 +17,7 @@ import type { OutputDelivery } from './output-delivery.ts';
 import { killAllRunning } from './script-runner.ts';
 import type { UnseededChecks } from './requests/unseeded-checks.ts';
 import { CloudAssistantService } from './service.ts';
+import { ServiceLinkedRole } from './service-linked-role.ts';
 import { NonceCache, toRawRequest, verifyEcsRequest } from './signature.ts';
 import { ALLOW_ALL, type Authorize } from '../ram/access.ts';
 import { ecsRequest, accessRequest } from '../ram/requests.ts';
@@ -54,6 +55,10 @@ export interface EcsEmulatorOptions {
   log?: (line: string) => void;
   /** The local RAM, asked after the signature checks out; every call is allowed without it. */
   authorize?: Authorize;
+  /** Cloud Assistant's service-linked role for OSS delivery exists from the start (default false: the first delivery creates it). */
+  slrExists?: boolean;
+  /** Seconds creating that role takes, answered meanwhile with ResourceBusy.SlrCreation (unconfirmed; default 1; service-linked-role.ts). */
+  slrCreationSeconds?: number;
 }
 
 export interface EcsEmulator {
@@ -100,6 +105,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
   const nonces = new NonceCache();
   const keys = { secretFor: (id: string) => (Object.hasOwn(options.accessKeys, id) ? options.accessKeys[id] : undefined) };
   const authorize = options.authorize ?? ALLOW_ALL;
+  const serviceLinkedRole = new ServiceLinkedRole(accountId, { exists: options.slrExists, creationSeconds: options.slrCreationSeconds });
   const hostId = `ecs.${regionId}.aliyuncs.com`;
   const calls: Record<string, number> = {};
 
@@ -155,7 +161,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
       return `${actionName} 503 ServiceUnavailable`;
     }
     const replaysBefore = service.idempotentReplays;
-    const result = await action(structureParams({ ...verified.params }), { service, agents, regionId, outputDelivery: options.outputDelivery, caller: { accessKeyId: verified.accessKeyId }, authorize });
+    const result = await action(structureParams({ ...verified.params }), { service, agents, regionId, outputDelivery: options.outputDelivery, caller: { accessKeyId: verified.accessKeyId }, authorize, accountId, serviceLinkedRole });
     if (fate === 'error-after-apply' && service.idempotentReplays > replaysBefore) {
       // A ClientToken replay applied nothing, so there is no applied write whose answer to lose.
       faults.withdraw(fate);
