@@ -9,7 +9,7 @@ export interface AsyncInvocationRecord {
   /** The `x-fc-request-id` the 202 carried. */
   requestId: string;
   functionName: string;
-  /** The service named in the path: fc3 has none, so it is only recorded. */
+  /** The service named in an FC 2.0 API path; '' for the FC 3.0 API (functions have no service). */
   service: string;
   qualifier?: string;
   status: AsyncInvocationStatus;
