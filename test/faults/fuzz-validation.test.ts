@@ -1,10 +1,12 @@
 /**
- * The library's request validation and the local Cloud Assistant agree: generated RunCommand and
- * InvokeCommand requests, clustered around every documented limit (InstanceId 100 / 50, content
- * and parameter size, Timeout, parameter counts and name lengths, RepeatMode and Frequency, Type,
- * ContentEncoding, tags, names, ClientToken…), are checked by parseRunCommand / parseInvokeCommand
- * and, separately, sent raw — without the library's pre-check — through the official SDK to the
- * emulator. Both must accept, or both refuse with the same error code and HTTP status.
+ * Two implementations of the seeds agree: the library's request pre-checks (shared/cloud-assistant/
+ * requests) and the local Cloud Assistant's own request schemas (local/ecs/requests), written apart.
+ * Generated RunCommand and InvokeCommand requests, clustered around every documented limit
+ * (InstanceId 100 / 50, content and parameter size, Timeout, parameter counts and name lengths,
+ * RepeatMode and Frequency, Type, ContentEncoding, tags, names, ClientToken, Windows users…), are
+ * checked by parseRunCommand / parseInvokeCommand and, separately, sent raw — without the library's
+ * pre-check — through the official SDK to the emulator. Both must accept, or both refuse with the
+ * same error code and HTTP status. A disagreement is settled from the seeds, never by loosening this.
  *
  * The emulator also knows what only the service can (the instances, the saved command); the fleet
  * and the saved commands here make those checks pass or, for a saved command's own rules, the
@@ -19,6 +21,8 @@ import { parseRunCommand } from '../../shared/cloud-assistant/requests/run-comma
 import { generatedFleet } from '../../local/ecs/fleet.ts';
 import { b64, Models, REGION, startTestCloud, type TestCloud } from '../support/ecs-test-cloud.ts';
 
+/** Fixed, so a run is repeatable; set FLEETRUN_FUZZ_SEED to explore other cases (a failure prints its seed). */
+const SEED = Number(process.env.FLEETRUN_FUZZ_SEED ?? 20_261_201);
 const RUN_CASES = 1000;
 const INVOKE_CASES = 500;
 /** Every instance carries tags t1…t21 too, so ResourceTag lists of any length select someone. */
@@ -26,6 +30,7 @@ const FLEET = generatedFleet(120, { env: 'fuzz', ...Object.fromEntries(Array.fro
 const IDS = FLEET.map((i) => i.id);
 /** The bucket OssOutputDelivery may name; the emulator knows it exists. */
 const BUCKET = 'fuzz-output';
+const ACCOUNT = '1234567890123456';
 
 let cloud: TestCloud;
 /** Saved commands InvokeCommand may name, with what the library knows of each. */
@@ -36,19 +41,24 @@ beforeAll(async () => {
     fleet: FLEET,
     // Accepted requests fan out to up to 100 instances: no processes, just results.
     synthetic: () => ({ durationMs: 5, exitCode: 0, output: 'fuzz' }),
-    outputDelivery: { bucketExists: async (bucket) => bucket === BUCKET, put: async () => {} },
+    outputDelivery: { bucketInfo: async (bucket) => (bucket === BUCKET ? { region: REGION, ownerAccountId: ACCOUNT } : undefined), put: async () => {} },
+    accountId: ACCOUNT,
+    // The delivery role is there already: its creation is not request validation.
+    slrExists: true,
   });
   const commands = [
     { script: 'echo {{a}} {{B}}', enableParameter: true, timeout: 60 },
     { script: 'echo no parameters', enableParameter: false, timeout: 120 },
     // Kept content near the 18 KB limit: parameters tip it over.
     { script: `echo {{p}}\n# ${'k'.repeat(13_700)}`, enableParameter: true, timeout: 60 },
+    // A Windows command: a Username other than System needs a WindowsPasswordName (seed 000).
+    { script: 'echo %USERNAME%', enableParameter: false, timeout: 60, type: 'RunBatScript' },
   ];
-  for (const c of commands) {
+  for (const { type = 'RunShellScript', ...c } of commands) {
     const res = await cloud.client.createCommand(
-      new Models.CreateCommandRequest({ regionId: REGION, name: 'fuzz', type: 'RunShellScript', commandContent: b64(c.script), contentEncoding: 'Base64', enableParameter: c.enableParameter, timeout: c.timeout }),
+      new Models.CreateCommandRequest({ regionId: REGION, name: 'fuzz', type, commandContent: b64(c.script), contentEncoding: 'Base64', enableParameter: c.enableParameter, timeout: c.timeout }),
     );
-    saved.push({ id: res.body.commandId, type: 'RunShellScript', ...c });
+    saved.push({ id: res.body.commandId, type, ...c });
   }
 }, 60_000);
 
@@ -148,8 +158,10 @@ const common = {
     fc.constantFrom({ WorkingDir: '/tmp\nx' }, { WorkingDir: '/tmp\0' }, { WorkingDir: '' }),
   ),
   client: fc.oneof(
-    fc.constantFrom({ ClientToken: '' }, { ClientToken: 'with\ttab' }, { ClientToken: 'ünïcode' }, { ClientToken: chars(65, 'c') }),
+    fc.constantFrom({ ClientToken: '' }, { ClientToken: 'ünïcode' }, { ClientToken: chars(65, 'c') }),
+    // A valid token must be new each time, or the second call is answered from the first.
     fc.constant('fresh').map(() => ({ ClientToken: freshToken() })),
+    fc.constant('tab').map(() => ({ ClientToken: `with\t${freshToken()}` })),
   ),
   container: fc.constantFrom(
     { ContainerId: 'a'.repeat(64) }, { ContainerId: `docker://${'b'.repeat(64)}` }, { ContainerId: 'a'.repeat(63) }, { ContainerId: 'xyz' }, { ContainerId: '' },
@@ -217,7 +229,7 @@ const runRequest = fc
 
 const invokeRequest = fc
   .tuple(
-    fc.nat({ max: 2 }),
+    fc.nat({ max: 3 }),
     fc.array(
       fc.oneof(
         { weight: 3, arbitrary: common.parameters(['a', 'B', 'p']).map((p) => ({ Parameters: p })) },
@@ -234,6 +246,7 @@ const invokeRequest = fc
         common.delivery,
         common.region,
         fc.constantFrom({ CommandId: '' }, { CommandId: undefined }),
+        fc.constantFrom({ Username: 'admin' }, { Username: 'admin', WindowsPasswordName: 'pw' }, { Username: 'System' }, { Username: 'root' }),
       ),
       { maxLength: 3 },
     ),
@@ -272,6 +285,8 @@ const INVOKE_BOUNDARIES: { which: number; request: Raw }[] = [
   { which: 2, request: { Parameters: { p: 'v'.repeat(103) } } }, { which: 2, request: { Parameters: { p: 'v'.repeat(104) } } },
   { which: 0, request: { Frequency: 'rate(1m)' } }, { which: 1, request: { Frequency: 'rate(2m)' } }, { which: 1, request: { Frequency: 'rate(3m)' } },
   { which: 0, request: { Timeout: 2 ** 53 } }, { which: 0, request: { Timeout: 1e21 } },
+  { which: 0, request: { Timeout: 5 } }, { which: 0, request: { Timeout: 86_401 } },
+  { which: 3, request: { Username: 'admin' } }, { which: 3, request: { Username: 'admin', WindowsPasswordName: 'pw' } }, { which: 3, request: { Username: 'System' } },
 ].map(({ which, request }) => ({ which, request: { RegionId: REGION, InstanceId: [IDS[0]], ...request } }));
 
 const seen = { accepted: 0, refused: new Map<string, number>() };
@@ -289,7 +304,7 @@ describe('RunCommand', () => {
         expect(emulator, describeCase(request)).toEqual(library);
         record(library);
       }),
-      { numRuns: RUN_CASES, examples: RUN_BOUNDARIES.map((r): [Raw] => [r]) },
+      { seed: SEED, numRuns: RUN_CASES, examples: RUN_BOUNDARIES.map((r): [Raw] => [r]) },
     );
   }, 60_000);
 });
@@ -303,13 +318,18 @@ describe('InvokeCommand', () => {
         const sent = 'CommandId' in request ? request : { ...request, CommandId: command.id };
         const library = libraryVerdict(() => {
           const input = parseInvokeCommand(sent);
-          checkInvocationOfCommand({ ...command, parameterNames: contentParameterNames(command.script) }, input.Parameters, { frequency: input.Frequency, timeoutSeconds: input.Timeout });
+          checkInvocationOfCommand(
+            { ...command, parameterNames: contentParameterNames(command.script) },
+            input.Parameters,
+            { frequency: input.Frequency, timeoutSeconds: input.Timeout },
+            { username: input.Username, windowsPasswordName: input.WindowsPasswordName },
+          );
         });
         const emulator = await emulatorVerdict(() => cloud.client.invokeCommand(new Models.InvokeCommandRequest(toSdkModel(sent))));
         expect(emulator, describeCase(sent)).toEqual(library);
         record(library);
       }),
-      { numRuns: INVOKE_CASES, examples: INVOKE_BOUNDARIES.map((r): [{ which: number; request: Raw }] => [r]) },
+      { seed: SEED, numRuns: INVOKE_CASES, examples: INVOKE_BOUNDARIES.map((r): [{ which: number; request: Raw }] => [r]) },
     );
   }, 60_000);
 
