@@ -38,9 +38,22 @@ function randomText(length: number): string {
   return out;
 }
 
+/** A call RAM refused: who (the role), what and why. */
+export interface Denial {
+  role: string;
+  action: string;
+  resources: string[];
+  reason: string;
+}
+
+/** How many refusals {@link RamIdentities.denials} keeps (the newest). */
+const KEPT_DENIALS = 1000;
+
 export class RamIdentities {
   private readonly roles = new Map<string, Role>();
   private readonly roleOfKey = new Map<string, Role>();
+  /** The latest refused calls, oldest first: what a test or the CLI shows when a function was refused. */
+  readonly denials: Denial[] = [];
 
   /**
    * @param keys the AccessKey table the local services check signatures against (id → secret);
@@ -95,7 +108,10 @@ export class RamIdentities {
     const role = this.roleOfKey.get(request.accessKeyId);
     if (!role) return { allowed: true };
     const decision = evaluate(role.policies, request);
-    return decision.allowed ? decision : { allowed: false, reason: `role ${role.name}: ${decision.reason}` };
+    if (decision.allowed) return decision;
+    this.denials.push({ role: role.name, action: request.action, resources: request.resources, reason: decision.reason });
+    if (this.denials.length > KEPT_DENIALS) this.denials.splice(0, this.denials.length - KEPT_DENIALS);
+    return { allowed: false, reason: `role ${role.name}: ${decision.reason}` };
   };
 
   private roleName(role: string): { name: string } {
