@@ -38,7 +38,8 @@ export interface FcHostOptions {
   /**
    * The credentials of a function's s.yaml `role` (FC hands a function its role's STS token): env
    * ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN and context.credentials. Throwing
-   * refuses the function. Absent: `credentials` for every function.
+   * refuses the function, naming the role; a function with no role gets no credentials, as on FC.
+   * Absent: `credentials` for every function.
    */
   roleCredentials?: (role: string, functionName: string) => { accessKeyId: string; accessKeySecret: string; securityToken?: string };
   /** RAM for the InvokeFunction APIs (`fc:InvokeFunction` on the function's ARN); absent, every signed call is allowed. */
@@ -121,7 +122,8 @@ export const DEFAULT_MAX_INSTANCES_PER_FUNCTION = 90;
 function credentialsOf(spec: FunctionSpec, o: FcHostOptions): { accessKeyId: string; accessKeySecret: string; securityToken?: string } {
   const p = spec.props;
   if (!o.roleCredentials) return o.credentials;
-  if (!p.role) throw new Error(`function ${p.functionName}: s.yaml sets no role, so it has no credentials`);
+  // FC gives a function without a role no credentials; its cloud calls then fail as unsigned ones would.
+  if (!p.role) return { accessKeyId: '', accessKeySecret: '' };
   try {
     return o.roleCredentials(p.role, p.functionName);
   } catch (e) {
@@ -173,8 +175,7 @@ export async function startFcHost(o: FcHostOptions): Promise<FcHost> {
           FC_FUNCTION_NAME: p.functionName,
           FC_REGION: p.region,
           FC_ACCOUNT_ID: o.accountId,
-          ALIBABA_CLOUD_ACCESS_KEY_ID: credentials.accessKeyId,
-          ALIBABA_CLOUD_ACCESS_KEY_SECRET: credentials.accessKeySecret,
+          ...(credentials.accessKeyId ? { ALIBABA_CLOUD_ACCESS_KEY_ID: credentials.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: credentials.accessKeySecret } : {}),
           ...(credentials.securityToken ? { ALIBABA_CLOUD_SECURITY_TOKEN: credentials.securityToken } : {}),
           // FC documents FC_FUNC_CODE_PATH as the function's code folder; the code finds its files through it.
           FC_FUNC_CODE_PATH: path.dirname(modulePathOf(spec, o)),

@@ -105,9 +105,12 @@ describe('Local FC host: instances as FC 3.0 runs them', () => {
     expect(p.credentials).toEqual({ accessKeyId: 'STS.sandbox-probe', accessKeySecret: 'role-secret', securityToken: 'role-token' });
   });
 
-  it('with roleCredentials, a function whose s.yaml names no role is refused, by name', async () => {
-    const error = await startFixtureHost({ host: { roleCredentials: () => ({ accessKeyId: 'x', accessKeySecret: 'y' }) } }).then(() => undefined, (e: unknown) => e as Error);
-    expect(error?.message).toBe('function echo-http: s.yaml sets no role, so it has no credentials');
+  it('with roleCredentials, a function whose s.yaml names no role gets no credentials, as on FC', async () => {
+    ({ host } = await startFixtureHost({ host: { roleCredentials: () => ({ accessKeyId: 'STS.x', accessKeySecret: 'y' }) } }));
+    // async-sink names no role; sandbox-probe names one.
+    expect(host.functions.get('async-sink')!.options.env.ALIBABA_CLOUD_ACCESS_KEY_ID).toBeUndefined();
+    expect(host.functions.get('async-sink')!.options.context.credentials).toEqual({ accessKeyId: '', accessKeySecret: '' });
+    expect(host.functions.get('sandbox-probe')!.options.env.ALIBABA_CLOUD_ACCESS_KEY_ID).toBe('STS.x');
   });
 
   it('a role that gives no credentials: the host refuses to load the function, naming the role', async () => {
