@@ -113,7 +113,7 @@ describe('OSS with a role key', () => {
     expect(answer.status).toBe(200);
   });
 
-  it('answers AccessDenied 403 to another action, another bucket, a listing outside the prefix, an explicitly denied key, and a presigned URL for any of them', async () => {
+  it('answers AccessDenied 403 to another action, another bucket, a listing outside the prefix, an explicitly denied key, and a presigned URL for the denied key', async () => {
     const c = client('allowed-bucket');
     await c.put('runs/secret.txt', Buffer.from('s'));
     for (const refused of [
