@@ -6,9 +6,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import FC from '@alicloud/fc2';
 import MNS from '@alicloud/mns';
 import OSS from 'ali-oss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AsyncInvocationLog } from '../../local/fc/async-invocations.ts';
+import { startInvokeApi, type InvokeApi } from '../../local/fc/invoke-api.ts';
 import { startMnsEmulator, type MnsEmulator } from '../../local/mns/server.ts';
 import { startOssEmulator, type OssEmulator } from '../../local/oss/server.ts';
 import { RamIdentities, type RoleCredentials } from '../../local/ram/identities.ts';
@@ -27,6 +30,7 @@ const POLICY = {
     { Effect: 'Allow', Action: ['oss:ListObjects'], Resource: 'acs:oss:*:*:allowed-bucket', Condition: { StringLike: { 'oss:Prefix': 'runs/*' } } },
     { Effect: 'Deny', Action: ['oss:GetObject'], Resource: 'acs:oss:*:*:allowed-bucket/runs/secret*' },
     { Effect: 'Allow', Action: ['mns:SendMessage'], Resource: 'acs:mns:cn-hangzhou:*:/queues/results/messages' },
+    { Effect: 'Allow', Action: ['fc:InvokeFunction'], Resource: 'acs:fc:cn-hangzhou:*:functions/allowed-fn' },
   ],
 };
 
@@ -46,6 +50,7 @@ let dataDir: string;
 let ecs: TestCloud;
 let oss: OssEmulator;
 let mns: MnsEmulator;
+let fc: InvokeApi;
 
 beforeAll(async () => {
   const keys: Record<string, string> = { [USER_KEY.id]: USER_KEY.secret, [ACCESS_KEY_ID]: 'fleetrun-test-secret' };
@@ -56,10 +61,23 @@ beforeAll(async () => {
   ecs = await startTestCloud({ accessKeys: keys, accountId: ACCOUNT, authorize: ram.authorize });
   oss = await startOssEmulator({ accessKeys: keys, dataDir: path.join(dataDir, 'oss'), buckets: ['allowed-bucket', 'other-bucket'], accountId: ACCOUNT, authorize: ram.authorize });
   mns = await startMnsEmulator({ accessKeys: keys, dataDir: path.join(dataDir, 'mns'), accountId: ACCOUNT, queues: [{ name: 'results' }, { name: 'other' }], authorize: ram.authorize });
+  // The InvokeFunction API alone: what it invokes is a stand-in that answers with the function's name.
+  fc = await startInvokeApi({
+    port: 0,
+    accessKeys: keys,
+    hasFunction: (name) => ['allowed-fn', 'other-fn'].includes(name),
+    fc2Services: { svc: ['allowed-fn', 'other-fn'] },
+    functionArn: (name) => `acs:fc:cn-hangzhou:${ACCOUNT}:functions/${name}`,
+    authorize: ram.authorize,
+    invoke: async (name) => ({ invoked: name }),
+    maxAsyncRetries: () => 0,
+    asyncInvocations: new AsyncInvocationLog(),
+    log: () => {},
+  });
 });
 
 afterAll(async () => {
-  await Promise.allSettled([ecs?.close(), oss?.close(), mns?.close()]);
+  await Promise.allSettled([ecs?.close(), oss?.close(), mns?.close(), fc?.close()]);
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -155,5 +173,25 @@ describe('MNS with a role key', () => {
   it('leaves the account key unrestricted', async () => {
     const own = new MNS(ACCOUNT, { accessKeyId: USER_KEY.id, accessKeySecret: USER_KEY.secret, endpoint: mns.endpoint });
     await expect(own.sendMessage('other', { MessageBody: 'x' })).resolves.toBeDefined();
+  });
+});
+
+describe('FC with a role key', () => {
+  const client = () => new FC(ACCOUNT, { accessKeyID: role.accessKeyId, accessKeySecret: role.accessKeySecret, securityToken: role.securityToken, region: 'cn-hangzhou', endpoint: fc.endpoint });
+
+  it('passes InvokeFunction on the allowed function', async () => {
+    const res = await client().invokeFunction('svc', 'allowed-fn', '{}');
+    expect(typeof res.data === 'string' ? JSON.parse(res.data) : res.data).toEqual({ invoked: 'allowed-fn' });
+  });
+
+  it('answers AccessDenied 403 to another function', async () => {
+    const e = await rejection(client().invokeFunction('svc', 'other-fn', '{}'));
+    expect(e).toMatchObject({ code: 'AccessDenied' });
+    expect(e.message).toMatch(/fc:InvokeFunction/);
+  });
+
+  it('leaves the account key unrestricted', async () => {
+    const own = new FC(ACCOUNT, { accessKeyID: USER_KEY.id, accessKeySecret: USER_KEY.secret, region: 'cn-hangzhou', endpoint: fc.endpoint });
+    await expect(own.invokeFunction('svc', 'other-fn', '{}')).resolves.toBeDefined();
   });
 });
