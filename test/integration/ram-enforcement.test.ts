@@ -12,6 +12,7 @@ import OSS from 'ali-oss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsyncInvocationLog } from '../../local/fc/async-invocations.ts';
 import { startInvokeApi, type InvokeApi } from '../../local/fc/invoke-api.ts';
+import { PROJECT_ROOT, startLocalCloud } from '../../local/local-cloud.ts';
 import { startMnsEmulator, type MnsEmulator } from '../../local/mns/server.ts';
 import { startOssEmulator, type OssEmulator } from '../../local/oss/server.ts';
 import { RamIdentities, type RoleCredentials } from '../../local/ram/identities.ts';
@@ -194,4 +195,18 @@ describe('FC with a role key', () => {
     const own = new FC(ACCOUNT, { accessKeyID: USER_KEY.id, accessKeySecret: USER_KEY.secret, region: 'cn-hangzhou', endpoint: fc.endpoint });
     await expect(own.invokeFunction('svc', 'other-fn', '{}')).resolves.toBeDefined();
   });
+});
+
+describe('the local cloud', () => {
+  it('refuses to start a function whose s.yaml role has no policy, naming the function and the role', async () => {
+    const starting = startLocalCloud({
+      fleet: [],
+      accessKeys: { [USER_KEY.id]: USER_KEY.secret },
+      sYamlPath: path.join(PROJECT_ROOT, 's.yaml'),
+      timers: false,
+      // A policy for another role only: s.yaml's fleetrun-fc-role has none.
+      ram: { policies: { 'some-other-role': [POLICY] } },
+    });
+    await expect(starting).rejects.toThrow(/function fleetrun-[a-z-]+: role acs:ram::\d+:role\/fleetrun-fc-role .*"fleetrun-fc-role" has no permission policy/);
+  }, 30_000);
 });
