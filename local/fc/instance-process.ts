@@ -17,6 +17,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +25,12 @@ import { fileURLToPath } from 'node:url';
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 // The worker is TypeScript run through tsx; resolved here so it works from any working directory.
 const TSX = import.meta.resolve('tsx');
+// tsx keeps its transform cache in <os.tmpdir()>/tsx-<euid> (its temporary-directory module). Every
+// instance shares the host's, so a new instance does not transpile the function's source again: the
+// process starts with the host's TMPDIR (tsx reads it as it loads) and the worker then switches
+// TMPDIR to the instance's own folder before the function loads. That one folder is writable too.
+const LOADER_TMPDIR = tmpdir();
+const TSX_CACHE = path.join(LOADER_TMPDIR, `tsx-${process.geteuid ? process.geteuid() : userInfo().username}`);
 
 export class InvocationError extends Error {
   override readonly name = 'InvocationError';
@@ -92,7 +99,7 @@ export class InstanceProcess {
       execArgv: [
         '--experimental-permission',
         '--allow-fs-read=*',
-        ...[tmp, ...o.allowWrite].map((p) => `--allow-fs-write=${p}`),
+        ...[tmp, TSX_CACHE, ...o.allowWrite].map((p) => `--allow-fs-write=${p}`),
         '--allow-worker',
         '--allow-child-process',
         '--disable-warning=ExperimentalWarning',
@@ -100,7 +107,7 @@ export class InstanceProcess {
         '--import',
         TSX,
       ],
-      env: { ...o.env, TMPDIR: tmp, FLEETRUN_FC_MODULE: o.modulePath, FLEETRUN_FC_EXPORT: o.exportName },
+      env: { ...o.env, TMPDIR: LOADER_TMPDIR, FLEETRUN_FC_TMPDIR: tmp, FLEETRUN_FC_MODULE: o.modulePath, FLEETRUN_FC_EXPORT: o.exportName },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const child = this.child;

@@ -14,6 +14,11 @@ interface Invocation {
 
 type Handler = (event: Buffer, context: Record<string, unknown>) => unknown;
 
+// The process started with the host's TMPDIR so tsx shares the host's transform cache; from here
+// on the function's temporary folder is its instance's own (instance-process.ts).
+if (process.env.FLEETRUN_FC_TMPDIR) process.env.TMPDIR = process.env.FLEETRUN_FC_TMPDIR;
+delete process.env.FLEETRUN_FC_TMPDIR;
+
 const modulePath = process.env.FLEETRUN_FC_MODULE;
 const exportName = process.env.FLEETRUN_FC_EXPORT ?? 'handler';
 if (!modulePath || !process.send) {
