@@ -175,8 +175,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       accountId,
       port: options.ports?.ecs ?? 0,
       outputDelivery: ossDelivery(oss),
-      // The deployment creates Cloud Assistant's service-linked role once (deploy/README.md), so the
-      // functions' role needs no ram:CreateServiceLinkedRole; `ecs: { slrExists: false }` shows the first delivery.
+      // The account has used output delivery before: Cloud Assistant's service-linked role exists.
+      // `ecs: { slrExists: false }` (or `ecs.serviceLinkedRole.delete()`) shows a first delivery, which the
+      // functions' role creates with the one ram:CreateServiceLinkedRole its policy grants.
       slrExists: true,
       ...(options.sandboxRoot ? { sandboxRoot: options.sandboxRoot } : {}),
       log,

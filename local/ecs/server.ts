@@ -72,6 +72,8 @@ export interface EcsEmulator {
   fleet: Map<string, FleetInstance>;
   /** Signed API calls received, by action (whatever their outcome): what benchmarks and tests count. */
   calls: Record<string, number>;
+  /** The account's Cloud Assistant service-linked role, which OssOutputDelivery needs (service-linked-role.ts). */
+  serviceLinkedRole: ServiceLinkedRole;
   /** Triggers NextRebootOnly / EveryReboot tasks on the instance; returns how many started. */
   reboot(instanceId: string): number;
   close(): Promise<void>;
@@ -247,6 +249,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
     faults,
     fleet,
     calls,
+    serviceLinkedRole,
     reboot: (instanceId) => agents.reboot(instanceId, service.invocations.values()),
     async close() {
       await new Promise<void>((resolve) => {

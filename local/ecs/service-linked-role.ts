@@ -56,6 +56,11 @@ export class ServiceLinkedRole {
     return this.#now() >= this.#readyAt ? 'exists' : 'creating';
   }
 
+  /** The role deleted, as the account's owner may (RAM DeleteServiceLinkedRole): the next delivery creates it again. */
+  delete(): void {
+    this.#readyAt = undefined;
+  }
+
   /**
    * Returns when the role exists. Otherwise starts creating it for a caller RAM lets create it, and
    * throws: `CreateServiceLinkedRole.NoPermission` when RAM does not, `ResourceBusy.SlrCreation`

@@ -24,7 +24,7 @@ const IDS = ['i-bp1ramtest0000', 'i-bp1ramtest0001', 'i-bp1ramtest0002'];
 const FLEET = `instances:\n${IDS.map((id, i) => `  - { id: ${id}, name: web-${i}, tags: { env: demo, role: ${i === 0 ? 'solo' : 'web'} } }`).join('\n')}\n`;
 const NATIVE_JOB = 'ram-native';
 /** The code each service answers a refused call with. */
-const DENIED_CODE: Record<string, RegExp> = { ecs: /403 Forbidden\.RAM/, oss: /403 AccessDenied/, mns: /403 AccessDenied/, fc: /403 AccessDenied/ };
+const DENIED_CODE: Record<string, RegExp> = { ram: /403 CreateServiceLinkedRole\.NoPermission/, ecs: /403 Forbidden\.RAM/, oss: /403 AccessDenied/, mns: /403 AccessDenied/, fc: /403 AccessDenied/ };
 
 interface Outcome {
   ok: boolean;
@@ -183,6 +183,13 @@ const PATHS = {
   chatRunDelivered: { name: 'chat run, outputs delivered to OSS, report link', run: () => chatRun('run web-healthcheck on env=demo', { calls: 'none' }) },
   secretRunOne: { name: 'chat run with a secret on one instance (outputs fetched)', run: () => chatRun('run secret-probe on env=demo role=solo with token=abcd1234', { calls: 'DescribeInvocationResults' }) },
   batchFetch: { name: 'task-events given three events of one invocation at once (outputs fetched together)', prepare: fetchedRunCaptured, run: batchOfEvents },
+  firstDelivery: {
+    name: 'chat run delivering outputs to OSS for the first time (the service-linked role created on the way)',
+    run: () => {
+      pc.cloud.ecs.serviceLinkedRole.delete();
+      return chatRun('run web-healthcheck on env=demo', { calls: 'none' });
+    },
+  },
   nativeCreated: { name: 'schedule tick creating a native job', run: nativeCreated },
   nativeReplaced: { name: 'schedule tick replacing a native job', prepare: nativeCreated, run: nativeReplaced },
 } satisfies Record<string, Path>;
@@ -203,6 +210,7 @@ const PATH_OF: Record<string, Path> = {
   'oss:DeleteObject': PATHS.chatRunDelivered,
   'oss:ListObjects': PATHS.chatRunDelivered,
   'fc:InvokeFunction': PATHS.chatRunDelivered,
+  'ram:CreateServiceLinkedRole': PATHS.firstDelivery,
 };
 
 const CASES = POLICY.Statement.flatMap((s, statement) => s.Action.map((action) => ({ statement, sid: s.Sid ?? `#${statement + 1}`, action })));
