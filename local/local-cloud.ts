@@ -59,6 +59,8 @@ export interface LocalCloudOptions {
   queueVisibilitySeconds?: number;
   /** Ports of HTTP-triggered functions (functionName → port; 0 or absent: any free port) and of the FC API. */
   fcPorts?: { http?: Record<string, number>; api?: number };
+  /** Instances one function may have at once (the FC host's maxInstancesPerFunction; FC's documented 90 when omitted). */
+  fcMaxInstancesPerFunction?: number;
   /** Chat platform secrets and the catalog, policy and job files the functions get (default: the demo ones). */
   chat?: Partial<Record<'FLEETRUN_SLACK_SIGNING_SECRET' | 'FLEETRUN_DINGTALK_APP_SECRET' | 'FLEETRUN_LARK_ENCRYPT_KEY' | 'FLEETRUN_LARK_VERIFICATION_TOKEN' | 'FLEETRUN_WEBHOOK_SECRET' | 'FLEETRUN_SLACK_RESPONSE_ORIGINS' | 'FLEETRUN_DINGTALK_WEBHOOK_ORIGINS' | 'FLEETRUN_CATALOG_FILE' | 'FLEETRUN_POLICY_FILE' | 'FLEETRUN_JOBS_FILE', string>>;
 }
@@ -215,6 +217,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           bus,
           mns: { endpoint: mns.endpoint },
           timers: options.timers ?? true,
+          ...(options.fcMaxInstancesPerFunction !== undefined ? { maxInstancesPerFunction: options.fcMaxInstancesPerFunction } : {}),
           log,
         })
       : undefined;
