@@ -11,12 +11,16 @@ import { handleTaskEvents } from '../../shared/pipeline/task-events.ts';
 import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
 
 const env = parseFunctionEnv(process.env);
-const clients = perCredentials((credentials) => ({
-  store: storeFor(env, credentials),
-  outputs: env.FLEETRUN_OUTPUT_BUCKET ? new DeliveredOutputIndex(storeFor(env, credentials, env.FLEETRUN_OUTPUT_BUCKET)) : undefined,
-  queue: new CoalescingQueue(queueFor(env, credentials)),
-  fetcher: new ResultFetcher(lazyAssistant(env, credentials), env.FLEETRUN_REGION, { gatherMs: env.FLEETRUN_FETCH_WINDOW_MS, intervalMs: env.FLEETRUN_FETCH_INTERVAL_MS }),
-}));
+const clients = perCredentials((credentials) => {
+  const store = storeFor(env, credentials);
+  return {
+    store,
+    outputs: env.FLEETRUN_OUTPUT_BUCKET ? new DeliveredOutputIndex(storeFor(env, credentials, env.FLEETRUN_OUTPUT_BUCKET)) : undefined,
+    queue: new CoalescingQueue(queueFor(env, credentials)),
+    // The read budget's claims live in the runs bucket: every instance of this function shares them.
+    fetcher: new ResultFetcher(lazyAssistant(env, credentials), env.FLEETRUN_REGION, store, { gatherMs: env.FLEETRUN_FETCH_WINDOW_MS, intervalMs: env.FLEETRUN_FETCH_INTERVAL_MS }),
+  };
+});
 
 export const handler = fc3EventHandler(
   async (events, context) => handleTaskEvents(events, { ...clients(context), logger: context.logger, sealKey: env.FLEETRUN_SEAL_KEY }),

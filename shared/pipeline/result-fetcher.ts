@@ -3,124 +3,245 @@
  * seconds per invocation whether or not anything finished; the fetcher asks only when an event
  * says something did, and never more often than that poller: by any moment, a command has had at
  * most as many reads as a poller started with the run would have made (one per interval, at least
- * one). Reads a quiet spell saved are spent at once when events come, so a result is read as soon
- * as its event arrives unless events are coming faster than the poller would read; requests that
- * must wait share one call. One instance to fetch: DescribeInvocationResults for that instance.
- * Several: one DescribeInvocations with IncludeOutput, which carries every instance of the
- * invocation.
+ * one). The budget holds across FC instances (each serves one event at a time on FC 3.0's
+ * nodejs20): a read needs its interval slot's create-once claim in OSS (read-slots.ts).
+ *
+ * The claimant waits `gatherMs` for near-simultaneous finishes, then makes ONE read of the whole
+ * invocation — DescribeInvocations with IncludeOutput, or DescribeInvocationResults pages by
+ * CommandId when events name no invocation — and sends the result of every instance it found
+ * finished, not only its own events', through the requests' publisher (so redaction is
+ * task-events' own), then records them in the slot's done. An event whose slot is taken waits for
+ * that done: listed, its result is already on its way; not listed, it tries the next slot when it
+ * opens. A claim whose holder died blocks nobody past the next slot. Requests in one process share
+ * one claim and one read.
  */
 import { LIMITS } from '../cloud-assistant/constants.ts';
 import type { CloudAssistant, InstanceResult as ServiceResult } from '../cloud-assistant/port.ts';
+import { isFinal } from '../cloud-assistant/statuses.ts';
+import type { ObjectStore } from '../store/port.ts';
+import { ReadSlots, slotAt, slotOpensAt } from './read-slots.ts';
 
 export interface ResultFetcherOptions {
-  /** How long the first request waits for others to share its call. */
+  /** How long a claimant waits for others to share its read. */
   gatherMs: number;
-  /** The poller's interval the reads are held to. */
+  /** The poller's interval the reads are held to; 0 lifts the budget (no claims). */
   intervalMs: number;
+  /** Longest a request waits for a read before it gives up (the event is delivered again); well inside the function's timeout. */
+  maxWaitMs?: number;
+  /** First pause between looks for a taken slot's done; it doubles up to a second. */
+  donePollMs?: number;
+  /** How long past its gather window a claim's done is awaited before its holder counts as dead (default 10 s). */
+  holderGraceMs?: number;
+}
+
+/** Sends result messages for instances found finished by a read. */
+export interface ReadPublisher {
+  /** The message for an instance whose event is not among the waiting requests; undefined to send none. */
+  messageFor(result: ServiceResult): Promise<string | undefined>;
+  send(bodies: string[]): Promise<void>;
+}
+
+export interface FetchRequest {
+  runId: string;
+  commandId: string;
+  invokeId: string | undefined;
+  instanceId: string;
+  /** When the run started (ms): the poller this is held to would have started then. */
+  since: number;
+  /** This request's own message from what the read found (undefined: the service has no result for it). */
+  message(result: ServiceResult | undefined): Promise<string>;
+  publisher: ReadPublisher;
+}
+
+/** 'read': a read made here sent it; 'covered': an earlier read or another instance's did. */
+export type FetchOutcome = 'read' | 'covered';
+
+export class FetchDeferredError extends Error {
+  override readonly name = 'FetchDeferredError';
 }
 
 interface Waiter {
-  instanceId: string;
-  resolve: (r: ServiceResult | undefined) => void;
+  request: FetchRequest;
+  giveUpAt: number;
+  resolve: (o: FetchOutcome) => void;
   reject: (e: unknown) => void;
 }
 
-interface CommandState {
+interface ScopeState {
+  slots: ReadSlots;
+  runId: string;
+  commandId: string;
   invokeId: string | undefined;
-  /** When the run started (ms): the poller this is held to would have started then. */
   since: number;
-  calls: number;
-  /** Instances asked for since the last call went out. */
-  pending: Set<string>;
   waiters: Waiter[];
-  flushTimer: NodeJS.Timeout | undefined;
-  lastCallAt: number;
+  running: boolean;
+  /** The highest slot this process claimed or waited on. */
+  lastSlot: number;
 }
 
-/** A command nobody asked about for this long is forgotten, so a warm instance stays small. */
-const FORGET_AFTER_MS = 3_600_000;
+const DEFAULT_MAX_WAIT_MS = 40_000;
+const DEFAULT_DONE_POLL_MS = 100;
+/**
+ * A claimant's done is awaited this long past its gather window before its holder counts as dead:
+ * on a loaded host a read and its sends take seconds (7 s seen in the e2e on two busy cores), and a
+ * second read meanwhile would only send the same results again.
+ */
+const DEFAULT_HOLDER_GRACE_MS = 10_000;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
 export class ResultFetcher {
-  private readonly commands = new Map<string, CommandState>();
-  /** ECS read calls made, over every command. */
+  private readonly scopes = new Map<string, ScopeState>();
+  /** ECS read calls made here, over every command. */
   calls = 0;
+  /** Result messages sent for instances whose events were not among the requests here. */
+  sentForOthers = 0;
 
   constructor(
     private readonly assistant: () => Promise<CloudAssistant>,
     private readonly regionId: string,
+    private readonly store: ObjectStore,
     private readonly options: ResultFetcherOptions,
   ) {}
 
-  /** The service's result for one instance of a command started at `since` (ms); undefined if it has none (yet). */
-  fetch(commandId: string, invokeId: string | undefined, instanceId: string, since: number): Promise<ServiceResult | undefined> {
-    let s = this.commands.get(commandId);
+  private get holderGraceMs(): number {
+    return this.options.holderGraceMs ?? DEFAULT_HOLDER_GRACE_MS;
+  }
+
+  /** Settles once the instance's result message has been sent, here or by another read. */
+  fetch(request: FetchRequest): Promise<FetchOutcome> {
+    const scope = request.invokeId ?? request.commandId;
+    const key = `${request.runId}/${scope}`;
+    let s = this.scopes.get(key);
     if (!s) {
-      s = { invokeId, since, calls: 0, pending: new Set(), waiters: [], flushTimer: undefined, lastCallAt: Number.NEGATIVE_INFINITY };
-      this.commands.set(commandId, s);
+      s = { slots: new ReadSlots(this.store, request.runId, scope), runId: request.runId, commandId: request.commandId, invokeId: request.invokeId, since: request.since, waiters: [], running: false, lastSlot: -1 };
+      this.scopes.set(key, s);
     }
-    s.invokeId ??= invokeId;
-    s.pending.add(instanceId);
     const state = s;
-    const answer = new Promise<ServiceResult | undefined>((resolve, reject) => state.waiters.push({ instanceId, resolve, reject }));
-    if (!s.flushTimer) s.flushTimer = setTimeout(() => void this.flush(commandId, state), this.waitFor(s));
+    const answer = new Promise<FetchOutcome>((resolve, reject) =>
+      state.waiters.push({ request, giveUpAt: Date.now() + (this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS), resolve, reject }),
+    );
+    if (!s.running) void this.serve(key, s);
     return answer;
   }
 
-  /** How long the next call must wait so the command's reads never outnumber the poller's. */
-  private waitFor(s: CommandState): number {
-    const { intervalMs, gatherMs } = this.options;
-    const now = Date.now();
-    const allowed = intervalMs === 0 ? Number.POSITIVE_INFINITY : Math.max(1, Math.floor((now - s.since) / intervalMs));
-    if (s.calls < allowed) return gatherMs;
-    return Math.max(gatherMs, s.since + (s.calls + 1) * intervalMs - now);
-  }
-
-  private async flush(commandId: string, s: CommandState): Promise<void> {
-    const instanceIds = s.pending;
-    const waiters = s.waiters;
-    s.pending = new Set();
-    s.waiters = [];
-    s.flushTimer = undefined;
-    s.lastCallAt = Date.now();
+  private async serve(key: string, s: ScopeState): Promise<void> {
+    s.running = true;
     try {
-      const results = await this.describe(commandId, s, instanceIds);
-      for (const w of waiters) w.resolve(results.get(w.instanceId));
+      while (s.waiters.length > 0) {
+        if (this.options.intervalMs === 0) {
+          await sleep(this.options.gatherMs);
+          await this.read(s, undefined);
+          continue;
+        }
+        const slot = await this.nextSlot(s);
+        if (slot === undefined) continue;
+        s.lastSlot = slot;
+        if (await s.slots.claim(slot)) await this.read(s, slot);
+        else await this.awaitDone(s, slot);
+      }
     } catch (e) {
-      for (const w of waiters) w.reject(e);
+      for (const w of s.waiters.splice(0)) w.reject(e);
+    } finally {
+      s.running = false;
+      // Waiters that came while the last step settled still need serving; an idle scope is forgotten.
+      if (s.waiters.length > 0) void this.serve(key, s);
+      else if (this.scopes.get(key) === s) this.scopes.delete(key);
     }
-    setTimeout(() => {
-      if (this.commands.get(commandId) === s && !s.flushTimer && Date.now() - s.lastCallAt >= FORGET_AFTER_MS) this.commands.delete(commandId);
-    }, FORGET_AFTER_MS).unref();
   }
 
-  private async describe(commandId: string, s: CommandState, instanceIds: Set<string>): Promise<Map<string, ServiceResult>> {
+  /** The next slot to try, once it is open; undefined when every waiter gave up meanwhile. */
+  private async nextSlot(s: ScopeState): Promise<number | undefined> {
+    const { intervalMs, gatherMs } = this.options;
+    const slot = Math.max(slotAt(s.since, intervalMs, Date.now()), s.lastSlot + 1);
+    const opens = slotOpensAt(s.since, intervalMs, slot);
+    for (const w of [...s.waiters]) {
+      if (w.giveUpAt >= opens + gatherMs) continue;
+      s.waiters.splice(s.waiters.indexOf(w), 1);
+      w.reject(new FetchDeferredError(`no read of ${w.request.instanceId}'s result is allowed before ${new Date(opens).toISOString()} (one per ${intervalMs} ms since the run began); the event is to be delivered again`));
+    }
+    if (s.waiters.length === 0) return undefined;
+    await sleep(opens - Date.now());
+    return slot;
+  }
+
+  /** One read for every waiter; the results of all finished instances it found go out before the done. */
+  private async read(s: ScopeState, slot: number | undefined): Promise<void> {
+    await sleep(this.options.gatherMs);
+    const waiters = s.waiters.splice(0);
+    const before = slot === undefined ? new Set<string>() : await s.slots.coveredBefore(slot, this.options.gatherMs + this.holderGraceMs, this.options.donePollMs ?? DEFAULT_DONE_POLL_MS);
+    const pending = waiters.filter((w) => !before.has(w.request.instanceId));
+    for (const w of waiters) if (before.has(w.request.instanceId)) w.resolve('covered');
+    const covered = new Set(before);
+    try {
+      if (pending.length > 0) {
+        const results = await this.describe(s, new Set(pending.map((w) => w.request.instanceId)));
+        const bodies: string[] = [];
+        for (const w of pending) {
+          bodies.push(await w.request.message(results.get(w.request.instanceId)));
+          covered.add(w.request.instanceId);
+        }
+        const publisher = pending[0]!.request.publisher;
+        let others = 0;
+        for (const r of results.values()) {
+          if (covered.has(r.instanceId) || !isFinal(r.status)) continue;
+          const body = await publisher.messageFor(r);
+          if (body === undefined) continue;
+          bodies.push(body);
+          covered.add(r.instanceId);
+          others++;
+        }
+        await publisher.send(bodies);
+        this.sentForOthers += others;
+      }
+      if (slot !== undefined) await s.slots.markDone(slot, covered);
+    } catch (e) {
+      for (const w of pending) w.reject(e);
+      return;
+    }
+    for (const w of pending) w.resolve('read');
+    this.settleCovered(s, covered);
+  }
+
+  /** Waits for a taken slot's done; past the next slot's opening and a grace for a slow holder, the holder counts as gone. */
+  private async awaitDone(s: ScopeState, slot: number): Promise<void> {
+    const { intervalMs, gatherMs } = this.options;
+    const until = Math.max(slotOpensAt(s.since, intervalMs, slot + 1), Date.now() + gatherMs + this.holderGraceMs);
+    const done = await s.slots.awaitDone(slot, until, this.options.donePollMs ?? DEFAULT_DONE_POLL_MS);
+    if (done) this.settleCovered(s, done);
+  }
+
+  private settleCovered(s: ScopeState, covered: Set<string>): void {
+    for (const w of [...s.waiters]) {
+      if (!covered.has(w.request.instanceId)) continue;
+      s.waiters.splice(s.waiters.indexOf(w), 1);
+      w.resolve('covered');
+    }
+  }
+
+  /** Every instance one read finds: the whole invocation, or the command's pages until the wanted ones are found. */
+  private async describe(s: ScopeState, wanted: Set<string>): Promise<Map<string, ServiceResult>> {
     const assistant = await this.assistant();
-    const invokeId = s.invokeId;
     const out = new Map<string, ServiceResult>();
-    if (instanceIds.size > 1 && invokeId) {
+    if (s.invokeId) {
       this.calls++;
-      s.calls++;
-      const page = await assistant.describeInvocations({ RegionId: this.regionId, InvokeId: invokeId, IncludeOutput: true, ContentEncoding: 'PlainText' });
-      for (const inv of page.items) for (const r of inv.instances) if (instanceIds.has(r.instanceId)) out.set(r.instanceId, r);
+      const page = await assistant.describeInvocations({ RegionId: this.regionId, InvokeId: s.invokeId, IncludeOutput: true, ContentEncoding: 'PlainText' });
+      for (const inv of page.items) for (const r of inv.instances) out.set(r.instanceId, r);
       return out;
     }
-    // One instance, or events that name no invocation (documented fields only): page the results.
-    const scope = invokeId ? { InvokeId: invokeId } : { CommandId: commandId };
-    const single = instanceIds.size === 1 ? [...instanceIds][0]! : undefined;
+    // Events that name no invocation (documented fields only): page the command's results.
     let nextToken: string | undefined;
     do {
       this.calls++;
-      s.calls++;
       const page = await assistant.describeInvocationResults({
         RegionId: this.regionId,
-        ...scope,
-        ...(single ? { InstanceId: single } : {}),
+        CommandId: s.commandId,
         ContentEncoding: 'PlainText',
         MaxResults: LIMITS.pageSize,
         ...(nextToken ? { NextToken: nextToken } : {}),
       });
-      for (const r of page.items) if (instanceIds.has(r.instanceId)) out.set(r.instanceId, r);
-      nextToken = out.size < instanceIds.size ? page.nextToken : undefined;
+      for (const r of page.items) out.set(r.instanceId, r);
+      nextToken = [...wanted].some((id) => !out.has(id)) ? page.nextToken : undefined;
     } while (nextToken);
     return out;
   }

@@ -4,7 +4,8 @@
  * they never fail the batch. A failure to reach OSS, ECS or MNS fails it, so EventBridge delivers
  * it again — safe, because every later step is idempotent.
  */
-import { dedupeKey, parseTaskCompleted, type TaskCompletedEvent } from '../events/task-completed.ts';
+import type { InstanceResult as ServiceResult } from '../cloud-assistant/port.ts';
+import { dedupeKey, parseTaskCompleted, type TaskCompletedData, type TaskCompletedEvent } from '../events/task-completed.ts';
 import { batchFromCommandName, runIdFromCommandName, runKeys } from '../runs/keys.ts';
 import { runManifestSchema, type RunManifest } from '../runs/manifest.ts';
 import type { InstanceResult } from '../runs/result.ts';
@@ -14,7 +15,7 @@ import type { Logger } from '../runtime/logger.ts';
 import { redact } from '../runtime/logger.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { outputBatchPrefix, type DeliveredOutputIndex } from './output-sources.ts';
-import type { ResultFetcher } from './result-fetcher.ts';
+import type { ReadPublisher, ResultFetcher } from './result-fetcher.ts';
 import { resultMessage } from './result-message.ts';
 
 export interface TaskEventsDeps {
@@ -99,6 +100,7 @@ export async function handleTaskEvents(rawEvents: unknown[], deps: TaskEventsDep
   for (const s of skipped) deps.logger.warn('event skipped', s);
 
   const bodies: string[] = [];
+  let sentByReads = 0;
   for (const [runId, named] of byRun) {
     const { manifest, targets } = await loadManifest(deps.store, runId);
     // The manifest names every target before the first command is sent, so an instance it does not
@@ -113,32 +115,25 @@ export async function handleTaskEvents(rawEvents: unknown[], deps: TaskEventsDep
     if (events.length === 0) continue;
     const secrets = secretsOf(manifest, deps.sealKey, deps.logger);
     const withhold = !!manifest.sealedSecrets && secrets.length === 0;
-    const outputs = await outputsFor(manifest, events, deps, arrivedAt);
+    const messageOf = (d: ResultFields, out: FoundOutput | undefined) => resultMessage(instanceResult(runId, d, out, secrets, withhold), deps.store);
+    const { found, fetched } = await outputsFor(manifest, events, deps, arrivedAt, {
+      messageOf,
+      // A read sends every finished instance it found: their events, in other instances, are then no-ops.
+      publisher: {
+        messageFor: async (r) => (targets.has(r.instanceId) ? messageOf({ commandId: r.commandId, instanceId: r.instanceId, invocationStatus: r.status }, foundFromService(r)) : undefined),
+        send: async (b) => {
+          await deps.queue.send(b);
+          sentByReads += b.length;
+        },
+      },
+    });
     for (const event of events) {
-      const d = event.data;
-      const out = outputs.get(d.instanceId);
-      const output = withhold ? '[output withheld: secrets could not be unsealed]' : redact(out?.output ?? '', secrets);
-      const result: InstanceResult = {
-        version: 1,
-        runId,
-        invokeId: d.invokeId ?? out?.invokeId ?? '',
-        commandId: d.commandId,
-        instanceId: d.instanceId,
-        status: d.invocationStatus,
-        exitCode: d.exitCode ?? out?.exitCode ?? 0,
-        errorCode: d.errorCode ?? out?.errorCode ?? '',
-        errorInfo: redact(d.errorInfo ?? out?.errorInfo ?? '', secrets),
-        ...(d.startTime || out?.startTime ? { startTime: d.startTime || out!.startTime } : {}),
-        ...(d.finishTime || out?.finishTime ? { finishTime: d.finishTime || out!.finishTime } : {}),
-        output,
-        outputBytes: out?.bytes ?? Buffer.byteLength(output),
-        source: 'event',
-      };
-      bodies.push(await resultMessage(result, deps.store));
+      if (fetched.has(event.data.instanceId)) continue;
+      bodies.push(await messageOf(event.data, found.get(event.data.instanceId)));
     }
   }
   await deps.queue.send(bodies);
-  return { sent: bodies.length, skipped };
+  return { sent: bodies.length + sentByReads, skipped };
 }
 
 interface FoundOutput {
@@ -152,7 +147,53 @@ interface FoundOutput {
   finishTime?: string;
 }
 
-async function outputsFor(manifest: RunManifest, events: TaskCompletedEvent[], deps: TaskEventsDeps, arrivedAt: number): Promise<Map<string, FoundOutput>> {
+/** The event fields a result is built from; a result found by another event's read has only the service's. */
+type ResultFields = Pick<TaskCompletedData, 'commandId' | 'instanceId' | 'invocationStatus'> & Partial<Pick<TaskCompletedData, 'invokeId' | 'exitCode' | 'errorCode' | 'errorInfo' | 'startTime' | 'finishTime'>>;
+
+/** The event's fields first, the service's where the event has none; output and error text redacted. */
+function instanceResult(runId: string, d: ResultFields, out: FoundOutput | undefined, secrets: string[], withhold: boolean): InstanceResult {
+  const output = withhold ? '[output withheld: secrets could not be unsealed]' : redact(out?.output ?? '', secrets);
+  return {
+    version: 1,
+    runId,
+    invokeId: d.invokeId ?? out?.invokeId ?? '',
+    commandId: d.commandId,
+    instanceId: d.instanceId,
+    status: d.invocationStatus,
+    exitCode: d.exitCode ?? out?.exitCode ?? 0,
+    errorCode: d.errorCode ?? out?.errorCode ?? '',
+    errorInfo: redact(d.errorInfo ?? out?.errorInfo ?? '', secrets),
+    ...(d.startTime || out?.startTime ? { startTime: d.startTime || out!.startTime } : {}),
+    ...(d.finishTime || out?.finishTime ? { finishTime: d.finishTime || out!.finishTime } : {}),
+    output,
+    outputBytes: out?.bytes ?? Buffer.byteLength(output),
+    source: 'event',
+  };
+}
+
+function foundFromService(r: ServiceResult): FoundOutput {
+  return {
+    output: r.output,
+    bytes: Buffer.byteLength(r.output) + r.dropped,
+    invokeId: r.invokeId,
+    exitCode: r.exitCode,
+    errorCode: r.errorCode,
+    errorInfo: r.errorInfo,
+    ...(r.startTime ? { startTime: r.startTime.toISOString() } : {}),
+    ...(r.finishTime ? { finishTime: r.finishTime.toISOString() } : {}),
+  };
+}
+
+interface FetchSending {
+  messageOf: (d: ResultFields, out: FoundOutput | undefined) => Promise<string>;
+  publisher: ReadPublisher;
+}
+
+/**
+ * Outputs found in OSS, for the caller to send; the rest are read from the service, and a read
+ * sends its results itself (`fetched`: nothing left to send for those).
+ */
+async function outputsFor(manifest: RunManifest, events: TaskCompletedEvent[], deps: TaskEventsDeps, arrivedAt: number, sending: FetchSending): Promise<{ found: Map<string, FoundOutput>; fetched: Set<string> }> {
   const found = new Map<string, FoundOutput>();
   let missing = events;
   if (manifest.output.mode === 'oss' && deps.outputs) {
@@ -175,20 +216,19 @@ async function outputsFor(manifest: RunManifest, events: TaskCompletedEvent[], d
     missing = events.filter((e) => !found.has(e.data.instanceId) && e.data.invocationStatus !== 'Aborted' && e.data.invocationStatus !== 'Invalid' && e.data.invocationStatus !== 'Cancelled');
     for (const e of events) if (!found.has(e.data.instanceId) && !missing.includes(e)) found.set(e.data.instanceId, { output: '', bytes: 0 });
   }
-  const fetched = await Promise.all(missing.map((e) => deps.fetcher.fetch(e.data.commandId, e.data.invokeId, e.data.instanceId, Date.parse(manifest.createdAt))));
-  missing.forEach((e, n) => {
-    const r = fetched[n];
-    if (!r) return;
-    found.set(e.data.instanceId, {
-      output: r.output,
-      bytes: Buffer.byteLength(r.output) + r.dropped,
-      invokeId: r.invokeId,
-      exitCode: r.exitCode,
-      errorCode: r.errorCode,
-      errorInfo: r.errorInfo,
-      ...(r.startTime ? { startTime: r.startTime.toISOString() } : {}),
-      ...(r.finishTime ? { finishTime: r.finishTime.toISOString() } : {}),
-    });
-  });
-  return found;
+  const since = Date.parse(manifest.createdAt);
+  await Promise.all(
+    missing.map((e) =>
+      deps.fetcher.fetch({
+        runId: manifest.runId,
+        commandId: e.data.commandId,
+        invokeId: e.data.invokeId,
+        instanceId: e.data.instanceId,
+        since,
+        message: (r) => sending.messageOf(e.data, r ? foundFromService(r) : undefined),
+        publisher: sending.publisher,
+      }),
+    ),
+  );
+  return { found, fetched: new Set(missing.map((e) => e.data.instanceId)) };
 }

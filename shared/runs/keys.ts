@@ -23,6 +23,14 @@ export const runKeys = {
   replySent: (runId: string) => `runs/${runId}/reply-sent`,
   /** Present once someone asked to stop the run; dispatch looks for it while it fans out. */
   stopRequest: (runId: string) => `runs/${runId}/stop-requested`,
+  /**
+   * Create-once claims on a command's result reads, one per slot of the fetch interval (`<slot>`),
+   * and what each claimed read covered (`<slot>.done`): the budget every task-events instance shares.
+   * `scope` is the InvokeId, or the CommandId when events name no invocation.
+   */
+  readsPrefix: (runId: string, scope: string) => `runs/${runId}/reads/${encodeURIComponent(scope)}/`,
+  readClaim: (runId: string, scope: string, slot: number) => `runs/${runId}/reads/${encodeURIComponent(scope)}/${slot}`,
+  readDone: (runId: string, scope: string, slot: number) => `runs/${runId}/reads/${encodeURIComponent(scope)}/${slot}.done`,
   /** commandId → runId, for events of commands whose name does not carry the run id. */
   commandIndex: (commandId: string) => `index/commands/${commandId}.json`,
   /** A chat run handed to dispatch and not yet started (or refused): the schedule tick retries it. */
