@@ -35,6 +35,8 @@ export class FunctionInstance {
   private readonly instances: InstanceProcess[] = [];
   private readonly waiting: (() => void)[] = [];
   private closed = false;
+  /** CPU time of instances that left the pool. */
+  private retiredCpuUs = 0;
   /** Summed over every instance the function has had: for tests and benchmarks. */
   readonly stats: InstanceStats = { invocations: 0, coldStarts: 0, crashes: 0, timeouts: 0 };
 
@@ -43,6 +45,16 @@ export class FunctionInstance {
   /** The process id of the function's first live instance (tests kill it from outside). */
   get pid(): number | undefined {
     return this.instances.find((i) => !i.dead)?.pid;
+  }
+
+  /** Every live instance's process id. */
+  get pids(): number[] {
+    return this.instances.flatMap((i) => (i.dead || i.pid === undefined ? [] : [i.pid]));
+  }
+
+  /** CPU time (µs) of all the function's instances, gone ones included, as of each one's latest answer. */
+  get cpuUs(): number {
+    return this.retiredCpuUs + this.instances.reduce((sum, i) => sum + i.cpuUs, 0);
   }
 
   /** Live instances: how far the function has scaled out. */
@@ -109,6 +121,11 @@ export class FunctionInstance {
 
   /** Dead instances with nothing in flight leave the pool. */
   private prune(): void {
-    for (let n = this.instances.length - 1; n >= 0; n--) if (this.instances[n]!.dead && this.instances[n]!.running === 0) this.instances.splice(n, 1);
+    for (let n = this.instances.length - 1; n >= 0; n--) {
+      const i = this.instances[n]!;
+      if (!i.dead || i.running > 0) continue;
+      this.retiredCpuUs += i.cpuUs;
+      this.instances.splice(n, 1);
+    }
   }
 }

@@ -82,6 +82,8 @@ export class InstanceProcess {
   private readonly home: string;
   /** Invocations sent and not yet answered. */
   running = 0;
+  /** CPU time (µs) the process reported with its latest answer. */
+  cpuUs = 0;
   /** Whether the process has ended (crash, kill, timeout, close); a dead instance takes no work. */
   dead = false;
   readonly exited: Promise<void>;
@@ -115,8 +117,9 @@ export class InstanceProcess {
     let onExit!: () => void;
     this.exited = new Promise<void>((r) => (onExit = r));
     this.ready = new Promise<void>((resolve, reject) => {
-      child.on('message', (msg: { type: string; id?: number; ok?: boolean; result?: unknown; error?: { name: string; message: string } }) => {
+      child.on('message', (msg: { type: string; id?: number; ok?: boolean; result?: unknown; error?: { name: string; message: string }; cpuUs?: number }) => {
         if (msg.type === 'ready') return resolve();
+        if (typeof msg.cpuUs === 'number') this.cpuUs = msg.cpuUs;
         if (msg.type === 'init-error') return reject(new InvocationError('InitializationError', `${o.functionName} failed to load: ${msg.error?.message}`, msg.error?.name));
         const waiting = msg.id === undefined ? undefined : this.inFlight.get(msg.id);
         if (!waiting) return;

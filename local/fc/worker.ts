@@ -45,15 +45,21 @@ ready.then(
   },
 );
 
+/** The instance's CPU time so far (user + system, µs), reported with each answer for the host's accounting. */
+function cpuUs(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
 process.on('message', (msg: Invocation) => {
   void (async () => {
     try {
       const handler = await ready;
       const result = await handler(Buffer.from(msg.event, 'base64'), msg.context);
-      process.send!({ type: 'result', id: msg.id, ok: true, result: result === undefined ? null : result });
+      process.send!({ type: 'result', id: msg.id, ok: true, result: result === undefined ? null : result, cpuUs: cpuUs() });
     } catch (e) {
       const err = e as Error;
-      process.send!({ type: 'result', id: msg.id, ok: false, error: { name: err?.name ?? 'Error', message: err?.message ?? String(e), stack: err?.stack } });
+      process.send!({ type: 'result', id: msg.id, ok: false, error: { name: err?.name ?? 'Error', message: err?.message ?? String(e), stack: err?.stack }, cpuUs: cpuUs() });
     }
   })();
 });

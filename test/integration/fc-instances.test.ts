@@ -64,6 +64,9 @@ describe('Local FC host: instances as FC 3.0 runs them', () => {
     const again = await Promise.all([probe(host), probe(host)]);
     expect(new Set(again.map((a) => a.pid))).toEqual(new Set([first.pid, short.pid]));
     expect(fn.stats).toMatchObject({ coldStarts: 2, invocations: 4, crashes: 0, timeouts: 0 });
+    expect(fn.pids.sort()).toEqual([first.pid, short.pid].sort());
+    // CPU is accounted over both instances (each loaded the function: well over a millisecond each).
+    expect(fn.cpuUs).toBeGreaterThan(2_000);
   });
 
   it('maxInstancesPerFunction bounds the instances: past it an invocation waits for a free one', async () => {
