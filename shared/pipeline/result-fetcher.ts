@@ -8,7 +8,7 @@
  *
  * The claimant waits `gatherMs` for near-simultaneous finishes, then makes ONE read of the whole
  * invocation — DescribeInvocations with IncludeOutput, or DescribeInvocationResults pages by
- * CommandId when events name no invocation — and sends the result of every instance it found
+ * CommandId when events name no invocation, or for the one instance of a single-target run — and sends the result of every instance it found
  * finished, not only its own events', through the requests' publisher (so redaction is
  * task-events' own), then records them in the slot's done. An event whose slot is taken waits for
  * that done: listed, its result is already on its way; not listed, it tries the next slot when it
@@ -48,6 +48,8 @@ export interface FetchRequest {
   instanceId: string;
   /** When the run started (ms): the poller this is held to would have started then. */
   since: number;
+  /** The run has this one target only: its own result is the whole read (DescribeInvocationResults for it). */
+  soleInstance?: boolean;
   /** This request's own message from what the read found (undefined: the service has no result for it). */
   message(result: ServiceResult | undefined): Promise<string>;
   publisher: ReadPublisher;
@@ -73,6 +75,7 @@ interface ScopeState {
   commandId: string;
   invokeId: string | undefined;
   since: number;
+  soleInstance: boolean;
   waiters: Waiter[];
   running: boolean;
   /** The highest slot this process claimed or waited on. */
@@ -114,7 +117,7 @@ export class ResultFetcher {
     const key = `${request.runId}/${scope}`;
     let s = this.scopes.get(key);
     if (!s) {
-      s = { slots: new ReadSlots(this.store, request.runId, scope), runId: request.runId, commandId: request.commandId, invokeId: request.invokeId, since: request.since, waiters: [], running: false, lastSlot: -1 };
+      s = { slots: new ReadSlots(this.store, request.runId, scope), runId: request.runId, commandId: request.commandId, invokeId: request.invokeId, since: request.since, soleInstance: request.soleInstance === true, waiters: [], running: false, lastSlot: -1 };
       this.scopes.set(key, s);
     }
     const state = s;
@@ -219,11 +222,16 @@ export class ResultFetcher {
     }
   }
 
-  /** Every instance one read finds: the whole invocation, or the command's pages until the wanted ones are found. */
+  /**
+   * Every instance one read finds: the whole invocation (DescribeInvocations with IncludeOutput), the
+   * command's pages until the wanted ones are found when events name no invocation, or the sole
+   * target's result.
+   */
   private async describe(s: ScopeState, wanted: Set<string>): Promise<Map<string, ServiceResult>> {
     const assistant = await this.assistant();
     const out = new Map<string, ServiceResult>();
-    if (s.invokeId) {
+    const sole = s.soleInstance && wanted.size === 1 ? [...wanted][0]! : undefined;
+    if (s.invokeId && !sole) {
       this.calls++;
       const page = await assistant.describeInvocations({ RegionId: this.regionId, InvokeId: s.invokeId, IncludeOutput: true, ContentEncoding: 'PlainText' });
       for (const inv of page.items) for (const r of inv.instances) out.set(r.instanceId, r);
@@ -235,7 +243,8 @@ export class ResultFetcher {
       this.calls++;
       const page = await assistant.describeInvocationResults({
         RegionId: this.regionId,
-        CommandId: s.commandId,
+        ...(s.invokeId ? { InvokeId: s.invokeId } : { CommandId: s.commandId }),
+        ...(sole ? { InstanceId: sole } : {}),
         ContentEncoding: 'PlainText',
         MaxResults: LIMITS.pageSize,
         ...(nextToken ? { NextToken: nextToken } : {}),

@@ -225,6 +225,7 @@ async function outputsFor(manifest: RunManifest, events: TaskCompletedEvent[], d
         invokeId: e.data.invokeId,
         instanceId: e.data.instanceId,
         since,
+        soleInstance: manifest.targets.length === 1,
         message: (r) => sending.messageOf(e.data, r ? foundFromService(r) : undefined),
         publisher: sending.publisher,
       }),

@@ -193,6 +193,24 @@ describe('Class: ResultFetcher, instances sharing the runs bucket', () => {
     expect(reads() - before).toBe(0);
   });
 
+  it('reads a single-target run\'s one result with DescribeInvocationResults', async () => {
+    const before = emulator.events.emitted.length;
+    const { commandId, invokeId } = await assistant.runCommand({ RegionId: 'cn-hangzhou', Type: 'RunShellScript', CommandContent: 'true', InstanceId: [ids[2]!] });
+    while (emulator.events.emitted.length < before + 1) await sleep(20);
+    const calls = { ...emulator.calls };
+    const sent: string[] = [];
+    const one = instance();
+    const request: FetchRequest = {
+      runId: newRunId(), commandId, invokeId, instanceId: ids[2]!, since: Date.now(), soleInstance: true,
+      message: async (r) => `${r?.instanceId} ${r?.output.trim()}`,
+      publisher: { messageFor: async (r) => r.instanceId, send: async (bodies) => void sent.push(...bodies) },
+    };
+    expect(await one.fetcher.fetch(request)).toBe('read');
+    expect(sent).toEqual([`${ids[2]} out of ${ids[2]}`]);
+    expect((emulator.calls.DescribeInvocationResults ?? 0) - (calls.DescribeInvocationResults ?? 0)).toBe(1);
+    expect((emulator.calls.DescribeInvocations ?? 0) - (calls.DescribeInvocations ?? 0)).toBe(0);
+  });
+
   it('finds results by CommandId when events name no invocation', async () => {
     const { commandId } = await finishedInvocation();
     const runId = newRunId();
