@@ -172,11 +172,12 @@ export class ResultFetcher {
   private async read(s: ScopeState, slot: number | undefined): Promise<void> {
     await sleep(this.options.gatherMs);
     const waiters = s.waiters.splice(0);
-    const before = slot === undefined ? new Set<string>() : await s.slots.coveredBefore(slot, this.options.gatherMs + this.holderGraceMs, this.options.donePollMs ?? DEFAULT_DONE_POLL_MS);
-    const pending = waiters.filter((w) => !before.has(w.request.instanceId));
-    for (const w of waiters) if (before.has(w.request.instanceId)) w.resolve('covered');
-    const covered = new Set(before);
+    let covered: Set<string>;
     try {
+      const before = slot === undefined ? new Set<string>() : await s.slots.coveredBefore(slot, this.options.gatherMs + this.holderGraceMs, this.options.donePollMs ?? DEFAULT_DONE_POLL_MS);
+      covered = new Set(before);
+      const pending = waiters.filter((w) => !before.has(w.request.instanceId));
+      for (const w of waiters) if (before.has(w.request.instanceId)) w.resolve('covered');
       if (pending.length > 0) {
         const results = await this.describe(s, new Set(pending.map((w) => w.request.instanceId)));
         const bodies: string[] = [];
@@ -199,10 +200,11 @@ export class ResultFetcher {
       }
       if (slot !== undefined) await s.slots.markDone(slot, covered);
     } catch (e) {
-      for (const w of pending) w.reject(e);
+      // A settled promise ignores this: only the waiters still open fail (their events come again).
+      for (const w of waiters) w.reject(e);
       return;
     }
-    for (const w of pending) w.resolve('read');
+    for (const w of waiters) w.resolve('read');
     this.settleCovered(s, covered);
   }
 

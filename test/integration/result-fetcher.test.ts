@@ -164,6 +164,25 @@ describe('Class: ResultFetcher, instances sharing the runs bucket', () => {
     expect(await keysUnder(runKeys.readsPrefix(runId, invokeId))).toEqual(['0', '1', '1.done']);
   });
 
+  it('fails the events of a read that failed, and leaves its slot without a done for the others to move past', async () => {
+    const { commandId, invokeId } = await finishedInvocation();
+    const runId = newRunId();
+    const refused = await EcsCloudAssistant.create({ regionId: 'cn-hangzhou', endpoint: emulator.endpoint, protocol: 'http', credentials: { accessKeyId: 'fetch', accessKeySecret: 'not-the-secret' } });
+    const broken = new ResultFetcher(async () => refused, 'cn-hangzhou', store, { gatherMs: 10, intervalMs: 500, donePollMs: 20 });
+    const since = Date.now();
+    const request = (instanceId: string): FetchRequest => ({
+      runId, commandId, invokeId, instanceId, since,
+      message: async () => instanceId,
+      publisher: { messageFor: async (r) => r.instanceId, send: async () => {} },
+    });
+    await expect(Promise.all([broken.fetch(request(ids[0]!)), broken.fetch(request(ids[1]!))])).rejects.toThrow();
+    expect(await keysUnder(runKeys.readsPrefix(runId, invokeId))).toEqual(['0']);
+    const sent: string[] = [];
+    const outcome = await instance({ intervalMs: 500, holderGraceMs: 100 }).fetch(sent, { runId, commandId, invokeId, instanceId: ids[1]!, since });
+    expect(outcome).toBe('read');
+    expect(new Set(sent)).toEqual(new Set(ids));
+  });
+
   it('spends no read on an instance an earlier read already sent', async () => {
     const { commandId, invokeId } = await finishedInvocation();
     const runId = newRunId();
