@@ -48,6 +48,8 @@ export interface FetchRequest {
   instanceId: string;
   /** When the run started (ms): the poller this is held to would have started then. */
   since: number;
+  /** The InvokeId the run's manifest records for the command, when the event names none: it is read whole, the budget still kept per CommandId. */
+  recordedInvokeId?: string | undefined;
   /** The run has this one target only: its own result is the whole read (DescribeInvocationResults for it). */
   soleInstance?: boolean;
   /** This request's own message from what the read found (undefined: the service has no result for it). */
@@ -73,6 +75,7 @@ interface ScopeState {
   slots: ReadSlots;
   runId: string;
   commandId: string;
+  /** What reads name: the events' InvokeId, or the manifest's record of it. */
   invokeId: string | undefined;
   since: number;
   soleInstance: boolean;
@@ -117,9 +120,10 @@ export class ResultFetcher {
     const key = `${request.runId}/${scope}`;
     let s = this.scopes.get(key);
     if (!s) {
-      s = { slots: new ReadSlots(this.store, request.runId, scope), runId: request.runId, commandId: request.commandId, invokeId: request.invokeId, since: request.since, soleInstance: request.soleInstance === true, waiters: [], running: false, lastSlot: -1 };
+      s = { slots: new ReadSlots(this.store, request.runId, scope), runId: request.runId, commandId: request.commandId, invokeId: request.invokeId ?? request.recordedInvokeId, since: request.since, soleInstance: request.soleInstance === true, waiters: [], running: false, lastSlot: -1 };
       this.scopes.set(key, s);
     }
+    s.invokeId ??= request.invokeId ?? request.recordedInvokeId;
     const state = s;
     const answer = new Promise<FetchOutcome>((resolve, reject) =>
       state.waiters.push({ request, giveUpAt: Date.now() + (this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS), resolve, reject }),

@@ -66,6 +66,19 @@ function loadManifest(store: ObjectStore, runId: string): Promise<KnownRun> {
   return known;
 }
 
+/**
+ * The InvokeId the manifest records for a command. Events carry only documented fields, which name
+ * no invocation; with it, one DescribeInvocations reads a whole ≤100-instance call instead of pages
+ * of 50. A warm copy of the manifest may predate the fan-out's record of it: read it again once.
+ */
+async function recordedInvokeId(store: ObjectStore, runId: string, manifest: RunManifest, commandId: string): Promise<string | undefined> {
+  const known = manifest.invocations.find((i) => i.commandId === commandId)?.invokeId;
+  if (known) return known;
+  if ((await manifests.get(runId)?.catch(() => undefined))?.manifest === manifest) manifests.delete(runId);
+  const fresh = await loadManifest(store, runId);
+  return fresh.manifest.invocations.find((i) => i.commandId === commandId)?.invokeId;
+}
+
 function secretsOf(manifest: RunManifest, sealKey: string | undefined, logger: Logger): string[] {
   if (!manifest.sealedSecrets) return [];
   if (!sealKey) {
@@ -217,6 +230,8 @@ async function outputsFor(manifest: RunManifest, events: TaskCompletedEvent[], d
     for (const e of events) if (!found.has(e.data.instanceId) && !missing.includes(e)) found.set(e.data.instanceId, { output: '', bytes: 0 });
   }
   const since = Date.parse(manifest.createdAt);
+  const unnamed = [...new Set(missing.filter((e) => !e.data.invokeId).map((e) => e.data.commandId))];
+  const recorded = new Map(await Promise.all(unnamed.map(async (c) => [c, await recordedInvokeId(deps.store, manifest.runId, manifest, c)] as const)));
   await Promise.all(
     missing.map((e) =>
       deps.fetcher.fetch({
@@ -225,6 +240,7 @@ async function outputsFor(manifest: RunManifest, events: TaskCompletedEvent[], d
         invokeId: e.data.invokeId,
         instanceId: e.data.instanceId,
         since,
+        recordedInvokeId: recorded.get(e.data.commandId),
         soleInstance: manifest.targets.length === 1,
         message: (r) => sending.messageOf(e.data, r ? foundFromService(r) : undefined),
         publisher: sending.publisher,

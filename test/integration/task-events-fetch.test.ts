@@ -118,4 +118,38 @@ describe('task-events in fetch mode, events spread over two function instances',
     // Nor is it in any object the read left behind (claims and dones name instances only).
     for await (const o of store.list(runKeys.prefix(runId))) expect((await store.get(o.key))!.toString(), o.key).not.toContain(SECRET);
   });
+
+  it('reads a whole invocation with one call when events carry only documented fields (no InvokeId): the manifest names it', async () => {
+    // 60 instances: DescribeInvocationResults by CommandId would take two pages of 50.
+    const fleet = generatedFleet(60);
+    const wide = await startEcsEmulator({ fleet, accessKeys: { te: 'task-events-secret' }, documentedEventFieldsOnly: true, synthetic: ({ instanceId }) => ({ durationMs: 5, exitCode: 0, output: `${instanceId} ok\n` }) });
+    try {
+      const wideAssistant = await EcsCloudAssistant.create({ regionId: 'cn-hangzhou', endpoint: wide.endpoint, protocol: 'http', credentials: { accessKeyId: 'te', accessKeySecret: 'task-events-secret' } });
+      const wideIds = fleet.map((i) => i.id);
+      const runId = 'r-20261201t000000-tewide1';
+      const store = functionInstance().store;
+      const base = { version: 1, runId, createdAt: new Date().toISOString(), requestedBy: { kind: 'cli' }, command: { name: 'check', type: 'RunShellScript', timeoutSeconds: 60 }, targets: wideIds, output: { mode: 'fetch' } };
+      await store.put(runKeys.manifest(runId), JSON.stringify(runManifestSchema.parse(base)));
+      const { invokeId, commandId } = await wideAssistant.runCommand({ RegionId: 'cn-hangzhou', Type: 'RunShellScript', CommandContent: 'true', Name: commandNameFor(runId, 'check', 0), InstanceId: wideIds });
+      while (wide.events.emitted.length < wideIds.length) await new Promise((r) => setTimeout(r, 20));
+      const events = wide.events.emitted;
+      expect(events.some((e) => 'invokeId' in e.data)).toBe(false);
+      const instances = [0, 1, 2].map(() => ({ ...functionInstance(), fetcher: new ResultFetcher(async () => wideAssistant, 'cn-hangzhou', store, { gatherMs: 50, intervalMs: 5000, donePollMs: 20 }) }));
+      // A warm instance read the manifest before the fan-out recorded the invocation.
+      const stray = { ...events[0]!, id: 'stray', data: { ...events[0]!.data, instanceId: 'i-notatarget0' } };
+      expect((await handleTaskEvents([stray], instances[0]!)).skipped).toHaveLength(1);
+      await store.put(runKeys.manifest(runId), JSON.stringify(runManifestSchema.parse({ ...base, invocations: [{ invokeId, commandId, instanceIds: wideIds }] })));
+
+      const outcomes = await Promise.all(instances.map((deps, n) => handleTaskEvents(events.slice(n * 20, n * 20 + 20), deps)));
+      expect([wide.calls.DescribeInvocations ?? 0, wide.calls.DescribeInvocationResults ?? 0]).toEqual([1, 0]);
+      expect(outcomes.reduce((sum, o) => sum + o.sent, 0)).toBe(60);
+      const results = (await drain()).map((b) => decodeResult(b)).map((d) => (d.ok ? d.result : undefined));
+      expect(results.map((r) => r?.instanceId).sort()).toEqual([...wideIds].sort());
+      expect(results.every((r) => r?.invokeId === invokeId && r.output === `${r.instanceId} ok\n`)).toBe(true);
+      // The budget is kept per command: the events named no invocation.
+      expect((await store.get(runKeys.readDone(runId, commandId, 0))) !== undefined).toBe(true);
+    } finally {
+      await wide.close();
+    }
+  });
 });
