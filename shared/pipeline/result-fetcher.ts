@@ -8,7 +8,8 @@
  *
  * The claimant waits `gatherMs` for near-simultaneous finishes, then makes ONE read of the whole
  * invocation — DescribeInvocations with IncludeOutput, or DescribeInvocationResults pages by
- * CommandId when events name no invocation, or for the one instance of a single-target run — and sends the result of every instance it found
+ * CommandId when events name no invocation (or only its own instances, for a single-target run or
+ * outputs delivered to OSS whose delivery lags) — and sends the result of every instance it found
  * finished, not only its own events', through the requests' publisher (so redaction is
  * task-events' own), then records them in the slot's done. An event whose slot is taken waits for
  * that done: listed, its result is already on its way; not listed, it tries the next slot when it
@@ -50,8 +51,12 @@ export interface FetchRequest {
   since: number;
   /** The InvokeId the run's manifest records for the command, when the event names none: it is read whole, the budget still kept per CommandId. */
   recordedInvokeId?: string | undefined;
-  /** The run has this one target only: its own result is the whole read (DescribeInvocationResults for it). */
-  soleInstance?: boolean;
+  /**
+   * Read the requests' own instances only and send nothing for others: the run has one target, or
+   * the others' whole outputs are delivered to OSS (a 24 KB tail sent for them would win the race).
+   * One instance is then read alone, with DescribeInvocationResults.
+   */
+  onlyThese?: boolean;
   /** This request's own message from what the read found (undefined: the service has no result for it). */
   message(result: ServiceResult | undefined): Promise<string>;
   publisher: ReadPublisher;
@@ -78,7 +83,7 @@ interface ScopeState {
   /** What reads name: the events' InvokeId, or the manifest's record of it. */
   invokeId: string | undefined;
   since: number;
-  soleInstance: boolean;
+  onlyThese: boolean;
   waiters: Waiter[];
   running: boolean;
   /** The highest slot this process claimed or waited on. */
@@ -120,7 +125,7 @@ export class ResultFetcher {
     const key = `${request.runId}/${scope}`;
     let s = this.scopes.get(key);
     if (!s) {
-      s = { slots: new ReadSlots(this.store, request.runId, scope), runId: request.runId, commandId: request.commandId, invokeId: request.invokeId ?? request.recordedInvokeId, since: request.since, soleInstance: request.soleInstance === true, waiters: [], running: false, lastSlot: -1 };
+      s = { slots: new ReadSlots(this.store, request.runId, scope), runId: request.runId, commandId: request.commandId, invokeId: request.invokeId ?? request.recordedInvokeId, since: request.since, onlyThese: request.onlyThese === true, waiters: [], running: false, lastSlot: -1 };
       this.scopes.set(key, s);
     }
     s.invokeId ??= request.invokeId ?? request.recordedInvokeId;
@@ -191,7 +196,7 @@ export class ResultFetcher {
         }
         const publisher = pending[0]!.request.publisher;
         let others = 0;
-        for (const r of results.values()) {
+        for (const r of s.onlyThese ? [] : results.values()) {
           if (covered.has(r.instanceId) || !isFinal(r.status)) continue;
           const body = await publisher.messageFor(r);
           if (body === undefined) continue;
@@ -230,13 +235,13 @@ export class ResultFetcher {
 
   /**
    * Every instance one read finds: the whole invocation (DescribeInvocations with IncludeOutput), the
-   * command's pages until the wanted ones are found when events name no invocation, or the sole
-   * target's result.
+   * command's pages until the wanted ones are found when events name no invocation, or one
+   * instance's result alone when only it is wanted.
    */
   private async describe(s: ScopeState, wanted: Set<string>): Promise<Map<string, ServiceResult>> {
     const assistant = await this.assistant();
     const out = new Map<string, ServiceResult>();
-    const sole = s.soleInstance && wanted.size === 1 ? [...wanted][0]! : undefined;
+    const sole = s.onlyThese && wanted.size === 1 ? [...wanted][0]! : undefined;
     if (s.invokeId && !sole) {
       this.calls++;
       const page = await assistant.describeInvocations({ RegionId: this.regionId, InvokeId: s.invokeId, IncludeOutput: true, ContentEncoding: 'PlainText' });

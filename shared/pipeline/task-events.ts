@@ -241,7 +241,7 @@ async function outputsFor(manifest: RunManifest, events: TaskCompletedEvent[], d
         instanceId: e.data.instanceId,
         since,
         recordedInvokeId: recorded.get(e.data.commandId),
-        soleInstance: manifest.targets.length === 1,
+        onlyThese: manifest.targets.length === 1 || manifest.output.mode === 'oss',
         message: (r) => sending.messageOf(e.data, r ? foundFromService(r) : undefined),
         publisher: sending.publisher,
       }),

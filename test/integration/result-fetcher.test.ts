@@ -220,12 +220,27 @@ describe('Class: ResultFetcher, instances sharing the runs bucket', () => {
     const sent: string[] = [];
     const one = instance();
     const request: FetchRequest = {
-      runId: newRunId(), commandId, invokeId, instanceId: ids[2]!, since: Date.now(), soleInstance: true,
+      runId: newRunId(), commandId, invokeId, instanceId: ids[2]!, since: Date.now(), onlyThese: true,
       message: async (r) => `${r?.instanceId} ${r?.output.trim()}`,
       publisher: { messageFor: async (r) => r.instanceId, send: async (bodies) => void sent.push(...bodies) },
     };
     expect(await one.fetcher.fetch(request)).toBe('read');
     expect(sent).toEqual([`${ids[2]} out of ${ids[2]}`]);
+    expect((emulator.calls.DescribeInvocationResults ?? 0) - (calls.DescribeInvocationResults ?? 0)).toBe(1);
+    expect((emulator.calls.DescribeInvocations ?? 0) - (calls.DescribeInvocations ?? 0)).toBe(0);
+  });
+
+  it('reads only its own instances, and sends nothing for others, when their outputs come another way', async () => {
+    const { commandId, invokeId } = await finishedInvocation();
+    const calls = { ...emulator.calls };
+    const sent: string[] = [];
+    const request: FetchRequest = {
+      runId: newRunId(), commandId, invokeId, instanceId: ids[4]!, since: Date.now(), onlyThese: true,
+      message: async (r) => `${r?.instanceId}`,
+      publisher: { messageFor: async (r) => r.instanceId, send: async (bodies) => void sent.push(...bodies) },
+    };
+    expect(await instance().fetcher.fetch(request)).toBe('read');
+    expect(sent).toEqual([ids[4]]);
     expect((emulator.calls.DescribeInvocationResults ?? 0) - (calls.DescribeInvocationResults ?? 0)).toBe(1);
     expect((emulator.calls.DescribeInvocations ?? 0) - (calls.DescribeInvocations ?? 0)).toBe(0);
   });
