@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EventBus, type Chaos } from './eventbridge/bus.ts';
@@ -59,11 +59,20 @@ export interface LocalCloudOptions {
   queueVisibilitySeconds?: number;
   /** Ports of HTTP-triggered functions (functionName → port; 0 or absent: any free port) and of the FC API. */
   fcPorts?: { http?: Record<string, number>; api?: number };
-  /** Instances one function may have at once (the FC host's maxInstancesPerFunction; FC's documented 90 when omitted). */
+  /**
+   * Instances one function may have at once (the FC host's maxInstancesPerFunction). Default: twice
+   * this machine's cores — the local machine's capacity, not an FC limit (FC allows 90 by default):
+   * each instance is a Node process, and 90 starting at once on a 2-core machine starve the local
+   * services past the SDKs' 5 s connect timeout. Past the bound an invocation waits for a free instance;
+   * one invocation per instance at a time, FC 3.0's rule, holds either way.
+   */
   fcMaxInstancesPerFunction?: number;
   /** Chat platform secrets and the catalog, policy and job files the functions get (default: the demo ones). */
   chat?: Partial<Record<'FLEETRUN_SLACK_SIGNING_SECRET' | 'FLEETRUN_DINGTALK_APP_SECRET' | 'FLEETRUN_LARK_ENCRYPT_KEY' | 'FLEETRUN_LARK_VERIFICATION_TOKEN' | 'FLEETRUN_WEBHOOK_SECRET' | 'FLEETRUN_SLACK_RESPONSE_ORIGINS' | 'FLEETRUN_DINGTALK_WEBHOOK_ORIGINS' | 'FLEETRUN_CATALOG_FILE' | 'FLEETRUN_POLICY_FILE' | 'FLEETRUN_JOBS_FILE', string>>;
 }
+
+/** The local machine's share of instances per function (see `fcMaxInstancesPerFunction`). */
+export const LOCAL_INSTANCES_PER_FUNCTION = Math.max(2, 2 * availableParallelism());
 
 /** Chat secrets of the local demo; local use only (the README says so). */
 export const DEMO_CHAT = {
@@ -217,7 +226,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           bus,
           mns: { endpoint: mns.endpoint },
           timers: options.timers ?? true,
-          ...(options.fcMaxInstancesPerFunction !== undefined ? { maxInstancesPerFunction: options.fcMaxInstancesPerFunction } : {}),
+          maxInstancesPerFunction: options.fcMaxInstancesPerFunction ?? LOCAL_INSTANCES_PER_FUNCTION,
           log,
         })
       : undefined;
