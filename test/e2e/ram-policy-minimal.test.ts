@@ -146,33 +146,6 @@ async function nativeReplaced(): Promise<Outcome> {
   return { ok: outcome?.action === 'replaced' && outcome.stoppedInvokeIds.length > 0, detail: JSON.stringify(outcome) };
 }
 
-/**
- * Several instances of one invocation fetched with one DescribeInvocations. task-events does that
- * when one invocation of it holds several events of the same command — an EventBridge batch push.
- * FC 3.0 gives each single event an instance of its own, so the events of a run are captured (on a
- * run that reads them one by one) and handed to task-events together, as a batch push delivers them.
- */
-const captured: unknown[] = [];
-async function fetchedRunCaptured(): Promise<Outcome> {
-  captured.length = 0;
-  const unsubscribe = pc.cloud.ecs.events.subscribe((e) => void captured.push(e));
-  try {
-    return await chatRun('run secret-probe on env=demo with token=abcd1234', { calls: 'DescribeInvocationResults' });
-  } finally {
-    unsubscribe();
-  }
-}
-async function batchOfEvents(): Promise<Outcome> {
-  const before = pc.cloud.ecs.calls.DescribeInvocations ?? 0;
-  try {
-    const answer = await pc.cloud.fc!.invoke('fleetrun-task-events', captured);
-    const made = (pc.cloud.ecs.calls.DescribeInvocations ?? 0) - before;
-    return { ok: made === 1, detail: `${made} DescribeInvocations call(s) for ${captured.length} events; answer ${JSON.stringify(answer).slice(0, 300)}` };
-  } catch (e) {
-    return { ok: false, detail: `task-events failed: ${(e as Error).message}` };
-  }
-}
-
 interface Path {
   name: string;
   prepare?: () => Promise<Outcome>;
@@ -182,7 +155,8 @@ interface Path {
 const PATHS = {
   chatRunDelivered: { name: 'chat run, outputs delivered to OSS, report link', run: () => chatRun('run web-healthcheck on env=demo', { calls: 'none' }) },
   secretRunOne: { name: 'chat run with a secret on one instance (outputs fetched)', run: () => chatRun('run secret-probe on env=demo role=solo with token=abcd1234', { calls: 'DescribeInvocationResults' }) },
-  batchFetch: { name: 'task-events given three events of one invocation at once (outputs fetched together)', prepare: fetchedRunCaptured, run: batchOfEvents },
+  // Several instances' outputs fetched: task-events reads the whole invocation once, for every instance of the function (result-fetcher.ts).
+  secretRunFleet: { name: 'chat run with a secret on three instances (outputs fetched together)', run: () => chatRun('run secret-probe on env=demo with token=abcd1234', { calls: 'DescribeInvocations' }) },
   firstDelivery: {
     name: 'chat run delivering outputs to OSS for the first time (the service-linked role created on the way)',
     run: () => {
@@ -203,7 +177,7 @@ const PATH_OF: Record<string, Path> = {
   'ecs:CreateCommand': PATHS.nativeCreated,
   'ecs:StopInvocation': PATHS.nativeReplaced,
   'ecs:DescribeInvocationResults': PATHS.secretRunOne,
-  'ecs:DescribeInvocations': PATHS.batchFetch,
+  'ecs:DescribeInvocations': PATHS.secretRunFleet,
   'mns:SendMessage': PATHS.chatRunDelivered,
   'oss:PutObject': PATHS.chatRunDelivered,
   'oss:GetObject': PATHS.chatRunDelivered,
