@@ -4,6 +4,7 @@
  * time), the path that needs the action fails, refused with the service's own access-denied code.
  * One local cloud; the role's policy is swapped between runs (local/ram, docs/ram.md).
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -97,7 +98,8 @@ async function until(done: () => boolean, refused: () => boolean, ms: number): P
 async function chatRun(text: string, reads: { calls: 'DescribeInvocations' | 'DescribeInvocationResults' | 'none' }): Promise<Outcome> {
   const deniedBefore = ram.denials.length;
   const readsBefore = { DescribeInvocations: pc.cloud.ecs.calls.DescribeInvocations ?? 0, DescribeInvocationResults: pc.cloud.ecs.calls.DescribeInvocationResults ?? 0 };
-  const body = JSON.stringify({ user: 'demo-ci', text, callbackUrl });
+  // A delivery id of its own: the same command signed twice in one second would be refused as a replay.
+  const body = JSON.stringify({ user: 'demo-ci', text, callbackUrl, id: randomUUID() });
   const ack = await fetch(`${chatUrl}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...webhookHeaders(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, body) } });
   const ackBody = (await ack.json()) as { message?: string };
   const runId = /Run (r-[a-z0-9-]+) started/.exec(ackBody.message ?? '')?.[1];
@@ -220,7 +222,7 @@ describe('deploy/ram-policy.json', () => {
     }
     const refused = ram.denials.slice(deniedBefore).filter((d) => d.action.toLowerCase() === action.toLowerCase());
     expect(outcome.ok, `${path.name} should fail without ${action}: ${outcome.detail}`).toBe(false);
-    expect(refused.length, `${action} was never refused (refused: ${ram.denials.slice(deniedBefore).map((d) => d.action).join(', ') || 'nothing'})`).toBeGreaterThan(0);
+    expect(refused.length, `${action} was never refused (refused: ${ram.denials.slice(deniedBefore).map((d) => d.action).join(', ') || 'nothing'}; the run: ${outcome.detail})`).toBeGreaterThan(0);
     const service = action.split(':')[0]!;
     const answered = lines.slice(linesBefore).filter((l) => DENIED_CODE[service]!.test(l));
     expect(answered.length, `no ${service} answer with ${DENIED_CODE[service]}`).toBeGreaterThan(0);
