@@ -4,12 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { checkFc3Function } from '../../local/fc/fc3-rules.ts';
 import { parseSYaml, SYamlError } from '../../local/fc/s-yaml.ts';
 
-const REFERENCE = path.resolve(import.meta.dirname, '../../../shared/reference');
+/** The fc3 component's own example files (devsapp/fc3, MIT: test/fixtures/fc3/README.md). */
+const FC3_EXAMPLES = path.resolve(import.meta.dirname, '../fixtures/fc3');
 const ctx = { env: {}, config: { AccountID: '1234567890123456' }, baseDir: '/x/y' };
 
 describe('Function: parseSYaml', () => {
   it('reads the fc3 component example with an EventBridge trigger', async () => {
-    const s = parseSYaml(await readFile(path.join(REFERENCE, 'fc3-eventbridge.example.s.yaml'), 'utf8'), ctx);
+    const s = parseSYaml(await readFile(path.join(FC3_EXAMPLES, 'eventbridge-trigger.s.yaml'), 'utf8'), ctx);
     expect(s.functions).toHaveLength(1);
     const fn = s.functions[0]!.props;
     expect([fn.functionName, fn.region, fn.runtime]).toEqual(['nodejs18-ci', 'cn-huhehaote', 'nodejs18']);
@@ -20,7 +21,7 @@ describe('Function: parseSYaml', () => {
   });
 
   it('reads the fc3 component full-props example', async () => {
-    const s = parseSYaml(await readFile(path.join(REFERENCE, 'fc3-complete-props.example.yaml'), 'utf8'), ctx);
+    const s = parseSYaml(await readFile(path.join(FC3_EXAMPLES, 'complete-props.yaml'), 'utf8'), ctx);
     expect(s.functions.length).toBeGreaterThan(0);
     expect(s.functions[0]!.props.functionName).toBe('string');
   });
