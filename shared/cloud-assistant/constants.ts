@@ -57,12 +57,6 @@ export const LIMITS = {
   contentParameterNameBytes: 64,
   /** Timeout default (seed 001). No seed gives a lower or an upper bound, so no request schema checks one. */
   defaultTimeoutSeconds: 60,
-  /**
-   * NOT API limits: fleetrun's own bounds for a timeout written in its catalog, chat commands and job
-   * file (shared/config, shared/chat, shared/schedule). The request schemas do not check them.
-   */
-  minTimeoutSeconds: 10,
-  maxTimeoutSeconds: 86_400,
   /** DescribeInvocations / DescribeInvocationResults MaxResults and PageSize: 1 to 50 (seed 004). */
   pageSize: 50,
   defaultPageSize: 10,

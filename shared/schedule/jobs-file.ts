@@ -64,7 +64,7 @@ export const jobSchema = z
     targets: targetsSchema,
     frequency: z.string().trim().min(1),
     start: z.iso.datetime({ offset: true, error: 'start is an ISO 8601 time with its offset, e.g. 2026-01-01T00:00:00Z' }).optional(),
-    timeout: z.number().int().min(LIMITS.minTimeoutSeconds).max(LIMITS.maxTimeoutSeconds).optional(),
+    timeout: z.number().int().positive().optional(),
     maxConcurrency: countOrPercent.optional(),
     maxErrors: countOrPercent.optional(),
     mode: z.enum(JOB_MODES).default('timer'),

@@ -71,8 +71,8 @@ describe('Function: parseCatalog', () => {
     ['a misspelt field', 'commands:\n  cmd:\n    script: x\n    timout: 5\n', /^c\.yaml: command "cmd": Unrecognized key: "timout"$/],
     ['no script', 'commands:\n  cmd:\n    description: x\n', /^c\.yaml: command "cmd", script: is required$/],
     ['an empty script', 'commands:\n  cmd:\n    script: "  "\n', /^c\.yaml: command "cmd", script: is empty$/],
-    ['a short timeout', 'commands:\n  cmd:\n    script: x\n    timeout: 5\n', /^c\.yaml: command "cmd", timeout: must be at least 10 seconds$/],
-    ['a long timeout', 'commands:\n  cmd:\n    script: x\n    timeout: 86401\n', /^c\.yaml: command "cmd", timeout: must be at most 86400 seconds$/],
+    ['a zero timeout', 'commands:\n  cmd:\n    script: x\n    timeout: 0\n', /^c\.yaml: command "cmd", timeout: must be a whole number of seconds, 1 or more$/],
+    ['a fractional timeout', 'commands:\n  cmd:\n    script: x\n    timeout: 1.5\n', /^c\.yaml: command "cmd", timeout: /],
     ['an unknown type', 'commands:\n  cmd:\n    script: x\n    type: RunPython\n', /^c\.yaml: command "cmd", type: /],
     ['an uppercase command name', 'commands:\n  Disk:\n    script: x\n', /^c\.yaml: command "Disk": a command name is lowercase/],
     ['a reserved command name', 'commands:\n  script:\n    script: x\n', /^c\.yaml: command "script": this word is part of the chat grammar/],
@@ -185,10 +185,12 @@ describe('Function: buildRunSpec', () => {
     expect(() => buildRunSpec(loose, 'cmd', { a: 'abc\ntouch x' })).toThrow(RunSpecError);
   });
 
-  it('takes a timeout override within 10 to 86400 seconds', () => {
+  it('takes a timeout override of any whole number of seconds (no API document bounds it)', () => {
     expect(buildRunSpec(disk, 'disk-check', { token: 'abcd' }, { timeoutSeconds: 300 }).timeoutSeconds).toBe(300);
-    expect(() => buildRunSpec(disk, 'disk-check', { token: 'abcd' }, { timeoutSeconds: 9 })).toThrow('the timeout must be 10 to 86400 seconds, got 9');
-    expect(() => buildRunSpec(disk, 'disk-check', { token: 'abcd' }, { timeoutSeconds: 86_401 })).toThrow(RunSpecError);
+    expect(buildRunSpec(disk, 'disk-check', { token: 'abcd' }, { timeoutSeconds: 9 }).timeoutSeconds).toBe(9);
+    expect(buildRunSpec(disk, 'disk-check', { token: 'abcd' }, { timeoutSeconds: 86_401 }).timeoutSeconds).toBe(86_401);
+    expect(() => buildRunSpec(disk, 'disk-check', { token: 'abcd' }, { timeoutSeconds: 0 })).toThrow('the timeout must be a whole number of seconds, 1 or more, got 0');
+    expect(() => buildRunSpec(disk, 'disk-check', { token: 'abcd' }, { timeoutSeconds: 2.5 })).toThrow(RunSpecError);
   });
 
   it('refuses values a shell variable cannot hold exactly', () => {
@@ -246,7 +248,7 @@ describe('Function: buildFreeFormSpec', () => {
 
   it('refuses an empty script, a bad timeout, and {{…}} next to a built-in', () => {
     expect(() => buildFreeFormSpec(' \n')).toThrow('the script is empty');
-    expect(() => buildFreeFormSpec('uptime', { timeoutSeconds: 5 })).toThrow('the timeout must be 10 to 86400 seconds, got 5');
+    expect(() => buildFreeFormSpec('uptime', { timeoutSeconds: -5 })).toThrow('the timeout must be a whole number of seconds, 1 or more, got -5');
     expect(() => buildFreeFormSpec("echo {{ACS::InstanceId}}; docker ps --format '{{.Names}}'")).toThrow(/"\{\{\.Names\}\}" cannot stand next to a \{\{ACS::…\}\} built-in/);
     expect(() => buildFreeFormSpec('x'.repeat(LIMITS.unkeptContentBytes))).toThrow(/at most 24576/);
   });
