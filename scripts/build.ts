@@ -59,7 +59,7 @@ export async function buildFunctions(functionsDir: string, outDir: string, confi
       sourcemap: 'linked',
       metafile: true,
       logLevel: 'warning',
-      // urllib (under ali-oss) loads proxy-agent only when a proxy is configured (sdk-wire.md §6).
+      // urllib (under ali-oss) loads proxy-agent only when a proxy is configured (docs/platform-facts.md §10).
       external: ['proxy-agent'],
       // @alicloud/mns picks its ES5 build (babel-runtime) only on runtimes without async functions;
       // Node 20 never does, so the bundle takes the modern client and leaves the ES5 one out.

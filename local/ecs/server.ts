@@ -1,7 +1,7 @@
 /**
  * The local ECS Cloud Assistant endpoint: an HTTP server on loopback that the unmodified
  * `@alicloud/ecs20140526` client talks to (`endpoint: '127.0.0.1:PORT', protocol: 'http'`).
- * @see ../shared/reference/sdk-wire.md §2 and §7
+ * @see docs/platform-facts.md §4 and §10
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -118,7 +118,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
   }
 
   function sendError(res: ServerResponse, requestId: string, error: EcsApiError, headers: Record<string, string> = {}): void {
-    // The SDK parses every error body as JSON, so errors are never XML or empty (sdk-wire.md §7.6).
+    // The SDK parses every error body as JSON, so errors are never XML or empty (docs/platform-facts.md §4.6).
     send(
       res,
       error.httpStatus,

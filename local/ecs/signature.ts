@@ -3,7 +3,7 @@
  * `@alicloud/openapi-core` 1.0.8) produces: ACS3-HMAC-SHA256 (the default, "v3") and the legacy RPC
  * HMAC-SHA1 query signature (`signatureAlgorithm: 'v2'`). Everything is recomputed from the raw request
  * as it arrived, mirroring `OpenApiUtil.getAuthorization` and `OpenApiUtil.getRPCSignature`
- * (reference: sdk-wire.md §2.2–2.3, alibaba-cloud-platform.md §4.3–4.4).
+ * (docs/platform-facts.md §4.2–4.4).
  */
 
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';

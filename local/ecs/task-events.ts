@@ -1,7 +1,7 @@
 /**
  * `ecs:CloudAssistant:TaskCompleted` events: one per instance that reaches a final status, as
  * EventBridge delivers them on the default bus. No output in the event.
- * @see ../shared/reference/alibaba-cloud-platform.md §1.3–1.4
+ * @see docs/platform-facts.md §1
  */
 import { randomUUID } from 'node:crypto';
 import type { InstanceInvocation, Invocation, RunRecord } from './model.ts';

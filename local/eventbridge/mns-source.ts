@@ -4,7 +4,7 @@
  * target as an array of CloudEvents, and deleted only after the target returned. A failed batch is
  * left for the queue's visibility timeout to deliver again; after MaximumRetryAttempts a message
  * goes to the dead-letter queue.
- * @see ../shared/reference/alibaba-cloud-platform.md §5.6, §6.1
+ * @see docs/platform-facts.md §5.6, §7
  */
 import { randomUUID } from 'node:crypto';
 import MNSClient from '@alicloud/mns';

@@ -3,7 +3,7 @@
  * an OR, keys are an AND, objects nest like the event. Operators: `prefix`, `suffix`, `contains`,
  * `anything-but` (a value, a list, or `{prefix}`), `numeric`, `cidr`, `exists`, and `""` for the
  * empty string. No maintained package implements Alibaba's pattern language, hence this file.
- * @see ../shared/reference/alibaba-cloud-platform.md §1.5
+ * @see docs/platform-facts.md §2
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 

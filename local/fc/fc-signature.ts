@@ -1,7 +1,7 @@
 /**
  * The FC 2.0 API signature (`Authorization: FC <ak>:<base64 HMAC-SHA256>`) as `@alicloud/fc2`
  * computes it, verified against the configured keys, with the error FC answers for each failure.
- * @see ../shared/reference/sdk-wire.md §5
+ * @see docs/platform-facts.md §6.1
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';

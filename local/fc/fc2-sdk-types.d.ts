@@ -1,7 +1,7 @@
 /**
  * Types for `@alicloud/fc2` 2.6.6, which ships none: just InvokeFunction, what fleetrun and its
  * tests call. Non-2xx answers throw an `Error` named `FC<ErrorCode>Error` with `.code`; a function
- * that failed still resolves (200), and only `headers['x-fc-error-type']` says so (sdk-wire.md §5).
+ * that failed still resolves (200), and only `headers['x-fc-error-type']` says so (docs/platform-facts.md §6.1).
  */
 declare module '@alicloud/fc2' {
   namespace FCClient {

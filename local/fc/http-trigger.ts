@@ -3,7 +3,7 @@
  * domain, so the request path reaches the function as it is, with no prefix to strip. Each
  * request becomes the FC 3.0 HTTP trigger event, is invoked through the host (its own process,
  * its timeout), and the struct the function returns becomes the HTTP response.
- * @see ../shared/reference/alibaba-cloud-platform.md §5.3
+ * @see docs/platform-facts.md §5.3
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -2,7 +2,7 @@
  * What the HTTP trigger and the InvokeFunction API both need from an invocation: a result turned
  * into response bytes as FC turns a handler's return value into the invocation's answer, and
  * request ids in FC's own formats.
- * @see ../shared/reference/alibaba-cloud-platform.md §5.1
+ * @see docs/platform-facts.md §5.1
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * MNS error codes with their HTTP statuses (alibaba-cloud-platform.md §7.1, error-code page 27501).
+ * MNS error codes with their HTTP statuses (docs/platform-facts.md §8.1, error-code page 27501).
  * The official client turns an XML `<Error>` into a thrown `Error` named `MNS<Code>Error`, so the code
  * string is the whole contract: keep the spellings exactly, including the service's own `InvalidDegist`.
  */

@@ -1,5 +1,5 @@
 /**
- * Queue attributes, their ranges and defaults (alibaba-cloud-platform.md §7.2), and how they are read
+ * Queue attributes, their ranges and defaults (docs/platform-facts.md §8.2), and how they are read
  * from a `<Queue>` request document.
  */
 import { MnsError, outOfRange } from './errors.ts';

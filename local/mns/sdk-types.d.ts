@@ -1,6 +1,6 @@
 /**
  * Types for `@alicloud/mns` 1.2.0, which ships none: just what fleetrun and its tests call. Every
- * method resolves to `{ code, headers, body }` with the XML flattened to strings (sdk-wire.md §3.4);
+ * method resolves to `{ code, headers, body }` with the XML flattened to strings (docs/platform-facts.md §8.4);
  * errors from an XML `<Error>` are thrown as `Error` named `MNS<Code>Error`, without a `.code`.
  */
 declare module '@alicloud/mns' {

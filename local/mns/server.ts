@@ -3,7 +3,7 @@
  * `@alicloud/mns` client talks to (`new MNS(accountId, { accessKeyId, accessKeySecret, endpoint })`,
  * with `endpoint` = {@link MnsEmulator.endpoint}). Queues and messages live in a {@link QueueStore}
  * under `dataDir` and survive restarts.
- * @see ../../shared/reference/sdk-wire.md §3 and alibaba-cloud-platform.md §7
+ * @see docs/platform-facts.md §8
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -236,7 +236,7 @@ function send(res: ServerResponse, requestId: string, result: ActionResult): voi
 
 function sendError(res: ServerResponse, requestId: string, error: MnsError, hostId: string): void {
   // The SDK throws only for an XML body with a text/xml content type; anything else would resolve
-  // quietly as {code: 4xx} (sdk-wire.md §3.4), so errors are always this document.
+  // quietly as {code: 4xx} (docs/platform-facts.md §8.4), so errors are always this document.
   send(res, requestId, {
     status: error.status,
     xml: { root: 'Error', content: { Code: error.code, Message: error.message, RequestId: requestId, HostId: hostId } },

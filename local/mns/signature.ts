@@ -1,6 +1,6 @@
 /**
- * The MNS request signature, recomputed from the raw request as it arrived (sdk-wire.md §3.3,
- * alibaba-cloud-platform.md §7.1):
+ * The MNS request signature, recomputed from the raw request as it arrived
+ * (docs/platform-facts.md §8.1):
  *
  *   Authorization = "MNS " + AccessKeyId + ":" + base64(HMAC-SHA1(secret, StringToSign))
  *   StringToSign  = VERB \n Content-MD5 \n Content-Type \n Date \n CanonicalizedMNSHeaders CanonicalizedResource

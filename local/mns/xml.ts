@@ -1,6 +1,6 @@
 /**
  * The MNS XML wire, parsed and built with fast-xml-parser. Requests come from an SDK that builds XML
- * by string concatenation without escaping (sdk-wire.md §3.2), so anything that is not well-formed
+ * by string concatenation without escaping (docs/platform-facts.md §8.4), so anything that is not well-formed
  * is refused as `MalformedXML` rather than guessed at.
  */
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';

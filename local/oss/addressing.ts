@@ -3,7 +3,7 @@
  *
  * ali-oss pointed at an IP endpoint connects to the IP but sends `Host: <bucket>.oss-<region>.aliyuncs.com`
  * and the path `/<key>` (virtual-hosted style). With `sldEnable: true` it sends `/<bucket>/<key>` with
- * the SAME rewritten Host (sdk-wire.md §4.1). On the wire `GET /b/k` with `Host: b.oss-…` is therefore
+ * the SAME rewritten Host (docs/platform-facts.md §9.2). On the wire `GET /b/k` with `Host: b.oss-…` is therefore
  * ambiguous: key `k` (path style) or key `b/k` (virtual-hosted).
  *
  * How the two are told apart:

@@ -1,7 +1,7 @@
 /**
  * OSS service errors: code, HTTP status, default message and EC, and the XML body the service sends.
  * ali-oss turns `<Error><Code>X</Code>…` into an `Error` named `XError` with `code`, `status`,
- * `requestId`, `hostId` and `ecCode` (sdk-wire.md §4.5).
+ * `requestId`, `hostId` and `ecCode` (docs/platform-facts.md §9.5).
  */
 import { renderXml, type XmlElement } from './xml.ts';
 

@@ -2,7 +2,7 @@
  * The local OSS endpoint: an HTTP server on loopback that the unmodified `ali-oss` client talks to
  * (`new OSS({ region, bucket, accessKeyId, accessKeySecret, endpoint: emulator.endpoint })`).
  * Objects live on disk under `dataDir` and survive a restart (layout: store.ts).
- * @see ../../../shared/reference/sdk-wire.md §4 and §7.10
+ * @see docs/platform-facts.md §9 and §10
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -79,7 +79,7 @@ export type OssAnswered = (request: { action: string; bucket: string; key: strin
 
 /** A running local OSS service. */
 export interface OssEmulator {
-  /** `http://127.0.0.1:PORT`: an IP literal, which ali-oss needs (sdk-wire.md §4.1). */
+  /** `http://127.0.0.1:PORT`: an IP literal, which ali-oss needs (docs/platform-facts.md §9.2). */
   endpoint: string;
   port: number;
   /** `oss-cn-hangzhou` form, what ali-oss takes as `region`. */

@@ -1,6 +1,6 @@
 /**
  * Verification of the four ways ali-oss 6.23.0 signs an OSS request, recomputed from the request as
- * it arrived (sdk-wire.md §4.3–4.4, alibaba-cloud-platform.md §8.2, ali-oss `lib/common/signUtils.js`):
+ * it arrived (docs/platform-facts.md §9.3–9.4, ali-oss `lib/common/signUtils.js`):
  *
  * - V1 header `Authorization: OSS <ak>:<base64 HMAC-SHA1>` (ali-oss default);
  * - V4 header `Authorization: OSS4-HMAC-SHA256 Credential=…,Signature=<hex>` (`authorizationV4: true`);
@@ -98,7 +98,7 @@ export function verifyRequest(req: SigningRequest, resources: readonly SigningRe
 // ---------------------------------------------------------------------------------------------------
 // V1
 
-/** `/<bucket>/<key>` plus the signed sub-resources, values raw (sdk-wire.md §4.3). */
+/** `/<bucket>/<key>` plus the signed sub-resources, values raw (docs/platform-facts.md §9.3). */
 export function canonicalizedResourceV1(resource: SigningResource, query: Query): string {
   let out = resource.bucket === '' ? '/' : `/${resource.bucket}/${resource.key}`;
   // ali-oss sorts with Array#sort (UTF-16 order) and writes `k` for an empty value, `k=v` otherwise.
@@ -214,7 +214,7 @@ function canonicalQueryV4(query: Query, variant: QueryVariant, omit: string | un
     .join('&');
 }
 
-/** The V4 canonical request (sdk-wire.md §4.4). `omitQuery` leaves out `x-oss-signature` of a presigned URL. */
+/** The V4 canonical request (docs/platform-facts.md §9.4). `omitQuery` leaves out `x-oss-signature` of a presigned URL. */
 export function canonicalRequestV4(
   req: SigningRequest,
   resource: SigningResource,

@@ -1,6 +1,6 @@
 /**
  * Loads `@alicloud/ecs20140526` on first use. The SDK is about 6 MB and ~300 ms to load
- * (sdk-wire.md §6), so functions that only sometimes call ECS do not pay for it at cold start.
+ * (docs/platform-facts.md §10), so functions that only sometimes call ECS do not pay for it at cold start.
  */
 import type * as EcsModule from '@alicloud/ecs20140526';
 
@@ -8,10 +8,10 @@ export interface EcsClientConfig {
   regionId: string;
   /** `host:port` without a scheme, e.g. the local emulator's `127.0.0.1:PORT`; the regional endpoint when omitted. */
   endpoint?: string | undefined;
-  /** The emulator speaks plain HTTP; the SDK would otherwise use HTTPS (sdk-wire.md §7.2). */
+  /** The emulator speaks plain HTTP; the SDK would otherwise use HTTPS (docs/platform-facts.md §4.1). */
   protocol?: 'http' | 'https' | undefined;
   credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string | undefined };
-  /** The SDK's own default is 3 s (sdk-wire.md §7.4); a busy service can take longer. */
+  /** The SDK's own default is 3 s (docs/platform-facts.md §4.7); a busy service can take longer. */
   readTimeoutMs?: number | undefined;
   connectTimeoutMs?: number | undefined;
   /** 'v2' selects the legacy RPC signature; the default is ACS3-HMAC-SHA256. */

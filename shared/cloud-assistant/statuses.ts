@@ -1,6 +1,6 @@
 /**
  * Per-instance and overall invocation statuses, and how the overall one is derived.
- * @see ../shared/reference/alibaba-cloud-platform.md §2.1–2.3
+ * @see docs/platform-facts.md §3.1–3.3
  */
 
 export const INSTANCE_STATUSES = [

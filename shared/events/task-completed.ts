@@ -2,7 +2,7 @@
  * The `ecs:CloudAssistant:TaskCompleted` event as EventBridge delivers it: a CloudEvents envelope
  * and a per-instance payload. Only six `data` fields are documented; the rest are optional and
  * everything unknown is kept, because the platform may add fields.
- * @see ../shared/reference/alibaba-cloud-platform.md §1.3–1.4
+ * @see docs/platform-facts.md §1.2–1.3
  */
 import { z } from 'zod';
 import { INSTANCE_STATUSES } from '../cloud-assistant/statuses.ts';

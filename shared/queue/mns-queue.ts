@@ -12,7 +12,7 @@ export interface MnsQueueOptions {
   region?: string | undefined;
 }
 
-/** The SDK names its errors `MNS<Code>Error` and carries no `.code` (sdk-wire.md §3.4). */
+/** The SDK names its errors `MNS<Code>Error` and carries no `.code` (docs/platform-facts.md §8.4). */
 function mnsCode(e: unknown): string {
   const name = (e as { name?: string }).name ?? '';
   return /^MNS(.+)Error$/.exec(name)?.[1] ?? (e as { code?: string }).code ?? 'Unknown';

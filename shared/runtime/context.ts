@@ -1,7 +1,7 @@
 /**
  * What a handler gets besides its event, the same on FC and on the local host. Only adapters
  * build it; handlers never look at the platform's own context.
- * @see ../shared/reference/alibaba-cloud-platform.md §5.2
+ * @see docs/platform-facts.md §5.2
  */
 import type { Logger } from './logger.ts';
 

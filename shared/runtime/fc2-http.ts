@@ -3,7 +3,7 @@
  * request stream carrying headers, path, queries, method and clientIP, and a response object
  * written through setStatusCode / setHeader / send. The adapter gives the same HttpHandler as
  * fc3-http.ts the same HttpRequest, with the same body limit and error mapping.
- * @see ../shared/reference/alibaba-cloud-platform.md §5.7
+ * @see docs/platform-facts.md §5.7
  */
 import { z } from 'zod';
 import type { FleetrunContext } from './context.ts';

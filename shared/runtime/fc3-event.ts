@@ -3,7 +3,7 @@
  * the handler the payload as a Buffer and its own context; the adapter turns them into a typed
  * event and a FleetrunContext. EventBridge sends one CloudEvent per invocation, event streaming an
  * array of them, so event handlers always get an array.
- * @see ../shared/reference/alibaba-cloud-platform.md §5.1, §5.2, §5.4–5.6
+ * @see docs/platform-facts.md §5.1, §5.2, §5.4–5.6
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';

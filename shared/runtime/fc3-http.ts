@@ -3,7 +3,7 @@
  * a Buffer and expects `{ statusCode, headers, isBase64Encoded, body }` back. The adapter turns the
  * event into an HttpRequest, enforces the body limit before the handler runs, maps errors, and
  * encodes binary answers in base64.
- * @see ../shared/reference/alibaba-cloud-platform.md §5.3
+ * @see docs/platform-facts.md §5.3
  */
 import { z } from 'zod';
 import type { FleetrunContext } from './context.ts';

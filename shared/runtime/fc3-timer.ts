@@ -2,7 +2,7 @@
  * The FC 3.0 adapter for timer triggers: FC sends `{ triggerTime, triggerName, payload }` where
  * payload is the trigger's configured string — usually JSON text, so the adapter parses it when it
  * is JSON and hands the string over unchanged when it is not.
- * @see ../shared/reference/alibaba-cloud-platform.md §5.4
+ * @see docs/platform-facts.md §5.4
  */
 import { z } from 'zod';
 import type { Handler } from './context.ts';

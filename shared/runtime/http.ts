@@ -3,7 +3,7 @@
  * adapters share: the body limit, the handler-response check and the error mapping. A handler
  * written against these runs behind an FC 3.0 HTTP trigger, an FC 2.0 HTTP function or a test,
  * unchanged.
- * @see ../shared/reference/alibaba-cloud-platform.md §5.3, §5.7
+ * @see docs/platform-facts.md §5.3, §5.7
  */
 import { z } from 'zod';
 import type { FleetrunContext } from './context.ts';

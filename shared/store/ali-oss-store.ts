@@ -1,6 +1,6 @@
 /**
  * The ObjectStore port on `ali-oss`. Pointed at the local cloud with an IP endpoint
- * (`http://127.0.0.1:PORT`): ali-oss then keeps the bucket in the Host header (sdk-wire.md §4.1).
+ * (`http://127.0.0.1:PORT`): ali-oss then keeps the bucket in the Host header (docs/platform-facts.md §9.2).
  */
 import { isIP } from 'node:net';
 import OSS from 'ali-oss';
@@ -64,7 +64,7 @@ export class AliOssStore implements ObjectStore {
 
   async put(key: string, body: Buffer | string, options: PutOptions = {}): Promise<'written' | 'exists'> {
     try {
-      // A string given to put() is read as a file path (sdk-wire.md §4.1), so it always goes as a Buffer.
+      // A string given to put() is read as a file path (docs/platform-facts.md §9.2), so it always goes as a Buffer.
       await this.client.put(key, typeof body === 'string' ? Buffer.from(body) : body, {
         mime: options.contentType ?? 'application/octet-stream',
         headers: options.forbidOverwrite ? { 'x-oss-forbid-overwrite': 'true' } : {},

@@ -133,7 +133,7 @@ describe('raw requests', () => {
   });
 
   it("computes Content-MD5 the SDK's way: base64 of the hex digest", () => {
-    // The value captured from the SDK for an empty DELETE body (sdk-wire.md §3.2).
+    // The value captured from the SDK for an empty DELETE body (docs/platform-facts.md §8.4).
     expect(mnsContentMd5('')).toBe('ZDQxZDhjZDk4ZjAwYjIwNGU5ODAwOTk4ZWNmODQyN2U=');
   });
 });

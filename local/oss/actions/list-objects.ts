@@ -4,7 +4,7 @@ import type { Action } from './types.ts';
 
 /**
  * ListObjects v1 (`GET /` without `list-type=2`). Every entry carries `Owner`, because ali-oss
- * `list()` reads `Owner.ID` without checking it exists (sdk-wire.md §4.5).
+ * `list()` reads `Owner.ID` without checking it exists (docs/platform-facts.md §9.5).
  */
 export const listObjects: Action = async (req, ctx) => {
   const q = req.query;
