@@ -9,6 +9,7 @@ import { build, type Plugin } from 'esbuild';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 export interface BuiltFunction {
@@ -17,7 +18,8 @@ export interface BuiltFunction {
   bytes: number;
 }
 
-const SHARED = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../shared');
+/** The repository's own library folder (shared/), not anything beside the repository. */
+const SHARED = fileURLToPath(new URL('../shared/', import.meta.url));
 /** SDK modules loaded on first use (the ECS SDK; the FC 3.0 SDK), each shipped as a file of its own. */
 const VENDOR_ENTRIES: Record<string, string> = {
   'ecs-sdk-vendor': path.join(SHARED, 'cloud-assistant/ecs-sdk-vendor.ts'),
