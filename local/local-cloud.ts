@@ -231,6 +231,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         })
       : undefined;
     if (fc) started.push(fc);
+    // FC 3.0 gives an HTTP trigger its URL at creation; on the cloud it reaches the functions as
+    // FLEETRUN_PUBLIC_URL after deploy, here the local trigger's is handed to every function (workers start lazily).
+    const chatopsUrl = fc?.httpEndpoints.get('fleetrun-chatops');
+    if (fc && chatopsUrl && options.functionEnv?.FLEETRUN_PUBLIC_URL === undefined) for (const f of fc.functions.values()) f.options.env.FLEETRUN_PUBLIC_URL = chatopsUrl;
     return {
       ecs,
       oss,

@@ -4,6 +4,7 @@ import { chatConfigOf, chatSecrets, parseChatEnv } from '../../shared/config/cha
 import { parseFunctionEnv } from '../../shared/config/env.ts';
 import { loadChatFiles } from '../../shared/chatops/config-files.ts';
 import { handleDispatch } from '../../shared/chatops/dispatch-run.ts';
+import { reportLinks } from '../../shared/chatops/report-links.ts';
 import { senderReplier } from '../../shared/chatops/run-replier.ts';
 import { lazyAssistant } from '../../shared/pipeline/assistant-client.ts';
 import { storeFor } from '../../shared/pipeline/clients.ts';
@@ -12,6 +13,7 @@ import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
 
 const env = parseFunctionEnv(process.env);
 const chatEnv = parseChatEnv(process.env);
+const linkConfig = { publicUrl: env.FLEETRUN_PUBLIC_URL, sealKey: env.FLEETRUN_SEAL_KEY, days: env.FLEETRUN_REPORT_LINK_DAYS };
 const sender = createSender(chatConfigOf(chatEnv));
 const clients = perCredentials((credentials) => ({ store: storeFor(env, credentials), assistant: lazyAssistant(env, credentials) }));
 
@@ -20,7 +22,7 @@ export const handler = fc3EventHandler(
     const { store, assistant } = clients(context);
     const { policy } = await loadChatFiles(chatEnv);
     const logger = context.logger.withSecrets(chatSecrets(chatEnv));
-    const chat = senderReplier({ sender, store, logger, intervalSeconds: chatEnv.FLEETRUN_PROGRESS_INTERVAL_SECONDS });
+    const chat = senderReplier({ sender, store, logger, intervalSeconds: chatEnv.FLEETRUN_PROGRESS_INTERVAL_SECONDS, reportLink: reportLinks({ ...linkConfig, store, logger }) });
     const outcomes = [];
     for (const event of events) {
       outcomes.push(await handleDispatch(event, { assistant: await assistant(), store, regionId: env.FLEETRUN_REGION, outputBucket: env.FLEETRUN_OUTPUT_BUCKET, sealKey: env.FLEETRUN_SEAL_KEY, policy, sender, chat, logger }));

@@ -9,6 +9,7 @@ import { reconcile } from '../../shared/pipeline/reconcile.ts';
 import { chatConfigOf, chatSecrets, parseChatEnv } from '../../shared/config/chat-env.ts';
 import { createSender } from '../../shared/chat/codecs.ts';
 import { redispatchStale } from '../../shared/chatops/dispatch-run.ts';
+import { reportLinks } from '../../shared/chatops/report-links.ts';
 import { senderReplier } from '../../shared/chatops/run-replier.ts';
 import { loadChatFiles } from '../../shared/chatops/config-files.ts';
 import { runJobsTick } from '../../shared/chatops/scheduled-jobs.ts';
@@ -16,6 +17,7 @@ import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
 
 const env = parseFunctionEnv(process.env);
 const chatEnv = parseChatEnv(process.env);
+const linkConfig = { publicUrl: env.FLEETRUN_PUBLIC_URL, sealKey: env.FLEETRUN_SEAL_KEY, days: env.FLEETRUN_REPORT_LINK_DAYS };
 const sender = createSender(chatConfigOf(chatEnv));
 const clients = perCredentials((credentials) => ({ store: storeFor(env, credentials), queue: queueFor(env, credentials), assistant: lazyAssistant(env, credentials) }));
 
@@ -38,7 +40,7 @@ export const handler = fc3EventHandler(
     });
     // The reconciler may finish a run, or send a final reply whose sender died: it replies as summarize does.
     const logger = context.logger.withSecrets(chatSecrets(chatEnv));
-    const chat = senderReplier({ sender, store: c.store, logger, intervalSeconds: chatEnv.FLEETRUN_PROGRESS_INTERVAL_SECONDS });
+    const chat = senderReplier({ sender, store: c.store, logger, intervalSeconds: chatEnv.FLEETRUN_PROGRESS_INTERVAL_SECONDS, reportLink: reportLinks({ ...linkConfig, store: c.store, logger }) });
     const redispatched = await redispatchStale({
       store: c.store,
       assistant: c.assistant,

@@ -3,6 +3,7 @@ import { parseFunctionEnv } from '../../shared/config/env.ts';
 import { storeFor } from '../../shared/pipeline/clients.ts';
 import { perCredentials } from '../../shared/pipeline/deps.ts';
 import { createSender } from '../../shared/chat/codecs.ts';
+import { reportLinks } from '../../shared/chatops/report-links.ts';
 import { senderReplier } from '../../shared/chatops/run-replier.ts';
 import { chatConfigOf, chatSecrets, parseChatEnv } from '../../shared/config/chat-env.ts';
 import { StoredResults } from '../../shared/pipeline/stored-results.ts';
@@ -11,6 +12,7 @@ import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
 
 const env = parseFunctionEnv(process.env);
 const chatEnv = parseChatEnv(process.env);
+const linkConfig = { publicUrl: env.FLEETRUN_PUBLIC_URL, sealKey: env.FLEETRUN_SEAL_KEY, days: env.FLEETRUN_REPORT_LINK_DAYS };
 const sender = createSender(chatConfigOf(chatEnv));
 const clients = perCredentials((credentials) => {
   const store = storeFor(env, credentials);
@@ -21,7 +23,7 @@ export const handler = fc3EventHandler(
   async (events, context) => {
     const logger = context.logger.withSecrets(chatSecrets(chatEnv));
     const { store, stored } = clients(context);
-    const chat = senderReplier({ sender, store, logger, intervalSeconds: chatEnv.FLEETRUN_PROGRESS_INTERVAL_SECONDS });
+    const chat = senderReplier({ sender, store, logger, intervalSeconds: chatEnv.FLEETRUN_PROGRESS_INTERVAL_SECONDS, reportLink: reportLinks({ ...linkConfig, store, logger }) });
     return handleResultMessages(events, { store, stored, chat, logger, replyTakeoverSeconds: env.FLEETRUN_REPLY_TAKEOVER_SECONDS });
   },
   { functionName: 'fleetrun-summarize', region: env.FLEETRUN_REGION, accountId: env.FLEETRUN_ACCOUNT_ID },

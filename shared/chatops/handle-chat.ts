@@ -30,6 +30,8 @@ export interface ChatopsDeps {
   store: ObjectStore;
   dispatcher: Dispatcher;
   sealKey?: string | undefined;
+  /** The report link of `status <run>`: fleetrun's signed chatops link (report-links.ts); a presigned OSS URL without it. */
+  reportLink?: (runId: string) => string;
   logger: Logger;
   now?: () => Date;
 }
@@ -91,7 +93,7 @@ async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatM
       const manifest = await readManifest(deps.store, c.runId);
       if (!manifest) return { text: `No run ${c.runId}.` };
       const summary = await deps.store.get(runKeys.summaryJson(c.runId));
-      if (summary) return finalMessage(JSON.parse(summary.toString('utf8')) as RunSummary, deps.store.signedUrl(runKeys.report(c.runId), 7 * 24 * 3600));
+      if (summary) return finalMessage(JSON.parse(summary.toString('utf8')) as RunSummary, deps.reportLink?.(c.runId) ?? deps.store.signedUrl(runKeys.report(c.runId), 7 * 24 * 3600));
       const have = (await presentResults(deps.store, manifest)).size;
       return progressMessage(manifest, have, manifest.targets.length - manifest.skipped.length);
     }

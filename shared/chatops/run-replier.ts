@@ -10,15 +10,17 @@ import type { RunManifest } from '../runs/manifest.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { finalMessage, progressMessage } from './messages.ts';
+import type { ReportLinkFor } from './report-links.ts';
 
 function targetOf(manifest: RunManifest): ReplyTarget | undefined {
   const t = manifest.replyTo as ReplyTarget | undefined;
   return t && typeof t === 'object' && 'platform' in t ? t : undefined;
 }
 
-export function senderReplier(deps: { sender: ChatSender; store: ObjectStore; logger: Logger; intervalSeconds: number; now?: () => Date }): ChatReplier {
+export function senderReplier(deps: { sender: ChatSender; store: ObjectStore; logger: Logger; intervalSeconds: number; reportLink?: ReportLinkFor; now?: () => Date }): ChatReplier {
   const now = deps.now ?? (() => new Date());
   return {
+    ...(deps.reportLink ? { reportLink: deps.reportLink } : {}),
     async reply(manifest, summary, reportUrl) {
       const target = targetOf(manifest);
       if (!target) return;

@@ -7,6 +7,8 @@ import { z } from 'zod';
 
 /** How long a final reply's claim stays its holder's before another summarizer or the reconciler takes it over. */
 export const DEFAULT_REPLY_TAKEOVER_SECONDS = 300;
+/** How long the report link in a chat reply stays valid (FLEETRUN_REPORT_LINK_DAYS). */
+export const DEFAULT_REPORT_LINK_DAYS = 7;
 
 /** Unset and empty both mean "not configured" (s.yaml may render an unset variable as ''). */
 const optionalText = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().min(1).optional());
@@ -36,6 +38,18 @@ export const functionEnvSchema = z.object({
   FLEETRUN_RECONCILE_MAX_CALLS: z.coerce.number().int().min(1).default(50),
   /** A final reply claimed and not confirmed for this long is sent by the next summarizer or reconciler tick. */
   FLEETRUN_REPLY_TAKEOVER_SECONDS: z.coerce.number().int().min(1).default(DEFAULT_REPLY_TAKEOVER_SECONDS),
+  /**
+   * chatops' public URL (its HTTP trigger, `https://<function>-<random>.<region>.fcapp.run` on FC 3.0,
+   * known only after the first deploy): replies link reports to `<this>/reports/<run>`. Unset, they
+   * carry a presigned OSS URL, which dies with the function role's STS token.
+   */
+  FLEETRUN_PUBLIC_URL: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.url({ protocol: /^https?$/ }).optional()),
+  /**
+   * How long a report link stays valid, in days. The bounds are fleetrun's own choice, not a
+   * platform limit: at least a day, so a reply read the next morning still opens; at most a year,
+   * so a link pasted somewhere is not a permanent key to the report.
+   */
+  FLEETRUN_REPORT_LINK_DAYS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(365).default(DEFAULT_REPORT_LINK_DAYS)),
 });
 export type FunctionEnv = z.output<typeof functionEnvSchema>;
 

@@ -19,6 +19,11 @@ export interface ChatReplier {
   reply(manifest: RunManifest, summary: RunSummary, reportUrl: string): Promise<void>;
   /** Instances finished so far; the replier decides how often to say so. */
   progress?(manifest: RunManifest, have: number, want: number): Promise<void>;
+  /**
+   * The link people open to see a run's report (fleetrun's signed chatops link: report-links.ts);
+   * without one, a presigned OSS URL, which dies with the signer's STS token.
+   */
+  reportLink?(runId: string): string;
 }
 export const NO_CHAT: ChatReplier = { reply: async () => {} };
 
@@ -26,7 +31,7 @@ export interface ReplyDeps {
   store: ObjectStore;
   chat: ChatReplier;
   logger: Logger;
-  /** How long the report link in the reply stays valid. */
+  /** How long a presigned report link stays valid, when the replier has no link of its own. */
   reportLinkSeconds?: number;
   /**
    * How long a claim may stay unconfirmed before another summarizer takes the reply over; longer
@@ -47,7 +52,7 @@ export async function replyOnce(manifest: RunManifest, summary: RunSummary, deps
   const claimed = (await deps.store.put(runKeys.replyClaim(runId, generation), now.toISOString(), { forbidOverwrite: true })) === 'written';
   if (!claimed) return 'pending';
   if (generation > 0) deps.logger.warn('final reply taken over from a claim never confirmed', { runId, generation });
-  await deps.chat.reply(manifest, summary, deps.store.signedUrl(runKeys.report(runId), deps.reportLinkSeconds ?? 7 * 24 * 3600));
+  await deps.chat.reply(manifest, summary, deps.chat.reportLink?.(runId) ?? deps.store.signedUrl(runKeys.report(runId), deps.reportLinkSeconds ?? 7 * 24 * 3600));
   await deps.store.put(runKeys.replySent(runId), now.toISOString());
   return 'sent';
 }

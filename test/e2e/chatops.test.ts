@@ -2,13 +2,15 @@
  * ChatOps end to end on the local cloud: a signed chat command reaches the chatops function over
  * its HTTP trigger, is answered at once, handed to dispatch through the FC InvokeFunction API
  * (@alicloud/fc2, asynchronous), runs on the fleet, and the thread gets progress and one final
- * reply with counts, failures first, and a report link that opens without credentials.
+ * reply with counts, failures first, and a report link that opens without credentials: fleetrun's
+ * own signed link to chatops' /reports/<run>, served from the private bucket as a page.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slackHeaders, webhookHeaders } from '../../shared/chat/sign.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
+import { reportLinkKey, signReportLink } from '../../shared/runs/report-link.ts';
 import { startPipelineCloud, waitUntil, type PipelineCloud } from '../support/pipeline-cloud.ts';
 
 const FLEET = `instances:
@@ -21,6 +23,8 @@ let chatUrl: string;
 let callbacks: { text: string; link?: { url: string } }[] = [];
 let callbackServer: Server;
 let callbackUrl: string;
+/** A run whose report exists: its id under another run's signature must not open it. */
+let firstRunId: string | undefined;
 
 beforeAll(async () => {
   callbackServer = createServer((req, res) => {
@@ -70,10 +74,60 @@ describe('chat → run → reply', () => {
     expect(final.text.split('\n')[1]).toMatch(/^i-bp1chat000002 Failed/);
     expect(callbacks.filter((c) => c.text.includes('succeeded'))).toHaveLength(1);
     expect(callbacks.some((c) => c.text.includes('sent to 6 instances'))).toBe(true);
-    const report = await fetch(final.link!.url);
+    // The link is fleetrun's own, to chatops, for a week; it opens as a page, without credentials.
+    const link = new URL(final.link!.url);
+    expect(`${link.origin}${link.pathname}`).toBe(`${chatUrl}/reports/${runId}`);
+    expect(Number(link.searchParams.get('expires')) - Date.now() / 1000).toBeGreaterThan(7 * 86400 - 120);
+    const report = await fetch(link);
     expect(report.status).toBe(200);
-    expect(await report.text()).toContain('i-bp1chat000002');
+    expect(report.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(report.headers.get('content-disposition')).toBeNull();
+    expect(report.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(report.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await report.text();
+    firstRunId = runId;
+    expect(html).toContain('i-bp1chat000002');
+    expect(html).toContain(runId);
     expect(pc.cloud.fc!.asyncInvocations.list().some((i) => i.status === 'succeeded')).toBe(true);
+  }, 90_000);
+
+  it('refuses a tampered or expired report link with 403, and the bucket serves no one without a signature', async () => {
+    const ack = await webhook('run web-healthcheck on env=demo');
+    const runId = /Run (r-[a-z0-9-]+) started/.exec(ack.body.message ?? '')?.[1];
+    expect(runId, JSON.stringify(ack.body)).toBeDefined();
+    await waitUntil(() => callbacks.some((c) => c.link && c.text.includes(runId!)), 60_000, 'the final reply');
+    const link = new URL(callbacks.find((c) => c.link && c.text.includes(runId!))!.link!.url);
+    expect((await fetch(link)).status).toBe(200);
+
+    const later = new URL(link);
+    later.searchParams.set('expires', String(Number(link.searchParams.get('expires')) + 86400));
+    const otherRun = new URL(link);
+    otherRun.pathname = link.pathname.replace(runId!, firstRunId ?? 'r-20261202t000000-000000');
+    const badSig = new URL(link);
+    badSig.searchParams.set('sig', link.searchParams.get('sig')!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')));
+    const unsigned = new URL(`${link.origin}${link.pathname}`);
+    const expired = new URL(signReportLink(chatUrl, runId!, Math.floor(Date.now() / 1000) - 1, reportLinkKey(pc.cloud.sealKey)));
+    for (const bad of [later, otherRun, badSig, unsigned, expired]) {
+      const res = await fetch(bad);
+      expect(res.status, bad.toString()).toBe(403);
+      const body = await res.text();
+      expect(body).not.toContain('<html');
+      expect(body).not.toContain('i-bp1chat000001');
+    }
+    // The chat webhooks are still POST only; a report is not written through this path.
+    expect((await fetch(link, { method: 'POST', body: '{}' })).status).toBe(405);
+
+    // The bucket stays private: OSS answers an unsigned read of the report with AccessDenied.
+    const direct = await fetch(`${pc.cloud.oss.endpoint}/fleetrun-runs/runs/${runId}/report.html`);
+    expect(direct.status).toBe(403);
+    expect(await direct.text()).toContain('<Code>AccessDenied</Code>');
+    expect(await pc.store.get(`runs/${runId}/report.html`)).toBeDefined();
+
+    // `status <run>` links the report the same way.
+    const status = await webhook(`status ${runId}`);
+    const statusLink = /Report: (\S+)/.exec(status.body.message ?? '')?.[1];
+    expect(statusLink?.startsWith(`${chatUrl}/reports/${runId}?expires=`), status.body.message).toBe(true);
+    expect((await fetch(statusLink!)).status).toBe(200);
   }, 90_000);
 
   it('refuses forged, expired and replayed requests with 401 and issues nothing', async () => {
