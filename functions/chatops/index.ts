@@ -1,8 +1,8 @@
 // HTTP trigger: chat webhooks (Slack, DingTalk, Lark, signed webhook) → an answer within 3 s; runs go to dispatch.
 // GET /reports/<run>: a reply's signed report link → the run's report.html from the private bucket.
 import { createCodecs } from '../../shared/chat/codecs.ts';
-import { chatConfigOf, chatSecrets, parseChatEnv } from '../../shared/config/chat-env.ts';
-import { parseFunctionEnv } from '../../shared/config/env.ts';
+import { chatConfigOf, chatSecrets } from '../../shared/config/chat-env.ts';
+import { parseChatopsEnv } from '../../shared/config/function-envs.ts';
 import { loadChatFiles } from '../../shared/chatops/config-files.ts';
 import { dispatcherFor } from '../../shared/chatops/dispatcher-for.ts';
 import { handleChat, storeReplayGuard } from '../../shared/chatops/handle-chat.ts';
@@ -12,8 +12,9 @@ import { storeFor } from '../../shared/pipeline/clients.ts';
 import { perCredentials } from '../../shared/pipeline/deps.ts';
 import { fc3HttpHandler } from '../../shared/runtime/fc3-http.ts';
 
-const env = parseFunctionEnv(process.env);
-const chatEnv = parseChatEnv(process.env);
+const env = parseChatopsEnv(process.env);
+// One schema holds the function's chat variables too.
+const chatEnv = env;
 const clients = perCredentials((credentials) => {
   const store = storeFor(env, credentials);
   return {

@@ -1,7 +1,7 @@
 // Asynchronous invoke from chatops: start (fan out) or stop a run, and tell the chat thread.
 import { createSender } from '../../shared/chat/codecs.ts';
-import { chatConfigOf, chatSecrets, parseChatEnv } from '../../shared/config/chat-env.ts';
-import { parseFunctionEnv } from '../../shared/config/env.ts';
+import { chatSecrets, replyConfigOf } from '../../shared/config/chat-env.ts';
+import { parseDispatchEnv } from '../../shared/config/function-envs.ts';
 import { loadChatFiles } from '../../shared/chatops/config-files.ts';
 import { handleDispatch } from '../../shared/chatops/dispatch-run.ts';
 import { reportLinks } from '../../shared/chatops/report-links.ts';
@@ -11,10 +11,11 @@ import { storeFor } from '../../shared/pipeline/clients.ts';
 import { perCredentials } from '../../shared/pipeline/deps.ts';
 import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
 
-const env = parseFunctionEnv(process.env);
-const chatEnv = parseChatEnv(process.env);
+const env = parseDispatchEnv(process.env);
+// One schema holds the function's chat variables too.
+const chatEnv = env;
 const linkConfig = { publicUrl: env.FLEETRUN_PUBLIC_URL, sealKey: env.FLEETRUN_SEAL_KEY, days: env.FLEETRUN_REPORT_LINK_DAYS };
-const sender = createSender(chatConfigOf(chatEnv));
+const sender = createSender(replyConfigOf(chatEnv));
 const clients = perCredentials((credentials) => ({ store: storeFor(env, credentials), assistant: lazyAssistant(env, credentials) }));
 
 export const handler = fc3EventHandler(

@@ -1,12 +1,12 @@
 // Timer trigger: scheduled jobs (timer and native Period), then the reconciler.
-import { parseFunctionEnv } from '../../shared/config/env.ts';
+import { parseScheduleEnv } from '../../shared/config/function-envs.ts';
 import { lazyAssistant } from '../../shared/pipeline/assistant-client.ts';
 import { storeFor } from '../../shared/pipeline/clients.ts';
 import { perCredentials } from '../../shared/pipeline/deps.ts';
 import { NO_CHAT } from '../../shared/pipeline/finish-run.ts';
 import { queueFor } from '../../shared/pipeline/queue-client.ts';
 import { reconcile } from '../../shared/pipeline/reconcile.ts';
-import { chatConfigOf, chatSecrets, parseChatEnv } from '../../shared/config/chat-env.ts';
+import { chatSecrets, replyConfigOf } from '../../shared/config/chat-env.ts';
 import { createSender } from '../../shared/chat/codecs.ts';
 import { redispatchStale } from '../../shared/chatops/dispatch-run.ts';
 import { reportLinks } from '../../shared/chatops/report-links.ts';
@@ -15,10 +15,11 @@ import { loadChatFiles } from '../../shared/chatops/config-files.ts';
 import { runJobsTick } from '../../shared/chatops/scheduled-jobs.ts';
 import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
 
-const env = parseFunctionEnv(process.env);
-const chatEnv = parseChatEnv(process.env);
+const env = parseScheduleEnv(process.env);
+// One schema holds the function's chat variables too.
+const chatEnv = env;
 const linkConfig = { publicUrl: env.FLEETRUN_PUBLIC_URL, sealKey: env.FLEETRUN_SEAL_KEY, days: env.FLEETRUN_REPORT_LINK_DAYS };
-const sender = createSender(chatConfigOf(chatEnv));
+const sender = createSender(replyConfigOf(chatEnv));
 const clients = perCredentials((credentials) => ({ store: storeFor(env, credentials), queue: queueFor(env, credentials), assistant: lazyAssistant(env, credentials) }));
 
 export const handler = fc3EventHandler(

@@ -1,19 +1,20 @@
 // MNS queue trigger (EventBridge event streaming) → per-instance results and run summaries in OSS.
-import { parseFunctionEnv } from '../../shared/config/env.ts';
+import { parseSummarizeEnv } from '../../shared/config/function-envs.ts';
 import { storeFor } from '../../shared/pipeline/clients.ts';
 import { perCredentials } from '../../shared/pipeline/deps.ts';
 import { createSender } from '../../shared/chat/codecs.ts';
 import { reportLinks } from '../../shared/chatops/report-links.ts';
 import { senderReplier } from '../../shared/chatops/run-replier.ts';
-import { chatConfigOf, chatSecrets, parseChatEnv } from '../../shared/config/chat-env.ts';
+import { chatSecrets, replyConfigOf } from '../../shared/config/chat-env.ts';
 import { StoredResults } from '../../shared/pipeline/stored-results.ts';
 import { handleResultMessages } from '../../shared/pipeline/summarize.ts';
 import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
 
-const env = parseFunctionEnv(process.env);
-const chatEnv = parseChatEnv(process.env);
+const env = parseSummarizeEnv(process.env);
+// One schema holds the function's chat variables too.
+const chatEnv = env;
 const linkConfig = { publicUrl: env.FLEETRUN_PUBLIC_URL, sealKey: env.FLEETRUN_SEAL_KEY, days: env.FLEETRUN_REPORT_LINK_DAYS };
-const sender = createSender(chatConfigOf(chatEnv));
+const sender = createSender(replyConfigOf(chatEnv));
 const clients = perCredentials((credentials) => {
   const store = storeFor(env, credentials);
   return { store, stored: new StoredResults(store) };

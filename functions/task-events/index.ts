@@ -1,5 +1,5 @@
 // EventBridge trigger on acs.ecs / ecs:CloudAssistant:TaskCompleted → result messages on MNS.
-import { parseFunctionEnv } from '../../shared/config/env.ts';
+import { parseTaskEventsEnv } from '../../shared/config/function-envs.ts';
 import { lazyAssistant } from '../../shared/pipeline/assistant-client.ts';
 import { storeFor } from '../../shared/pipeline/clients.ts';
 import { perCredentials } from '../../shared/pipeline/deps.ts';
@@ -10,7 +10,7 @@ import { queueFor } from '../../shared/pipeline/queue-client.ts';
 import { handleTaskEvents } from '../../shared/pipeline/task-events.ts';
 import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
 
-const env = parseFunctionEnv(process.env);
+const env = parseTaskEventsEnv(process.env);
 const clients = perCredentials((credentials) => {
   const store = storeFor(env, credentials);
   return {

@@ -1,6 +1,6 @@
 /** The catalog, policy and job files, loaded once per cold start from the paths in the configuration. */
 import path from 'node:path';
-import type { ChatEnv } from '../config/chat-env.ts';
+import type { ChatFilesEnv } from '../config/chat-env.ts';
 import { loadCatalog, type Catalog } from '../config/catalog.ts';
 import { loadPolicy, type Policy } from '../config/policy.ts';
 import { loadJobsFile } from '../schedule/jobs-file.ts';
@@ -19,13 +19,13 @@ let loading: Promise<ChatFiles> | undefined;
  * to the code folder; the local host too), else the folder of the running bundle. Never the
  * working directory: FC does not promise one, and the local host starts each instance elsewhere.
  */
-export function codeFolder(env: Pick<ChatEnv, 'FC_FUNC_CODE_PATH'>): string {
+export function codeFolder(env: Pick<ChatFilesEnv, 'FC_FUNC_CODE_PATH'>): string {
   if (env.FC_FUNC_CODE_PATH) return env.FC_FUNC_CODE_PATH;
   // A CommonJS bundle has __dirname (its own folder); ESM source has none and always runs under a host that sets the variable.
   return typeof __dirname === 'string' ? __dirname : process.cwd();
 }
 
-export function loadChatFiles(env: ChatEnv): Promise<ChatFiles> {
+export function loadChatFiles(env: ChatFilesEnv): Promise<ChatFiles> {
   loading ??= (async () => {
     const base = codeFolder(env);
     const at = (p: string) => path.resolve(base, p);

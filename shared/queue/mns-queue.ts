@@ -7,7 +7,7 @@ export interface MnsQueueOptions {
   accountId: string;
   queueName: string;
   credentials: Credentials;
-  /** With scheme, e.g. `http://127.0.0.1:PORT`; from the region when omitted. */
+  /** With scheme, e.g. `https://<account>.mns.<region>-internal.aliyuncs.com` or the local `http://127.0.0.1:PORT`; the region's public endpoint over HTTPS when omitted. */
   endpoint?: string | undefined;
   region?: string | undefined;
 }
@@ -28,7 +28,8 @@ export class MnsResultQueue implements ResultQueue {
       accessKeyId: options.credentials.accessKeyId,
       accessKeySecret: options.credentials.accessKeySecret,
       ...(options.credentials.securityToken ? { securityToken: options.credentials.securityToken } : {}),
-      ...(options.endpoint ? { endpoint: options.endpoint } : { region: options.region ?? 'cn-hangzhou' }),
+      // `secure`: the SDK speaks plain HTTP to a region's endpoint unless told (docs/platform-facts.md §8.4).
+      ...(options.endpoint ? { endpoint: options.endpoint } : { region: options.region ?? 'cn-hangzhou', secure: true }),
     });
   }
 

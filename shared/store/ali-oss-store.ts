@@ -12,8 +12,16 @@ export interface AliOssStoreOptions {
   /** `oss-cn-hangzhou` form. */
   region: string;
   credentials: Credentials;
-  /** e.g. `http://127.0.0.1:PORT` for the local cloud; the regional endpoint when omitted. */
+  /**
+   * With its scheme, e.g. `https://oss-cn-hangzhou-internal.aliyuncs.com`, or `http://127.0.0.1:PORT`
+   * for the local cloud; the region's public endpoint over HTTPS when omitted.
+   */
   endpoint?: string | undefined;
+  /**
+   * The endpoint links given to people are signed for, when `endpoint` is one they cannot reach
+   * (the internal endpoint resolves only inside the region's network). Default: `endpoint`.
+   */
+  publicEndpoint?: string | undefined;
   /** V4 signatures; V1 is ali-oss's default. */
   authorizationV4?: boolean;
   timeoutMs?: number;
@@ -38,6 +46,21 @@ function ipSigner(options: AliOssStoreOptions): { client: OSS; ipHost: string } 
   return { client, ipHost };
 }
 
+function clientFor(options: AliOssStoreOptions, endpoint: string | undefined): OSS {
+  return new OSS({
+    bucket: options.bucket,
+    region: options.region,
+    accessKeyId: options.credentials.accessKeyId,
+    accessKeySecret: options.credentials.accessKeySecret,
+    ...(options.credentials.securityToken ? { stsToken: options.credentials.securityToken } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    // HTTPS unless the endpoint's own scheme says otherwise (ali-oss's default is plain HTTP).
+    secure: true,
+    ...(options.authorizationV4 ? { authorizationV4: true } : {}),
+    timeout: options.timeoutMs ?? 30_000,
+  } as OSS.Options);
+}
+
 function codeOf(e: unknown): string {
   return (e as { code?: string }).code ?? (e as { name?: string }).name ?? 'Unknown';
 }
@@ -46,20 +69,15 @@ export class AliOssStore implements ObjectStore {
   readonly bucket: string;
   private readonly client: OSS;
   private readonly signer: { client: OSS; ipHost: string } | undefined;
+  private readonly options: AliOssStoreOptions;
+  /** Signs links for the public endpoint when the store itself talks to another (the internal one); made on the first link. */
+  private publicClient: OSS | undefined;
 
   constructor(options: AliOssStoreOptions) {
     this.bucket = options.bucket;
-    this.signer = ipSigner(options);
-    this.client = new OSS({
-      bucket: options.bucket,
-      region: options.region,
-      accessKeyId: options.credentials.accessKeyId,
-      accessKeySecret: options.credentials.accessKeySecret,
-      ...(options.credentials.securityToken ? { stsToken: options.credentials.securityToken } : {}),
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      ...(options.authorizationV4 ? { authorizationV4: true } : {}),
-      timeout: options.timeoutMs ?? 30_000,
-    } as OSS.Options);
+    this.options = options;
+    this.signer = ipSigner({ ...options, endpoint: options.publicEndpoint ?? options.endpoint });
+    this.client = clientFor(options, options.endpoint);
   }
 
   async put(key: string, body: Buffer | string, options: PutOptions = {}): Promise<'written' | 'exists'> {
@@ -109,7 +127,11 @@ export class AliOssStore implements ObjectStore {
   }
 
   signedUrl(key: string, expiresSeconds: number): string {
-    if (!this.signer) return this.client.signatureUrl(key, { expires: expiresSeconds });
+    if (!this.signer) {
+      const { endpoint, publicEndpoint } = this.options;
+      this.publicClient ??= publicEndpoint && publicEndpoint !== endpoint ? clientFor(this.options, publicEndpoint) : this.client;
+      return this.publicClient.signatureUrl(key, { expires: expiresSeconds });
+    }
     // ali-oss refuses to sign for an IP endpoint; a path-style URL signed for a name works from the IP too.
     const url = new URL(this.signer.client.signatureUrl(key, { expires: expiresSeconds }));
     url.host = this.signer.ipHost;

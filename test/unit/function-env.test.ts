@@ -1,0 +1,165 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createSender } from '../../shared/chat/codecs.ts';
+import type { ReplyTarget } from '../../shared/chat/types.ts';
+import { chatConfigOf, replyConfigOf, type ChatReceiveEnv, type ChatReplyEnv } from '../../shared/config/chat-env.ts';
+import { FUNCTION_ENV_SCHEMAS, REPLY_SENDERS, type FunctionName } from '../../shared/config/function-envs.ts';
+import { parseSYaml } from '../../local/fc/s-yaml.ts';
+
+const S_YAML = path.resolve(import.meta.dirname, '../../s.yaml');
+
+/**
+ * What a deploying shell gives `s deploy`: every platform configured, so each variable s.yaml
+ * takes from the shell has a value to follow to the functions that need it.
+ */
+const SHELL: Record<string, string> = {
+  FLEETRUN_SEAL_KEY: 'sample-seal-key-0123456789abcdef',
+  FLEETRUN_SLACK_SIGNING_SECRET: 'sample-slack-signing-secret',
+  FLEETRUN_DINGTALK_APP_SECRET: 'sample-dingtalk-app-secret',
+  FLEETRUN_LARK_VERIFICATION_TOKEN: 'sample-lark-verification-token',
+  FLEETRUN_LARK_ENCRYPT_KEY: 'sample-lark-encrypt-key',
+  FLEETRUN_LARK_APP_ID: 'cli_sample_app',
+  FLEETRUN_LARK_APP_SECRET: 'sample-lark-app-secret',
+  FLEETRUN_WEBHOOK_SECRET: 'sample-webhook-secret',
+  FLEETRUN_PUBLIC_URL: 'https://fleetrun-chatops-abcdef.cn-hangzhou.fcapp.run',
+  FLEETRUN_REPORT_LINK_DAYS: '3',
+  FLEETRUN_CHAT_MAX_BODY_BYTES: '65536',
+  FLEETRUN_NODE_OPTIONS: '',
+};
+
+/** Variables s.yaml may set that no fleetrun schema reads (the runtime's own). */
+const RUNTIME_VARIABLES = new Set(['NODE_OPTIONS']);
+
+async function deployment(text?: string, shell: Record<string, string> = SHELL) {
+  const s = parseSYaml(text ?? (await readFile(S_YAML, 'utf8')), { env: shell, config: { AccountID: '1234567890123456' }, baseDir: path.dirname(S_YAML) });
+  return new Map(s.functions.map((f) => [f.props.functionName, f.props.environmentVariables]));
+}
+
+type Deployment = Map<string, Record<string, string>>;
+
+/**
+ * One value per deployment: what any function is given (a bucket, a secret from the shell), every
+ * other function that reads that variable must be given too, the same. A secret left out is a
+ * platform silently off; an output bucket left out, outputs silently fetched.
+ */
+function deploymentValues(fns: Deployment): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const env of fns.values()) for (const [key, value] of Object.entries(env)) if (value !== '' && !RUNTIME_VARIABLES.has(key)) values.set(key, value);
+  return values;
+}
+
+/** Every problem of one function's s.yaml environment against its schema, in words. */
+function problemsOf(name: FunctionName, env: Record<string, string>, fns: Deployment): string[] {
+  const schema = FUNCTION_ENV_SCHEMAS[name];
+  const problems: string[] = [];
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${name}: ${i.path.join('.')}: ${i.message}`));
+  for (const key of Object.keys(env)) if (!(key in schema.shape) && !RUNTIME_VARIABLES.has(key)) problems.push(`${name}: ${key} is set but the function never reads it`);
+  const values = deploymentValues(fns);
+  for (const key of Object.keys(schema.shape)) {
+    const value = values.get(key);
+    if (value !== undefined && env[key] !== value) problems.push(`${name}: ${key} is given to other functions but ${env[key] === undefined ? 'not to this one' : 'differs here'}`);
+  }
+  if (parsed.success && REPLY_SENDERS.includes(name)) problems.push(...replyProblems(name, parsed.data as ChatReplyEnv));
+  // The function that answers chat requests serves every platform the shell configures.
+  if (parsed.success && 'FLEETRUN_SLACK_SIGNING_SECRET' in schema.shape) {
+    const served = Object.keys(chatConfigOf(parsed.data as ChatReceiveEnv));
+    for (const platform of ['slack', 'dingtalk', 'lark', 'webhook']) if (!served.includes(platform)) problems.push(`${name}: does not serve ${platform}`);
+  }
+  return problems;
+}
+
+/** A reply sender must be able to send to every platform that needs credentials to send to (Slack and DingTalk need none). */
+function replyProblems(name: FunctionName, env: ChatReplyEnv): string[] {
+  const config = replyConfigOf(env);
+  const problems: string[] = [];
+  if (!config.lark) problems.push(`${name}: cannot send Lark replies (FLEETRUN_LARK_APP_ID and FLEETRUN_LARK_APP_SECRET)`);
+  if (!config.webhook) problems.push(`${name}: cannot send webhook replies (FLEETRUN_WEBHOOK_SECRET)`);
+  return problems;
+}
+
+describe('each function gets the environment it needs (s.yaml against function-envs.ts)', () => {
+  it('every function in s.yaml has a schema, and every schema a function', async () => {
+    expect([...(await deployment()).keys()].sort()).toEqual(Object.keys(FUNCTION_ENV_SCHEMAS).sort());
+  });
+
+  it('the sample shell covers every ${env(...)} s.yaml reads', async () => {
+    const names = [...(await readFile(S_YAML, 'utf8')).matchAll(/\$\{env\('([A-Z0-9_]+)'/g)].map((m) => m[1]!);
+    expect(names.filter((n) => !(n in SHELL))).toEqual([]);
+  });
+
+  it("each function's environment satisfies its schema, holds nothing it does not read, and gets every deployment value it reads", async () => {
+    const fns = await deployment();
+    const problems = [...fns].flatMap(([name, env]) => problemsOf(name as FunctionName, env, fns));
+    expect(problems).toEqual([]);
+  });
+
+  it('dispatch, summarize and schedule send replies, and can send them to Lark and the webhook', async () => {
+    expect([...REPLY_SENDERS].sort()).toEqual(['fleetrun-dispatch', 'fleetrun-schedule', 'fleetrun-summarize']);
+    const fns = await deployment();
+    for (const name of REPLY_SENDERS) {
+      const env = FUNCTION_ENV_SCHEMAS[name].parse(fns.get(name)) as ChatReplyEnv;
+      const config = replyConfigOf(env);
+      expect(config.lark, name).toEqual({ appId: SHELL.FLEETRUN_LARK_APP_ID, appSecret: SHELL.FLEETRUN_LARK_APP_SECRET });
+      expect(config.webhook, name).toEqual({ secret: SHELL.FLEETRUN_WEBHOOK_SECRET });
+    }
+  });
+
+  it('with the shell giving no source-map option, no function starts with source maps', async () => {
+    for (const [name, env] of await deployment(undefined, { ...SHELL, FLEETRUN_NODE_OPTIONS: '' })) expect(env.NODE_OPTIONS ?? '', name).toBe('');
+    for (const [name, env] of await deployment(undefined, { ...SHELL, FLEETRUN_NODE_OPTIONS: '--enable-source-maps' })) expect(env.NODE_OPTIONS, name).toBe('--enable-source-maps');
+  });
+
+  describe('the check fails when s.yaml drops what a function needs', () => {
+    /** s.yaml with one line of one function's environment removed. */
+    async function without(resource: string, variable: string): Promise<string[]> {
+      const text = await readFile(S_YAML, 'utf8');
+      const start = text.indexOf(`\n  ${resource}:\n`);
+      expect(start, resource).toBeGreaterThan(0);
+      const line = new RegExp(`\\n        ${variable}: [^\\n]*`).exec(text.slice(start));
+      expect(line, `${resource}.${variable}`).not.toBeNull();
+      const at = start + line!.index;
+      const fns = await deployment(text.slice(0, at) + text.slice(at + line![0].length));
+      return [...fns].flatMap(([name, env]) => problemsOf(name as FunctionName, env, fns));
+    }
+
+    it.each([
+      ['task-events', 'FLEETRUN_RESULT_QUEUE', /fleetrun-task-events: FLEETRUN_RESULT_QUEUE/],
+      ['schedule', 'FLEETRUN_RESULT_QUEUE', /fleetrun-schedule: FLEETRUN_RESULT_QUEUE/],
+      ['summarize', 'FLEETRUN_BUCKET', /fleetrun-summarize: FLEETRUN_BUCKET/],
+      ['summarize', 'FLEETRUN_LARK_APP_ID', /fleetrun-summarize: FLEETRUN_LARK_APP_ID is given to other functions but not to this one[\s\S]*cannot send Lark replies/],
+      ['dispatch', 'FLEETRUN_LARK_APP_SECRET', /fleetrun-dispatch: cannot send Lark replies/],
+      ['schedule', 'FLEETRUN_WEBHOOK_SECRET', /fleetrun-schedule: cannot send webhook replies/],
+      ['dispatch', 'FLEETRUN_SEAL_KEY', /fleetrun-dispatch: FLEETRUN_SEAL_KEY is given to other functions but not to this one/],
+      ['summarize', 'FLEETRUN_SEAL_KEY', /fleetrun-summarize: FLEETRUN_SEAL_KEY is given to other functions but not to this one/],
+      ['task-events', 'FLEETRUN_OUTPUT_BUCKET', /fleetrun-task-events: FLEETRUN_OUTPUT_BUCKET is given to other functions but not to this one/],
+      ['chatops', 'FLEETRUN_LARK_APP_ID', /fleetrun-chatops: FLEETRUN_LARK_APP_ID is given to other functions but not to this one/],
+      ['chatops', 'FLEETRUN_SLACK_SIGNING_SECRET', /fleetrun-chatops: does not serve slack/],
+      ['chatops', 'FLEETRUN_DINGTALK_APP_SECRET', /fleetrun-chatops: does not serve dingtalk/],
+      ['schedule', 'FLEETRUN_PUBLIC_URL', /fleetrun-schedule: FLEETRUN_PUBLIC_URL is given to other functions but not to this one/],
+    ])('%s without %s', async (resource, variable, problem) => {
+      expect((await without(resource, variable)).join('\n')).toMatch(problem);
+    });
+
+    it('and when a function is given what it never reads', async () => {
+      const text = (await readFile(S_YAML, 'utf8')).replace(/(\n  summarize:[\s\S]*?environmentVariables:\n)/, '$1        FLEETRUN_RESULT_QUEUE: fleetrun-results\n');
+      const fns = await deployment(text);
+      expect(problemsOf('fleetrun-summarize', fns.get('fleetrun-summarize')!, fns)).toEqual(['fleetrun-summarize: FLEETRUN_RESULT_QUEUE is set but the function never reads it']);
+    });
+  });
+
+  it('a sender configured with the Lark app alone really sends to Lark (no verification token or encrypt key)', async () => {
+    const calls: string[] = [];
+    const fetchImpl = (async (url: string | URL) => {
+      calls.push(String(url));
+      const body = String(url).includes('tenant_access_token') ? { code: 0, tenant_access_token: 't-1', expire: 7200 } : { code: 0, data: {} };
+      return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch;
+    const sender = createSender(replyConfigOf({ FLEETRUN_LARK_APP_ID: 'cli_x', FLEETRUN_LARK_APP_SECRET: 'app-secret-value', FLEETRUN_PROGRESS_INTERVAL_SECONDS: 5 }), fetchImpl);
+    const target: ReplyTarget = { platform: 'lark', chatId: 'oc_1', messageId: 'om_1' };
+    await sender.send(target, { text: 'done' });
+    expect(calls.some((u) => u.includes('tenant_access_token'))).toBe(true);
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+  });
+});
