@@ -1,35 +1,60 @@
 /**
- * report.html as a person sees it: rendered by headless Chromium (Debian's package, which .ci/run
- * installs), the screenshot must show the status chart's bars and the failing instance's red row.
+ * report.html as a person sees it: served by chatops' report route (its signed link, its
+ * content-security-policy) and rendered by headless Chromium (Debian's package, which .ci/run
+ * installs), the screenshot must show the status chart's bars and the failing instance's red row —
+ * so the policy blocks nothing the self-contained page needs.
  */
 import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { serveReport } from '../../shared/chatops/report-route.ts';
+import { runKeys } from '../../shared/runs/keys.ts';
 import { runManifestSchema } from '../../shared/runs/manifest.ts';
+import { reportLinkKey, signReportLink } from '../../shared/runs/report-link.ts';
 import { renderHtml } from '../../shared/runs/render-html.ts';
 import { SummaryBuilder } from '../../shared/runs/summary.ts';
+import { createLogger } from '../../shared/runtime/logger.ts';
+import { MemoryStore } from '../support/memory-store.ts';
 
 const run = promisify(execFile);
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+const SEAL_KEY = 'report-screenshot-seal-key';
 let dir: string;
-afterAll(async () => dir && rm(dir, { recursive: true, force: true }));
+let server: Server | undefined;
+afterAll(async () => {
+  server?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** chatops' report route on loopback, reading from `store`: the page and headers a person's browser gets. */
+async function serveReports(store: MemoryStore): Promise<string> {
+  const logger = createLogger({ sink: () => {} });
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    void serveReport({ method: req.method ?? 'GET', path: url.pathname, headers: {}, query: Object.fromEntries(url.searchParams), body: Buffer.alloc(0) }, { store, sealKey: SEAL_KEY, logger }).then((a) => res.writeHead(a.statusCode, a.headers).end(a.body));
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
 
 function chromium(args: string[]) {
   return run(CHROMIUM!, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${path.join(dir, 'profile')}`, ...args], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
 }
 
-/** Pixels within a small distance of a colour. */
-function countColour(png: PNG, [r, g, b]: [number, number, number], box?: { x0: number; y0: number; x1: number; y1: number }): number {
+/** Pixels within `within` of a colour in each channel. */
+function countColour(png: PNG, [r, g, b]: [number, number, number], within = 12): number {
   let n = 0;
-  for (let y = box?.y0 ?? 0; y < (box?.y1 ?? png.height); y++) {
-    for (let x = box?.x0 ?? 0; x < (box?.x1 ?? png.width); x++) {
+  for (let y = 0; y < png.height; y++) {
+    for (let x = 0; x < png.width; x++) {
       const i = (png.width * y + x) * 4;
-      if (Math.abs(png.data[i]! - r) < 12 && Math.abs(png.data[i + 1]! - g) < 12 && Math.abs(png.data[i + 2]! - b) < 12) n++;
+      if (Math.abs(png.data[i]! - r) < within && Math.abs(png.data[i + 1]! - g) < within && Math.abs(png.data[i + 2]! - b) < within) n++;
     }
   }
   return n;
@@ -43,17 +68,23 @@ describe('report.html in Chromium', () => {
     const manifest = runManifestSchema.parse({ version: 1, runId: 'r-20261123t100000-shot01', createdAt: '2026-11-23T10:00:00.000Z', requestedBy: { kind: 'chat', user: 'slack:U1' }, command: { name: 'disk-check', type: 'RunShellScript', timeoutSeconds: 60 }, targets: ids, output: { mode: 'fetch' } });
     const b = new SummaryBuilder(manifest);
     ids.forEach((id, n) => b.add({ version: 1, runId: manifest.runId, invokeId: 't-1', commandId: 'c-1', instanceId: id, status: n === 4 ? 'Failed' : 'Success', exitCode: n === 4 ? 2 : 0, errorCode: n === 4 ? 'ExitCodeNonzero' : '', errorInfo: '', startTime: '2026-11-23T10:00:01Z', finishTime: `2026-11-23T10:00:${String(2 + n).padStart(2, '0')}Z`, output: n === 4 ? 'ERROR: / is 98% full\n' : 'ok\n', outputBytes: 3, source: 'event' }));
-    const file = path.join(dir, 'report.html');
-    await writeFile(file, renderHtml(b.build()));
+    const store = new MemoryStore();
+    await store.put(runKeys.report(manifest.runId), renderHtml(b.build()));
+    const link = signReportLink(await serveReports(store), manifest.runId, Math.floor(Date.now() / 1000) + 3600, reportLinkKey(SEAL_KEY));
+    const served = await fetch(link);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-security-policy')).toContain("default-src 'none'");
 
-    const dom = (await chromium(['--dump-dom', `file://${file}`])).stdout;
+    const dom = (await chromium(['--dump-dom', link])).stdout;
     expect(dom).toMatch(/<svg id="status-chart"[^>]*>.*<rect/s);
     const shot = path.join(dir, 'report.png');
-    await chromium(['--window-size=1280,1000', `--screenshot=${shot}`, `file://${file}`]);
+    await chromium(['--window-size=1280,1000', `--screenshot=${shot}`, link]);
     const png = PNG.sync.read(await readFile(shot));
-    // The chart's green Success bar and red Failed bar, and the failing row's pale red background.
-    expect(countColour(png, [0x1f, 0x9d, 0x55])).toBeGreaterThan(500);
-    expect(countColour(png, [0xd6, 0x45, 0x45])).toBeGreaterThan(200);
-    expect(countColour(png, [0xff, 0xf5, 0xf5])).toBeGreaterThan(2000);
+    // The chart's green Success bar and red Failed bar, and the failing row's pale red background
+    // (close to exactly: white is within a loose distance of it). Unstyled — a policy that blocked the
+    // inline <style> — the page shows about a fifth of the green, a tenth of the red and none of the pale red.
+    expect(countColour(png, [0x1f, 0x9d, 0x55])).toBeGreaterThan(10_000);
+    expect(countColour(png, [0xd6, 0x45, 0x45])).toBeGreaterThan(2000);
+    expect(countColour(png, [0xff, 0xf5, 0xf5], 4)).toBeGreaterThan(2000);
   }, 120_000);
 });
