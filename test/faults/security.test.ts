@@ -279,7 +279,7 @@ describe('secrets', () => {
     for (const runId of runIds) await send(platforms.webhook(`status ${runId}`));
     await cloud.fc!.asyncInvocations.idle(30_000);
     for (const runId of runIds) {
-      const link = new RegExp(`"url":"([^"]+/runs/${runId}/report\\.html[^"]*)"`).exec(replies.map((r) => r.body).join('\n'))?.[1];
+      const link = new RegExp(`"url":"([^"]+/reports/${runId}\\?[^"]*)"`).exec(replies.map((r) => r.body).join('\n'))?.[1];
       expect(link, `a report link for ${runId}`).toBeDefined();
       const report = await fetch(link!);
       expect(report.status).toBe(200);
