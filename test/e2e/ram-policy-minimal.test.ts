@@ -109,8 +109,11 @@ async function chatRun(text: string, reads: { calls: 'DescribeInvocations' | 'De
   const reply = final();
   if (!reply) return { ok: false, detail: `run ${runId}: no final reply` };
   if (!/: Success — \d+ succeeded/.test(reply.text)) return { ok: false, detail: `run ${runId}: ${reply.text}` };
+  // chatops' own link: chatops reads the report from the private bucket with the role's keys and serves it.
+  if (!reply.link!.url.startsWith(`${chatUrl}/reports/${runId}?`)) return { ok: false, detail: `run ${runId}: the report link is not chatops' own: ${reply.link!.url}` };
   const report = await fetch(reply.link!.url);
   if (report.status !== 200) return { ok: false, detail: `run ${runId}: report link answered ${report.status}: ${(await report.text()).slice(0, 300)}` };
+  if (report.headers.get('content-type') !== 'text/html; charset=utf-8') return { ok: false, detail: `run ${runId}: the report came as ${report.headers.get('content-type')}` };
   // The path under test, not another one: outputs read from OSS make no ECS read; fetched ones make the expected one.
   const made = (name: 'DescribeInvocations' | 'DescribeInvocationResults') => (pc.cloud.ecs.calls[name] ?? 0) - readsBefore[name];
   if (reads.calls === 'none' && made('DescribeInvocations') + made('DescribeInvocationResults') > 0) return { ok: false, detail: `run ${runId}: outputs were read from ECS, not OSS` };
