@@ -8,7 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { webhookSignature } from '../shared/chat/sign.ts';
 import { timingSafeEqual } from 'node:crypto';
 
+/** A follow-up as the signed webhook posts it: `ok: false` with a code when it reports a refusal (README, "Webhook answers"). */
 export interface ThreadReply {
+  ok?: boolean;
+  code?: string;
   message: string;
   link?: { title: string; url: string };
 }

@@ -1,7 +1,8 @@
 /**
  * `fleetrun chat "run uptime on env=demo"`: sends a signed chat command to the local cloud's
  * chatops function (the signed-webhook platform), shows the answer, a progress bar as instances
- * finish, and the final summary with the report link.
+ * finish, and the final summary with the report link. A refusal (`ok: false`, README "Webhook
+ * answers") is printed with its code and ends the command with exit code 1.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,7 +23,13 @@ Options:
   --url URL        the chatops endpoint (default: the one npm start wrote to .fleetrun/local.json)
   --user NAME      who is asking (default demo-ci, allowed by the demo policy)
   --secret S       the webhook signing secret (default FLEETRUN_WEBHOOK_SECRET or the demo one)
-  --timeout SEC    how long to wait for the final reply (default 120)`;
+  --timeout SEC    how long to wait for the final reply (default 120)
+
+Exit codes: 0 the run finished (or the answer needed no run), 1 refused or failed to send, 2 no final reply in time.`;
+
+function refusalLine(code: string | undefined, message: string): string {
+  return `refused${code ? ` (${code})` : ''}: ${message}`;
+}
 
 export async function chatCommand(argv: string[], print: (line: string) => void = console.log): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -43,6 +50,13 @@ export async function chatCommand(argv: string[], print: (line: string) => void 
   let done: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => (done = resolve));
   const onReply = (reply: ThreadReply) => {
+    // A run refused at dispatch (its targets resolved past the rule's maxTargets) ends the thread.
+    if (reply.ok === false || /^Run \S+ not started: /.test(reply.message)) {
+      if (barStarted) bar.stop();
+      print(refusalLine(reply.code, reply.message));
+      done(1);
+      return;
+    }
     const progress = /(\d+)\/(\d+) instances finished/.exec(reply.message);
     if (progress) {
       if (!barStarted) bar.start(Number(progress[2]), 0);
@@ -58,9 +72,13 @@ export async function chatCommand(argv: string[], print: (line: string) => void 
   try {
     const body = JSON.stringify({ user: values.user ?? 'demo-ci', text, callbackUrl: thread.url });
     const res = await fetch(`${url.replace(/\/$/, '')}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...webhookHeaders(secret, body) } });
-    const answer = (await res.json()) as { message?: string; error?: string };
-    print(answer.message ?? answer.error ?? `HTTP ${res.status}`);
-    if (res.status !== 200 || !/ started/.test(answer.message ?? '')) return res.status === 200 ? 0 : 1;
+    const answer = (await res.json().catch(() => ({}))) as { ok?: boolean; code?: string; message?: string; error?: string };
+    if (!res.ok || answer.ok === false) {
+      print(refusalLine(answer.code ?? `HTTP ${res.status}`, answer.message ?? answer.error ?? res.statusText));
+      return 1;
+    }
+    print(answer.message ?? '');
+    if (!/ started/.test(answer.message ?? '')) return 0;
     const timer = setTimeout(() => done(2), timeoutMs);
     const code = await finished;
     clearTimeout(timer);

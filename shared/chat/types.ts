@@ -3,6 +3,7 @@
  * {@link InboundCommand} (or a refusal), and a {@link ChatSender} carries replies back, so the rest
  * of fleetrun never sees a platform's wire format.
  */
+import type { Refusal, RefusalCode } from './refusals.ts';
 
 /** The platforms fleetrun answers; also the last path segment each one is served at. */
 export type ChatPlatform = 'slack' | 'dingtalk' | 'lark' | 'webhook';
@@ -51,8 +52,8 @@ export type Verified =
   | { kind: 'command'; command: InboundCommand }
   /** Answer with `response` and do nothing else: a Lark url_verification challenge, a repeated delivery, an ignored event. */
   | { kind: 'handshake'; response: ChatHttpResponse }
-  /** `reason` is safe to log: it never contains a secret. */
-  | { kind: 'refused'; status: 400 | 401; reason: string };
+  /** `reason` is safe to log: it never contains a secret. `code` is what the signed webhook answers with (other platforms leave it out). */
+  | { kind: 'refused'; status: 400 | 401; reason: string; code?: RefusalCode };
 
 /** A message to a person: plain text plus optional Markdown; codecs render it in the platform's format. */
 export interface ChatMessage {
@@ -60,6 +61,8 @@ export interface ChatMessage {
   markdown?: string;
   /** e.g. the report link */
   link?: { title: string; url: string };
+  /** Set when the message refuses the request: the signed webhook answers it with a 4xx (or 503) and `ok: false`; chat platforms show the text as usual. */
+  refusal?: Refusal;
 }
 
 /** Remembers ids for a while, so a request can be accepted only once. */
@@ -76,8 +79,10 @@ export interface ChatCodec {
    * missing signature `{ kind: 'refused', status: 401 }`. It rejects only when the ReplayGuard does.
    */
   verify(req: ChatHttpRequest, now: Date): Promise<Verified>;
-  /** The immediate HTTP answer to a verified command (Slack: ephemeral/in_channel JSON; DingTalk: markdown msg; Lark: {} ; webhook: JSON). */
+  /** The immediate HTTP answer to a verified command (Slack: ephemeral/in_channel JSON; DingTalk: markdown msg; Lark: {} ; webhook: JSON, with a 4xx status for a refusal). */
   ack(message: ChatMessage): ChatHttpResponse;
+  /** The answer to a request verify refused; without it the answer is `{ error: reason }` with the refusal's status. */
+  refuse?(refused: Extract<Verified, { kind: 'refused' }>): ChatHttpResponse;
 }
 
 /** Sends follow-up messages after the acknowledgement. */

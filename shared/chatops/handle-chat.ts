@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { parseChatCommand, USAGE, type ChatCommand } from '../chat/grammar.ts';
 import { platformOf } from '../chat/codecs.ts';
 import type { ChatCodec, ChatMessage, ChatPlatform, InboundCommand, ReplayGuard } from '../chat/types.ts';
+import { REFUSALS, refusal, type RefusalCode } from '../chat/refusals.ts';
 import { buildFreeFormSpec, buildRunSpec, findCommand, RunSpecError, type Catalog } from '../config/catalog.ts';
 import { decide, type Policy } from '../config/policy.ts';
 import { runKeys } from '../runs/keys.ts';
@@ -61,18 +62,25 @@ export async function handleChat(request: HttpRequest, deps: ChatopsDeps): Promi
   const verified = await codec.verify({ method: request.method, path: request.path, headers: request.headers, query: request.query, body: request.body }, deps.now?.() ?? new Date());
   if (verified.kind === 'refused') {
     deps.logger.warn('chat request refused', { platform, status: verified.status, reason: verified.reason });
-    return json(verified.status, { error: verified.reason });
+    return codec.refuse ? codec.refuse(verified) : json(verified.status, { error: verified.reason });
   }
   if (verified.kind === 'handshake') return { statusCode: verified.response.statusCode, headers: verified.response.headers, body: verified.response.body };
   const message = await answer(verified.command, deps);
+  // The reason logged is the code's fixed meaning: the answer's text may repeat the request's words, parameter values among them.
+  if (message.refusal) deps.logger.info('chat request refused', { platform, code: message.refusal.code, reason: REFUSALS[message.refusal.code].meaning });
   const ack = codec.ack(message);
   return { statusCode: ack.statusCode, headers: ack.headers, body: ack.body };
+}
+
+/** A message that refuses the request: chat platforms show the text, the signed webhook answers with the code's status. */
+function refuse(code: RefusalCode, text: string): ChatMessage {
+  return { text, refusal: refusal(code) };
 }
 
 async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatMessage> {
   const who = { platform: inbound.platform, userId: inbound.user.id, ...(inbound.channel ? { channelId: inbound.channel.id } : {}) };
   const parsed = parseChatCommand(inbound.text);
-  if (!parsed.ok) return { text: `${parsed.error}\n\n${USAGE}` };
+  if (!parsed.ok) return refuse('BadGrammar', `${parsed.error}\n\n${USAGE}`);
   const c = parsed.command;
   const decision = decide(deps.policy, who, {
     action: c.kind,
@@ -81,7 +89,7 @@ async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatM
     ...(c.kind === 'run' ? { targetCount: 'instanceIds' in c.targets ? c.targets.instanceIds.length : 0 } : {}),
   });
   deps.logger.info('policy decision', { platform: who.platform, user: who.userId, channel: who.channelId, action: c.kind, command: c.kind === 'run' ? (c.script !== undefined ? 'script' : c.command) : undefined, allow: decision.allow, rule: decision.rule, reason: decision.reason });
-  if (!decision.allow) return { text: `Not allowed: ${decision.reason}` };
+  if (!decision.allow) return refuse('NotAllowed', `Not allowed: ${decision.reason}`);
   const requestedBy = { kind: 'chat' as const, user: `${who.platform}:${who.userId}`, ...(who.channelId ? { channel: who.channelId } : {}) };
 
   switch (c.kind) {
@@ -91,27 +99,37 @@ async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatM
       return { text: deps.jobs.length ? deps.jobs.map((j) => `${j.name}: ${j.command} ${j.frequency}${j.enabled ? '' : ' (disabled)'} [${j.mode}]`).join('\n') : 'No scheduled jobs.' };
     case 'status': {
       const manifest = await readManifest(deps.store, c.runId);
-      if (!manifest) return { text: `No run ${c.runId}.` };
+      if (!manifest) return refuse('UnknownRun', `No run ${c.runId}.`);
       const summary = await deps.store.get(runKeys.summaryJson(c.runId));
       if (summary) return finalMessage(JSON.parse(summary.toString('utf8')) as RunSummary, deps.reportLink?.(c.runId) ?? deps.store.signedUrl(runKeys.report(c.runId), 7 * 24 * 3600));
       const have = (await presentResults(deps.store, manifest)).size;
       return progressMessage(manifest, have, manifest.targets.length - manifest.skipped.length);
     }
     case 'stop': {
-      if (!(await readManifest(deps.store, c.runId))) return { text: `No run ${c.runId}.` };
+      if (!(await readManifest(deps.store, c.runId))) return refuse('UnknownRun', `No run ${c.runId}.`);
       await deps.dispatcher.dispatch({ version: 1, kind: 'stop', runId: c.runId, requestedBy, replyTo: inbound.replyTo });
       return { text: `Stopping ${c.runId}…` };
     }
     case 'run': {
       let spec;
+      // Finding the command and fitting the values to it throw the same error type; the codes tell them apart.
+      let failing: RefusalCode = 'UnknownCommand';
       try {
-        spec = c.script !== undefined ? buildFreeFormSpec(c.script, c.timeoutSeconds ? { timeoutSeconds: c.timeoutSeconds } : {}) : buildRunSpec(findCommand(deps.catalog, c.command), c.command, c.with, c.timeoutSeconds ? { timeoutSeconds: c.timeoutSeconds } : {});
+        const overrides = c.timeoutSeconds ? { timeoutSeconds: c.timeoutSeconds } : {};
+        if (c.script !== undefined) {
+          failing = 'BadParameters';
+          spec = buildFreeFormSpec(c.script, overrides);
+        } else {
+          const entry = findCommand(deps.catalog, c.command);
+          failing = 'BadParameters';
+          spec = buildRunSpec(entry, c.command, c.with, overrides);
+        }
       } catch (e) {
-        if (e instanceof RunSpecError) return { text: e.message };
+        if (e instanceof RunSpecError) return refuse(failing, e.message);
         throw e;
       }
       const secretNames = spec.secretParameters ?? [];
-      if (secretNames.length > 0 && !deps.sealKey) return { text: 'This command has secret parameters, and no seal key is configured; refusing to send them.' };
+      if (secretNames.length > 0 && !deps.sealKey) return refuse('NoSealKey', 'This command has secret parameters, and no seal key is configured; refusing to send them.');
       const parameters = spec.parameters ?? {};
       const secret = Object.fromEntries(secretNames.map((n) => [n, parameters[n]!]));
       const runId = newRunId(deps.now?.());

@@ -14,7 +14,8 @@
 import fc from 'fast-check';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCodecs, MemoryReplayGuard } from '../../shared/chat/codecs.ts';
+import { createCodecs, MemoryReplayGuard, platformOf } from '../../shared/chat/codecs.ts';
+import { REFUSALS, type RefusalCode } from '../../shared/chat/refusals.ts';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
 import type { ChatPlatform } from '../../shared/chat/types.ts';
 import { dispatcherFor } from '../../shared/chatops/dispatcher-for.ts';
@@ -142,10 +143,25 @@ async function checkInProcess(target: Fc3Handler, spec: RequestSpec, tally: Tall
   expect(status, `${status} ${result.body}\n${lines.join('\n')}`).toBeLessThan(500);
   if (spec.envelope !== 'ok') expect(status).toBe(400);
   else if (!request.authentic) expect(status, result.body).toBeGreaterThanOrEqual(400);
-  if (request.authentic && status === 200) tally.authenticAnswered++;
+  // The signed webhook refuses a command with a 4xx and a code; every other refusal is before the command.
+  const answeredByWebhook = spec.envelope === 'ok' && status !== 413 && platformOf(request.path) === 'webhook';
+  const webhookRefusal = answeredByWebhook && status >= 400 ? webhookRefusalOf(status, result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body) : undefined;
+  if (request.authentic && (status === 200 || (webhookRefusal !== undefined && !BEFORE_THE_COMMAND.has(webhookRefusal)))) tally.authenticAnswered++;
   // Every refusal says why in the log (a 404 is only "no platform here").
   if (status === 400 || status === 401 || status === 413) expect(lines.some((l) => REFUSAL.test(l)), lines.join('\n')).toBe(true);
   for (const secret of Object.values(SECRETS)) expect(lines.join('\n')).not.toContain(secret);
+}
+
+/** The webhook's refusal codes that verify gives: the request never reached the grammar or the policy. */
+const BEFORE_THE_COMMAND = new Set<RefusalCode>(['BadRequest', 'BadSignature', 'Expired', 'Replayed']);
+
+/** A webhook 4xx from handleChat is `{ ok: false, code, message }` with the code's own status; returns the code. */
+function webhookRefusalOf(status: number, body: string): RefusalCode {
+  const answer = JSON.parse(body) as { ok?: unknown; code?: unknown; message?: unknown };
+  expect(answer, body).toMatchObject({ ok: false, code: expect.any(String), message: expect.any(String) });
+  const code = answer.code as RefusalCode;
+  expect(REFUSALS[code]?.status, body).toBe(status);
+  return code;
 }
 
 function newTally(): Tally {

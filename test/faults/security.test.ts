@@ -219,13 +219,17 @@ describe.each(Object.keys(platforms) as (keyof typeof platforms)[])('%s requests
 
   it('a user outside the policy is refused and starts nothing', async () => {
     const before = await runCommandsSettled();
+    // The signed webhook refuses with 403 and a code a machine can read; the chat platforms need their 200.
+    const refusedStatus = name === 'webhook' ? 403 : 200;
     const answer = await send(make('run hello on env=sec', { user: name === 'lark' ? 'ou_stranger' : 'stranger' }));
-    expect(answer.status).toBe(200);
+    expect(answer.status).toBe(refusedStatus);
     if (name !== 'lark') expect(answer.text).toContain('Not allowed');
+    if (name === 'webhook') expect(JSON.parse(answer.text)).toMatchObject({ ok: false, code: 'NotAllowed' });
     // Allowed users still may not reach targets outside their rule.
     const elsewhere = await send(make('run hello on env=other'));
-    expect(elsewhere.status).toBe(200);
+    expect(elsewhere.status).toBe(refusedStatus);
     if (name !== 'lark') expect(elsewhere.text).toContain('Not allowed');
+    if (name === 'webhook') expect(JSON.parse(elsewhere.text)).toMatchObject({ ok: false, code: 'NotAllowed' });
     expect((await runCommandsSettled()) - before).toBe(0);
     const decisions = logs.filter((l) => l.includes('"policy decision"') && l.includes(`"platform":"${name}"`) && l.includes('"allow":false'));
     expect(decisions.length).toBeGreaterThanOrEqual(2);

@@ -92,7 +92,7 @@ const refusedRun = fc.oneof(
   fc.constant('run service-status on env=demo'),
   fc.stringMatching(/^[a-z]{1,8}$/).map((k) => `run uptime on env=demo with ${k}=1`),
   fc.stringMatching(/^([0-9]{4,6}|[a-z]{1,4})$/).map((v) => `run sleep-demo on env=demo with seconds=${v}`),
-  fc.constantFrom('run uptime on env=prod', 'run uptime on role=web', 'run uptime on i-bp1demo000000000001', 'run script "id" on env=demo', 'run uptime on env=demo timeout 5'),
+  fc.constantFrom('run uptime on env=prod', 'run uptime on role=web', 'run uptime on i-bp1demo000000000001', 'run script "id" on env=demo', 'run secret-probe on env=demo'),
 );
 
 const strangerId = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/), anyText).filter((u) => !PRIVILEGED.has(u) && !PRIVILEGED.has(u.trim()));

@@ -1,8 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { createWebhookCodec } from '../../shared/chat/platforms/webhook.ts';
+import { createWebhookCodec, sendWebhook } from '../../shared/chat/platforms/webhook.ts';
+import { startChatThread, type ThreadReply } from '../../local/chat-thread.ts';
 import { MemoryReplayGuard } from '../../shared/chat/codecs.ts';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
 import type { ChatCodec, ChatHttpRequest, InboundCommand, Verified } from '../../shared/chat/types.ts';
+import { REFUSALS, refusal, type RefusalCode } from '../../shared/chat/refusals.ts';
 
 const SECRET = 'webhook-secret-for-tests-0001';
 const NOW = new Date('2026-11-23T10:00:00Z');
@@ -26,10 +28,14 @@ function expectCommand(v: Verified): InboundCommand {
   return v.command;
 }
 
-function expectRefused(v: Verified, status: 400 | 401): string {
+function expectRefused(v: Verified, status: 400 | 401, code?: RefusalCode): string {
   if (v.kind !== 'refused') throw new Error(`expected a refusal, got ${JSON.stringify(v)}`);
   expect(v.status).toBe(status);
   expect(v.reason).not.toContain(SECRET);
+  // Every refusal of the webhook carries a code, and its status is the code's.
+  expect(v.code).toBeDefined();
+  expect(REFUSALS[v.code!].status).toBe(status);
+  if (code !== undefined) expect(v.code).toBe(code);
   return v.reason;
 }
 
@@ -56,32 +62,32 @@ describe('Function: createWebhookCodec — verify', () => {
   it('401 for another secret, a forged signature, or a body altered after signing', async () => {
     const raw = body();
     const headers = webhookHeaders(SECRET, raw, NOW);
-    expect(expectRefused(await codec().verify(request(raw, webhookHeaders('another-secret-0002', raw, NOW)), NOW), 401)).toMatch(/does not match/);
+    expect(expectRefused(await codec().verify(request(raw, webhookHeaders('another-secret-0002', raw, NOW)), NOW), 401, 'BadSignature')).toMatch(/does not match/);
     expectRefused(await codec().verify(request(raw, { ...headers, 'x-fleetrun-signature': `v1=${'a'.repeat(64)}` }), NOW), 401);
     expectRefused(await codec().verify(request(raw, { ...headers, 'x-fleetrun-signature': (headers['x-fleetrun-signature'] ?? '').replace('v1=', 'v0=') }), NOW), 401);
-    expectRefused(await codec().verify(request(body({ text: 'run rm -rf /' }), headers), NOW), 401);
+    expectRefused(await codec().verify(request(body({ text: 'run rm -rf /' }), headers), NOW), 401, 'BadSignature');
   });
 
   it('401 for a timestamp more than 5 minutes old or ahead', async () => {
     const raw = body();
-    expect(expectRefused(await codec().verify(request(raw, webhookHeaders(SECRET, raw, new Date(NOW.getTime() - 301_000))), NOW), 401)).toMatch(/old/);
-    expect(expectRefused(await codec().verify(request(raw, webhookHeaders(SECRET, raw, new Date(NOW.getTime() + 301_000))), NOW), 401)).toMatch(/future/);
+    expect(expectRefused(await codec().verify(request(raw, webhookHeaders(SECRET, raw, new Date(NOW.getTime() - 301_000))), NOW), 401, 'Expired')).toMatch(/old/);
+    expect(expectRefused(await codec().verify(request(raw, webhookHeaders(SECRET, raw, new Date(NOW.getTime() + 301_000))), NOW), 401, 'Expired')).toMatch(/future/);
   });
 
   it('401 for missing or malformed headers', async () => {
     const raw = body();
     const { 'x-fleetrun-signature': _s, ...noSignature } = webhookHeaders(SECRET, raw, NOW);
     const { 'x-fleetrun-timestamp': _t, ...noTimestamp } = webhookHeaders(SECRET, raw, NOW);
-    expect(expectRefused(await codec().verify(request(raw, noSignature), NOW), 401)).toMatch(/missing x-fleetrun-signature/);
-    expect(expectRefused(await codec().verify(request(raw, noTimestamp), NOW), 401)).toMatch(/missing x-fleetrun-timestamp/);
-    expectRefused(await codec().verify(request(raw, { ...webhookHeaders(SECRET, raw, NOW), 'x-fleetrun-timestamp': '-5' }), NOW), 401);
+    expect(expectRefused(await codec().verify(request(raw, noSignature), NOW), 401, 'BadSignature')).toMatch(/missing x-fleetrun-signature/);
+    expect(expectRefused(await codec().verify(request(raw, noTimestamp), NOW), 401, 'BadSignature')).toMatch(/missing x-fleetrun-timestamp/);
+    expectRefused(await codec().verify(request(raw, { ...webhookHeaders(SECRET, raw, NOW), 'x-fleetrun-timestamp': '-5' }), NOW), 401, 'BadSignature');
   });
 
   it('401 for a replay of the exact request', async () => {
     const c = codec();
     const req = request(body({ id: undefined }));
     expectCommand(await c.verify(req, NOW));
-    expect(expectRefused(await c.verify(req, NOW), 401)).toMatch(/replayed/);
+    expect(expectRefused(await c.verify(req, NOW), 401, 'Replayed')).toMatch(/replayed/);
   });
 
   it('acknowledges a re-signed retry with the same id, without a second command', async () => {
@@ -95,11 +101,18 @@ describe('Function: createWebhookCodec — verify', () => {
   });
 
   it('400 for a signed body that is not JSON or does not fit the schema', async () => {
-    expect(expectRefused(await codec().verify(request('not json'), NOW), 400)).toMatch(/not JSON/);
-    expect(expectRefused(await codec().verify(request(body({ user: undefined })), NOW), 400)).toMatch(/user/);
-    expect(expectRefused(await codec().verify(request(body({ callbackURL: 'https://x.example' })), NOW), 400)).toMatch(/callbackURL/);
-    expectRefused(await codec().verify(request(body({ callbackUrl: 'file:///etc/passwd' })), NOW), 400);
-    expectRefused(await codec().verify(request(body({ text: 42 })), NOW), 400);
+    expect(expectRefused(await codec().verify(request('not json'), NOW), 400, 'BadRequest')).toMatch(/not JSON/);
+    expect(expectRefused(await codec().verify(request(body({ user: undefined })), NOW), 400, 'BadRequest')).toMatch(/user/);
+    expect(expectRefused(await codec().verify(request(body({ callbackURL: 'https://x.example' })), NOW), 400, 'BadRequest')).toMatch(/callbackURL/);
+    expectRefused(await codec().verify(request(body({ callbackUrl: 'file:///etc/passwd' })), NOW), 400, 'BadRequest');
+    expectRefused(await codec().verify(request(body({ text: 42 })), NOW), 400, 'BadRequest');
+  });
+
+  it('400 BadRequest for a request that is not a POST or is too large, before the signature is read', async () => {
+    const raw = body();
+    expect(expectRefused(await codec().verify({ ...request(raw), method: 'GET' }, NOW), 400, 'BadRequest')).toMatch(/expected POST/);
+    const big = 'x'.repeat(1024 * 1024 + 1);
+    expectRefused(await codec().verify(request(big), NOW), 400, 'BadRequest');
   });
 });
 
@@ -109,5 +122,42 @@ describe('Function: createWebhookCodec — ack', () => {
     const full = codec().ack({ text: 'Done', markdown: '**3** ok', link: { title: 'Report', url: 'https://oss.example/r' } });
     expect(full.statusCode).toBe(200);
     expect(JSON.parse(full.body)).toEqual({ ok: true, message: 'Done', markdown: '**3** ok', link: { title: 'Report', url: 'https://oss.example/r' } });
+  });
+
+  it.each(Object.keys(REFUSALS) as RefusalCode[])('answers a refusal %s with its status and { ok: false, code, message } only', (code) => {
+    const answer = codec().ack({ text: 'No run r-1.', markdown: '**No**', link: { title: 'x', url: 'https://x.example' }, refusal: refusal(code) });
+    expect(answer.statusCode).toBe(REFUSALS[code].status);
+    expect(answer.statusCode).toBeGreaterThanOrEqual(400);
+    expect(answer.headers['content-type']).toMatch(/^application\/json/);
+    expect(JSON.parse(answer.body)).toEqual({ ok: false, code, message: 'No run r-1.' });
+  });
+
+  it('refuse() answers a verify refusal with its status and code; a refusal without a code gets the status\'s general one', () => {
+    const c = codec();
+    const answer = c.refuse!({ kind: 'refused', status: 401, reason: 'replayed request', code: 'Replayed' });
+    expect(answer.statusCode).toBe(401);
+    expect(JSON.parse(answer.body)).toEqual({ ok: false, code: 'Replayed', message: 'replayed request' });
+    expect(JSON.parse(c.refuse!({ kind: 'refused', status: 401, reason: 'x' }).body)).toMatchObject({ code: 'BadSignature' });
+    expect(JSON.parse(c.refuse!({ kind: 'refused', status: 400, reason: 'x' }).body)).toMatchObject({ code: 'BadRequest' });
+  });
+});
+
+describe('Function: sendWebhook', () => {
+  it('posts a follow-up as { ok: true, … }, and one that reports a refusal as { ok: false, code, message }; the chat thread verifies and reads both', async () => {
+    const replies: ThreadReply[] = [];
+    const thread = await startChatThread(SECRET, (r) => replies.push(r));
+    try {
+      const target = { platform: 'webhook' as const, callbackUrl: thread.url };
+      await sendWebhook(fetch, { secret: SECRET }, target, { text: 'uptime r-1: sent to 3 instances in 1 call.' }, new Date());
+      await sendWebhook(fetch, { secret: SECRET }, target, { text: 'Run r-1 not started: too many targets', refusal: refusal('NotAllowed') }, new Date());
+      // Signed with another secret: the thread drops it.
+      await expect(sendWebhook(fetch, { secret: 'another-secret-0002' }, target, { text: 'forged' }, new Date())).rejects.toThrow();
+    } finally {
+      await thread.close();
+    }
+    expect(replies).toEqual([
+      { ok: true, message: 'uptime r-1: sent to 3 instances in 1 call.' },
+      { ok: false, code: 'NotAllowed', message: 'Run r-1 not started: too many targets' },
+    ]);
   });
 });

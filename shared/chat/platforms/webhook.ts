@@ -8,6 +8,7 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { ChatCodec, ChatHttpRequest, ChatHttpResponse, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
+import type { RefusalCode } from '../refusals.ts';
 import { webhookHeaders } from '../sign.ts';
 import {
   checkEnvelope,
@@ -46,7 +47,7 @@ export const webhookBodySchema = z.strictObject({
   id: z.string().min(1).max(256).optional(),
 });
 
-/** The JSON the webhook answers with, and POSTs to callbackUrl as follow-ups. */
+/** The JSON the webhook answers with, and POSTs to callbackUrl as follow-ups, when nothing was refused. */
 export interface WebhookReply {
   ok: true;
   message: string;
@@ -54,8 +55,18 @@ export interface WebhookReply {
   link?: { title: string; url: string };
 }
 
-/** Renders a message as webhook JSON: the text, and Markdown and link when present. */
-export function renderWebhookMessage(message: ChatMessage): WebhookReply {
+/** The JSON of a refusal: a stable code (REFUSALS, ../refusals.ts) to act on, and the sentence a person reads. */
+export interface WebhookRefusal {
+  ok: false;
+  code: RefusalCode;
+  message: string;
+}
+
+export type WebhookAnswer = WebhookReply | WebhookRefusal;
+
+/** Renders a message as webhook JSON: the text, and Markdown and link when present; a refusal as `ok: false` with its code. */
+export function renderWebhookMessage(message: ChatMessage): WebhookAnswer {
+  if (message.refusal) return { ok: false, code: message.refusal.code, message: message.text };
   return {
     ok: true,
     message: message.text,
@@ -64,10 +75,16 @@ export function renderWebhookMessage(message: ChatMessage): WebhookReply {
   };
 }
 
+/** A refusal of verify, with the code the webhook answers; the status stays the one verify chose (400 or 401). */
+function refusedAs(code: RefusalCode, refusal: Verified | undefined): Verified | undefined {
+  return refusal?.kind === 'refused' ? { ...refusal, code } : refusal;
+}
+
 /**
  * The webhook codec. Refuses (401) missing headers, a timestamp more than 5 minutes from now, a
  * signature that does not match and a signature seen before; (400) a body that does not fit
- * {@link webhookBodySchema}. deliveryId is `webhook:<id>`, or `webhook:sig:<signature prefix>` when
+ * {@link webhookBodySchema}. Every refusal, here or of the command, answers
+ * `{ ok: false, code, message }` with the code's status (the codes: ../refusals.ts). deliveryId is `webhook:<id>`, or `webhook:sig:<signature prefix>` when
  * the client sends no id (then only the exact request can be recognised again).
  */
 export function createWebhookCodec(options: WebhookOptions, replay: ReplayGuard): ChatCodec {
@@ -75,24 +92,26 @@ export function createWebhookCodec(options: WebhookOptions, replay: ReplayGuard)
   return {
     platform: 'webhook',
     async verify(req: ChatHttpRequest, now: Date): Promise<Verified> {
-      const bad = checkEnvelope(req);
+      const bad = refusedAs('BadRequest', checkEnvelope(req));
       if (bad) return bad;
+      const unsigned = (reason: string) => refusedAs('BadSignature', refused(401, reason))!;
       const timestamp = header(req, 'x-fleetrun-timestamp');
       const signature = header(req, 'x-fleetrun-signature');
-      if (timestamp === undefined) return refused(401, 'missing x-fleetrun-timestamp header');
-      if (signature === undefined) return refused(401, 'missing x-fleetrun-signature header');
+      if (timestamp === undefined) return unsigned('missing x-fleetrun-timestamp header');
+      if (signature === undefined) return unsigned('missing x-fleetrun-signature header');
       const seconds = parseIntegerHeader(timestamp);
-      if (seconds === undefined) return refused(401, 'x-fleetrun-timestamp is not unix seconds');
-      const stale = checkWindow(seconds * 1000, now, WEBHOOK_WINDOW_SECONDS, 'x-fleetrun-timestamp');
+      if (seconds === undefined) return unsigned('x-fleetrun-timestamp is not unix seconds');
+      const stale = refusedAs('Expired', checkWindow(seconds * 1000, now, WEBHOOK_WINDOW_SECONDS, 'x-fleetrun-timestamp'));
       if (stale) return stale;
       const expected = `v1=${createHmac('sha256', secret).update(`${timestamp}.`).update(req.body).digest('hex')}`;
-      if (!safeEqual(expected, signature)) return refused(401, 'x-fleetrun-signature does not match: forged, altered, or signed with another secret');
-      if (!(await replay.firstSeen(`webhook:signature:${signature}`, SIGNATURE_TTL_SECONDS))) return refused(401, 'replayed request: this signature was already accepted');
+      if (!safeEqual(expected, signature)) return unsigned('x-fleetrun-signature does not match: forged, altered, or signed with another secret');
+      if (!(await replay.firstSeen(`webhook:signature:${signature}`, SIGNATURE_TTL_SECONDS)))
+        return refusedAs('Replayed', refused(401, 'replayed request: this signature was already accepted'))!;
 
       const json = parseJson(req.body.toString('utf8'));
-      if (!json.ok) return refused(400, 'body is not JSON');
+      if (!json.ok) return refusedAs('BadRequest', refused(400, 'body is not JSON'))!;
       const parsed = webhookBodySchema.safeParse(json.value);
-      if (!parsed.success) return refused(400, zodReason('not a fleetrun webhook body', parsed.error));
+      if (!parsed.success) return refusedAs('BadRequest', refused(400, zodReason('not a fleetrun webhook body', parsed.error)))!;
       const body = parsed.data;
 
       const deliveryId = body.id !== undefined ? `webhook:${body.id}` : `webhook:sig:${signature.slice(3, 35)}`;
@@ -113,7 +132,12 @@ export function createWebhookCodec(options: WebhookOptions, replay: ReplayGuard)
       };
     },
     ack(message: ChatMessage): ChatHttpResponse {
-      return jsonResponse(renderWebhookMessage(message));
+      // A refusal answers with its status, so a client needs no text matching to tell it from success.
+      return jsonResponse(renderWebhookMessage(message), message.refusal?.status ?? 200);
+    },
+    refuse({ status, reason, code }): ChatHttpResponse {
+      const answer: WebhookRefusal = { ok: false, code: code ?? (status === 401 ? 'BadSignature' : 'BadRequest'), message: reason };
+      return jsonResponse(answer, status);
     },
   };
 }
