@@ -53,8 +53,11 @@ describe('npm start', () => {
     const runId = /Run (r-[a-z0-9-]+) started: disk-check/.exec(stdout)?.[1];
     expect(runId, stdout).toBeDefined();
     const report = (await waitForOutput(() => out, new RegExp(`disk-check ${runId}: [\\s\\S]*?Report: (\\S+)`), 60_000))[1]!;
+    // fleetrun's own link to chatops' HTTP trigger, as on the cloud, not a presigned OSS URL.
+    expect(report).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/reports/${runId}\\?expires=\\d+&sig=[\\w-]+$`));
     const res = await fetch(report);
     expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const html = await res.text();
     expect(html).toContain(runId);
     expect(html).toContain('id="status-chart"');
