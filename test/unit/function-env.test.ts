@@ -8,6 +8,7 @@ import { FUNCTION_ENV_SCHEMAS, REPLY_SENDERS, type FunctionName } from '../../sh
 import { parseSYaml } from '../../local/fc/s-yaml.ts';
 
 const S_YAML = path.resolve(import.meta.dirname, '../../s.yaml');
+const ENV_DOC = path.resolve(import.meta.dirname, '../../docs/function-environment.md');
 
 /**
  * What a deploying shell gives `s deploy`: every platform configured, so each variable s.yaml
@@ -109,6 +110,24 @@ describe('each function gets the environment it needs (s.yaml against function-e
   it('with the shell giving no source-map option, no function starts with source maps', async () => {
     for (const [name, env] of await deployment(undefined, { ...SHELL, FLEETRUN_NODE_OPTIONS: '' })) expect(env.NODE_OPTIONS ?? '', name).toBe('');
     for (const [name, env] of await deployment(undefined, { ...SHELL, FLEETRUN_NODE_OPTIONS: '--enable-source-maps' })) expect(env.NODE_OPTIONS, name).toBe('--enable-source-maps');
+  });
+
+  it("docs/function-environment.md's table says what each schema reads and requires", async () => {
+    const rows = (await readFile(ENV_DOC, 'utf8')).split('\n').filter((l) => /^\| `[A-Z_]+` \|/.test(l));
+    const documented = new Map(rows.map((row) => {
+      const cells = row.split('|').slice(1, -1).map((c) => c.trim());
+      return [cells[0]!.replaceAll('`', ''), cells.slice(1, 6)] as const;
+    }));
+    const names = Object.keys(FUNCTION_ENV_SCHEMAS) as FunctionName[];
+    const actual = new Map<string, string[]>();
+    for (const [i, name] of names.entries()) {
+      for (const [key, type] of Object.entries(FUNCTION_ENV_SCHEMAS[name].shape)) {
+        const cells = actual.get(key) ?? actual.set(key, ['', '', '', '', '']).get(key)!;
+        cells[i] = (type as { safeParse(v: unknown): { success: boolean } }).safeParse(undefined).success ? '✓' : '**required**';
+      }
+    }
+    expect(names).toEqual(['fleetrun-chatops', 'fleetrun-dispatch', 'fleetrun-task-events', 'fleetrun-summarize', 'fleetrun-schedule']);
+    expect(Object.fromEntries(documented)).toEqual(Object.fromEntries(actual));
   });
 
   describe('the check fails when s.yaml drops what a function needs', () => {
