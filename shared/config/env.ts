@@ -106,9 +106,13 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Parses `env` with `schema`, or throws one ConfigError naming every problem. */
+/**
+ * Parses `env` with `schema`, or throws one ConfigError naming every problem. The region and
+ * account default to the ones FC gives every function (`FC_REGION`, `FC_ACCOUNT_ID`:
+ * docs/platform-facts.md §5.2), so a function never talks to another region's endpoints by default.
+ */
 export function parseEnvWith<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>, what: string): z.output<S> {
-  const result = schema.safeParse(env);
+  const result = schema.safeParse({ ...env, FLEETRUN_REGION: env.FLEETRUN_REGION || env.FC_REGION, FLEETRUN_ACCOUNT_ID: env.FLEETRUN_ACCOUNT_ID || env.FC_ACCOUNT_ID });
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
   throw new ConfigError(`${what} is invalid: ${problems}`);

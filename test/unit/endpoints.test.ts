@@ -65,6 +65,15 @@ describe('the clients built from a function environment', () => {
     expect(() => parseTaskEventsEnv({ FLEETRUN_BUCKET: 'b-1', FLEETRUN_RESULT_QUEUE: 'q', FLEETRUN_OSS_INTERNAL: 'no' })).toThrow(/FLEETRUN_OSS_INTERNAL/);
   });
 
+  it("the region and account default to FC's own (FC_REGION, FC_ACCOUNT_ID), and an explicit one wins", () => {
+    const fc = { FLEETRUN_BUCKET: 'b-1', FLEETRUN_RESULT_QUEUE: 'q', FC_REGION: 'cn-beijing', FC_ACCOUNT_ID: '1111222233334444' };
+    const fromFc = parseTaskEventsEnv(fc);
+    expect([fromFc.FLEETRUN_REGION, fromFc.FLEETRUN_ACCOUNT_ID]).toEqual(['cn-beijing', '1111222233334444']);
+    expect(mnsEndpoint(fromFc)).toBe('https://1111222233334444.mns.cn-beijing-internal.aliyuncs.com');
+    const given = parseTaskEventsEnv({ ...fc, FLEETRUN_REGION: 'cn-shanghai', FLEETRUN_ACCOUNT_ID: '5555666677778888' });
+    expect([given.FLEETRUN_REGION, given.FLEETRUN_ACCOUNT_ID]).toEqual(['cn-shanghai', '5555666677778888']);
+  });
+
   it('task-events without its queue is a configuration error naming it', () => {
     expect(() => parseTaskEventsEnv({ FLEETRUN_BUCKET: 'b-1' })).toThrow(/fleetrun-task-events configuration is invalid: FLEETRUN_RESULT_QUEUE/);
   });
