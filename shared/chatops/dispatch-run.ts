@@ -7,6 +7,7 @@
 import { resolveTargets } from '../cloud-assistant/targets.ts';
 import type { CloudAssistant } from '../cloud-assistant/port.ts';
 import type { ChatSender, ReplyTarget } from '../chat/types.ts';
+import { refusal, type RefusalCode } from '../chat/refusals.ts';
 import { decide, type Policy } from '../config/policy.ts';
 import { startRun, stopInvocations } from '../pipeline/start-run.ts';
 import { requestStop } from '../pipeline/stop-request.ts';
@@ -47,12 +48,13 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
   }
   const request = parsed.data;
   const target = replyTarget(request.replyTo);
-  const say = async (text: string) => {
-    if (target) await deps.sender.send(target, { text }).catch((e: unknown) => deps.logger.warn('chat reply failed', { runId: request.runId, error: (e as Error).message }));
+  // A follow-up that reports a refusal carries its code: the signed webhook posts it as ok:false.
+  const say = async (text: string, refused?: RefusalCode) => {
+    if (target) await deps.sender.send(target, { text, ...(refused ? { refusal: refusal(refused) } : {}) }).catch((e: unknown) => deps.logger.warn('chat reply failed', { runId: request.runId, error: (e as Error).message }));
   };
 
   if (request.kind === 'stop') {
-    if (!(await readManifest(deps.store, request.runId))) return (await say(`No run ${request.runId}.`), { kind: 'stop', runId: request.runId, state: 'invalid', reason: 'no such run' });
+    if (!(await readManifest(deps.store, request.runId))) return (await say(`No run ${request.runId}.`, 'UnknownRun'), { kind: 'stop', runId: request.runId, state: 'invalid', reason: 'no such run' });
     // The marker first, then the manifest: a run still fanning out has not recorded its InvokeIds
     // yet, and it finds the marker and stops them itself (stop-request.ts).
     await requestStop(deps.store, request.runId);
@@ -68,7 +70,7 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
     const decision = decide(deps.policy, request.requester, { action: 'run', command: request.command.name, targets: request.targets, targetCount: resolved.runnable.length + resolved.skipped.length });
     deps.logger.info('policy decision at dispatch', { runId: request.runId, allow: decision.allow, rule: decision.rule, reason: decision.reason, targets: resolved.runnable.length });
     if (!decision.allow) {
-      await say(`Run ${request.runId} not started: ${decision.reason}`);
+      await say(`Run ${request.runId} not started: ${decision.reason}`, 'NotAllowed');
       await deps.store.delete(runKeys.pendingDispatch(request.runId));
       return { kind: 'run', runId: request.runId, state: 'refused', reason: decision.reason };
     }

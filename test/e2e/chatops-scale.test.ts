@@ -33,6 +33,8 @@ let dir: string;
 let server: Server;
 let callbackUrl: string;
 const replies: string[] = [];
+/** Every follow-up body as posted, for the ok / code a machine reads. */
+const posted: { ok: boolean; code?: string; message: string }[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'fleetrun-chat-scale-'));
@@ -41,7 +43,9 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      replies.push((JSON.parse(body) as { message: string }).message);
+      const reply = JSON.parse(body) as { ok: boolean; code?: string; message: string };
+      replies.push(reply.message);
+      posted.push(reply);
       res.writeHead(200).end('{}');
     });
   });
@@ -85,5 +89,8 @@ describe('a large run from chat', () => {
     const runId = /Run (r-[a-z0-9-]+) started/.exec(ack.message)![1]!;
     await waitUntil(() => replies.some((r) => r.includes(`Run ${runId} not started`)), 30_000, 'the refusal');
     expect((pc.cloud.ecs.calls.RunCommand ?? 0) - before).toBe(0);
+    // The refusal at dispatch reaches the webhook's thread the way a machine reads it.
+    const refusal = posted.find((r) => r.message.includes(`Run ${runId} not started`))!;
+    expect([refusal.ok, refusal.code]).toEqual([false, 'NotAllowed']);
   }, 60_000);
 });
