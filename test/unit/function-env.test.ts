@@ -3,7 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSender } from '../../shared/chat/codecs.ts';
 import type { ReplyTarget } from '../../shared/chat/types.ts';
-import { chatConfigOf, replyConfigOf, type ChatReceiveEnv, type ChatReplyEnv } from '../../shared/config/chat-env.ts';
+import { replyConfigOf, type ChatReplyEnv } from '../../shared/config/chat-env.ts';
+import { CHAT_PLATFORMS, envProblems, servedPlatforms } from '../../shared/config/function-env-check.ts';
 import { FUNCTION_ENV_SCHEMAS, REPLY_SENDERS, type FunctionName } from '../../shared/config/function-envs.ts';
 import { parseSYaml } from '../../local/fc/s-yaml.ts';
 
@@ -29,54 +30,24 @@ const SHELL: Record<string, string> = {
   FLEETRUN_NODE_OPTIONS: '',
 };
 
-/** Variables s.yaml may set that no fleetrun schema reads (the runtime's own). */
-const RUNTIME_VARIABLES = new Set(['NODE_OPTIONS']);
+type Deployment = Map<string, Record<string, string>>;
 
-async function deployment(text?: string, shell: Record<string, string> = SHELL) {
+async function deployment(text?: string, shell: Record<string, string> = SHELL): Promise<Deployment> {
   const s = parseSYaml(text ?? (await readFile(S_YAML, 'utf8')), { env: shell, config: { AccountID: '1234567890123456' }, baseDir: path.dirname(S_YAML) });
   return new Map(s.functions.map((f) => [f.props.functionName, f.props.environmentVariables]));
 }
 
-type Deployment = Map<string, Record<string, string>>;
-
 /**
- * One value per deployment: what any function is given (a bucket, a secret from the shell), every
- * other function that reads that variable must be given too, the same. A secret left out is a
- * platform silently off; an output bucket left out, outputs silently fetched.
+ * The shared check (function-env-check.ts, which fleetrun doctor runs too), with every platform
+ * asked for: the sample shell configures them all, so chatops must serve each and every reply
+ * sender must reach each.
  */
-function deploymentValues(fns: Deployment): Map<string, string> {
-  const values = new Map<string, string>();
-  for (const env of fns.values()) for (const [key, value] of Object.entries(env)) if (value !== '' && !RUNTIME_VARIABLES.has(key)) values.set(key, value);
-  return values;
-}
-
-/** Every problem of one function's s.yaml environment against its schema, in words. */
 function problemsOf(name: FunctionName, env: Record<string, string>, fns: Deployment): string[] {
-  const schema = FUNCTION_ENV_SCHEMAS[name];
-  const problems: string[] = [];
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${name}: ${i.path.join('.')}: ${i.message}`));
-  for (const key of Object.keys(env)) if (!(key in schema.shape) && !RUNTIME_VARIABLES.has(key)) problems.push(`${name}: ${key} is set but the function never reads it`);
-  const values = deploymentValues(fns);
-  for (const key of Object.keys(schema.shape)) {
-    const value = values.get(key);
-    if (value !== undefined && env[key] !== value) problems.push(`${name}: ${key} is given to other functions but ${env[key] === undefined ? 'not to this one' : 'differs here'}`);
+  const problems = envProblems(name, env, fns, CHAT_PLATFORMS);
+  if (name === 'fleetrun-chatops') {
+    const served = servedPlatforms(env);
+    for (const platform of CHAT_PLATFORMS) if (!served.includes(platform)) problems.push(`${name}: does not serve ${platform}`);
   }
-  if (parsed.success && REPLY_SENDERS.includes(name)) problems.push(...replyProblems(name, parsed.data as ChatReplyEnv));
-  // The function that answers chat requests serves every platform the shell configures.
-  if (parsed.success && 'FLEETRUN_SLACK_SIGNING_SECRET' in schema.shape) {
-    const served = Object.keys(chatConfigOf(parsed.data as ChatReceiveEnv));
-    for (const platform of ['slack', 'dingtalk', 'lark', 'webhook']) if (!served.includes(platform)) problems.push(`${name}: does not serve ${platform}`);
-  }
-  return problems;
-}
-
-/** A reply sender must be able to send to every platform that needs credentials to send to (Slack and DingTalk need none). */
-function replyProblems(name: FunctionName, env: ChatReplyEnv): string[] {
-  const config = replyConfigOf(env);
-  const problems: string[] = [];
-  if (!config.lark) problems.push(`${name}: cannot send Lark replies (FLEETRUN_LARK_APP_ID and FLEETRUN_LARK_APP_SECRET)`);
-  if (!config.webhook) problems.push(`${name}: cannot send webhook replies (FLEETRUN_WEBHOOK_SECRET)`);
   return problems;
 }
 
