@@ -1,6 +1,7 @@
 /** `fleetrun <command>`: the command line's entry. */
 import { UsageError } from './access-keys.ts';
 import { chatCommand } from './chat-command.ts';
+import { doctorCommand } from './doctor-command.ts';
 import { closeOnSignals, LOCAL_HELP, parseLocalArgs, startFromOptions } from './local-command.ts';
 
 const HELP = `Usage: fleetrun <command> [options]
@@ -8,6 +9,7 @@ const HELP = `Usage: fleetrun <command> [options]
 Commands:
   local     run the local cloud (ECS, OSS, MNS, EventBridge, the FC host with s.yaml) on 127.0.0.1
   chat      send a signed chat command to the running local cloud and follow its progress
+  doctor    before 's deploy': check s.yaml, each function's environment and the role's policy
 
 Run 'fleetrun <command> --help' for a command's options.`;
 
@@ -23,6 +25,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'chat':
         return await chatCommand(rest);
+      case 'doctor':
+        return doctorCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -1,0 +1,79 @@
+/**
+ * `fleetrun doctor`, third check: every call each function makes (shared/config/required-actions.ts)
+ * is allowed by its role's permission policy (deploy/ram-policy.json, or --policy), decided by the
+ * local cloud's RAM evaluator (local/ram/evaluate.ts), with the resources s.yaml gives the function.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isFunctionName } from '../../shared/config/function-env-check.ts';
+import { REQUIRED_ACTIONS, resourcesFor } from '../../shared/config/required-actions.ts';
+import type { SYaml } from '../fc/s-yaml.ts';
+import { DEPLOYED_ROLE_POLICIES } from '../ram/deployment.ts';
+import { evaluate } from '../ram/evaluate.ts';
+import { parsePolicy, type PolicyDocument } from '../ram/policy.ts';
+import type { Finding } from './doctor-report.ts';
+
+export interface PolicyOptions {
+  /** Policy files given on the command line: every role is judged by these instead of the deployment's. */
+  policyFiles: readonly string[];
+  projectRoot: string;
+}
+
+function loadPolicies(files: readonly string[], base: string): PolicyDocument[] {
+  return files.map((file) => {
+    const full = path.resolve(base, file);
+    let document: unknown;
+    try {
+      document = JSON.parse(readFileSync(full, 'utf8'));
+    } catch (e) {
+      throw new Error(`cannot read the policy ${file}: ${(e as Error).message}`);
+    }
+    return parsePolicy(document, file);
+  });
+}
+
+export function checkPolicy(sYaml: SYaml, options: PolicyOptions): Finding[] {
+  const findings: Finding[] = [];
+  /** action + resources → the functions that need it and the reason it is refused. */
+  const refused = new Map<string, { functions: string[]; reason: string; source: string; calledBy: string }>();
+  let checked = 0;
+  for (const f of sYaml.functions) {
+    const name = f.props.functionName;
+    if (!isFunctionName(name)) continue;
+    const roleName = /:role\/(.+)$/.exec(f.props.role ?? '')?.[1];
+    if (!roleName) {
+      findings.push({ check: 'policy', level: 'problem', message: `${name} has no role in s.yaml (props.role): it would call the cloud with no credentials. Give it acs:ram::\${config('AccountID')}:role/fleetrun-fc-role` });
+      continue;
+    }
+    const files = options.policyFiles.length > 0 ? options.policyFiles : DEPLOYED_ROLE_POLICIES[roleName];
+    if (!files) {
+      findings.push({ check: 'policy', level: 'problem', message: `${name}'s role ${roleName} has no policy fleetrun knows (known: ${Object.keys(DEPLOYED_ROLE_POLICIES).join(', ')}): pass its policy with --policy FILE` });
+      continue;
+    }
+    let policies: PolicyDocument[];
+    try {
+      policies = loadPolicies(files, options.policyFiles.length > 0 ? process.cwd() : options.projectRoot);
+    } catch (e) {
+      findings.push({ check: 'policy', level: 'problem', message: (e as Error).message });
+      continue;
+    }
+    const env = f.props.environmentVariables;
+    for (const entry of REQUIRED_ACTIONS) {
+      if (!entry.functions.includes(name)) continue;
+      const resources = resourcesFor(entry, env);
+      if (!resources) continue;
+      checked++;
+      // Every call is HTTPS (shared/config/endpoints.ts), so acs:SecureTransport is true.
+      const decision = evaluate(policies, { accessKeyId: `doctor:${roleName}`, action: entry.action, resources, context: { 'acs:SecureTransport': 'true', ...entry.context } });
+      if (decision.allowed) continue;
+      const key = `${entry.action} on ${resources.join(', ')}`;
+      const seen = refused.get(key) ?? refused.set(key, { functions: [], reason: decision.reason, source: files.join(', '), calledBy: entry.calledBy }).get(key)!;
+      seen.functions.push(name);
+    }
+  }
+  for (const [call, r] of refused) {
+    findings.push({ check: 'policy', level: 'problem', message: `${r.functions.join(', ')} need${r.functions.length === 1 ? 's' : ''} ${call} (${r.calledBy}), but ${r.source} refuses it (${r.reason}): add the action to the role's policy` });
+  }
+  if (refused.size === 0 && !findings.some((f) => f.level === 'problem')) findings.push({ check: 'policy', level: 'ok', message: `the role's policy allows all ${checked} calls the functions make (shared/config/required-actions.ts)` });
+  return findings;
+}
