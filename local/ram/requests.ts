@@ -16,18 +16,56 @@ export function accessRequest(accessKeyId: string, asked: Asked, req: IncomingMe
 }
 
 /**
- * ECS: `ecs:<Action>`. RunCommand authorizes on the instances it targets (RunCommand's RAM table:
- * resource type Instance); DescribeInvocations on all resources (its RAM table). The other Cloud
- * Assistant actions are asked on `*` until a document confirms their resource types.
+ * The resource types ECS's RAM authorization table gives each Cloud Assistant action fleetrun calls
+ * (docs/ram.md "ECS: the resource of each action", with sources). `all` is the table's "All
+ * Resources": the action is asked on `*`.
+ */
+const ECS_RESOURCE_TYPES: Record<string, 'all' | readonly ('instance' | 'command')[]> = {
+  RunCommand: ['instance'],
+  InvokeCommand: ['command', 'instance'],
+  CreateCommand: ['command'],
+  StopInvocation: ['instance'],
+  DescribeInvocationResults: ['command', 'instance'],
+  DescribeInstances: ['instance'],
+  DescribeCloudAssistantStatus: ['instance'],
+  // Seed 004 (the current DescribeInvocations page): "All Resources".
+  DescribeInvocations: 'all',
+};
+
+/** The instance ids a request names: `InstanceId`, `InstanceId.N`, or DescribeInstances' JSON list `InstanceIds`. */
+function namedInstances(params: Record<string, string>): string[] {
+  const ids = Object.keys(params)
+    .filter((k) => k === 'InstanceId' || /^InstanceId\.\d+$/.test(k))
+    .map((k) => params[k]!);
+  if (params.InstanceIds) {
+    try {
+      const listed: unknown = JSON.parse(params.InstanceIds);
+      if (Array.isArray(listed)) ids.push(...listed.filter((v): v is string => typeof v === 'string'));
+    } catch {
+      // Not a JSON list: the service refuses it as a parameter; RAM is asked as if none were named.
+    }
+  }
+  return [...new Set(ids.filter((id) => id !== ''))];
+}
+
+/**
+ * ECS: `ecs:<Action>` on the ARNs of the resource types its RAM table gives the action, in the
+ * request's region (`RegionId`, else the service's own): for each type the ids the request names
+ * (`acs:ecs:<region>:<account>:instance/<id>`, `…:command/<CommandId>`), or, where it names none
+ * (RunCommand by `ResourceTag`, DescribeInvocationResults by `InvokeId`, a DescribeInstances by
+ * tag), every resource of the type in the region (`…:instance/*`): what the service knows before it
+ * resolves anything. CreateCommand asks `…:command/*` (its table's ARN). Actions without resource-level
+ * authorization, and any action not in the table, are asked on `*`.
  */
 export function ecsRequest(action: string, params: Record<string, string>, where: { regionId: string; accountId: string }): Asked {
-  if (action === 'RunCommand') {
-    const instances = Object.keys(params)
-      .filter((k) => /^InstanceId\.\d+$/.test(k))
-      .map((k) => `acs:ecs:${where.regionId}:${where.accountId}:instance/${params[k]}`);
-    return { action: `ecs:${action}`, resources: instances.length > 0 ? instances : ['*'] };
-  }
-  return { action: `ecs:${action}`, resources: ['*'] };
+  const types = Object.hasOwn(ECS_RESOURCE_TYPES, action) ? ECS_RESOURCE_TYPES[action]! : 'all';
+  if (types === 'all') return { action: `ecs:${action}`, resources: ['*'] };
+  const base = `acs:ecs:${params.RegionId || where.regionId}:${where.accountId}`;
+  const resources = types.flatMap((type) => {
+    const ids = type === 'instance' ? namedInstances(params) : action !== 'CreateCommand' && params.CommandId ? [params.CommandId] : [];
+    return ids.length > 0 ? ids.map((id) => `${base}:${type}/${id}`) : [`${base}:${type}/*`];
+  });
+  return { action: `ecs:${action}`, resources };
 }
 
 /**

@@ -15,12 +15,21 @@ import { startInvokeApi, type InvokeApi } from '../../local/fc/invoke-api.ts';
 import { PROJECT_ROOT, startLocalCloud } from '../../local/local-cloud.ts';
 import { startMnsEmulator, type MnsEmulator } from '../../local/mns/server.ts';
 import { startOssEmulator, type OssEmulator } from '../../local/oss/server.ts';
+import { deployedRolePolicies } from '../../local/ram/deployment.ts';
 import { RamIdentities, type RoleCredentials } from '../../local/ram/identities.ts';
 import { ACCESS_KEY_ID, IDS, Models, startTestCloud, type TestCloud } from '../support/ecs-test-cloud.ts';
 
 const ACCOUNT = '1234567890123456';
 const ROLE = `acs:ram::${ACCOUNT}:role/fleetrun-test-role`;
 const USER_KEY = { id: 'LTAI5tRamUser', secret: 'ram-user-secret' };
+/** A role with the deployment's own policy (deploy/ram-policy.json), and one scoped to one instance and one command. */
+const DEPLOYED_ROLE = `acs:ram::${ACCOUNT}:role/fleetrun-fc-role`;
+const SCOPED_ROLE = `acs:ram::${ACCOUNT}:role/one-instance-role`;
+/** The region deploy/ram-policy.json scopes ECS to (s.yaml's region), and another. */
+const POLICY_REGION = 'cn-hangzhou';
+const OTHER_REGION = 'cn-shanghai';
+/** CreateCommand takes its content Base64-encoded. */
+const B64 = (script: string) => Buffer.from(script).toString('base64');
 
 const POLICY = {
   Version: '1',
@@ -49,6 +58,7 @@ let ram: RamIdentities;
 let role: RoleCredentials;
 let dataDir: string;
 let ecs: TestCloud;
+let ecsElsewhere: TestCloud;
 let oss: OssEmulator;
 let mns: MnsEmulator;
 let fc: InvokeApi;
@@ -60,6 +70,8 @@ beforeAll(async () => {
   role = ram.credentialsFor(ROLE);
   dataDir = await mkdtemp(path.join(tmpdir(), 'fleetrun-ram-'));
   ecs = await startTestCloud({ accessKeys: keys, accountId: ACCOUNT, authorize: ram.authorize });
+  // The same fleet in a region the deployed policy does not name, judged by the same RAM.
+  ecsElsewhere = await startTestCloud({ accessKeys: keys, accountId: ACCOUNT, regionId: OTHER_REGION, authorize: ram.authorize });
   oss = await startOssEmulator({ accessKeys: keys, dataDir: path.join(dataDir, 'oss'), buckets: ['allowed-bucket', 'other-bucket'], accountId: ACCOUNT, authorize: ram.authorize });
   mns = await startMnsEmulator({ accessKeys: keys, dataDir: path.join(dataDir, 'mns'), accountId: ACCOUNT, queues: [{ name: 'results' }, { name: 'other' }], authorize: ram.authorize });
   // The InvokeFunction API alone: what it invokes is a stand-in that answers with the function's name.
@@ -78,7 +90,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.allSettled([ecs?.close(), oss?.close(), mns?.close(), fc?.close()]);
+  await Promise.allSettled([ecs?.close(), ecsElsewhere?.close(), oss?.close(), mns?.close(), fc?.close()]);
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -106,6 +118,73 @@ describe('ECS with a role key', () => {
 
   it('leaves the account key unrestricted', async () => {
     await expect(ecs.client.describeInvocationResults(new Models.DescribeInvocationResultsRequest({ regionId: 'cn-hangzhou' }))).resolves.toBeDefined();
+  });
+});
+
+describe('ECS with the deployed policy: scoped to its region\'s instances and commands', () => {
+  const clientOf = (cloud: TestCloud, role: RoleCredentials, regionId: string) =>
+    cloud.newClient({ accessKeyId: role.accessKeyId, accessKeySecret: role.accessKeySecret, securityToken: role.securityToken, regionId });
+  let deployed: RoleCredentials;
+  beforeAll(() => {
+    ram.setPolicies(DEPLOYED_ROLE, deployedRolePolicies(PROJECT_ROOT)['fleetrun-fc-role']!);
+    deployed = ram.credentialsFor(DEPLOYED_ROLE);
+  });
+
+  it('lets every Cloud Assistant call fleetrun makes through in the policy\'s region', async () => {
+    const client = clientOf(ecs, deployed, POLICY_REGION);
+    const regionId = POLICY_REGION;
+    expect((await client.describeInstances(new Models.DescribeInstancesRequest({ regionId, instanceIds: JSON.stringify([IDS.web1]) }))).body.instances.instance).toHaveLength(1);
+    await expect(client.describeCloudAssistantStatus(new Models.DescribeCloudAssistantStatusRequest({ regionId, instanceId: [IDS.web1] }))).resolves.toBeDefined();
+    const ran = await client.runCommand(new Models.RunCommandRequest({ regionId, type: 'RunShellScript', commandContent: 'echo hi', instanceId: [IDS.web1, IDS.web2] }));
+    expect(ran.body.invokeId).toMatch(/^t-/);
+    const created = await client.createCommand(new Models.CreateCommandRequest({ regionId, name: 'ram-scoped', type: 'RunShellScript', commandContent: B64('echo hi') }));
+    const invoked = await client.invokeCommand(new Models.InvokeCommandRequest({ regionId, commandId: created.body.commandId, instanceId: [IDS.web1] }));
+    await expect(client.stopInvocation(new Models.StopInvocationRequest({ regionId, invokeId: invoked.body.invokeId }))).resolves.toBeDefined();
+    await expect(client.describeInvocationResults(new Models.DescribeInvocationResultsRequest({ regionId, invokeId: ran.body.invokeId }))).resolves.toBeDefined();
+    await expect(client.describeInvocations(new Models.DescribeInvocationsRequest({ regionId, invokeId: ran.body.invokeId }))).resolves.toBeDefined();
+  });
+
+  it('refuses the same calls on the same fleet in another region with Forbidden.RAM, naming that region\'s ARN', async () => {
+    const client = clientOf(ecsElsewhere, deployed, OTHER_REGION);
+    const regionId = OTHER_REGION;
+    // A command that exists there, made with the account's own key, so InvokeCommand is refused for RAM and nothing else.
+    const own = await ecsElsewhere.client.createCommand(new Models.CreateCommandRequest({ regionId, name: 'elsewhere', type: 'RunShellScript', commandContent: B64('echo hi') }));
+    const calls: [string, Promise<unknown>][] = [
+      ['RunCommand', client.runCommand(new Models.RunCommandRequest({ regionId, type: 'RunShellScript', commandContent: 'echo hi', instanceId: [IDS.web1] }))],
+      ['InvokeCommand', client.invokeCommand(new Models.InvokeCommandRequest({ regionId, commandId: own.body.commandId, instanceId: [IDS.web1] }))],
+      ['CreateCommand', client.createCommand(new Models.CreateCommandRequest({ regionId, name: 'x', type: 'RunShellScript', commandContent: B64('echo hi') }))],
+      ['DescribeInstances', client.describeInstances(new Models.DescribeInstancesRequest({ regionId }))],
+      ['DescribeCloudAssistantStatus', client.describeCloudAssistantStatus(new Models.DescribeCloudAssistantStatusRequest({ regionId, instanceId: [IDS.web1] }))],
+    ];
+    for (const [action, call] of calls) {
+      const e = await rejection(call);
+      expect(e, action).toMatchObject({ code: 'Forbidden.RAM', statusCode: 403 });
+      expect(e.message, action).toContain(`ecs:${action} on acs:ecs:${OTHER_REGION}:${ACCOUNT}:`);
+    }
+    expect(ecsElsewhere.emulator.service.invocations.size).toBe(0);
+  });
+
+  it('a policy scoped to one instance and one command refuses the others', async () => {
+    const kept = await ecs.client.createCommand(new Models.CreateCommandRequest({ regionId: POLICY_REGION, name: 'kept', type: 'RunShellScript', commandContent: B64('echo kept') }));
+    const other = await ecs.client.createCommand(new Models.CreateCommandRequest({ regionId: POLICY_REGION, name: 'other', type: 'RunShellScript', commandContent: B64('echo other') }));
+    ram.setPolicies(SCOPED_ROLE, [
+      {
+        document: {
+          Version: '1',
+          Statement: [{ Effect: 'Allow', Action: 'ecs:InvokeCommand', Resource: [`acs:ecs:${POLICY_REGION}:*:instance/${IDS.web1}`, `acs:ecs:${POLICY_REGION}:*:command/${kept.body.commandId}`] }],
+        },
+        source: 'one instance, one command',
+      },
+    ]);
+    const client = clientOf(ecs, ram.credentialsFor(SCOPED_ROLE), POLICY_REGION);
+    const invoke = (commandId: string, instanceId: string) => client.invokeCommand(new Models.InvokeCommandRequest({ regionId: POLICY_REGION, commandId, instanceId: [instanceId] }));
+    expect((await invoke(kept.body.commandId, IDS.web1)).body.invokeId).toMatch(/^t-/);
+    const otherCommand = await rejection(invoke(other.body.commandId, IDS.web1));
+    expect(otherCommand).toMatchObject({ code: 'Forbidden.RAM', statusCode: 403 });
+    expect(otherCommand.message).toContain(`command/${other.body.commandId}`);
+    const otherInstance = await rejection(invoke(kept.body.commandId, IDS.web2));
+    expect(otherInstance).toMatchObject({ code: 'Forbidden.RAM', statusCode: 403 });
+    expect(otherInstance.message).toContain(`instance/${IDS.web2}`);
   });
 });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AccessRequest } from '../../local/ram/access.ts';
 import { evaluate, wildcardMatch } from '../../local/ram/evaluate.ts';
 import { RamIdentities } from '../../local/ram/identities.ts';
+import { ecsRequest } from '../../local/ram/requests.ts';
 import { parsePolicy, type PolicyDocument } from '../../local/ram/policy.ts';
 
 const policy = (statements: unknown[]): PolicyDocument => parsePolicy({ Version: '1', Statement: statements }, 'test');
@@ -147,5 +148,63 @@ describe('role identities', () => {
     ram.setPolicies('fn-role', [doc]);
     expect(() => ram.credentialsFor('acs:ram::123:role/other-role')).toThrow(/other-role.*no permission policy.*fn-role/);
     expect(() => ram.credentialsFor('acs:ram::999:role/fn-role')).toThrow(/account 999/);
+  });
+});
+
+describe('what ECS asks RAM for each Cloud Assistant action (docs/ram.md "ECS: the resource of each action")', () => {
+  const where = { regionId: 'cn-hangzhou', accountId: '123' };
+  const arn = (rest: string, region = 'cn-hangzhou') => `acs:ecs:${region}:123:${rest}`;
+  const asked = (action: string, params: Record<string, string>) => ecsRequest(action, { RegionId: 'cn-hangzhou', ...params }, where);
+
+  it('RunCommand: each instance it names; by ResourceTag, every instance of the region', () => {
+    expect(asked('RunCommand', { 'InstanceId.1': 'i-a', 'InstanceId.2': 'i-b', CommandContent: 'x' })).toEqual({ action: 'ecs:RunCommand', resources: [arn('instance/i-a'), arn('instance/i-b')] });
+    expect(asked('RunCommand', { 'ResourceTag.1.Key': 'env', 'ResourceTag.1.Value': 'prod' }).resources).toEqual([arn('instance/*')]);
+  });
+  it('InvokeCommand: its command and its instances', () => {
+    expect(asked('InvokeCommand', { CommandId: 'c-1', 'InstanceId.1': 'i-a' }).resources).toEqual([arn('command/c-1'), arn('instance/i-a')]);
+  });
+  it('CreateCommand: a new command of the region', () => {
+    expect(asked('CreateCommand', { Name: 'n', CommandContent: 'x' }).resources).toEqual([arn('command/*')]);
+  });
+  it('StopInvocation and DescribeInvocationResults by InvokeId alone: every instance (and command) of the region', () => {
+    expect(asked('StopInvocation', { InvokeId: 't-1' }).resources).toEqual([arn('instance/*')]);
+    expect(asked('StopInvocation', { InvokeId: 't-1', 'InstanceId.1': 'i-a' }).resources).toEqual([arn('instance/i-a')]);
+    expect(asked('DescribeInvocationResults', { InvokeId: 't-1' }).resources).toEqual([arn('command/*'), arn('instance/*')]);
+    expect(asked('DescribeInvocationResults', { CommandId: 'c-1', InstanceId: 'i-a' }).resources).toEqual([arn('command/c-1'), arn('instance/i-a')]);
+  });
+  it('DescribeInstances (JSON InstanceIds, or a tag filter) and DescribeCloudAssistantStatus (InstanceId.N)', () => {
+    expect(asked('DescribeInstances', { InstanceIds: '["i-a","i-b"]' }).resources).toEqual([arn('instance/i-a'), arn('instance/i-b')]);
+    expect(asked('DescribeInstances', { 'Tag.1.Key': 'env', 'Tag.1.Value': 'prod' }).resources).toEqual([arn('instance/*')]);
+    expect(asked('DescribeCloudAssistantStatus', { 'InstanceId.1': 'i-a' }).resources).toEqual([arn('instance/i-a')]);
+  });
+  it('DescribeInvocations and actions outside the table: all resources', () => {
+    expect(asked('DescribeInvocations', { InvokeId: 't-1', InstanceId: 'i-a' })).toEqual({ action: 'ecs:DescribeInvocations', resources: ['*'] });
+    expect(asked('DescribeCommands', {}).resources).toEqual(['*']);
+  });
+  it('takes the region from the request, else from the service', () => {
+    expect(ecsRequest('RunCommand', { RegionId: 'cn-shanghai', 'InstanceId.1': 'i-a' }, where).resources).toEqual([arn('instance/i-a', 'cn-shanghai')]);
+    expect(ecsRequest('RunCommand', { 'InstanceId.1': 'i-a' }, where).resources).toEqual([arn('instance/i-a')]);
+  });
+
+  it('deploy/ram-policy.json allows every such call in its region and none in another; DescribeInvocations stays on all resources', () => {
+    const deployed = parsePolicy(JSON.parse(readFileSync(new URL('../../deploy/ram-policy.json', import.meta.url), 'utf8')), 'deploy/ram-policy.json');
+    const calls: [string, Record<string, string>][] = [
+      ['RunCommand', { 'InstanceId.1': 'i-a' }],
+      ['RunCommand', { 'ResourceTag.1.Key': 'env' }],
+      ['InvokeCommand', { CommandId: 'c-1', 'InstanceId.1': 'i-a' }],
+      ['CreateCommand', {}],
+      ['StopInvocation', { InvokeId: 't-1' }],
+      ['DescribeInvocationResults', { InvokeId: 't-1' }],
+      ['DescribeInstances', { InstanceIds: '["i-a"]' }],
+      ['DescribeCloudAssistantStatus', { 'InstanceId.1': 'i-a' }],
+    ];
+    const judge = (action: string, params: Record<string, string>, region: string) => evaluate([deployed], { accessKeyId: 'STS.x', ...ecsRequest(action, { RegionId: region, ...params }, where) });
+    for (const [action, params] of calls) {
+      expect(judge(action, params, 'cn-hangzhou'), `${action} in cn-hangzhou`).toEqual({ allowed: true });
+      expect(judge(action, params, 'cn-shanghai'), `${action} in cn-shanghai`).toMatchObject({ allowed: false, reason: expect.stringContaining('acs:ecs:cn-shanghai:123:') });
+    }
+    expect(judge('DescribeInvocations', { InvokeId: 't-1' }, 'cn-shanghai')).toEqual({ allowed: true });
+    // Only what fleetrun calls: an ECS action it does not call is refused even in the region.
+    expect(judge('DeleteCommand', { CommandId: 'c-1' }, 'cn-hangzhou').allowed).toBe(false);
   });
 });
