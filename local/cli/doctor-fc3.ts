@@ -13,7 +13,7 @@ import type { Finding } from './doctor-report.ts';
 const SCHEMA_FILE = path.join(import.meta.dirname, 'fc3', 'props.schema.json');
 
 /** One ajv error in words; the schema's if/else branches only repeat what the other errors say. */
-function describe(resource: string, e: ErrorObject): string | undefined {
+function inWords(resource: string, e: ErrorObject): string | undefined {
   if (e.keyword === 'if') return undefined;
   const where = `resources.${resource}.props${e.instancePath.replaceAll('/', '.')}`;
   const allowed = e.keyword === 'enum' ? `: one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : '';
@@ -39,7 +39,7 @@ export function checkSYaml(file: string, env: Record<string, string | undefined>
   for (const f of sYaml.functions) {
     const before = findings.length;
     if (!validate(f.props)) for (const e of validate.errors ?? []) {
-      const message = describe(f.resource, e);
+      const message = inWords(f.resource, e);
       if (message) findings.push({ check: 's.yaml', level: 'problem', message });
     }
     try {

@@ -37,6 +37,7 @@ export function checkPolicy(sYaml: SYaml, options: PolicyOptions): Finding[] {
   /** action + resources → the functions that need it and the reason it is refused. */
   const refused = new Map<string, { functions: string[]; reason: string; source: string; calledBy: string }>();
   let checked = 0;
+  const loaded = new Map<string, PolicyDocument[] | undefined>();
   for (const f of sYaml.functions) {
     const name = f.props.functionName;
     if (!isFunctionName(name)) continue;
@@ -50,13 +51,18 @@ export function checkPolicy(sYaml: SYaml, options: PolicyOptions): Finding[] {
       findings.push({ check: 'policy', level: 'problem', message: `${name}'s role ${roleName} has no policy fleetrun knows (known: ${Object.keys(DEPLOYED_ROLE_POLICIES).join(', ')}): pass its policy with --policy FILE` });
       continue;
     }
-    let policies: PolicyDocument[];
-    try {
-      policies = loadPolicies(files, options.policyFiles.length > 0 ? process.cwd() : options.projectRoot);
-    } catch (e) {
-      findings.push({ check: 'policy', level: 'problem', message: (e as Error).message });
-      continue;
+    // Read once per set of files: a broken policy is one finding, not one per function.
+    const key = files.join('\n');
+    if (!loaded.has(key)) {
+      try {
+        loaded.set(key, loadPolicies(files, options.policyFiles.length > 0 ? process.cwd() : options.projectRoot));
+      } catch (e) {
+        loaded.set(key, undefined);
+        findings.push({ check: 'policy', level: 'problem', message: (e as Error).message });
+      }
     }
+    const policies = loaded.get(key);
+    if (!policies) continue;
     const env = f.props.environmentVariables;
     for (const entry of REQUIRED_ACTIONS) {
       if (!entry.functions.includes(name)) continue;

@@ -154,6 +154,14 @@ describe('fleetrun doctor', () => {
     expect(run.code).toBe(1);
   }, 30_000);
 
+  it('names a policy file that is not a RAM policy, once', async () => {
+    const file = path.join(dir, 'policy-empty.json');
+    await writeFile(file, JSON.stringify({ Version: '1', Statement: [] }));
+    const run = await doctor(['--policy', file]);
+    expect(run.out.match(/^  ✗ .*/gm)).toEqual([expect.stringMatching(/✗ RAM policy .*policy-empty\.json: Statement: /)]);
+    expect(run.code).toBe(1);
+  }, 30_000);
+
   it('names an s.yaml it cannot read', async () => {
     const run = await doctor(['--s-yaml', path.join(dir, 'absent.yaml')]);
     expect(run.out).toMatch(/✗ cannot read .*absent\.yaml/);
