@@ -6,7 +6,6 @@
  * spent (the kernel's count for that process alone: handler, SDKs and the FC host's IPC) ÷ events;
  * the same for summarize, and for this process, which is the whole local cloud.
  */
-import { readFileSync } from 'node:fs';
 import { runKeys } from '../shared/runs/keys.ts';
 import type { RunSummary } from '../shared/runs/summary.ts';
 import { fleetOf, startPipelineCloud, waitForObject } from '../test/support/pipeline-cloud.ts';
@@ -16,18 +15,11 @@ export interface PipelineResult {
   events: number;
   seconds: number;
   eventsPerSecond: number;
-  /** CPU µs per event in each function's process, and in the local cloud (this process). */
+  /** CPU µs per event in each function's instances (summed: FC 3.0 scales out), and in the local cloud (this process). */
   usPerEvent: { taskEvents: number; summarize: number; localCloud: number };
   taskEventsInvocations: number;
   summarizeInvocations: number;
   summary: { total: number; succeeded: number };
-}
-
-/** utime + stime of a process, in µs (Linux: /proc/<pid>/stat, in clock ticks of 10 ms). */
-function processCpuUs(pid: number | undefined): number {
-  if (!pid) return 0;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 export async function benchPipeline(events: number, options: { outputBucket?: boolean; functionsMode?: 'source' | 'bundle' } = {}): Promise<PipelineResult> {
@@ -48,7 +40,7 @@ export async function benchPipeline(events: number, options: { outputBucket?: bo
       if (firstEventAt) return;
       firstEventAt = performance.now();
       const own = process.cpuUsage();
-      cpuAtStart = { taskEvents: processCpuUs(taskEvents.pid), summarize: processCpuUs(summarize.pid), localCloud: own.user + own.system };
+      cpuAtStart = { taskEvents: taskEvents.cpuUs, summarize: summarize.cpuUs, localCloud: own.user + own.system };
     });
     const manifest = await pc.run({ command: { name: 'pipe', type: 'RunShellScript', script: 'echo ok', timeoutSeconds: 600 }, targets: { tags: { env: 'pipe' } }, requestedBy: { kind: 'cli', user: 'bench' } }, { outputBucket });
     const summary = JSON.parse((await waitForObject(pc.store, runKeys.summaryJson(manifest.runId), 600_000)).toString()) as RunSummary;
@@ -59,8 +51,8 @@ export async function benchPipeline(events: number, options: { outputBucket?: bo
       seconds,
       eventsPerSecond: events / seconds,
       usPerEvent: {
-        taskEvents: (processCpuUs(taskEvents.pid) - cpuAtStart.taskEvents) / events,
-        summarize: (processCpuUs(summarize.pid) - cpuAtStart.summarize) / events,
+        taskEvents: (taskEvents.cpuUs - cpuAtStart.taskEvents) / events,
+        summarize: (summarize.cpuUs - cpuAtStart.summarize) / events,
         localCloud: (own.user + own.system - cpuAtStart.localCloud) / events,
       },
       taskEventsInvocations: taskEvents.stats.invocations,
