@@ -32,7 +32,8 @@ export interface ColdStartResult {
   runs: number;
 }
 
-const ENV = { FLEETRUN_BUCKET: 'fleetrun-runs', FLEETRUN_SEAL_KEY: 'bench-seal-key-0123456789', PATH: process.env.PATH ?? '' };
+// What every function's schema requires (shared/config/function-envs.ts), so each bundle loads as on FC.
+const ENV = { FLEETRUN_BUCKET: 'fleetrun-runs', FLEETRUN_RESULT_QUEUE: 'fleetrun-results', FLEETRUN_SEAL_KEY: 'bench-seal-key-0123456789', PATH: process.env.PATH ?? '' };
 
 async function medianLoadMs(file: string, runs: number): Promise<number> {
   const times: number[] = [];
