@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { webhookHeaders } from '../shared/chat/sign.ts';
-import { startChatThread } from './chat-thread.ts';
+import { startChatThread } from './cli/chat-thread.ts';
 import { LOCAL_STATE_FILE } from './cli/chat-command.ts';
 import { closeOnSignals, parseLocalArgs, startFromOptions } from './cli/local-command.ts';
 import { DEMO_CHAT } from './local-cloud.ts';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
-import { startChatThread, type ThreadReply } from '../chat-thread.ts';
+import { startChatThread, type ThreadReply } from './chat-thread.ts';
 import { DEMO_CHAT, PROJECT_ROOT } from '../local-cloud.ts';
 import { UsageError } from './access-keys.ts';
 

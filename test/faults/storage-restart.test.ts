@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
 import type { InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
-import { startChatThread, type ChatThread, type ThreadReply } from '../../local/chat-thread.ts';
+import { startChatThread, type ChatThread, type ThreadReply } from '../../local/cli/chat-thread.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
 import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../support/pipeline-cloud.ts';
 import { expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
 import type { SummarizeOutcome } from '../../shared/pipeline/summarize.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
-import { startChatThread, type ChatThread, type ThreadReply } from '../../local/chat-thread.ts';
+import { startChatThread, type ChatThread, type ThreadReply } from '../../local/cli/chat-thread.ts';
 import { MnsStreamSource } from '../../local/eventbridge/mns-source.ts';
 import { FunctionInstance } from '../../local/fc/function-instance.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';

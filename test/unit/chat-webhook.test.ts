@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { createWebhookCodec, sendWebhook } from '../../shared/chat/platforms/webhook.ts';
-import { startChatThread, type ThreadReply } from '../../local/chat-thread.ts';
+import { startChatThread, type ThreadReply } from '../../local/cli/chat-thread.ts';
 import { MemoryReplayGuard } from '../../shared/chat/codecs.ts';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
 import type { ChatCodec, ChatHttpRequest, InboundCommand, Verified } from '../../shared/chat/types.ts';

@@ -5,7 +5,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { webhookSignature } from '../shared/chat/sign.ts';
+import { webhookSignature } from '../../shared/chat/sign.ts';
 import { timingSafeEqual } from 'node:crypto';
 
 /** A follow-up as the signed webhook posts it: `ok: false` with a code when it reports a refusal (README, "Webhook answers"). */
