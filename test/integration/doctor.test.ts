@@ -9,22 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEPLOYING_SHELL } from '../support/deploying-shell.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin/fleetrun.js');
 
-/** A deploying shell that configures everything s.yaml reads. */
-const SHELL: Record<string, string> = {
-  FLEETRUN_SEAL_KEY: 'sample-seal-key-0123456789abcdef',
-  FLEETRUN_SLACK_SIGNING_SECRET: 'sample-slack-signing-secret',
-  FLEETRUN_DINGTALK_APP_SECRET: 'sample-dingtalk-app-secret',
-  FLEETRUN_LARK_VERIFICATION_TOKEN: 'sample-lark-verification-token',
-  FLEETRUN_LARK_ENCRYPT_KEY: 'sample-lark-encrypt-key',
-  FLEETRUN_LARK_APP_ID: 'cli_sample_app',
-  FLEETRUN_LARK_APP_SECRET: 'sample-lark-app-secret',
-  FLEETRUN_WEBHOOK_SECRET: 'sample-webhook-secret',
-  FLEETRUN_PUBLIC_URL: 'https://fleetrun-chatops-abcdef.cn-hangzhou.fcapp.run',
-};
+const SHELL: Record<string, string> = { ...DEPLOYING_SHELL };
 
 let dir: string;
 let shippedSYaml: string;

@@ -7,28 +7,12 @@ import { replyConfigOf, type ChatReplyEnv } from '../../shared/config/chat-env.t
 import { CHAT_PLATFORMS, envProblems, servedPlatforms } from '../../shared/config/function-env-check.ts';
 import { FUNCTION_ENV_SCHEMAS, REPLY_SENDERS, type FunctionName } from '../../shared/config/function-envs.ts';
 import { parseSYaml } from '../../local/fc/s-yaml.ts';
+import { DEPLOYING_SHELL } from '../support/deploying-shell.ts';
 
 const S_YAML = path.resolve(import.meta.dirname, '../../s.yaml');
 const ENV_DOC = path.resolve(import.meta.dirname, '../../docs/function-environment.md');
 
-/**
- * What a deploying shell gives `s deploy`: every platform configured, so each variable s.yaml
- * takes from the shell has a value to follow to the functions that need it.
- */
-const SHELL: Record<string, string> = {
-  FLEETRUN_SEAL_KEY: 'sample-seal-key-0123456789abcdef',
-  FLEETRUN_SLACK_SIGNING_SECRET: 'sample-slack-signing-secret',
-  FLEETRUN_DINGTALK_APP_SECRET: 'sample-dingtalk-app-secret',
-  FLEETRUN_LARK_VERIFICATION_TOKEN: 'sample-lark-verification-token',
-  FLEETRUN_LARK_ENCRYPT_KEY: 'sample-lark-encrypt-key',
-  FLEETRUN_LARK_APP_ID: 'cli_sample_app',
-  FLEETRUN_LARK_APP_SECRET: 'sample-lark-app-secret',
-  FLEETRUN_WEBHOOK_SECRET: 'sample-webhook-secret',
-  FLEETRUN_PUBLIC_URL: 'https://fleetrun-chatops-abcdef.cn-hangzhou.fcapp.run',
-  FLEETRUN_REPORT_LINK_DAYS: '3',
-  FLEETRUN_CHAT_MAX_BODY_BYTES: '65536',
-  FLEETRUN_NODE_OPTIONS: '',
-};
+const SHELL: Record<string, string> = { ...DEPLOYING_SHELL };
 
 type Deployment = Map<string, Record<string, string>>;
 
