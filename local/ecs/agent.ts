@@ -167,7 +167,9 @@ export class FleetAgents {
   private schedule(invocation: Invocation, record: InstanceInvocation): void {
     const frequency = invocation.frequency;
     const now = this.scheduleNow(invocation);
-    const next = frequency ? nextRun(frequency, now, invocation.creationTime) : null;
+    // Fire times are the schedule's, not "the next one after the last run ended": a run whose
+    // start-up (unscaled by a time scale) outlasts the gap to the next fire time runs late, not never.
+    const next = frequency ? nextRun(frequency, record.lastFireAt ?? now, invocation.creationTime) : null;
     if (!next) {
       // The schedule has ended: the record keeps the status of its last run (or Success if it never ran).
       if (record.repeats > 0) this.endSchedule(invocation, record);
@@ -175,7 +177,8 @@ export class FleetAgents {
       return;
     }
     this.setStatus(record, 'Scheduled');
-    const delay = (next.getTime() - now.getTime()) / this.options.timeScale;
+    record.lastFireAt = next;
+    const delay = Math.max(0, next.getTime() - now.getTime()) / this.options.timeScale;
     this.later(invocation, record, delay, () => this.execute(invocation, record));
   }
 

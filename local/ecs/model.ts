@@ -55,6 +55,8 @@ export interface InstanceInvocation {
   updateTime: Date;
   /** Set once a final status was reached and its event emitted, so it is emitted once. */
   finished: boolean;
+  /** A periodic task's last fire time on the schedule's clock: the next is the schedule's next after it. */
+  lastFireAt?: Date | undefined;
 }
 
 export interface Invocation {
