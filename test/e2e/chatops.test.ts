@@ -5,11 +5,10 @@
  * reply with counts, failures first, and a report link that opens without credentials: fleetrun's
  * own signed link to chatops' /reports/<run>, served from the private bucket as a page.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slackHeaders, webhookHeaders } from '../../shared/chat/sign.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
+import { startChatThread, type ChatThread } from '../../local/cli/chat-thread.ts';
 import { reportLinkKey, signReportLink } from '../../shared/runs/report-link.ts';
 import { startPipelineCloud, waitUntil, type PipelineCloud } from '../support/pipeline-cloud.ts';
 
@@ -21,30 +20,22 @@ ${Array.from({ length: 6 }, (_, i) => `  - { id: i-bp1chat00000${i}, name: ${i =
 let pc: PipelineCloud;
 let chatUrl: string;
 let callbacks: { text: string; link?: { url: string } }[] = [];
-let callbackServer: Server;
+let thread: ChatThread;
 let callbackUrl: string;
 /** A run whose report exists: its id under another run's signature must not open it. */
 let firstRunId: string | undefined;
 
 beforeAll(async () => {
-  callbackServer = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const m = JSON.parse(body) as { message: string; link?: { url: string } };
-      callbacks.push({ text: m.message, ...(m.link ? { link: m.link } : {}) });
-      res.writeHead(200).end('{}');
-    });
-  });
-  await new Promise<void>((r) => callbackServer.listen(0, '127.0.0.1', r));
-  callbackUrl = `http://127.0.0.1:${(callbackServer.address() as AddressInfo).port}/thread`;
+  // The webhook's thread as a user runs it: follow-ups are signed, and unsigned ones are dropped.
+  thread = await startChatThread(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, (m) => callbacks.push({ text: m.message, ...(m.link ? { link: m.link } : {}) }));
+  callbackUrl = thread.url;
   pc = await startPipelineCloud(FLEET, { functionEnv: { FLEETRUN_PROGRESS_INTERVAL_SECONDS: '1' } });
   chatUrl = pc.cloud.fc!.httpEndpoints.get('fleetrun-chatops')!;
 }, 60_000);
 
 afterAll(async () => {
   await pc?.close();
-  callbackServer?.close();
+  await thread?.close();
 });
 
 async function post(path: string, body: string, headers: Record<string, string>) {

@@ -7,14 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { DEMO_CHAT, PROJECT_ROOT } from '../../local/local-cloud.ts';
+import { startChatThread, type ChatThread } from '../../local/cli/chat-thread.ts';
 import type { RamIdentities } from '../../local/ram/identities.ts';
 import { startPipelineCloud, type PipelineCloud } from '../support/pipeline-cloud.ts';
 
@@ -37,22 +36,14 @@ let ram: RamIdentities;
 let dir: string;
 const lines: string[] = [];
 const callbacks: { text: string; link?: { url: string } }[] = [];
-let callbackServer: Server;
+let thread: ChatThread;
 let callbackUrl: string;
 let chatUrl: string;
 
 beforeAll(async () => {
-  callbackServer = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const m = JSON.parse(body) as { message: string; link?: { url: string } };
-      callbacks.push({ text: m.message, ...(m.link ? { link: m.link } : {}) });
-      res.writeHead(200).end('{}');
-    });
-  });
-  await new Promise<void>((r) => callbackServer.listen(0, '127.0.0.1', r));
-  callbackUrl = `http://127.0.0.1:${(callbackServer.address() as AddressInfo).port}/thread`;
+  // The webhook's thread as a user runs it: follow-ups are signed, and unsigned ones are dropped.
+  thread = await startChatThread(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, (m) => callbacks.push({ text: m.message, ...(m.link ? { link: m.link } : {}) }));
+  callbackUrl = thread.url;
   dir = await mkdtemp(path.join(tmpdir(), 'fleetrun-ram-min-'));
   // Only a native job: a tick then makes CreateCommand / InvokeCommand / StopInvocation calls and starts no timer runs.
   await writeFile(path.join(dir, 'jobs.yaml'), `jobs:\n  - name: ${NATIVE_JOB}\n    command: uptime\n    targets: { tags: { env: demo } }\n    frequency: rate(30m)\n    mode: native\n`);
@@ -67,7 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pc?.close();
-  callbackServer?.close();
+  await thread?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
