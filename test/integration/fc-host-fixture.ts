@@ -2,6 +2,7 @@
  * Starts the local FC host on the fixture deployment (test/fixtures/fc-host/s.yaml) for the
  * fc-*.test.ts files: real worker processes, real loopback servers, log lines kept for asserts.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EventBus } from '../../local/eventbridge/bus.ts';
 import { startFcHost, type FcHost, type FcHostOptions } from '../../local/fc/host.ts';
@@ -32,4 +33,20 @@ export async function startFixtureHost(
     ...options.host,
   });
   return { host, logs };
+}
+
+/** One line the fixture's sink function wrote per invocation it ran. */
+export interface SinkLine {
+  id: string;
+  attempt: number;
+  ok: boolean;
+  requestId: string;
+}
+
+/** What the fixture's functions wrote to the sink file so far, one line per invocation. */
+export async function readSink(sinkFile: string): Promise<SinkLine[]> {
+  return (await readFile(sinkFile, 'utf8').catch(() => ''))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as SinkLine);
 }

@@ -4,24 +4,17 @@
  * and Async invocations that really run the fixture function, FC's async retries, and FC's error
  * answers — `ServiceNotFound` for a service the deployment does not declare.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import FC from '@alicloud/fc2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fcSignature, fcStringToSign } from '../../local/fc/fc-signature.ts';
 import type { FcHost } from '../../local/fc/host.ts';
-import { ACCOUNT_ID, startFixtureHost } from './fc-host-fixture.ts';
+import { ACCOUNT_ID, readSink, startFixtureHost } from './fc-host-fixture.ts';
 
 const AK = 'fc-test-ak';
 const SECRET = 'fc-test-secret';
-
-interface SinkLine {
-  id: string;
-  attempt: number;
-  ok: boolean;
-  requestId: string;
-}
 
 describe('Local FC host: the InvokeFunction API with @alicloud/fc2', () => {
   let host: FcHost;
@@ -30,11 +23,7 @@ describe('Local FC host: the InvokeFunction API with @alicloud/fc2', () => {
   let sinkFile: string;
   let client: FC;
 
-  const sink = async (): Promise<SinkLine[]> =>
-    (await readFile(sinkFile, 'utf8').catch(() => ''))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as SinkLine);
+  const sink = () => readSink(sinkFile);
   const clientWith = (accessKeyID: string, accessKeySecret: string) => new FC(ACCOUNT_ID, { accessKeyID, accessKeySecret, region: 'cn-hangzhou', endpoint: host.invokeEndpoint! });
 
   beforeAll(async () => {

@@ -4,7 +4,7 @@
  * fixture function, FC's async retries, FC 3.0's error answers (JSON Code / Message / RequestId),
  * RAM's `AccessDenied`, and the FC 2.0 API refused for an fc3 deployment that declares no service.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,20 +15,13 @@ import { RuntimeOptions } from '@darabonba/typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FcHost } from '../../local/fc/host.ts';
 import type { AccessRequest } from '../../local/ram/access.ts';
-import { ACCOUNT_ID, startFixtureHost } from './fc-host-fixture.ts';
+import { ACCOUNT_ID, readSink, startFixtureHost } from './fc-host-fixture.ts';
 
 // Under vitest the CommonJS default export is the client class; TypeScript types it as the module.
 const Fc3Client = Fc3 as unknown as typeof Fc3.default;
 const AK = 'fc3-test-ak';
 const SECRET = 'fc3-test-secret';
 const DENIED_AK = 'fc3-denied-ak';
-
-interface SinkLine {
-  id: string;
-  attempt: number;
-  ok: boolean;
-  requestId: string;
-}
 
 interface ApiError {
   statusCode: number;
@@ -60,11 +53,7 @@ describe('Local FC host: the FC 3.0 InvokeFunction API with @alicloud/fc20230330
     return { statusCode: res.statusCode, headers: res.headers ?? {}, text: Buffer.concat(chunks).toString('utf8') };
   };
   const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as ApiError);
-  const sink = async (): Promise<SinkLine[]> =>
-    (await readFile(sinkFile, 'utf8').catch(() => ''))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as SinkLine);
+  const sink = () => readSink(sinkFile);
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'fleetrun-fc3-invoke-'));

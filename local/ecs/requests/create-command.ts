@@ -1,10 +1,10 @@
 /** CreateCommand: save a command for InvokeCommand. Its content is Base64 unless ContentEncoding says otherwise. */
 import { EcsApiError } from '../api-error.ts';
-import { checkClientToken, checkLength, checkTags, COMMAND_TYPES, isOneOf, type CommandType } from './checks.ts';
+import { checkClientToken, checkLength, checkTags, COMMAND_TYPES, isOneOf } from './checks.ts';
 import { contentEncodingOf } from './parameters.ts';
-import { checkScript } from './run-command.ts';
+import { checkScript, type CheckedCommand } from './run-command.ts';
 import type { UnseededChecks } from './unseeded-checks.ts';
-import { optional, readFields, required, wireBoolean, wireInteger, wireTags, wireText, type WireTag } from './wire-values.ts';
+import { optional, readFields, required, wireBoolean, wireInteger, wireTags, wireText } from './wire-values.ts';
 
 const FIELDS = {
   RegionId: required(wireText, 'MissingParameter.RegionId'),
@@ -22,20 +22,12 @@ const FIELDS = {
   Tag: optional(wireTags),
 };
 
-export interface CreateCommandInput {
+/** A saved command: what RunCommand checks of a command, with a name of its own. */
+export interface CreateCommandInput extends CheckedCommand {
   RegionId: string;
   ResourceGroupId?: string | undefined;
   Name: string;
-  Description?: string | undefined;
-  Type: CommandType;
-  Script: string;
-  WorkingDir?: string | undefined;
-  Timeout: number;
-  EnableParameter: boolean;
-  ParameterNames: string[];
-  Launcher?: string | undefined;
   ClientToken?: string | undefined;
-  Tag?: WireTag[] | undefined;
 }
 
 /** The limits are RunCommand's (seed 001), a saved command's content counted against the kept-command size. */
