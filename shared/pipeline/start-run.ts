@@ -11,7 +11,6 @@ import { resolveTargets, type ResolvedTargets, type Targets } from '../cloud-ass
 import { commandNameFor, runKeys } from '../runs/keys.ts';
 import { runManifestSchema, type RunManifest, type RunManifestInput } from '../runs/manifest.ts';
 import { seal } from '../runs/seal.ts';
-import type { ObjectStore } from '../store/port.ts';
 import { finishIfComplete, readManifest, type FinishDeps } from './finish-run.ts';
 import { outputBatchPrefix, outputPrefixFor } from './output-sources.ts';
 import { isStopRequested, watchStopRequest } from './stop-request.ts';

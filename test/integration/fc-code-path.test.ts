@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { codeFolder, loadChatFiles } from '../../shared/chatops/config-files.ts';
+import { loadChatFiles } from '../../shared/chatops/config-files.ts';
 import { parseChatEnv } from '../../shared/config/chat-env.ts';
 
 const run = promisify(execFile);
