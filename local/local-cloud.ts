@@ -17,8 +17,9 @@ import { startFcHost, type FcHost } from './fc/host.ts';
 import { loadSYaml, type SYaml } from './fc/s-yaml.ts';
 import { startMnsEmulator, type MnsEmulator } from './mns/server.ts';
 import { startOssEmulator, type OssEmulator } from './oss/server.ts';
-import { deployedRolePolicies, type DEPLOYED_ROLE_POLICIES } from './ram/deployment.ts';
+import { deployedRoles } from './ram/deployment.ts';
 import { RamIdentities } from './ram/identities.ts';
+import { declaredResources, type DeclaredResources } from './ros/declared-resources.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -50,12 +51,12 @@ export interface LocalCloudOptions {
   /**
    * RAM (docs/ram.md): on by default. Each function runs with STS credentials of the role its s.yaml
    * `role` names, and every ECS, OSS, MNS and FC call made with them is checked against that role's
-   * policies — by default deploy/ram-policy.json for fleetrun-fc-role ({@link DEPLOYED_ROLE_POLICIES});
-   * `policies` replaces them (role name → documents). `false` turns enforcement off: functions then get
-   * the first of `accessKeys`. The `accessKeys` themselves are never restricted.
+   * policies — the roles s.yaml's ros stacks declare (fleetrun-fc-role with deploy/ram-policy.json,
+   * trusting only FC); `policies` replaces a role's policies (role name → documents). `false` turns
+   * enforcement off: functions then get the first of `accessKeys`. The `accessKeys` themselves are never restricted.
    */
   ram?: false | { policies?: Record<string, unknown[]> };
-  /** Visibility timeout of the queues the cloud creates, in seconds. */
+  /** Visibility timeout of the queues the cloud creates, in seconds (overrides the stack's). */
   queueVisibilitySeconds?: number;
   /** Ports of HTTP-triggered functions (functionName → port; 0 or absent: any free port) and of the FC API. */
   fcPorts?: { http?: Record<string, number>; api?: number };
@@ -89,8 +90,8 @@ export interface LocalCloud {
   bus: EventBus;
   fc: FcHost | undefined;
   sYaml: SYaml | undefined;
-  /** Buckets and queues created for the deployment. */
-  resources: { buckets: string[]; queues: string[] };
+  /** What s.yaml's ros stacks declare and the local cloud created: buckets, queues, roles, service-linked roles. */
+  resources: DeclaredResources;
   /** One entry per service: its name and endpoint. */
   services: { name: string; endpoint: string }[];
   /** The first of the user's keys: unrestricted; what functions use when RAM is off. */
@@ -100,25 +101,6 @@ export interface LocalCloud {
   /** The key the functions seal secret parameters with (FLEETRUN_SEAL_KEY, generated when unset). */
   sealKey: string;
   close(): Promise<void>;
-}
-
-/** The buckets and queues the functions name in their environment and triggers. */
-function resourcesOf(sYaml: SYaml | undefined): { buckets: string[]; queues: string[] } {
-  const buckets = new Set<string>();
-  const queues = new Set<string>();
-  for (const f of sYaml?.functions ?? []) {
-    const env = f.props.environmentVariables;
-    for (const k of ['FLEETRUN_BUCKET', 'FLEETRUN_OUTPUT_BUCKET']) if (env[k]) buckets.add(env[k]);
-    if (env.FLEETRUN_RESULT_QUEUE) queues.add(env.FLEETRUN_RESULT_QUEUE);
-    for (const t of f.props.triggers) {
-      const text = JSON.stringify(t.triggerConfig);
-      const queue = /"QueueName":"([^"]+)"/.exec(text)?.[1];
-      const dlq = /\/queues\/([^"/]+)"/.exec(text)?.[1];
-      if (queue) queues.add(queue);
-      if (dlq) queues.add(dlq);
-    }
-  }
-  return { buckets: [...buckets], queues: [...queues] };
 }
 
 /** Cloud Assistant writes outputs into the local OSS the way the service writes into a customer's bucket. */
@@ -150,20 +132,22 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const keys: Record<string, string> = { ...options.accessKeys };
   const ramOption = options.ram === false ? undefined : (options.ram ?? {});
   const ram = ramOption ? new RamIdentities({ accountId, keys }) : undefined;
+  const sYaml = options.sYamlPath ? await loadSYaml(options.sYamlPath, { env: { ...process.env, FLEETRUN_SEAL_KEY: sealKey }, config: { AccountID: accountId } }) : undefined;
+  // What `s deploy` would create before the functions: the stacks' buckets, queues and roles.
+  const resources = await declaredResources(sYaml?.stacks ?? []);
+  if (sYaml && sYaml.stacks.length === 0) log(`${options.sYamlPath} declares no ros stack: no bucket, queue or role is created for its functions`);
   if (ram) {
-    const given = ramOption?.policies;
-    const policies = given
-      ? Object.fromEntries(Object.entries(given).map(([role, docs]) => [role, docs.map((document, i) => ({ document, source: `${role} policy ${i + 1}` }))]))
-      : deployedRolePolicies(PROJECT_ROOT);
-    for (const [role, docs] of Object.entries(policies)) ram.setPolicies(role, docs);
+    for (const [role, declared] of Object.entries(deployedRoles(sYaml ?? { stacks: [] }))) {
+      ram.setPolicies(role, declared.policies);
+      ram.setTrustPolicy(role, declared.trustPolicy, declared.source);
+    }
+    for (const [role, docs] of Object.entries(ramOption?.policies ?? {})) ram.setPolicies(role, docs.map((document, i) => ({ document, source: `${role} policy ${i + 1}` })));
   }
   const authorize = ram ? { authorize: ram.authorize } : {};
-  const sYaml = options.sYamlPath ? await loadSYaml(options.sYamlPath, { env: { ...process.env, FLEETRUN_SEAL_KEY: sealKey }, config: { AccountID: accountId } }) : undefined;
-  const resources = resourcesOf(sYaml);
 
   const started: { close(): Promise<void> }[] = [];
   try {
-    const oss = await startOssEmulator({ accessKeys: keys, ...authorize, dataDir: path.join(dataDir, 'oss'), buckets: resources.buckets, port: options.ports?.oss ?? 0, accountId, log, fsync: options.fsync ?? false });
+    const oss = await startOssEmulator({ accessKeys: keys, ...authorize, dataDir: path.join(dataDir, 'oss'), buckets: resources.buckets.map((b) => b.name), port: options.ports?.oss ?? 0, accountId, log, fsync: options.fsync ?? false });
     started.push(oss);
     const mns = await startMnsEmulator({
       accessKeys: keys,
@@ -172,7 +156,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       dataDir: path.join(dataDir, 'mns'),
       accountId,
       port: options.ports?.mns ?? 0,
-      queues: resources.queues.map((name) => ({ name, attributes: { VisibilityTimeout: options.queueVisibilitySeconds ?? 30 } })),
+      queues: resources.queues.map(({ name, attributes }) => ({ name, attributes: { ...attributes, ...(options.queueVisibilitySeconds !== undefined ? { VisibilityTimeout: options.queueVisibilitySeconds } : {}) } })),
       log,
       fsync: options.fsync ?? false,
     });
@@ -186,10 +170,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       accountId,
       port: options.ports?.ecs ?? 0,
       outputDelivery: ossDelivery(oss),
-      // The account has used output delivery before: Cloud Assistant's service-linked role exists.
-      // `ecs: { slrExists: false }` (or `ecs.serviceLinkedRole.delete()`) shows a first delivery, which the
-      // functions' role creates with the one ram:CreateServiceLinkedRole its policy grants.
-      slrExists: true,
+      // The deployment declares Cloud Assistant's service-linked role (deploy/cloud-assistant-role).
+      // `ecs: { slrExists: false }` (or `ecs.serviceLinkedRole.delete()`) shows an account without it, whose
+      // first delivery the functions' role makes possible with the one ram:CreateServiceLinkedRole its policy grants.
+      slrExists: resources.serviceLinkedRoles.includes('archiving.ecs.aliyuncs.com'),
       ...(options.sandboxRoot ? { sandboxRoot: options.sandboxRoot } : {}),
       log,
       ...options.ecs,
@@ -221,7 +205,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           invokeApi: { accessKeys: keys, ...(options.fcPorts?.api !== undefined ? { port: options.fcPorts.api } : {}) },
           // The platform's own clients (the event-streaming MNS consumer) use these: FC's service-linked role, unrestricted.
           credentials: { accessKeyId: keyId, accessKeySecret: keySecret },
-          ...(ram ? { roleCredentials: (role: string) => ram.credentialsFor(role), authorize: ram.authorize } : {}),
+          ...(ram ? { roleCredentials: (role: string) => ram.credentialsFor(role, 'fc.aliyuncs.com'), authorize: ram.authorize } : {}),
           accountId,
           bus,
           mns: { endpoint: mns.endpoint },

@@ -26,7 +26,7 @@ Checks, before \`s deploy\`, what the deployment would be given from this shell:
 
 Options:
   --s-yaml FILE      the deployment to check (default: the project's s.yaml)
-  --policy FILE      judge every role by this policy instead of deploy/ram-policy.json (repeatable)
+  --policy FILE      judge every role by this policy instead of the one s.yaml's ros stack declares (repeatable)
   --account-id ID    the account s.yaml's \${config('AccountID')} stands for (default: any)
   --json             print the findings as JSON
 Exit status: 0 when nothing is missing, 1 otherwise.`;
@@ -44,7 +44,7 @@ export function runDoctor(options: Omit<DoctorOptions, 'json'>): Finding[] {
   const { sYaml, findings } = checkSYaml(options.sYaml, options.env, options.accountId);
   if (!sYaml) return findings;
   if (options.accountId === ANY_ACCOUNT) findings.push({ check: 's.yaml', level: 'info', message: "${config('AccountID')} checked as any account (pass --account-id to use yours)" });
-  return [...findings, ...checkEnvironment(sYaml), ...checkPolicy(sYaml, { policyFiles: options.policyFiles, projectRoot: PROJECT_ROOT })];
+  return [...findings, ...checkEnvironment(sYaml), ...checkPolicy(sYaml, { policyFiles: options.policyFiles })];
 }
 
 export function parseDoctorArgs(argv: string[], env: Record<string, string | undefined> = process.env): DoctorOptions | 'help' {

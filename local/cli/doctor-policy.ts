@@ -1,6 +1,7 @@
 /**
  * `fleetrun doctor`, third check: every call each function makes (shared/config/required-actions.ts)
- * is allowed by its role's permission policy (deploy/ram-policy.json, or --policy), decided by the
+ * is allowed by its role's permission policy (the role s.yaml's ros stack declares, with
+ * deploy/ram-policy.json; or --policy), decided by the
  * local cloud's RAM evaluator (local/ram/evaluate.ts), with the resources s.yaml gives the function.
  */
 import { readFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import path from 'node:path';
 import { isFunctionName } from '../../shared/config/function-env-check.ts';
 import { REQUIRED_ACTIONS, resourcesFor } from '../../shared/config/required-actions.ts';
 import type { SYaml } from '../fc/s-yaml.ts';
-import { DEPLOYED_ROLE_POLICIES } from '../ram/deployment.ts';
+import { deployedRoles } from '../ram/deployment.ts';
 import { evaluate } from '../ram/evaluate.ts';
 import { parsePolicy, type PolicyDocument } from '../ram/policy.ts';
 import type { Finding } from './doctor-report.ts';
@@ -16,7 +17,6 @@ import type { Finding } from './doctor-report.ts';
 export interface PolicyOptions {
   /** Policy files given on the command line: every role is judged by these instead of the deployment's. */
   policyFiles: readonly string[];
-  projectRoot: string;
 }
 
 function loadPolicies(files: readonly string[], base: string): PolicyDocument[] {
@@ -38,6 +38,13 @@ export function checkPolicy(sYaml: SYaml, options: PolicyOptions): Finding[] {
   const refused = new Map<string, { functions: string[]; reason: string; source: string; calledBy: string }>();
   let checked = 0;
   const loaded = new Map<string, PolicyDocument[] | undefined>();
+  let declared: ReturnType<typeof deployedRoles>;
+  try {
+    declared = deployedRoles(sYaml);
+  } catch (e) {
+    declared = {};
+    findings.push({ check: 'policy', level: 'problem', message: (e as Error).message });
+  }
   for (const f of sYaml.functions) {
     const name = f.props.functionName;
     if (!isFunctionName(name)) continue;
@@ -46,16 +53,17 @@ export function checkPolicy(sYaml: SYaml, options: PolicyOptions): Finding[] {
       findings.push({ check: 'policy', level: 'problem', message: `${name} has no role in s.yaml (props.role): it would call the cloud with no credentials. Give it acs:ram::\${config('AccountID')}:role/fleetrun-fc-role` });
       continue;
     }
-    const files = options.policyFiles.length > 0 ? options.policyFiles : DEPLOYED_ROLE_POLICIES[roleName];
-    if (!files) {
-      findings.push({ check: 'policy', level: 'problem', message: `${name}'s role ${roleName} has no policy fleetrun knows (known: ${Object.keys(DEPLOYED_ROLE_POLICIES).join(', ')}): pass its policy with --policy FILE` });
+    const role = declared[roleName];
+    if (options.policyFiles.length === 0 && !role) {
+      findings.push({ check: 'policy', level: 'problem', message: `${name}'s role ${roleName} is not declared by s.yaml's ros stacks (declared: ${Object.keys(declared).join(', ') || 'none'}): declare it, or pass its policy with --policy FILE` });
       continue;
     }
+    const files = options.policyFiles.length > 0 ? options.policyFiles : [role!.source];
     // Read once per set of files: a broken policy is one finding, not one per function.
     const key = files.join('\n');
     if (!loaded.has(key)) {
       try {
-        loaded.set(key, loadPolicies(files, options.policyFiles.length > 0 ? process.cwd() : options.projectRoot));
+        loaded.set(key, options.policyFiles.length > 0 ? loadPolicies(files, process.cwd()) : role!.policies);
       } catch (e) {
         loaded.set(key, undefined);
         findings.push({ check: 'policy', level: 'problem', message: (e as Error).message });

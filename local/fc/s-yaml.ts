@@ -1,13 +1,16 @@
 /**
- * Reads a Serverless Devs `s.yaml` (fc3 component) the way the local FC host needs it: the
- * functions, their environment and their triggers, with the magic variables resolved
- * (`${vars.x}`, `${env('NAME', 'default')}`, `${config('AccountID')}`, `${path('..')}`).
- * Anything the host does not serve is kept and reported, never an error.
+ * Reads a Serverless Devs `s.yaml` the way the local cloud needs it: the `ros` stacks (the cloud
+ * resources, evaluated as ROS would: ../ros/template.ts) and the fc3 functions with their
+ * environment and triggers, with the magic variables resolved (`${vars.x}`, `${env('NAME',
+ * 'default')}`, `${config('AccountID')}`, `${path('..')}`, `${file('..')}` and a stack's outputs,
+ * `${resources.<name>.output.<Key>}`). Resources of other components are kept and reported, never an error.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { evaluateRosTemplate, parseRosTemplate, RosTemplateError, type EvaluatedStack } from '../ros/template.ts';
 
 export class SYamlError extends Error {
   override readonly name = 'SYamlError';
@@ -49,13 +52,37 @@ export interface FunctionSpec {
   props: FunctionProps;
 }
 
+/** A resource of the `ros` component: one ROS stack, from a template or a Terraform folder. */
+export interface StackSpec {
+  /** The resource's name in s.yaml. */
+  resource: string;
+  region: string;
+  /** A ROS template, evaluated: its resources and outputs. */
+  template?: EvaluatedStack;
+  /** A Terraform folder (absolute), read when the stack is created (../ros/terraform-stack.ts). */
+  terraformDir?: string;
+}
+
 export interface SYaml {
   name: string;
   vars: Record<string, unknown>;
+  /** The `ros` stacks, in s.yaml order. */
+  stacks: StackSpec[];
   functions: FunctionSpec[];
-  /** Resources of other components, which the host skips. */
+  /** Resources of other components, which the local cloud skips. */
   skipped: { resource: string; component: string }[];
 }
+
+const stackPropsSchema = z.looseObject({
+  region: z.string(),
+  name: z.string(),
+  template: z.union([z.string(), z.looseObject({})]).optional(),
+  terraform: z.string().optional(),
+  parameters: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** Stack outputs by s.yaml resource name, for `${resources.<name>.output.<Key>}`. */
+type Outputs = Map<string, Record<string, string>>;
 
 const CALL = /^(\w+)\(\s*(.*?)\s*\)$/s;
 
@@ -66,7 +93,7 @@ function args(text: string): string[] {
 }
 
 /** Resolves one `${…}` expression. */
-function resolveExpression(expr: string, vars: Record<string, unknown>, ctx: ResolveContext): unknown {
+function resolveExpression(expr: string, vars: Record<string, unknown>, ctx: ResolveContext, outputs: Outputs): unknown {
   const call = CALL.exec(expr.trim());
   if (call) {
     const [name, a = '', b] = [call[1]!, ...args(call[2]!)];
@@ -77,11 +104,24 @@ function resolveExpression(expr: string, vars: Record<string, unknown>, ctx: Res
         return ctx.config[a] ?? '';
       case 'path':
         return path.resolve(ctx.baseDir, a);
+      case 'file':
+        try {
+          return readFileSync(path.resolve(ctx.baseDir, a), 'utf8');
+        } catch (e) {
+          throw new SYamlError(`\${${expr}}: ${(e as Error).message}`);
+        }
       default:
         throw new SYamlError(`unknown s.yaml function ${name}() in \${${expr}}`);
     }
   }
   const [root, ...rest] = expr.trim().split('.');
+  if (root === 'resources' && rest[1] === 'output') {
+    const stack = outputs.get(rest[0]!);
+    if (!stack) throw new SYamlError(`\${${expr}}: no ros stack named ${rest[0]} with a template is declared before it`);
+    const value = stack[rest.slice(2).join('.')];
+    if (value === undefined) throw new SYamlError(`\${${expr}}: stack ${rest[0]} has no output ${rest.slice(2).join('.')} (it has ${Object.keys(stack).join(', ')})`);
+    return value;
+  }
   // Other names (the fc3 component's own, such as ${functionName} in a trigger) stay for later.
   if (root !== 'vars') return `\${${expr}}`;
   let value: unknown = vars;
@@ -90,15 +130,46 @@ function resolveExpression(expr: string, vars: Record<string, unknown>, ctx: Res
   return value;
 }
 
-function resolveValue(value: unknown, vars: Record<string, unknown>, ctx: ResolveContext): unknown {
+function resolveValue(value: unknown, vars: Record<string, unknown>, ctx: ResolveContext, outputs: Outputs = new Map()): unknown {
   if (typeof value === 'string') {
     const whole = /^\$\{([^}]+)\}$/.exec(value);
-    if (whole) return resolveExpression(whole[1]!, vars, ctx);
-    return value.replace(/\$\{([^}]+)\}/g, (_m, e: string) => String(resolveExpression(e, vars, ctx)));
+    if (whole) return resolveExpression(whole[1]!, vars, ctx, outputs);
+    return value.replace(/\$\{([^}]+)\}/g, (_m, e: string) => String(resolveExpression(e, vars, ctx, outputs)));
   }
-  if (Array.isArray(value)) return value.map((v) => resolveValue(v, vars, ctx));
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveValue(v, vars, ctx)]));
+  if (Array.isArray(value)) return value.map((v) => resolveValue(v, vars, ctx, outputs));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveValue(v, vars, ctx, outputs)]));
   return value;
+}
+
+/** The component a resource names, without a version or a path: `ros@0.1` and `./components/ros` are `ros`. */
+function componentKind(component: string, props: unknown): 'fc3' | 'ros' | 'other' {
+  const base = component.replace(/@[^/]*$/, '').split('/').pop() ?? component;
+  if (base === 'ros') return 'ros';
+  // The component may be given by version or path (fc3@dev, ${path('../')}); the props tell what it is.
+  if (/fc3/.test(component) || (props !== null && typeof props === 'object' && 'functionName' in props)) return 'fc3';
+  return 'other';
+}
+
+/** A `ros` resource as a stack: its template evaluated now (outputs feed the functions), or its Terraform folder. */
+function stackOf(resource: string, rawProps: unknown, vars: Record<string, unknown>, ctx: ResolveContext, source: string): StackSpec {
+  const props = stackPropsSchema.safeParse(resolveValue(rawProps, vars, ctx));
+  if (!props.success) {
+    const issue = props.error.issues[0]!;
+    throw new SYamlError(`${source}: resources.${resource}.props.${issue.path.join('.')}: ${issue.message}`);
+  }
+  const { region, name, template, terraform, parameters } = props.data;
+  if ((template === undefined) === (terraform === undefined)) throw new SYamlError(`${source}: resources.${resource}.props: give one of template and terraform`);
+  if (terraform !== undefined) return { resource, region, terraformDir: path.resolve(ctx.baseDir, terraform) };
+  const file = typeof template === 'string' ? path.resolve(ctx.baseDir, template) : undefined;
+  try {
+    const text = file ? readFileSync(file, 'utf8') : JSON.stringify(template);
+    const parsed = parseRosTemplate(text, file ?? `resources.${resource}.props.template`);
+    const accountId = ctx.config.AccountID ?? '';
+    return { resource, region, template: evaluateRosTemplate(parsed, { stackName: name, region, accountId, parameters }, file ?? resource) };
+  } catch (e) {
+    if (e instanceof RosTemplateError) throw new SYamlError(`${source}: resources.${resource}: ${e.message}`);
+    throw new SYamlError(`${source}: resources.${resource}.props.template: ${(e as Error).message}`);
+  }
 }
 
 export function parseSYaml(text: string, ctx: ResolveContext, source = 's.yaml'): SYaml {
@@ -113,17 +184,28 @@ export function parseSYaml(text: string, ctx: ResolveContext, source = 's.yaml')
     .safeParse(doc);
   if (!top.success) throw new SYamlError(`${source}: ${top.error.issues[0]!.path.join('.') || '(root)'}: ${top.error.issues[0]!.message}`);
   const vars = resolveValue(top.data.vars, {}, ctx) as Record<string, unknown>;
+  const stacks: StackSpec[] = [];
+  const outputs: Outputs = new Map();
   const functions: FunctionSpec[] = [];
   const skipped: SYaml['skipped'] = [];
-  for (const [resource, r] of Object.entries(top.data.resources)) {
+  const kinds = Object.entries(top.data.resources).map(([resource, r]) => {
     const component = String(resolveValue(r.component, vars, ctx));
-    // The component may be given by version or path (fc3@dev, ${path('../')}); the props tell what it is.
-    const looksFc3 = /(^|[/@])fc3\b|fc3/.test(component) || (r.props !== null && typeof r.props === 'object' && 'functionName' in r.props);
-    if (!looksFc3) {
+    return { resource, r, component, kind: componentKind(component, r.props) };
+  });
+  // Stacks first: Serverless Devs deploys a resource after those whose outputs it reads.
+  for (const { resource, r, kind } of kinds) {
+    if (kind !== 'ros') continue;
+    const stack = stackOf(resource, r.props, vars, ctx, source);
+    stacks.push(stack);
+    if (stack.template) outputs.set(resource, stack.template.outputs);
+  }
+  for (const { resource, r, component, kind } of kinds) {
+    if (kind === 'ros') continue;
+    if (kind === 'other') {
       skipped.push({ resource, component });
       continue;
     }
-    const props = propsSchema.safeParse(resolveValue(r.props, vars, ctx));
+    const props = propsSchema.safeParse(resolveValue(r.props, vars, ctx, outputs));
     if (!props.success) {
       const issue = props.error.issues[0]!;
       throw new SYamlError(`${source}: resources.${resource}.props.${issue.path.join('.')}: ${issue.message}`);
@@ -132,7 +214,7 @@ export function parseSYaml(text: string, ctx: ResolveContext, source = 's.yaml')
     const triggers = JSON.parse(JSON.stringify(props.data.triggers).replaceAll('${functionName}', props.data.functionName)) as TriggerSpec[];
     functions.push({ resource, props: { ...props.data, triggers } });
   }
-  return { name: top.data.name, vars, functions, skipped };
+  return { name: top.data.name, vars, stacks, functions, skipped };
 }
 
 export async function loadSYaml(file: string, ctx: Omit<ResolveContext, 'baseDir'>): Promise<SYaml> {

@@ -1,23 +1,32 @@
 /**
- * The deployment's roles and their permission policies, as deploy/README.md describes them: the
- * functions' role `fleetrun-fc-role` (s.yaml's `role`) has deploy/ram-policy.json. The local cloud
- * gives these to its RAM unless told otherwise.
+ * The deployment's roles as s.yaml's ros stacks declare them (deploy/cloud.ros.yaml: the functions'
+ * role with deploy/ram-policy.json and deploy/ram-trust-policy.json), parsed. The local cloud gives
+ * these to its RAM unless told otherwise, and `fleetrun doctor` judges each function's calls by them.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import type { SYaml } from '../fc/s-yaml.ts';
 import { parsePolicy, type PolicyDocument } from './policy.ts';
 
-/** Role name → policy files (relative to the project root). */
-export const DEPLOYED_ROLE_POLICIES: Readonly<Record<string, readonly string[]>> = {
-  'fleetrun-fc-role': ['deploy/ram-policy.json'],
-};
+export interface DeployedRole {
+  policies: PolicyDocument[];
+  trustPolicy: unknown;
+  /** Where the role is declared, for messages. */
+  source: string;
+}
 
-/** Reads and parses the policies of {@link DEPLOYED_ROLE_POLICIES}; a broken file fails here, naming it. */
-export function deployedRolePolicies(projectRoot: string): Record<string, PolicyDocument[]> {
-  return Object.fromEntries(
-    Object.entries(DEPLOYED_ROLE_POLICIES).map(([role, files]) => [
-      role,
-      files.map((file) => parsePolicy(JSON.parse(readFileSync(path.join(projectRoot, file), 'utf8')) as unknown, file)),
-    ]),
-  );
+/** Role name → its policies and trust policy, from every `ALIYUN::RAM::Role` of the stacks; a broken document fails here, naming it. */
+export function deployedRoles(sYaml: Pick<SYaml, 'stacks'>): Record<string, DeployedRole> {
+  const roles: Record<string, DeployedRole> = {};
+  for (const stack of sYaml.stacks) {
+    for (const r of stack.template?.resources ?? []) {
+      if (r.type !== 'ALIYUN::RAM::Role') continue;
+      const p = r.properties as { RoleName: string; AssumeRolePolicyDocument?: unknown; Policies?: { PolicyName: string; PolicyDocument: unknown }[] };
+      const source = `stack ${stack.template!.name}, ${r.logicalId}`;
+      roles[p.RoleName] = {
+        policies: (p.Policies ?? []).map((x) => parsePolicy(x.PolicyDocument, `${source} policy ${x.PolicyName}`)),
+        trustPolicy: p.AssumeRolePolicyDocument,
+        source,
+      };
+    }
+  }
+  return roles;
 }

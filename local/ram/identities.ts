@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { AccessDecision, AccessRequest, Authorize } from './access.ts';
 import { evaluate } from './evaluate.ts';
 import { parsePolicy, type PolicyDocument } from './policy.ts';
+import { parseTrustPolicy, trustsService, type TrustPolicy } from './trust.ts';
 
 export interface RoleCredentials {
   /** `STS.` followed by random characters, as STS AccessKey ids look. */
@@ -19,6 +20,8 @@ export interface RoleCredentials {
 interface Role {
   name: string;
   policies: PolicyDocument[];
+  /** Unset for a role a test made with {@link RamIdentities.setPolicies} alone: any service may assume it. */
+  trust?: TrustPolicy;
   credentials?: RoleCredentials;
 }
 
@@ -73,6 +76,15 @@ export class RamIdentities {
     else this.roles.set(name, { name, policies });
   }
 
+  /** Sets the role's trust policy (its AssumeRolePolicyDocument); a role without one is assumable by any service. */
+  setTrustPolicy(role: string, document: unknown, source: string): void {
+    const { name } = this.roleName(role);
+    const trust = parseTrustPolicy(document, source);
+    const existing = this.roles.get(name);
+    if (existing) existing.trust = trust;
+    else this.roles.set(name, { name, policies: [], trust });
+  }
+
   /** The policies a role has now (undefined: no such role). */
   policiesOf(role: string): PolicyDocument[] | undefined {
     return this.roles.get(this.roleName(role).name)?.policies;
@@ -80,14 +92,18 @@ export class RamIdentities {
 
   /**
    * The temporary credentials of a role, the same for every function that names it (issued once).
-   * @throws Error when the role has no policy in the local cloud, or belongs to another account
+   * @param service the cloud service assuming the role (fc.aliyuncs.com for a function), held to the role's trust policy
+   * @throws Error when the role does not exist in the local cloud, does not trust the service, or belongs to another account
    */
-  credentialsFor(role: string): RoleCredentials {
+  credentialsFor(role: string, service?: string): RoleCredentials {
     const { name } = this.roleName(role);
     const found = this.roles.get(name);
     if (!found) {
       const known = [...this.roles.keys()];
-      throw new Error(`RAM role "${name}" has no permission policy in the local cloud (roles with one: ${known.length > 0 ? known.join(', ') : 'none'}); a function assuming it could not be given credentials`);
+      throw new Error(`RAM role "${name}" does not exist in the local cloud (its roles: ${known.length > 0 ? known.join(', ') : 'none'}); a function assuming it could not be given credentials`);
+    }
+    if (service !== undefined && found.trust && !trustsService(found.trust, service)) {
+      throw new Error(`RAM role "${name}" does not trust ${service} (${found.trust.source}): ${service} cannot assume it`);
     }
     if (!found.credentials) {
       const credentials = { accessKeyId: `STS.${randomText(25)}`, accessKeySecret: randomText(44), securityToken: `CAIS${randomText(120)}` };

@@ -4,7 +4,7 @@
  * of the shell and of the policy each fail, naming their problem.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +22,8 @@ let shippedPolicy: { Version: string; Statement: { Sid?: string; Action: string 
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'fleetrun-doctor-'));
+  // The changed copies of s.yaml read the stack's template and policies beside them, as the shipped one does.
+  await cp(path.join(ROOT, 'deploy'), path.join(dir, 'deploy'), { recursive: true });
   shippedSYaml = await readFile(path.join(ROOT, 's.yaml'), 'utf8');
   shippedPolicy = JSON.parse(await readFile(path.join(ROOT, 'deploy/ram-policy.json'), 'utf8')) as typeof shippedPolicy;
 });

@@ -3,7 +3,7 @@
  * role's policy allows passes, anything else gets the service's own access-denied answer, and the
  * account's own keys stay unrestricted.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import FC from '@alicloud/fc2';
@@ -15,14 +15,15 @@ import { startInvokeApi, type InvokeApi } from '../../local/fc/invoke-api.ts';
 import { PROJECT_ROOT, startLocalCloud } from '../../local/local-cloud.ts';
 import { startMnsEmulator, type MnsEmulator } from '../../local/mns/server.ts';
 import { startOssEmulator, type OssEmulator } from '../../local/oss/server.ts';
-import { deployedRolePolicies } from '../../local/ram/deployment.ts';
+import { loadSYaml } from '../../local/fc/s-yaml.ts';
+import { deployedRoles } from '../../local/ram/deployment.ts';
 import { RamIdentities, type RoleCredentials } from '../../local/ram/identities.ts';
 import { ACCESS_KEY_ID, IDS, Models, startTestCloud, type TestCloud } from '../support/ecs-test-cloud.ts';
 
 const ACCOUNT = '1234567890123456';
 const ROLE = `acs:ram::${ACCOUNT}:role/fleetrun-test-role`;
 const USER_KEY = { id: 'LTAI5tRamUser', secret: 'ram-user-secret' };
-/** A role with the deployment's own policy (deploy/ram-policy.json), and one scoped to one instance and one command. */
+/** A role with the deployment's own policy (s.yaml's stack: deploy/ram-policy.json), and one scoped to one instance and one command. */
 const DEPLOYED_ROLE = `acs:ram::${ACCOUNT}:role/fleetrun-fc-role`;
 const SCOPED_ROLE = `acs:ram::${ACCOUNT}:role/one-instance-role`;
 /** The region deploy/ram-policy.json scopes ECS to (s.yaml's region), and another. */
@@ -125,8 +126,9 @@ describe('ECS with the deployed policy: scoped to its region\'s instances and co
   const clientOf = (cloud: TestCloud, role: RoleCredentials, regionId: string) =>
     cloud.newClient({ accessKeyId: role.accessKeyId, accessKeySecret: role.accessKeySecret, securityToken: role.securityToken, regionId });
   let deployed: RoleCredentials;
-  beforeAll(() => {
-    ram.setPolicies(DEPLOYED_ROLE, deployedRolePolicies(PROJECT_ROOT)['fleetrun-fc-role']!);
+  beforeAll(async () => {
+    const sYaml = await loadSYaml(path.join(PROJECT_ROOT, 's.yaml'), { env: { FLEETRUN_SEAL_KEY: 'a-seal-key-for-the-test-0123456789' }, config: { AccountID: ACCOUNT } });
+    ram.setPolicies(DEPLOYED_ROLE, deployedRoles(sYaml)['fleetrun-fc-role']!.policies);
     deployed = ram.credentialsFor(DEPLOYED_ROLE);
   });
 
@@ -277,15 +279,33 @@ describe('FC with a role key', () => {
 });
 
 describe('the local cloud', () => {
-  it('refuses to start a function whose s.yaml role has no policy, naming the function and the role', async () => {
-    const starting = startLocalCloud({
-      fleet: [],
-      accessKeys: { [USER_KEY.id]: USER_KEY.secret },
-      sYamlPath: path.join(PROJECT_ROOT, 's.yaml'),
-      timers: false,
-      // A policy for another role only: s.yaml's fleetrun-fc-role has none.
-      ram: { policies: { 'some-other-role': [POLICY] } },
-    });
-    await expect(starting).rejects.toThrow(/function fleetrun-[a-z-]+: role acs:ram::\d+:role\/fleetrun-fc-role .*"fleetrun-fc-role" has no permission policy/);
+  /** A copy of the deployment (s.yaml and deploy/) to change, with the functions' sources linked in. */
+  async function deploymentCopy(change: { sYaml?: (text: string) => string; trustPolicy?: object }): Promise<string> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'fleetrun-deployment-'));
+    await cp(path.join(PROJECT_ROOT, 'deploy'), path.join(dir, 'deploy'), { recursive: true });
+    await symlink(path.join(PROJECT_ROOT, 'functions'), path.join(dir, 'functions'));
+    const text = await readFile(path.join(PROJECT_ROOT, 's.yaml'), 'utf8');
+    await writeFile(path.join(dir, 's.yaml'), change.sYaml ? change.sYaml(text) : text);
+    if (change.trustPolicy) await writeFile(path.join(dir, 'deploy/ram-trust-policy.json'), JSON.stringify(change.trustPolicy));
+    return dir;
+  }
+  const start = (dir: string) => startLocalCloud({ fleet: [], accessKeys: { [USER_KEY.id]: USER_KEY.secret }, sYamlPath: path.join(dir, 's.yaml'), timers: false });
+
+  it('refuses to start a function whose role the stacks do not declare, naming the function and the role', async () => {
+    const dir = await deploymentCopy({ sYaml: (t) => t.replace('role: ${resources.cloud.output.RoleArn}', "role: acs:ram::${config('AccountID')}:role/not-declared") });
+    try {
+      await expect(start(dir)).rejects.toThrow(/function fleetrun-chatops: role acs:ram::\d+:role\/not-declared .*"not-declared" does not exist in the local cloud \(its roles: fleetrun-fc-role\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('refuses to start the functions when the role does not trust FC, as STS refuses FC the role', async () => {
+    const dir = await deploymentCopy({ trustPolicy: { Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['ecs.aliyuncs.com'] } }] } });
+    try {
+      await expect(start(dir)).rejects.toThrow(/role acs:ram::\d+:role\/fleetrun-fc-role .*"fleetrun-fc-role" does not trust fc\.aliyuncs\.com/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 });
