@@ -3,7 +3,7 @@
  * given, its intrinsic functions evaluated, its resources and outputs as ROS would create them.
  * Only what the project declares is understood — the resource types of {@link RESOURCE_TYPES} and
  * the functions Ref, Fn::Sub, Fn::GetAtt and Fn::Join; anything else is refused by name rather than
- * half-created, so a template the local cloud cannot stand for fails here first (docs/local-cloud-resources.md).
+ * half-created, so a template the local cloud cannot stand for fails here first (docs/deployment-resources.md).
  */
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
