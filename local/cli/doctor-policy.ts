@@ -12,6 +12,7 @@ import type { SYaml } from '../fc/s-yaml.ts';
 import { deployedRoles } from '../ram/deployment.ts';
 import { evaluate } from '../ram/evaluate.ts';
 import { parsePolicy, type PolicyDocument } from '../ram/policy.ts';
+import { parseTrustPolicy, trustsService } from '../ram/trust.ts';
 import type { Finding } from './doctor-report.ts';
 
 export interface PolicyOptions {
@@ -38,6 +39,7 @@ export function checkPolicy(sYaml: SYaml, options: PolicyOptions): Finding[] {
   const refused = new Map<string, { functions: string[]; reason: string; source: string; calledBy: string }>();
   let checked = 0;
   const loaded = new Map<string, PolicyDocument[] | undefined>();
+  const trustedByFc = new Map<string, boolean>();
   let declared: ReturnType<typeof deployedRoles>;
   try {
     declared = deployedRoles(sYaml);
@@ -57,6 +59,10 @@ export function checkPolicy(sYaml: SYaml, options: PolicyOptions): Finding[] {
     if (options.policyFiles.length === 0 && !role) {
       findings.push({ check: 'policy', level: 'problem', message: `${name}'s role ${roleName} is not declared by s.yaml's ros stacks (declared: ${Object.keys(declared).join(', ') || 'none'}): declare it, or pass its policy with --policy FILE` });
       continue;
+    }
+    if (role && !trustedByFc.has(roleName)) {
+      trustedByFc.set(roleName, trusts(role.trustPolicy, role.source));
+      if (!trustedByFc.get(roleName)) findings.push({ check: 'policy', level: 'problem', message: `the role ${roleName} (${role.source}) does not let fc.aliyuncs.com assume it: FC could give ${name} and the other functions no credentials. Its trust policy (deploy/ram-trust-policy.json) needs an Allow of sts:AssumeRole for the Service fc.aliyuncs.com` });
     }
     const files = options.policyFiles.length > 0 ? options.policyFiles : [role!.source];
     // Read once per set of files: a broken policy is one finding, not one per function.
@@ -90,4 +96,13 @@ export function checkPolicy(sYaml: SYaml, options: PolicyOptions): Finding[] {
   }
   if (refused.size === 0 && !findings.some((f) => f.level === 'problem')) findings.push({ check: 'policy', level: 'ok', message: `the role's policy allows all ${checked} calls the functions make (shared/config/required-actions.ts)` });
   return findings;
+}
+
+/** Whether a trust policy lets FC assume the role; a document that is no trust policy does not. */
+function trusts(document: unknown, source: string): boolean {
+  try {
+    return trustsService(parseTrustPolicy(document, source), 'fc.aliyuncs.com');
+  } catch {
+    return false;
+  }
 }

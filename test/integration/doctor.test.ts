@@ -146,6 +146,20 @@ describe('fleetrun doctor', () => {
     expect(run.code).toBe(1);
   }, 30_000);
 
+  it('names a role whose trust policy does not let FC assume it', async () => {
+    await writeFile(path.join(dir, 'untrusting.json'), JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['ecs.aliyuncs.com'] } }] }));
+    const file = await sYamlWith('untrusting', (t) => t.replace("${file('./deploy/ram-trust-policy.json')}", "${file('./untrusting.json')}"));
+    const run = await doctor(['--s-yaml', file]);
+    expect(run.out).toMatch(/✗ the role fleetrun-fc-role \(stack fleetrun-cloud, FunctionRole\) does not let fc\.aliyuncs\.com assume it/);
+    expect(run.code).toBe(1);
+  }, 30_000);
+
+  it('names a stack parameter the template refuses (a retention of 0 days)', async () => {
+    const run = await doctor([], { ...SHELL, FLEETRUN_RUN_RETENTION_DAYS: '0' });
+    expect(run.out).toMatch(/InvalidParameter: parameter RunRetentionDays must be at least 1, got 0/);
+    expect(run.code).toBe(1);
+  }, 30_000);
+
   it('names a policy file that is not a RAM policy, once', async () => {
     const file = path.join(dir, 'policy-empty.json');
     await writeFile(file, JSON.stringify({ Version: '1', Statement: [] }));
