@@ -1,12 +1,14 @@
 /**
- * What a bucket is besides its objects: region, owner, creation time, storage class, ACL. Kept in
- * `<dataDir>/<bucket>/bucket.json`, written before the bucket becomes visible, so a restart finds
- * every bucket as it was created. A bucket folder without the file (made by an earlier version of
- * the store, which had no bucket settings) is read as a bucket of the store's defaults.
+ * What a bucket is besides its objects: region, owner, creation time, storage class, ACL, lifecycle
+ * rules. Kept in `<dataDir>/<bucket>/bucket.json`, written before the bucket becomes visible and
+ * rewritten whole when a setting changes, so a restart finds every bucket as it was left. A bucket
+ * folder without the file (made by an earlier version of the store, which had no bucket settings)
+ * is read as a bucket of the store's defaults.
  */
 import { open, readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { syncDirectory, writeFully } from '../file-writes.ts';
+import type { LifecycleRule } from './lifecycle.ts';
 
 /** The storage classes PutBucket accepts (OSS PutBucket: Standard, IA, Archive, ColdArchive, DeepColdArchive). */
 export const STORAGE_CLASSES = ['Standard', 'IA', 'Archive', 'ColdArchive', 'DeepColdArchive'] as const;
@@ -29,6 +31,8 @@ export interface BucketInfo {
   storageClass: StorageClass;
   acl: BucketAcl;
   dataRedundancyType: RedundancyType;
+  /** Lifecycle rules (PutBucketLifecycle), absent when the bucket has none. */
+  lifecycle?: LifecycleRule[];
 }
 
 /** What a bucket is created with when nothing else is said. */

@@ -7,7 +7,8 @@ import { renderXml, type XmlElement } from './xml.ts';
 
 /**
  * [status, default message, EC]. The EC values marked as confirmed were seen in real OSS answers;
- * `0000-00000000` marks the ones the emulator does not know — never build logic on an EC.
+ * `0000-00000000` marks the ones the emulator does not know — never build logic on an EC. A thrown
+ * error may carry a more precise EC where an OSS troubleshooting page documents one (lifecycle.ts).
  */
 const CATALOG = {
   AccessDenied: [403, 'You have no right to access this resource.', '0000-00000000'],
@@ -23,9 +24,12 @@ const CATALOG = {
   InvalidAccessKeyId: [403, 'The OSS Access Key Id you provided does not exist in our records.', '0000-00000000'],
   InvalidRange: [416, 'The requested range cannot be satisfied.', '0000-00000000'],
   InvalidURI: [400, "Couldn't parse the specified URI.", '0000-00000000'],
+  MalformedXML: [400, 'The XML you provided was not well-formed or did not validate against our published schema.', '0000-00000000'],
   MethodNotAllowed: [405, 'The specified method is not allowed against this resource.', '0000-00000000'],
   NoSuchBucket: [404, 'The specified bucket does not exist.', '0015-00000101'], // confirmed
   NoSuchKey: [404, 'The specified key does not exist.', '0026-00000001'], // confirmed
+  // Message as in the GetBucketLifecycle page's example answer.
+  NoSuchLifecycle: [404, 'No Row found in Lifecycle Table.', '0000-00000000'],
   NotImplemented: [501, 'A header or operation you provided implies functionality that is not implemented.', '0000-00000000'],
   PreconditionFailed: [412, 'At least one of the pre-conditions you specified did not hold.', '0000-00000000'],
   RequestTimeout: [400, 'Your socket connection to the server was not read from or written to within the timeout period.', '0000-00000000'],

@@ -28,6 +28,7 @@ import { isValidBucketName } from './addressing.ts';
 import { readBucketInfo, writeBucketInfo, type BucketDefaults, type BucketInfo } from './bucket-info.ts';
 import { Crc64 } from './crc64.ts';
 import { OssError } from './errors.ts';
+import type { LifecycleRule } from './lifecycle.ts';
 import { compactLog, ObjectLog, recoverCompaction, type DataLocation, type LogRecord } from './object-log.ts';
 import { compareUtf8 } from './wire.ts';
 import { writeFully } from '../file-writes.ts';
@@ -169,6 +170,7 @@ export class DiskObjectStore {
           storageClass: settings.storageClass ?? 'Standard',
           acl: settings.acl ?? 'private',
           dataRedundancyType: settings.dataRedundancyType ?? 'LRS',
+          ...(settings.lifecycle ? { lifecycle: settings.lifecycle } : {}),
         };
         const dir = path.join(this.dataDir, name);
         await mkdir(dir, { recursive: true });
@@ -180,13 +182,28 @@ export class DiskObjectStore {
   }
 
   /** Replaces a bucket's ACL (PutBucket by its owner on an existing bucket). */
-  async setBucketAcl(name: string, acl: BucketInfo['acl']): Promise<BucketInfo> {
-    const state = this.#bucket(name);
-    if (state.info.acl === acl) return state.info;
-    const info = { ...state.info, acl };
-    await writeBucketInfo(state.dir, info, this.#fsync);
-    state.info = info;
-    return info;
+  setBucketAcl(name: string, acl: BucketInfo['acl']): Promise<BucketInfo> {
+    return this.#updateInfo(name, (info) => (info.acl === acl ? info : { ...info, acl }));
+  }
+
+  /** Replaces a bucket's lifecycle rules (already checked: lifecycle.ts), or removes them all with undefined. */
+  setBucketLifecycle(name: string, rules: LifecycleRule[] | undefined): Promise<BucketInfo> {
+    return this.#updateInfo(name, ({ lifecycle: _old, ...info }) => (rules ? { ...info, lifecycle: rules } : info));
+  }
+
+  // Under the bucket's lock, as createBucket and deleteBucket are, so two changes of settings never
+  // write bucket.json at once and neither lands on a bucket deleted meanwhile.
+  #updateInfo(name: string, change: (info: BucketInfo) => BucketInfo): Promise<BucketInfo> {
+    return this.#track(
+      this.#withLock(name, '', async () => {
+        const state = this.#bucket(name);
+        const info = change(state.info);
+        if (info === state.info) return info;
+        await writeBucketInfo(state.dir, info, this.#fsync);
+        state.info = info;
+        return info;
+      }),
+    );
   }
 
   /**
@@ -284,10 +301,25 @@ export class DiskObjectStore {
 
   /** Deletes an object; resolves false if there was none. */
   delete(bucket: string, key: string): Promise<boolean> {
+    return this.#deleteIf(bucket, key, () => true);
+  }
+
+  /**
+   * Deletes an object only if it is still exactly the version `record` describes; resolves false if
+   * it was replaced or deleted meanwhile. What lifecycle expiry uses, so an object written again
+   * after it was found expired is kept.
+   * @throws OssError NoSuchBucket when the bucket is gone
+   */
+  deleteIfUnchanged(bucket: string, record: ObjectRecord): Promise<boolean> {
+    return this.#deleteIf(bucket, record.key, (current) => current === record);
+  }
+
+  #deleteIf(bucket: string, key: string, condition: (current: ObjectRecord) => boolean): Promise<boolean> {
     return this.#track(
       this.#withLock(bucket, key, async () => {
         const state = this.#bucket(bucket);
-        if (!state.objects.has(key)) return false;
+        const current = state.objects.get(key);
+        if (!current || !condition(current.record)) return false;
         await state.log.append({ op: 'delete', key }, { buffers: [] });
         state.objects.delete(key);
         if (state.sorted) state.sorted.splice(sortedIndex(state.sorted, key), 1);

@@ -72,12 +72,19 @@ export function ecsRequest(action: string, params: Record<string, string>, where
  * OSS: `acs:oss:*:<account>:<bucket>` for bucket operations, `…:<bucket>/<key>` for object ones
  * (OSS "RAM Policy" / "authorization syntax and elements"); HeadObject and GetObjectMeta are
  * `oss:GetObject` (OSS: "to query object metadata, you must have the oss:GetObject permission"),
- * ListObjectsV2 is `oss:ListObjects` with `oss:Prefix` as its condition key.
+ * ListObjectsV2 is `oss:ListObjects` with `oss:Prefix` as its condition key; `?lifecycle` is
+ * `oss:PutBucketLifecycle` (its API page's Permissions table), `oss:GetBucketLifecycle` or
+ * `oss:DeleteBucketLifecycle` by method (docs/ram.md says which are confirmed).
  */
 export function ossRequest(method: string, bucket: string, key: string, query: { get(name: string): string | null | undefined; has(name: string): boolean }, accountId: string): Asked {
   const bucketArn = `acs:oss:*:${accountId}:${bucket}`;
   if (bucket === '') return { action: 'oss:ListBuckets', resources: [`acs:oss:*:${accountId}:*`] };
   if (key === '') {
+    // A sub-resource names its own action, which a policy grants apart from PutBucket and the rest.
+    if (query.has('lifecycle')) {
+      const action = method === 'PUT' ? 'oss:PutBucketLifecycle' : method === 'DELETE' ? 'oss:DeleteBucketLifecycle' : 'oss:GetBucketLifecycle';
+      return { action, resources: [bucketArn] };
+    }
     if (method === 'PUT') return { action: 'oss:PutBucket', resources: [bucketArn] };
     if (method === 'DELETE') return { action: 'oss:DeleteBucket', resources: [bucketArn] };
     if (method === 'POST' && query.has('delete')) return { action: 'oss:DeleteObject', resources: [`${bucketArn}/*`] };

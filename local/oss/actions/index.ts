@@ -4,14 +4,17 @@
 import { OssError } from '../errors.ts';
 import { SIGNED_SUBRESOURCES } from '../signature.ts';
 import type { Query } from '../wire.ts';
+import { deleteBucketLifecycle } from './delete-bucket-lifecycle.ts';
 import { deleteBucket } from './delete-bucket.ts';
 import { deleteObject } from './delete-object.ts';
 import { getBucketInfo } from './get-bucket-info.ts';
+import { getBucketLifecycle } from './get-bucket-lifecycle.ts';
 import { getObject } from './get-object.ts';
 import { headObject } from './head-object.ts';
 import { listBuckets } from './list-buckets.ts';
 import { listObjectsV2 } from './list-objects-v2.ts';
 import { listObjects } from './list-objects.ts';
+import { putBucketLifecycle } from './put-bucket-lifecycle.ts';
 import { putBucket } from './put-bucket.ts';
 import { putObject } from './put-object.ts';
 import type { Action } from './types.ts';
@@ -27,6 +30,9 @@ export const ACTIONS = {
   PutBucket: putBucket,
   DeleteBucket: deleteBucket,
   GetBucketInfo: getBucketInfo,
+  PutBucketLifecycle: putBucketLifecycle,
+  GetBucketLifecycle: getBucketLifecycle,
+  DeleteBucketLifecycle: deleteBucketLifecycle,
   ListBuckets: listBuckets,
 } as const satisfies Record<string, Action>;
 
@@ -62,6 +68,12 @@ const NEUTRAL_SUBRESOURCES = new Set([
   'response-expires',
 ]);
 
+/** Bucket operations named by a sub-resource, by the sub-resource and the method. */
+const BUCKET_SUBRESOURCE_OPERATIONS: Record<string, Partial<Record<string, ActionName>>> = {
+  bucketInfo: { GET: 'GetBucketInfo' },
+  lifecycle: { PUT: 'PutBucketLifecycle', GET: 'GetBucketLifecycle', DELETE: 'DeleteBucketLifecycle' },
+};
+
 /**
  * Picks the operation for a method on a bucket (`key` `''`) or an object.
  * @throws OssError MethodNotAllowed for a method OSS does not know, NotImplemented for a real OSS
@@ -73,16 +85,14 @@ export function route(method: string, key: string, query: Query): ActionName {
   }
   const other = [...query.keys()].filter((k) => SIGNED_SUBRESOURCES.has(k) && !NEUTRAL_SUBRESOURCES.has(k));
   // `?objectMeta` (ali-oss getObjectMeta) is a lighter HeadObject; `?versionId=null` names the only
-  // version an unversioned bucket has; `?bucketInfo` is GetBucketInfo.
-  const bucketInfo = method === 'GET' && key === '' && other.includes('bucketInfo');
-  const served = other.filter(
-    (k) => !(k === 'objectMeta' && method === 'HEAD' && key !== '') && !(k === 'versionId' && query.get(k) === 'null') && !(k === 'bucketInfo' && bucketInfo),
-  );
+  // version an unversioned bucket has; `?bucketInfo` and `?lifecycle` name bucket operations.
+  const bucketOperation = key === '' && other.length === 1 ? BUCKET_SUBRESOURCE_OPERATIONS[other[0]!]?.[method] : undefined;
+  const served = other.filter((k) => !(k === 'objectMeta' && method === 'HEAD' && key !== '') && !(k === 'versionId' && query.get(k) === 'null') && !bucketOperation);
   if (served.length > 0) {
     throw new OssError('NotImplemented', `The sub-resource "${served[0]}" (${method} ${key === '' ? 'bucket' : 'object'}) is not emulated by the local OSS.`);
   }
   if (key === '') {
-    if (bucketInfo) return 'GetBucketInfo';
+    if (bucketOperation) return bucketOperation;
     if (method === 'PUT') return 'PutBucket';
     if (method === 'DELETE') return 'DeleteBucket';
     if (method === 'GET') {
