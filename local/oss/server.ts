@@ -11,8 +11,10 @@ import { pipeline } from 'node:stream/promises';
 import { ACTIONS, route, routeService } from './actions/index.ts';
 import type { ActionContext, OssResponse } from './actions/types.ts';
 import { addressCandidates, isValidBucketName, parseHost } from './addressing.ts';
-import { ossRegion, type BucketInfo } from './bucket-info.ts';
+import { BUCKET_ACLS, ossRegion, type BucketAcl, type BucketInfo } from './bucket-info.ts';
 import { errorXml, OssError } from './errors.ts';
+import { checkLifecycle, type LifecycleRule, type LifecycleRuleInput } from './lifecycle.ts';
+import { startLifecycleSweep } from './lifecycle-sweep.ts';
 import { verifyRequest } from './signature.ts';
 import { ALLOW_ALL, type Authorize } from '../ram/access.ts';
 import { ossRequest, accessRequest } from '../ram/requests.ts';
@@ -59,6 +61,18 @@ export interface OssEmulatorOptions {
   delay?: OssDelay;
   /** Fault injection: answer a request with this error instead of serving it (undefined = serve it). */
   fail?: OssFailure;
+  /**
+   * Test knob: how long a lifecycle day lasts here, in ms; default {@link DEFAULT_LIFECYCLE_DAY_MS}
+   * (24 h, as OSS counts Days). A rule's `Days: 1` with 200 expires objects 200 ms after their last
+   * modification (at the next sweep).
+   */
+  lifecycleDayMs?: number;
+  /**
+   * How often the lifecycle sweep deletes expired objects, in ms; default
+   * {@link DEFAULT_LIFECYCLE_SWEEP_MS}. Real OSS applies rules asynchronously, not at the instant an
+   * object expires; this sets how late the emulator may be.
+   */
+  lifecycleSweepMs?: number;
 }
 
 /** A bucket made at start, where and for whom the options say. */
@@ -68,6 +82,13 @@ export interface PresetBucket {
   region?: string;
   /** Default: the emulator's {@link OssEmulatorOptions.accountId}. */
   ownerAccountId?: string;
+  /** Canned ACL; default `private`. */
+  acl?: BucketAcl;
+  /**
+   * Lifecycle rules, in ali-oss's `putBucketLifecycle` rule shape and checked as PutBucketLifecycle
+   * checks them (a bad rule fails the start).
+   */
+  lifecycle?: LifecycleRuleInput[];
 }
 
 /** Chooses a delay in ms for one request (0 = none), or a promise the request waits for. */
@@ -106,6 +127,10 @@ export interface OssEmulator {
 export const DEFAULT_MAX_OBJECT_BYTES = 5 * 1024 ** 3;
 /** Region served when none is given, in ali-oss form. */
 export const DEFAULT_OSS_REGION = 'oss-cn-hangzhou';
+/** A lifecycle day as OSS counts it: 24 hours. */
+export const DEFAULT_LIFECYCLE_DAY_MS = 86_400_000;
+/** How often the lifecycle sweep runs unless told otherwise: once a minute. */
+export const DEFAULT_LIFECYCLE_SWEEP_MS = 60_000;
 
 /** One listening server over one opened store: what a restart replaces. */
 type Serving = ServingOf<DiskObjectStore>;
@@ -121,12 +146,16 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
   const accountOf = (accessKeyId: string): string => (options.keyAccounts && Object.hasOwn(options.keyAccounts, accessKeyId) ? options.keyAccounts[accessKeyId]! : accountId);
   const secretFor = (id: string): string | undefined => (Object.hasOwn(options.accessKeys, id) ? options.accessKeys[id] : undefined);
   const authorize = options.authorize ?? ALLOW_ALL;
+  const lifecycleDayMs = positive(options.lifecycleDayMs ?? DEFAULT_LIFECYCLE_DAY_MS, 'lifecycleDayMs');
+  const lifecycleSweepMs = positive(options.lifecycleSweepMs ?? DEFAULT_LIFECYCLE_SWEEP_MS, 'lifecycleSweepMs');
+  const presets = (options.buckets ?? []).map(presetSettings);
 
   async function serve(port: number): Promise<Serving> {
     const store = await DiskObjectStore.open(options.dataDir, { log, fsync: options.fsync ?? true, bucketDefaults: { region, ownerAccountId: accountId } });
-    for (const preset of options.buckets ?? []) {
-      const bucket = typeof preset === 'string' ? { name: preset } : preset;
-      await store.createBucket(bucket.name, { region: ossRegion(bucket.region ?? region), ownerAccountId: bucket.ownerAccountId ?? accountId });
+    // A preset makes a bucket that does not exist yet; one that does keeps its settings and rules as
+    // they were left (changed through the API, say), so a restart changes nothing.
+    for (const { name, region: presetRegion, ownerAccountId, ...settings } of presets) {
+      await store.createBucket(name, { region: ossRegion(presetRegion ?? region), ownerAccountId: ownerAccountId ?? accountId, ...settings });
     }
     const maxObjectBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
     const inFlight = new Set<Promise<void>>();
@@ -218,6 +247,7 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
       await store.close();
       throw e;
     }
+    const sweep = startLifecycleSweep(store, { dayMs: lifecycleDayMs, everyMs: lifecycleSweepMs, log });
     return {
       port: (server.address() as AddressInfo).port,
       store,
@@ -226,6 +256,7 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        await sweep.stop();
         await Promise.allSettled([...inFlight]);
         await store.close();
       },
@@ -266,6 +297,26 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
     restart: (whileDown) => life.restart(whileDown),
     close: () => life.close(),
   };
+}
+
+/** A preset's name and settings, its lifecycle rules checked as PutBucketLifecycle checks them. */
+function presetSettings(preset: string | PresetBucket): Omit<PresetBucket, 'lifecycle'> & { lifecycle?: LifecycleRule[] } {
+  if (typeof preset === 'string') return { name: preset };
+  const { lifecycle, ...rest } = preset;
+  if (rest.acl !== undefined && !(BUCKET_ACLS as readonly string[]).includes(rest.acl)) {
+    throw new Error(`preset bucket "${preset.name}": acl must be one of ${BUCKET_ACLS.join(', ')}, got "${rest.acl}"`);
+  }
+  if (lifecycle === undefined) return rest;
+  try {
+    return { ...rest, lifecycle: checkLifecycle(lifecycle) };
+  } catch (e) {
+    throw new Error(`preset bucket "${preset.name}": ${(e as Error).message}`);
+  }
+}
+
+function positive(ms: number, name: string): number {
+  if (!(ms > 0) || !Number.isFinite(ms)) throw new Error(`${name} must be a positive number of milliseconds, got ${ms}`);
+  return ms;
 }
 
 /** OSS's AccessDenied message for a bucket of another account (OSS troubleshooting page 0003-00000001). */
