@@ -230,6 +230,14 @@ describe('OSS with a role key', () => {
     expect(await presigned.text()).toContain('<Code>AccessDenied</Code>');
   });
 
+  it('answers AccessDenied 403 to PutBucketLifecycle on a bucket the role may write objects to, asking oss:PutBucketLifecycle', async () => {
+    const rules = [{ id: 'tmp', prefix: 'runs/tmp/', status: 'Enabled', expiration: { days: 1 } }];
+    const put = (client('allowed-bucket') as unknown as { putBucketLifecycle(b: string, r: typeof rules): Promise<unknown> }).putBucketLifecycle('allowed-bucket', rules);
+    const e = await rejection(put);
+    expect(e).toMatchObject({ code: 'AccessDenied', status: 403 });
+    expect(ram.denials.at(-1)).toMatchObject({ action: 'oss:PutBucketLifecycle', resources: [`acs:oss:*:${ACCOUNT}:allowed-bucket`] });
+  });
+
   it('leaves the account key unrestricted', async () => {
     const own = new OSS({ region: oss.region, accessKeyId: USER_KEY.id, accessKeySecret: USER_KEY.secret, bucket: 'other-bucket', endpoint: oss.endpoint });
     await expect(own.put('anything', Buffer.from('x'))).resolves.toBeDefined();
