@@ -16,7 +16,7 @@ import { OutputDeliveryError, type OutputDelivery } from './ecs/output-delivery.
 import { startFcHost, type FcHost } from './fc/host.ts';
 import { loadSYaml, type SYaml } from './fc/s-yaml.ts';
 import { startMnsEmulator, type MnsEmulator } from './mns/server.ts';
-import { startOssEmulator, type OssEmulator } from './oss/server.ts';
+import { startOssEmulator, type OssEmulator, type PresetBucket } from './oss/server.ts';
 import { deployedRoles } from './ram/deployment.ts';
 import { RamIdentities } from './ram/identities.ts';
 import { declaredResources, type DeclaredResources } from './ros/declared-resources.ts';
@@ -56,6 +56,8 @@ export interface LocalCloudOptions {
    * enforcement off: functions then get the first of `accessKeys`. The `accessKeys` themselves are never restricted.
    */
   ram?: false | { policies?: Record<string, unknown[]> };
+  /** How long a lifecycle day lasts in the local OSS, and how often it sweeps (test knobs: a run's expiry seen in ms; default a real day, every minute). */
+  ossLifecycle?: { dayMs?: number; sweepMs?: number };
   /** Visibility timeout of the queues the cloud creates, in seconds (overrides the stack's). */
   queueVisibilitySeconds?: number;
   /** Ports of HTTP-triggered functions (functionName → port; 0 or absent: any free port) and of the FC API. */
@@ -103,6 +105,27 @@ export interface LocalCloud {
   close(): Promise<void>;
 }
 
+/** A declared bucket as the local OSS creates it: ROS's LifecycleConfiguration rules in ali-oss's rule shape. */
+function ossPreset(bucket: DeclaredResources['buckets'][number]): PresetBucket {
+  const time = (t: { Days?: number | undefined; CreatedBeforeDate?: string | undefined } | undefined) =>
+    t && { ...(t.Days !== undefined ? { days: t.Days } : {}), ...(t.CreatedBeforeDate !== undefined ? { createdBeforeDate: t.CreatedBeforeDate } : {}) };
+  return {
+    name: bucket.name,
+    acl: bucket.acl,
+    lifecycle: bucket.lifecycle.map((r) => ({
+      ...(r.ID !== undefined ? { id: r.ID } : {}),
+      prefix: r.Prefix,
+      status: r.Status,
+      ...(r.Expiration ? { expiration: time(r.Expiration)! } : {}),
+      ...(r.AbortMultipartUpload ? { abortMultipartUpload: time(r.AbortMultipartUpload)! } : {}),
+    })),
+  };
+}
+
+function lifecycleKnobs(o: LocalCloudOptions['ossLifecycle']): { lifecycleDayMs?: number; lifecycleSweepMs?: number } {
+  return { ...(o?.dayMs !== undefined ? { lifecycleDayMs: o.dayMs } : {}), ...(o?.sweepMs !== undefined ? { lifecycleSweepMs: o.sweepMs } : {}) };
+}
+
 /** Cloud Assistant writes outputs into the local OSS the way the service writes into a customer's bucket. */
 function ossDelivery(oss: OssEmulator): OutputDelivery {
   return {
@@ -147,7 +170,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
   const started: { close(): Promise<void> }[] = [];
   try {
-    const oss = await startOssEmulator({ accessKeys: keys, ...authorize, dataDir: path.join(dataDir, 'oss'), buckets: resources.buckets.map((b) => b.name), port: options.ports?.oss ?? 0, accountId, log, fsync: options.fsync ?? false });
+    const oss = await startOssEmulator({ accessKeys: keys, ...authorize, dataDir: path.join(dataDir, 'oss'), buckets: resources.buckets.map(ossPreset), ...lifecycleKnobs(options.ossLifecycle), port: options.ports?.oss ?? 0, accountId, log, fsync: options.fsync ?? false });
     started.push(oss);
     const mns = await startMnsEmulator({
       accessKeys: keys,
