@@ -5,8 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ACTIONS, WRITE_ACTIONS } from './actions/index.ts';
@@ -24,6 +23,7 @@ import { ecsRequest, accessRequest } from '../ram/requests.ts';
 import { EcsApiError, isEcsApiError } from './api-error.ts';
 import { TaskEventHub, taskCompletedEvent } from './task-events.ts';
 import { structureParams } from './wire.ts';
+import { listenHttp, type BufferedExchange } from '../http-listener.ts';
 
 export interface EcsEmulatorOptions {
   host?: string;
@@ -204,41 +204,35 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
     return `${req.method} ${url.pathname} 404`;
   }
 
-  const server = createServer({ maxHeaderSize: 256 * 1024 }, (req, res) => {
-    const started = Date.now();
-    const requestId = randomUUID().toUpperCase();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(c);
-    });
-    req.on('end', () => {
+  /** Routes one request; the catch turns what a handler threw into the API's JSON error. */
+  async function handle({ req, res, requestId, body, oversize }: BufferedExchange): Promise<string> {
+    try {
       const url = new URL(req.url ?? '/', 'http://local');
-      const work = url.pathname.startsWith('/_fleet/')
-        ? Promise.resolve(handleControl(req, res, url))
-        : size > MAX_BODY_BYTES
-          ? Promise.resolve((sendError(res, requestId, new EcsApiError('InvalidParameter', 'The request body is larger than 1 MB.')), '400 body too large'))
-          : handleApi(req, res, Buffer.concat(chunks), requestId);
-      work
-        .catch((e: unknown) => {
-          if (isEcsApiError(e)) {
-            sendError(res, requestId, e);
-            return `${e.httpStatus} ${e.code}`;
-          }
-          console.error('[ecs] internal error', e);
-          sendError(res, requestId, new EcsApiError('InternalError.Dispatch', 'The local Cloud Assistant failed; see its log.'));
-          return '500 InternalError.Dispatch';
-        })
-        .then((summary) => log(`[ecs] ${summary} ${Date.now() - started}ms`));
-    });
-  });
+      if (url.pathname.startsWith('/_fleet/')) return handleControl(req, res, url);
+      if (oversize) return (sendError(res, requestId, new EcsApiError('InvalidParameter', 'The request body is larger than 1 MB.')), '400 body too large');
+      return await handleApi(req, res, body, requestId);
+    } catch (e) {
+      if (isEcsApiError(e)) {
+        sendError(res, requestId, e);
+        return `${e.httpStatus} ${e.code}`;
+      }
+      console.error('[ecs] internal error', e);
+      sendError(res, requestId, new EcsApiError('InternalError.Dispatch', 'The local Cloud Assistant failed; see its log.'));
+      return '500 InternalError.Dispatch';
+    }
+  }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
+  const listener = await listenHttp({
+    host: options.host,
+    port: options.port,
+    maxHeaderSize: 256 * 1024,
+    body: { maxBytes: MAX_BODY_BYTES },
+    requestId: () => randomUUID().toUpperCase(),
+    handle,
+    log,
+    logPrefix: '[ecs]',
   });
-  const { port } = server.address() as AddressInfo;
+  const { port } = listener;
 
   const emulator: EcsEmulator = {
     endpoint: `${options.host ?? '127.0.0.1'}:${port}`,
@@ -252,10 +246,8 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
     serviceLinkedRole,
     reboot: (instanceId) => agents.reboot(instanceId, service.invocations.values()),
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      // Not waiting for handlers: one held by a latency fault would hold the close for as long.
+      await listener.close({ waitForHandlers: false });
       await agents.close();
       await killAllRunning();
       if (ownSandbox) await rm(sandboxRoot, { recursive: true, force: true });

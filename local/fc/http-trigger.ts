@@ -5,10 +5,10 @@
  * its timeout), and the struct the function returns becomes the HTTP response.
  * @see docs/platform-facts.md §5.3
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TextDecoder } from 'node:util';
 import { z } from 'zod';
+import { listenHttp } from '../http-listener.ts';
 import { InvocationError } from './function-instance.ts';
 import { fc3RequestId, resultBytes, resultToBody } from './invocation-result.ts';
 import type { TriggerSpec } from './s-yaml.ts';
@@ -169,38 +169,31 @@ export async function startHttpTrigger(o: HttpTriggerOptions): Promise<HttpTrigg
     }
   }
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const started = Date.now();
-    const requestId = fc3RequestId(started);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      // Past the limit the rest is read and dropped, so the client still gets its 413.
-      if (size <= maxBodyBytes) chunks.push(c);
-    });
-    req.on('error', () => res.destroy());
-    req.on('end', () => {
-      void handle(req, size > maxBodyBytes ? 'too-large' : Buffer.concat(chunks), requestId).then((answer) => {
-        let a = answer;
-        try {
-          res.writeHead(a.status, { ...a.headers, 'content-length': a.body.length, 'x-fc-request-id': requestId });
-        } catch (e) {
-          // A header the function returned that HTTP cannot carry (a newline, a bad name): the function's answer is broken.
-          a = jsonAnswer(502, { errorMessage: `invalid response from the function: ${(e as Error).message}`, errorType: 'InvalidResponse' });
-          res.writeHead(a.status, { ...a.headers, 'content-length': a.body.length, 'x-fc-request-id': requestId });
-        }
-        res.end(a.body);
-        o.log(`[fc:http] ${o.functionName} ${req.method} ${req.url} ${a.status} ${Date.now() - started}ms ${requestId}`);
-      });
-    });
-  });
+  /** Writes the function's answer; returns what its log line says. */
+  function send(req: IncomingMessage, res: ServerResponse, requestId: string, answer: Answer): string {
+    let a = answer;
+    try {
+      res.writeHead(a.status, { ...a.headers, 'content-length': a.body.length, 'x-fc-request-id': requestId });
+    } catch (e) {
+      // A header the function returned that HTTP cannot carry (a newline, a bad name): the function's answer is broken.
+      a = jsonAnswer(502, { errorMessage: `invalid response from the function: ${(e as Error).message}`, errorType: 'InvalidResponse' });
+      res.writeHead(a.status, { ...a.headers, 'content-length': a.body.length, 'x-fc-request-id': requestId });
+    }
+    res.end(a.body);
+    return `${o.functionName} ${req.method} ${req.url} ${a.status}`;
+  }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', resolve);
+  const listener = await listenHttp({
+    host: o.host,
+    port: o.port,
+    body: { maxBytes: maxBodyBytes },
+    requestId: (_req, startedAt) => fc3RequestId(startedAt),
+    handle: async ({ req, res, requestId, body, oversize }) => send(req, res, requestId, await handle(req, oversize ? 'too-large' : body, requestId)),
+    log: o.log,
+    logPrefix: '[fc:http]',
+    logRequestId: true,
   });
-  const { port } = server.address() as AddressInfo;
+  const { port } = listener;
   domainName = `${o.host ?? '127.0.0.1'}:${port}`;
   return {
     functionName: o.functionName,
@@ -208,10 +201,8 @@ export async function startHttpTrigger(o: HttpTriggerOptions): Promise<HttpTrigg
     endpoint: `http://${domainName}`,
     port,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      // A request in flight ends when the host closes the function's instances, after this.
+      await listener.close({ waitForHandlers: false });
     },
   };
 }

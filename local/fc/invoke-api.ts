@@ -15,9 +15,9 @@
  * with FC's retries on function errors. After the signature checks out, each call asks `authorize`
  * (RAM) for `fc:InvokeFunction` on the function; a denial is FC's `AccessDenied` (403).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { listenHttp } from '../http-listener.ts';
 import type { Authorize } from '../ram/access.ts';
 import type { AsyncInvocationLog, AsyncInvocationRecord } from './async-invocations.ts';
 import { contentMd5Matches, verifyFcRequest, type FcApiError } from './fc-signature.ts';
@@ -247,33 +247,24 @@ export async function startInvokeApi(o: InvokeApiOptions): Promise<InvokeApi> {
     return url.pathname.startsWith('/2023-03-30/') ? handleFc3(req, res, url, body, oversize, requestId) : handleFc2(req, res, url, body, oversize, requestId);
   }
 
-  const server = createServer((req, res) => {
-    const started = Date.now();
-    const api: Api = (req.url ?? '').startsWith('/2023-03-30/') ? 'fc3' : 'fc2';
-    const requestId = api === 'fc3' ? fc3RequestId() : fc2RequestId();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      // Past the limit the rest is read and dropped, so the client still gets its EntityTooLarge.
-      if (size <= SYNC_LIMIT) chunks.push(c);
-    });
-    req.on('error', () => res.destroy());
-    req.on('end', () => {
-      handle(req, res, Buffer.concat(chunks), size > SYNC_LIMIT, requestId)
-        .catch((e: unknown) => {
-          o.log(`[fc:invoke] internal error: ${(e as Error).stack ?? String(e)}`);
-          return res.headersSent ? '500 (after headers)' : sendError(res, api, requestId, { status: 500, code: 'InternalServerError', message: 'an internal error has occurred. Please retry.' });
-        })
-        .then((summary) => o.log(`[fc:invoke] ${req.method} ${req.url} ${summary} ${Date.now() - started}ms ${requestId}`));
-    });
+  const apiOf = (req: IncomingMessage): Api => ((req.url ?? '').startsWith('/2023-03-30/') ? 'fc3' : 'fc2');
+  const listener = await listenHttp({
+    host: o.host,
+    port: o.port,
+    body: { maxBytes: SYNC_LIMIT },
+    requestId: (req) => (apiOf(req) === 'fc3' ? fc3RequestId() : fc2RequestId()),
+    handle: async ({ req, res, requestId, body, oversize }) => {
+      const summary = await handle(req, res, body, oversize, requestId).catch((e: unknown) => {
+        o.log(`[fc:invoke] internal error: ${(e as Error).stack ?? String(e)}`);
+        return res.headersSent ? '500 (after headers)' : sendError(res, apiOf(req), requestId, { status: 500, code: 'InternalServerError', message: 'an internal error has occurred. Please retry.' });
+      });
+      return `${req.method} ${req.url} ${summary}`;
+    },
+    log: o.log,
+    logPrefix: '[fc:invoke]',
+    logRequestId: true,
   });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port } = listener;
   return {
     endpoint: `http://${o.host ?? '127.0.0.1'}:${port}`,
     port,
@@ -285,10 +276,8 @@ export async function startInvokeApi(o: InvokeApiOptions): Promise<InvokeApi> {
         wake();
       }
       pendingRetries.clear();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      // A sync invocation in flight ends when the host closes its instances, after this.
+      await listener.close({ waitForHandlers: false });
     },
   };
 }

@@ -5,8 +5,7 @@
  * under `dataDir` and survive restarts.
  * @see docs/platform-facts.md §8
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ACTIONS, route } from './actions/index.ts';
 import type { ActionRequest, ActionResult } from './actions/types.ts';
 import { isMnsError, MnsError } from './errors.ts';
@@ -16,7 +15,7 @@ import { verifyMnsRequest } from './signature.ts';
 import { ALLOW_ALL, type Authorize } from '../ram/access.ts';
 import { mnsRequest, accessRequest } from '../ram/requests.ts';
 import { buildXml, parseRequestXml, XML_CONTENT_TYPE, type XmlDocument } from './xml.ts';
-import { randomHex } from '../random-hex.ts';
+import { listenHttp, type HttpListener } from '../http-listener.ts';
 import { restartable, type Serving as ServingOf } from '../restartable.ts';
 
 /** Options of {@link startMnsEmulator}. */
@@ -87,7 +86,6 @@ export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<Mns
   async function serve(port: number): Promise<Serving> {
     const store = await QueueStore.open({ dataDir: options.dataDir, log, fsync: options.fsync ?? true });
     const shutdown = new AbortController();
-    const inFlight = new Set<Promise<unknown>>();
     let fallbackBase = `http://${host}`;
 
     try {
@@ -147,42 +145,26 @@ export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<Mns
       return AbortSignal.any([own.signal, shutdown.signal]);
     }
 
-    const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
-      const started = Date.now();
-      const requestId = randomHex(12).toUpperCase();
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size <= MAX_BODY_BYTES) chunks.push(c);
-      });
-      req.on('end', () => {
-        const work =
-          size > MAX_BODY_BYTES
-            ? Promise.resolve(
-                (sendError(res, requestId, new MnsError('InvalidArgument', `The request body is larger than ${MAX_BODY_BYTES} bytes.`), fallbackBase),
-                `${req.method} ${req.url?.slice(0, 128)} 400 body too large`),
-              )
-            : handle(req, res, Buffer.concat(chunks), requestId);
-        const logged = work.then((summary) => log(`[mns] ${summary} ${Date.now() - started}ms`));
-        inFlight.add(logged);
-        void logged.finally(() => inFlight.delete(logged));
-      });
-    });
-
+    let listener: HttpListener;
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve();
-        });
+      listener = await listenHttp({
+        host,
+        port,
+        maxHeaderSize: 64 * 1024,
+        body: { maxBytes: MAX_BODY_BYTES },
+        handle: ({ req, res, requestId, body, oversize }) => {
+          if (!oversize) return handle(req, res, body, requestId);
+          sendError(res, requestId, new MnsError('InvalidArgument', `The request body is larger than ${MAX_BODY_BYTES} bytes.`), fallbackBase);
+          return Promise.resolve(`${req.method} ${req.url?.slice(0, 128)} 400 body too large`);
+        },
+        log,
+        logPrefix: '[mns]',
       });
     } catch (e) {
       await store.close();
       throw e;
     }
-    const bound = (server.address() as AddressInfo).port;
+    const bound = listener.port;
     fallbackBase = `http://${endpointHost}:${bound}`;
     log(`[mns] account ${accountId} listening on ${fallbackBase}, data in ${store.dataDir}`);
     return {
@@ -190,12 +172,8 @@ export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<Mns
       store,
       async stop() {
         shutdown.abort();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-        // Handlers may still be waiting for their fsync; let them finish before the logs close.
-        await Promise.allSettled([...inFlight]);
+        // Handlers may still be waiting for their fsync; close() lets them finish before the logs close.
+        await listener.close();
         await store.close();
       },
     };

@@ -4,8 +4,7 @@
  * Objects live on disk under `dataDir` and survive a restart (layout: store.ts).
  * @see docs/platform-facts.md §9 and §10
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ACTIONS, route, routeService } from './actions/index.ts';
@@ -20,7 +19,7 @@ import { ALLOW_ALL, type Authorize } from '../ram/access.ts';
 import { ossRequest, accessRequest } from '../ram/requests.ts';
 import { DiskObjectStore } from './store.ts';
 import { httpDate, parseQuery, utf8Length } from './wire.ts';
-import { randomHex } from '../random-hex.ts';
+import { listenHttp, type HttpListener } from '../http-listener.ts';
 import { restartable, type Serving as ServingOf } from '../restartable.ts';
 
 /** Options of {@link startOssEmulator}. */
@@ -158,7 +157,6 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
       await store.createBucket(name, { region: ossRegion(presetRegion ?? region), ownerAccountId: ownerAccountId ?? accountId, ...settings });
     }
     const maxObjectBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
-    const inFlight = new Set<Promise<void>>();
 
     async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<string> {
       const method = req.method ?? 'GET';
@@ -219,29 +217,19 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
       }
     }
 
-    const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
-      const started = Date.now();
-      const requestId = randomHex(12).toUpperCase();
-      const work = handle(req, res, requestId)
-        .then((summary) => log(`[oss] ${printable(summary)} ${Date.now() - started}ms`))
-        .catch((e: unknown) => {
-          console.error('[oss] failed to answer', e);
-          res.destroy();
-        });
-      inFlight.add(work);
-      void work.finally(() => inFlight.delete(work));
-    });
-    // ali-oss keeps idle sockets for 15 s (agentkeepalive). With Node's default 5 s the server could
-    // close a socket just as the client reuses it, which surfaces as a random "socket hang up".
-    server.keepAliveTimeout = 30_000;
-
+    let listener: HttpListener;
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, options.host ?? '127.0.0.1', () => {
-          server.off('error', reject);
-          resolve();
-        });
+      listener = await listenHttp({
+        host: options.host,
+        port,
+        maxHeaderSize: 64 * 1024,
+        // ali-oss keeps idle sockets for 15 s (agentkeepalive). With Node's default 5 s the server could
+        // close a socket just as the client reuses it, which surfaces as a random "socket hang up".
+        keepAliveTimeoutMs: 30_000,
+        body: 'streamed',
+        handle: ({ req, res, requestId }) => handle(req, res, requestId),
+        log,
+        logPrefix: '[oss]',
       });
     } catch (e) {
       await store.close();
@@ -249,15 +237,12 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
     }
     const sweep = startLifecycleSweep(store, { dayMs: lifecycleDayMs, everyMs: lifecycleSweepMs, log });
     return {
-      port: (server.address() as AddressInfo).port,
+      port: listener.port,
       store,
       async stop() {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        // Cuts the connections, then waits for writes in flight before the store closes.
+        await listener.close();
         await sweep.stop();
-        await Promise.allSettled([...inFlight]);
         await store.close();
       },
     };
@@ -400,11 +385,6 @@ function internalError(e: unknown): OssError {
   if (aborted) return new OssError('RequestTimeout', 'The client closed the connection before the body arrived.');
   console.error('[oss] internal error', e);
   return new OssError('InternalError', 'The local OSS failed; see its log.');
-}
-
-/** Keys may hold control characters; escaped so one request stays one log line. */
-function printable(line: string): string {
-  return line.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** The host part of an endpoint URL clients can connect to (an IP literal, never a wildcard). */
