@@ -13,7 +13,7 @@ import { reportLinks } from '../../shared/chatops/report-links.ts';
 import { senderReplier } from '../../shared/chatops/run-replier.ts';
 import { loadChatFiles } from '../../shared/chatops/config-files.ts';
 import { runJobsTick } from '../../shared/chatops/scheduled-jobs.ts';
-import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
+import { fc3TimerHandler } from '../../shared/runtime/fc3-timer.ts';
 
 const env = parseScheduleEnv(process.env);
 // One schema holds the function's chat variables too.
@@ -22,8 +22,8 @@ const linkConfig = { publicUrl: env.FLEETRUN_PUBLIC_URL, sealKey: env.FLEETRUN_S
 const sender = createSender(replyConfigOf(chatEnv));
 const clients = perCredentials((credentials) => ({ store: storeFor(env, credentials), queue: queueFor(env, credentials), assistant: lazyAssistant(env, credentials) }));
 
-export const handler = fc3EventHandler(
-  async (_ticks, context) => {
+export const handler = fc3TimerHandler(
+  async (_tick, context) => {
     const { catalog, jobs, policy } = await loadChatFiles(chatEnv);
     const c = clients(context);
     const scheduled = await runJobsTick({

@@ -7,8 +7,9 @@ import { reportLinks } from '../../shared/chatops/report-links.ts';
 import { senderReplier } from '../../shared/chatops/run-replier.ts';
 import { chatSecrets, replyConfigOf } from '../../shared/config/chat-env.ts';
 import { StoredResults } from '../../shared/pipeline/stored-results.ts';
-import { handleResultMessages } from '../../shared/pipeline/summarize.ts';
+import { handleResultMessages, resultMessagesEnvelope } from '../../shared/pipeline/summarize.ts';
 import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
+import { RESULTS_QUEUE_TRIGGER } from './results-trigger.ts';
 
 const env = parseSummarizeEnv(process.env);
 // One schema holds the function's chat variables too.
@@ -21,11 +22,12 @@ const clients = perCredentials((credentials) => {
 });
 
 export const handler = fc3EventHandler(
-  async (events, context) => {
+  resultMessagesEnvelope(RESULTS_QUEUE_TRIGGER),
+  async (messages, context) => {
     const logger = context.logger.withSecrets(chatSecrets(chatEnv));
     const { store, stored } = clients(context);
     const chat = senderReplier({ sender, store, logger, intervalSeconds: chatEnv.FLEETRUN_PROGRESS_INTERVAL_SECONDS, reportLink: reportLinks({ ...linkConfig, store, logger }) });
-    return handleResultMessages(events, { store, stored, chat, logger, replyTakeoverSeconds: env.FLEETRUN_REPLY_TAKEOVER_SECONDS });
+    return handleResultMessages(messages, { store, stored, chat, logger, replyTakeoverSeconds: env.FLEETRUN_REPLY_TAKEOVER_SECONDS });
   },
   { functionName: 'fleetrun-summarize', region: env.FLEETRUN_REGION, accountId: env.FLEETRUN_ACCOUNT_ID },
 );

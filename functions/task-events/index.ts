@@ -7,6 +7,7 @@ import { DeliveredOutputIndex } from '../../shared/pipeline/output-sources.ts';
 import { ResultFetcher } from '../../shared/pipeline/result-fetcher.ts';
 import { CoalescingQueue } from '../../shared/queue/coalescing-queue.ts';
 import { queueFor } from '../../shared/pipeline/queue-client.ts';
+import { taskCompletedEnvelope } from '../../shared/events/task-completed.ts';
 import { handleTaskEvents } from '../../shared/pipeline/task-events.ts';
 import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
 
@@ -23,6 +24,7 @@ const clients = perCredentials((credentials) => {
 });
 
 export const handler = fc3EventHandler(
+  taskCompletedEnvelope,
   async (events, context) => handleTaskEvents(events, { ...clients(context), logger: context.logger, sealKey: env.FLEETRUN_SEAL_KEY }),
   { functionName: 'fleetrun-task-events', region: env.FLEETRUN_REGION, accountId: env.FLEETRUN_ACCOUNT_ID },
 );

@@ -1,11 +1,13 @@
 /**
- * The `ecs:CloudAssistant:TaskCompleted` event as EventBridge delivers it: a CloudEvents envelope
- * and a per-instance payload. Only six `data` fields are documented; the rest are optional and
- * everything unknown is kept, because the platform may add fields.
+ * The `ecs:CloudAssistant:TaskCompleted` event: a per-instance payload in the CloudEvents envelope
+ * EventBridge delivers it in (shared/runtime/envelopes/). Only six `data` fields are documented;
+ * the rest are optional and everything unknown is kept, because the platform may add fields.
  * @see docs/platform-facts.md §1.2–1.3
  */
 import { z } from 'zod';
 import { INSTANCE_STATUSES } from '../cloud-assistant/statuses.ts';
+import type { CloudEvent } from '../runtime/envelopes/cloud-event.ts';
+import { eventBridgeEnvelope } from '../runtime/envelopes/eventbridge.ts';
 
 export const TASK_COMPLETED_TYPE = 'ecs:CloudAssistant:TaskCompleted';
 
@@ -26,35 +28,9 @@ export const taskCompletedDataSchema = z.looseObject({
 });
 export type TaskCompletedData = z.output<typeof taskCompletedDataSchema>;
 
-/** The CloudEvents envelope EventBridge wraps every event in. */
-export const cloudEventSchema = z.looseObject({
-  id: z.string().min(1),
-  source: z.string(),
-  specversion: z.string().optional(),
-  type: z.string(),
-  subject: z.string().optional(),
-  time: z.string().optional(),
-  aliyunaccountid: z.string().optional(),
-  aliyunregionid: z.string().optional(),
-  data: z.unknown(),
-});
-
-export const taskCompletedEventSchema = cloudEventSchema.extend({
-  source: z.literal('acs.ecs'),
-  type: z.literal(TASK_COMPLETED_TYPE),
-  data: taskCompletedDataSchema,
-});
-export type TaskCompletedEvent = z.output<typeof taskCompletedEventSchema>;
-
-export type ParsedEvent = { ok: true; event: TaskCompletedEvent } | { ok: false; reason: string };
-
-/** Parses one event; a malformed one gets a reason a log line can carry, never a throw. */
-export function parseTaskCompleted(raw: unknown): ParsedEvent {
-  const result = taskCompletedEventSchema.safeParse(raw);
-  if (result.success) return { ok: true, event: result.data };
-  const issue = result.error.issues[0]!;
-  return { ok: false, reason: `${issue.path.join('.') || '(event)'}: ${issue.message}` };
-}
+/** The event as EventBridge delivers it to task-events: a CloudEvent from `acs.ecs` with this data. */
+export const taskCompletedEnvelope = eventBridgeEnvelope({ source: 'acs.ecs', type: TASK_COMPLETED_TYPE, data: taskCompletedDataSchema });
+export type TaskCompletedEvent = CloudEvent<TaskCompletedData>;
 
 /**
  * Delivery is at-least-once: the same instance's final status may come several times. Within a

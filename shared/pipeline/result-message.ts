@@ -1,9 +1,10 @@
 /**
  * A per-instance result as a queue message: JSON, base64 (MNS bodies are XML text and the SDK does
  * not escape them), at most 64 KB. A result whose output would not fit keeps a tail in the message
- * and the whole output in the bucket.
+ * and the whole output in the bucket. The consumer reads it with its trigger's envelope
+ * (resultMessagesEnvelope in summarize.ts).
  */
-import { instanceResultSchema, type InstanceResult } from '../runs/result.ts';
+import type { InstanceResult } from '../runs/result.ts';
 import { runKeys } from '../runs/keys.ts';
 import type { ObjectStore } from '../store/port.ts';
 
@@ -24,27 +25,4 @@ export async function resultMessage(result: InstanceResult, store: ObjectStore):
   const tail = Buffer.from(result.output, 'utf8');
   const kept = tail.subarray(Math.max(0, tail.length - INLINE_OUTPUT_BYTES)).toString('utf8').replace(/^\uFFFD+/, '');
   return encodeResult({ ...result, output: kept, outputKey: key });
-}
-
-export type DecodedMessage = { ok: true; result: InstanceResult } | { ok: false; reason: string };
-
-/**
- * Reads a message body as EventBridge hands it over: already base64-decoded when the trigger has
- * IsBase64Decode (the default), still base64 otherwise.
- */
-export function decodeResult(body: unknown): DecodedMessage {
-  if (typeof body !== 'string') return { ok: false, reason: 'message body is not text' };
-  const text = body.trimStart().startsWith('{') ? body : Buffer.from(body, 'base64').toString('utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { ok: false, reason: 'message body is not JSON (nor base64 JSON)' };
-  }
-  const parsed = instanceResultSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return { ok: false, reason: `${issue.path.join('.') || '(body)'}: ${issue.message}` };
-  }
-  return { ok: true, result: parsed.data };
 }

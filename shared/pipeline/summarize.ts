@@ -1,11 +1,13 @@
 /**
- * summarize: result messages in (an MNS event-streaming batch), each stored under a key that makes
- * a duplicate harmless; then every run the batch touched is finished if it is complete. A bad
- * message is logged and skipped; a store failure fails the batch so it is delivered again.
+ * summarize: result messages in (an MNS event-streaming batch, as the envelope took it apart: each
+ * message a result, or failed with a reason), each stored under a key that makes a duplicate
+ * harmless; then every run the batch touched is finished if it is complete. A bad message is
+ * logged and skipped; a store failure fails the batch so it is delivered again.
  */
 import { runKeys } from '../runs/keys.ts';
-import type { InstanceResult } from '../runs/result.ts';
-import { decodeResult } from './result-message.ts';
+import { instanceResultSchema, type InstanceResult } from '../runs/result.ts';
+import type { ParsedRecord } from '../runtime/envelopes/envelope.ts';
+import { mnsEventStreamingEnvelope, type MnsTriggerParameters } from '../runtime/envelopes/mns-event-streaming.ts';
 import { finishIfComplete, readManifest, type FinishDeps, type FinishOutcome, type KnownResults } from './finish-run.ts';
 import type { StoredResults } from './stored-results.ts';
 
@@ -16,11 +18,9 @@ export interface SummarizeOutcome {
   runs: Record<string, FinishOutcome['state'] | 'no-manifest'>;
 }
 
-/** The body of one MNS message in an event-streaming CloudEvent (reference §5.6). */
-function messageBody(event: unknown): { id: string; body: unknown } {
-  const e = (event ?? {}) as { id?: unknown; data?: { messageBody?: unknown; messageId?: unknown } };
-  const id = typeof e.data?.messageId === 'string' ? e.data.messageId : typeof e.id === 'string' ? e.id : '(no id)';
-  return { id, body: e.data?.messageBody };
+/** The results queue's messages as its trigger delivers them: one InstanceResult (JSON) each. */
+export function resultMessagesEnvelope(trigger: MnsTriggerParameters) {
+  return mnsEventStreamingEnvelope(trigger, instanceResultSchema);
 }
 
 /** Result objects written at once. */
@@ -31,19 +31,17 @@ export interface SummarizeDeps extends FinishDeps {
   stored?: StoredResults;
 }
 
-export async function handleResultMessages(events: unknown[], deps: SummarizeDeps): Promise<SummarizeOutcome> {
+export async function handleResultMessages(messages: ParsedRecord<InstanceResult>[], deps: SummarizeDeps): Promise<SummarizeOutcome> {
   const outcome: SummarizeOutcome = { stored: 0, duplicates: 0, skipped: [], runs: {} };
   const touched = new Map<string, { ids: string[]; written: InstanceResult[] }>();
   const results: InstanceResult[] = [];
-  for (const event of events) {
-    const { id, body } = messageBody(event);
-    const decoded = decodeResult(body);
-    if (!decoded.ok) {
-      outcome.skipped.push({ id, reason: decoded.reason });
-      deps.logger.warn('message skipped', { id, reason: decoded.reason });
+  for (const message of messages) {
+    if (!message.ok) {
+      outcome.skipped.push({ id: message.id, reason: message.reason });
+      deps.logger.warn('message skipped', { id: message.id, reason: message.reason });
       continue;
     }
-    results.push(decoded.result);
+    results.push(message.record);
   }
   // Stored a few at a time: a batch holds up to 100 results and each write waits on OSS.
   for (let i = 0; i < results.length; i += WRITE_CONCURRENCY) {

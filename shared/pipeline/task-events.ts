@@ -1,16 +1,18 @@
 /**
- * task-events: TaskCompleted events in, one result message per finished instance out. Malformed
- * events and events of commands that are not fleetrun's are logged with the reason and skipped;
+ * task-events: TaskCompleted events in (as the EventBridge envelope took them apart: typed, or
+ * failed with a reason), one result message per finished instance out. Malformed events and
+ * events of commands that are not fleetrun's are logged with the reason and skipped;
  * they never fail the batch. A failure to reach OSS, ECS or MNS fails it, so EventBridge delivers
  * it again — safe, because every later step is idempotent.
  */
 import type { InstanceResult as ServiceResult } from '../cloud-assistant/port.ts';
-import { dedupeKey, parseTaskCompleted, type TaskCompletedData, type TaskCompletedEvent } from '../events/task-completed.ts';
+import { dedupeKey, type TaskCompletedData, type TaskCompletedEvent } from '../events/task-completed.ts';
 import { batchFromCommandName, runIdFromCommandName, runKeys } from '../runs/keys.ts';
 import { runManifestSchema, type RunManifest } from '../runs/manifest.ts';
 import type { InstanceResult } from '../runs/result.ts';
 import { unseal } from '../runs/seal.ts';
 import type { ResultQueue } from '../queue/port.ts';
+import type { ParsedRecord } from '../runtime/envelopes/envelope.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { redact } from '../runtime/logger.ts';
 import type { ObjectStore } from '../store/port.ts';
@@ -88,27 +90,27 @@ function secretsOf(manifest: RunManifest, sealKey: string | undefined, logger: L
   return unseal(manifest.sealedSecrets, sealKey).filter((s) => s.length > 0);
 }
 
-export async function handleTaskEvents(rawEvents: unknown[], deps: TaskEventsDeps): Promise<TaskEventsOutcome> {
+export async function handleTaskEvents(records: ParsedRecord<TaskCompletedEvent>[], deps: TaskEventsDeps): Promise<TaskEventsOutcome> {
   const arrivedAt = Date.now();
   const skipped: TaskEventsOutcome['skipped'] = [];
   const byRun = new Map<string, TaskCompletedEvent[]>();
   const seen = new Set<string>();
-  for (const raw of rawEvents) {
-    const parsed = parseTaskCompleted(raw);
-    const id = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : '(no id)';
+  for (const parsed of records) {
+    const id = parsed.id;
     if (!parsed.ok) {
       skipped.push({ id, reason: `malformed event: ${parsed.reason}` });
       continue;
     }
-    const runId = runIdFromCommandName(parsed.event.data.commandName);
+    const event = parsed.record;
+    const runId = runIdFromCommandName(event.data.commandName);
     if (!runId) {
-      skipped.push({ id, reason: `command "${parsed.event.data.commandName}" is not a fleetrun run` });
+      skipped.push({ id, reason: `command "${event.data.commandName}" is not a fleetrun run` });
       continue;
     }
-    const key = dedupeKey(parsed.event.data);
+    const key = dedupeKey(event.data);
     if (seen.has(key)) continue;
     seen.add(key);
-    byRun.set(runId, [...(byRun.get(runId) ?? []), parsed.event]);
+    byRun.set(runId, [...(byRun.get(runId) ?? []), event]);
   }
   for (const s of skipped) deps.logger.warn('event skipped', s);
 

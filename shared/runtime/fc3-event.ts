@@ -1,13 +1,14 @@
 /**
- * The FC 3.0 adapter for event triggers (EventBridge, MNS via event streaming, timers): FC hands
- * the handler the payload as a Buffer and its own context; the adapter turns them into a typed
- * event and a FleetrunContext. EventBridge sends one CloudEvent per invocation, event streaming an
- * array of them, so event handlers always get an array.
+ * The FC 3.0 adapter for event triggers (EventBridge, MNS via event streaming, timers, direct
+ * invocations): FC hands the handler the payload as a Buffer and its own context; the adapter
+ * parses the JSON, lets the trigger's envelope (./envelopes/) take the records out of it, and hands
+ * the handler those records — each typed, or failed with its reason — and a FleetrunContext.
  * @see docs/platform-facts.md §5.1, §5.2, §5.4–5.6
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FleetrunContext, Handler } from './context.ts';
+import { EventPayloadError, type Envelope, type ParsedRecord } from './envelopes/envelope.ts';
 import { createLogger, type LogSink } from './logger.ts';
 
 const fcContextSchema = z.looseObject({
@@ -17,10 +18,6 @@ const fcContextSchema = z.looseObject({
   region: z.string().optional(),
   accountId: z.string().optional(),
 });
-
-export class EventPayloadError extends Error {
-  override readonly name = 'EventPayloadError';
-}
 
 /** The FC context as a FleetrunContext; secrets of the credentials never reach a log line. */
 export function toFleetrunContext(fcContext: unknown, fallback: { functionName: string; region: string; accountId: string }, sink?: LogSink): FleetrunContext {
@@ -37,6 +34,7 @@ export function toFleetrunContext(fcContext: unknown, fallback: { functionName: 
   };
 }
 
+/** The invocation's bytes as JSON; EventPayloadError when they are not JSON. */
 export function parseEventPayload(event: unknown): unknown {
   const text = Buffer.isBuffer(event) ? event.toString('utf8') : typeof event === 'string' ? event : undefined;
   if (text === undefined) return event;
@@ -47,10 +45,14 @@ export function parseEventPayload(event: unknown): unknown {
   }
 }
 
-/** `handler(events[], context)` as FC's `(event: Buffer, context)`. */
-export function fc3EventHandler<R>(handler: Handler<unknown[], R>, fallback: { functionName: string; region: string; accountId: string }) {
+/**
+ * `handler(records, context)` as FC's `(event: Buffer, context)`. A record that does not fit the
+ * envelope reaches the handler as a failed record, for it to skip or count as it must; only a
+ * payload that is not JSON, or not the envelope's at all, rejects the invocation (EventPayloadError).
+ */
+export function fc3EventHandler<T, R>(envelope: Envelope<T>, handler: Handler<ParsedRecord<T>[], R>, fallback: { functionName: string; region: string; accountId: string }) {
   return async (event: unknown, fcContext: unknown): Promise<R> => {
-    const payload = parseEventPayload(event);
-    return handler(Array.isArray(payload) ? payload : [payload], toFleetrunContext(fcContext, fallback));
+    const records = envelope.records(parseEventPayload(event));
+    return handler(records, toFleetrunContext(fcContext, fallback));
   };
 }

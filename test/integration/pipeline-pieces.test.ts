@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import MNSClient from '@alicloud/mns';
-import { handleResultMessages } from '../../shared/pipeline/summarize.ts';
+import { handleResultMessages, resultMessagesEnvelope } from '../../shared/pipeline/summarize.ts';
 import { NO_CHAT } from '../../shared/pipeline/finish-run.ts';
 import { encodeResult } from '../../shared/pipeline/result-message.ts';
 import { MnsResultQueue } from '../../shared/queue/mns-queue.ts';
@@ -23,6 +23,8 @@ beforeAll(async () => {
 afterAll(async () => pc?.close());
 
 const logger = createLogger({ sink: () => {} });
+/** The bodies here are as task-events sent them (base64): what a trigger with IsBase64Decode: false delivers. */
+const asSent = resultMessagesEnvelope({ isBase64Decode: false });
 
 function result(runId: string, n: number): InstanceResult {
   return {
@@ -67,13 +69,13 @@ describe('two summarizers on one run', () => {
     // Overlapping halves, delivered to both at once, each also seeing duplicates.
     const a = ids.filter((n) => n < 30).concat([0, 1]).map(message);
     const b = ids.filter((n) => n >= 10).concat([39]).map(message);
-    const [ra, rb] = await Promise.all([handleResultMessages(a, { store: pc.store, chat, logger }), handleResultMessages(b, { store: pc.store, chat: { reply: chat.reply }, logger })]);
+    const [ra, rb] = await Promise.all([handleResultMessages(asSent.records(a), { store: pc.store, chat, logger }), handleResultMessages(asSent.records(b), { store: pc.store, chat: { reply: chat.reply }, logger })]);
     expect(ra.stored + rb.stored).toBe(40);
     expect(ra.duplicates + rb.duplicates).toBe(a.length + b.length - 40);
     expect([ra.runs[runId], rb.runs[runId]]).toContain('complete');
     const first = (await pc.store.get(runKeys.summaryJson(runId)))!.toString();
     // Folding again (a late redelivery) writes the same bytes and replies no more.
-    const again = await handleResultMessages([message(7)], { store: pc.store, chat, logger });
+    const again = await handleResultMessages(asSent.records([message(7)]), { store: pc.store, chat, logger });
     expect(again).toMatchObject({ stored: 0, duplicates: 1 });
     expect((await pc.store.get(runKeys.summaryJson(runId)))!.toString()).toBe(first);
     const summary = JSON.parse(first) as { counts: { total: number; byStatus: Record<string, number> } };
@@ -107,7 +109,7 @@ describe('the result queue', () => {
 
 describe('a queue trigger that keeps failing', () => {
   it('skips a message that is not a result, with its reason', async () => {
-    const outcome = await handleResultMessages([{ id: 'm-x', data: { messageId: 'm-x', messageBody: encodeResult({ ...result('r-20261123t100000-poison', 1), instanceId: 'bad/../key' }) } }], { store: pc.store, chat: NO_CHAT, logger });
+    const outcome = await handleResultMessages(asSent.records([{ id: 'm-x', data: { messageId: 'm-x', messageBody: encodeResult({ ...result('r-20261123t100000-poison', 1), instanceId: 'bad/../key' }) } }]), { store: pc.store, chat: NO_CHAT, logger });
     expect(outcome.stored).toBe(0);
     expect(outcome.skipped[0]!.reason).toMatch(/^instanceId: /);
   });

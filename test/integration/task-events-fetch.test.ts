@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EcsCloudAssistant } from '../../shared/cloud-assistant/ecs-cloud-assistant.ts';
 import { ResultFetcher } from '../../shared/pipeline/result-fetcher.ts';
-import { decodeResult } from '../../shared/pipeline/result-message.ts';
+import { taskCompletedEnvelope } from '../../shared/events/task-completed.ts';
+import { resultMessagesEnvelope } from '../../shared/pipeline/summarize.ts';
 import { handleTaskEvents, type TaskEventsDeps } from '../../shared/pipeline/task-events.ts';
 import { MnsResultQueue } from '../../shared/queue/mns-queue.ts';
 import { commandNameFor, runKeys } from '../../shared/runs/keys.ts';
@@ -26,6 +27,8 @@ const ids = FLEET.map((i) => i.id);
 const SECRET = 'tok-9f2c41d0e7aa';
 const SEAL_KEY = 'task-events-fetch-seal-key';
 const QUEUE = 'fleetrun-results';
+/** Message bodies as task-events sent them (base64), read as a trigger with IsBase64Decode: false hands them over. */
+const asSent = resultMessagesEnvelope({ isBase64Decode: false });
 
 let ecs: EcsEmulator;
 let assistant: EcsCloudAssistant;
@@ -93,7 +96,7 @@ describe('task-events in fetch mode, events spread over two function instances',
     const a = functionInstance();
     const b = functionInstance();
     const readsBefore = (ecs.calls.DescribeInvocations ?? 0) + (ecs.calls.DescribeInvocationResults ?? 0);
-    const [ra, rb] = await Promise.all([handleTaskEvents(events.slice(0, 2), a), handleTaskEvents(events.slice(2), b)]);
+    const [ra, rb] = await Promise.all([handleTaskEvents(taskCompletedEnvelope.records(events.slice(0, 2)), a), handleTaskEvents(taskCompletedEnvelope.records(events.slice(2)), b)]);
     expect([...ra.skipped, ...rb.skipped]).toEqual([]);
     expect((ecs.calls.DescribeInvocations ?? 0) + (ecs.calls.DescribeInvocationResults ?? 0) - readsBefore).toBe(1);
     expect(a.fetcher.calls + b.fetcher.calls).toBe(1);
@@ -104,9 +107,9 @@ describe('task-events in fetch mode, events spread over two function instances',
     const bodies = await drain();
     expect(bodies).toHaveLength(ids.length);
     const results = bodies.map((body) => {
-      const decoded = decodeResult(body);
-      if (!decoded.ok) throw new Error(decoded.reason);
-      return decoded.result;
+      const [decoded] = asSent.records([{ data: { messageBody: body } }]);
+      if (!decoded?.ok) throw new Error(decoded?.reason);
+      return decoded.record;
     });
     expect(results.map((r) => r.instanceId).sort()).toEqual([...ids].sort());
     for (const r of results) {
@@ -137,13 +140,13 @@ describe('task-events in fetch mode, events spread over two function instances',
       const instances = [0, 1, 2].map(() => ({ ...functionInstance(), fetcher: new ResultFetcher(async () => wideAssistant, 'cn-hangzhou', store, { gatherMs: 50, intervalMs: 5000, donePollMs: 20 }) }));
       // A warm instance read the manifest before the fan-out recorded the invocation.
       const stray = { ...events[0]!, id: 'stray', data: { ...events[0]!.data, instanceId: 'i-notatarget0' } };
-      expect((await handleTaskEvents([stray], instances[0]!)).skipped).toHaveLength(1);
+      expect((await handleTaskEvents(taskCompletedEnvelope.records([stray]), instances[0]!)).skipped).toHaveLength(1);
       await store.put(runKeys.manifest(runId), JSON.stringify(runManifestSchema.parse({ ...base, invocations: [{ invokeId, commandId, instanceIds: wideIds }] })));
 
-      const outcomes = await Promise.all(instances.map((deps, n) => handleTaskEvents(events.slice(n * 20, n * 20 + 20), deps)));
+      const outcomes = await Promise.all(instances.map((deps, n) => handleTaskEvents(taskCompletedEnvelope.records(events.slice(n * 20, n * 20 + 20)), deps)));
       expect([wide.calls.DescribeInvocations ?? 0, wide.calls.DescribeInvocationResults ?? 0]).toEqual([1, 0]);
       expect(outcomes.reduce((sum, o) => sum + o.sent, 0)).toBe(60);
-      const results = (await drain()).map((b) => decodeResult(b)).map((d) => (d.ok ? d.result : undefined));
+      const results = asSent.records((await drain()).map((b) => ({ data: { messageBody: b } }))).map((d) => (d.ok ? d.record : undefined));
       expect(results.map((r) => r?.instanceId).sort()).toEqual([...wideIds].sort());
       expect(results.every((r) => r?.invokeId === invokeId && r.output === `${r.instanceId} ok\n`)).toBe(true);
       // The budget is kept per command: the events named no invocation.

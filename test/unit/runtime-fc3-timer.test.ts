@@ -1,11 +1,15 @@
 /** fc3TimerHandler: FC 3.0 timer events (reference §5.4) to a TimerEvent with its payload parsed when JSON. */
 import { describe, expect, it } from 'vitest';
 import type { FleetrunContext } from '../../shared/runtime/context.ts';
-import { EventPayloadError } from '../../shared/runtime/fc3-event.ts';
-import { fc3TimerHandler, parseTimerEvent, type TimerEvent } from '../../shared/runtime/fc3-timer.ts';
+import { EventPayloadError } from '../../shared/runtime/envelopes/envelope.ts';
+import { parseTimerEvent as parseTimerPayload, type TimerEvent } from '../../shared/runtime/envelopes/timer.ts';
+import { fc3TimerHandler } from '../../shared/runtime/fc3-timer.ts';
 
 const FALLBACK = { functionName: 'fleetrun-schedule', region: 'cn-hangzhou', accountId: '1234567890123456' };
 const FC_CONTEXT = { requestId: 'timer-req-1', function: { name: 'fleetrun-schedule' }, region: 'cn-hangzhou', accountId: '1234567890123456' };
+
+/** The envelope reads the payload once FC's bytes are JSON-parsed. */
+const parseTimerEvent = (event: Buffer): TimerEvent => parseTimerPayload(JSON.parse(event.toString('utf8')));
 
 function timerEvent(payload?: string): Buffer {
   return Buffer.from(JSON.stringify({ triggerTime: '2023-12-26T07:49:00Z', triggerName: 'timer-trigger', ...(payload !== undefined ? { payload } : {}) }));

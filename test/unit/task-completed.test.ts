@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { dedupeKey, parseTaskCompleted } from '../../shared/events/task-completed.ts';
+import { dedupeKey, taskCompletedEnvelope } from '../../shared/events/task-completed.ts';
+
+const parseTaskCompleted = taskCompletedEnvelope.record;
 
 /** The documented sample (reference §1.3), with its six data fields. */
 const documented = {
@@ -17,16 +19,16 @@ const documented = {
   data: { commandId: 'c-hz045xxxxxxxxxx', commandName: 'hello-linux.sh', exitCode: '0', finishTime: '2023-12-14T07:39:48Z', instanceId: 'i-bp114xxxxxxxxxxxxxxx', invocationStatus: 'Success' },
 };
 
-describe('Function: parseTaskCompleted', () => {
+describe('Function: taskCompletedEnvelope.record', () => {
   it('accepts the documented sample and turns exitCode into a number', () => {
     const parsed = parseTaskCompleted(documented);
-    expect(parsed.ok && parsed.event.data.exitCode).toBe(0);
+    expect(parsed.ok && parsed.record.data.exitCode).toBe(0);
   });
 
   it('keeps fields it does not know and accepts a numeric exitCode', () => {
     const parsed = parseTaskCompleted({ ...documented, extra: 1, data: { ...documented.data, exitCode: 2, invokeId: 't-1', future: 'x' } });
     expect(parsed.ok).toBe(true);
-    if (parsed.ok) expect([parsed.event.data.exitCode, parsed.event.data.invokeId, (parsed.event.data as Record<string, unknown>).future]).toEqual([2, 't-1', 'x']);
+    if (parsed.ok) expect([parsed.record.data.exitCode, parsed.record.data.invokeId, (parsed.record.data as Record<string, unknown>).future]).toEqual([2, 't-1', 'x']);
   });
 
   it('gives a reason for a malformed event instead of throwing', () => {
@@ -47,6 +49,6 @@ describe('Function: parseTaskCompleted', () => {
   it('names a duplicate delivery with the same key', () => {
     const a = parseTaskCompleted(documented);
     const b = parseTaskCompleted({ ...documented, id: 'another-delivery' });
-    expect(a.ok && b.ok && dedupeKey(a.event.data) === dedupeKey(b.event.data)).toBe(true);
+    expect(a.ok && b.ok && dedupeKey(a.record.data) === dedupeKey(b.record.data)).toBe(true);
   });
 });

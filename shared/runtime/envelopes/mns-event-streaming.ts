@@ -1,0 +1,65 @@
+/**
+ * The envelope of an MNS queue trigger (EventBridge event streaming): FC gets an array of
+ * CloudEvents, one per message, whose `data` carries `messageId` and `messageBody`. Whether
+ * `messageBody` is still base64 is the trigger's setting, not something to guess from the text:
+ * with `IsBase64Decode: true` (the default) EventBridge decodes the body the producer base64-encoded
+ * and hands over its text; with `false` the body arrives as the producer sent it.
+ * @see docs/platform-facts.md §5.6
+ */
+import { z } from 'zod';
+import { idOf, issueReason, type Envelope, type ParsedRecord } from './envelope.ts';
+
+/** The part of the trigger's `sourceMNSParameters` that decides what `messageBody` holds. */
+export interface MnsTriggerParameters {
+  /** As s.yaml sets it: true, EventBridge base64-decoded the body; false, the body is as sent (base64 for fleetrun's producers). */
+  isBase64Decode: boolean;
+}
+
+/**
+ * One record: a CloudEvent (`id`, `source` `MNS-<function>-<trigger>`, `type` `mns:Queue:SendMessage`,
+ * …) whose `data` is `{ requestId, messageId, messageBody }`. Only `data` is required: a record
+ * refused here is consumed with its batch, and a header field nobody reads is no reason to lose the
+ * message it carries. `messageBody` is checked below, where its reason can say what it is not.
+ */
+const recordSchema = z.looseObject({
+  id: z.unknown().optional(),
+  data: z.looseObject({ requestId: z.unknown().optional(), messageId: z.unknown().optional(), messageBody: z.unknown().optional() }),
+});
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** The message's text, or why there is none. */
+function messageText(body: unknown, trigger: MnsTriggerParameters): { ok: true; text: string } | { ok: false; reason: string } {
+  if (typeof body !== 'string') return { ok: false, reason: 'message body is not text' };
+  if (trigger.isBase64Decode) return { ok: true, text: body };
+  const compact = body.replace(/\s+/g, '');
+  // Buffer.from(…, 'base64') skips what is not base64 instead of failing: check first.
+  if (compact.length % 4 !== 0 || !BASE64.test(compact)) return { ok: false, reason: 'message body is not base64 (the trigger has IsBase64Decode: false)' };
+  return { ok: true, text: Buffer.from(compact, 'base64').toString('utf8') };
+}
+
+/** `mnsEventStreamingEnvelope(trigger, messageSchema)`: records are the messages, JSON-parsed and checked. */
+export function mnsEventStreamingEnvelope<S extends z.ZodType>(trigger: MnsTriggerParameters, message: S): Envelope<z.output<S>> {
+  const record = (raw: unknown): ParsedRecord<z.output<S>> => {
+    const event = recordSchema.safeParse(raw);
+    if (!event.success) return { ok: false, id: idOf(raw), reason: issueReason(event.error, '(event)') };
+    const messageId = event.data.data.messageId;
+    // The message id names it in MNS (and in the dead-letter queue); the event id only this delivery.
+    const id = typeof messageId === 'string' ? messageId : idOf(raw);
+    const text = messageText(event.data.data.messageBody, trigger);
+    if (!text.ok) return { ok: false, id, reason: text.reason };
+    let json: unknown;
+    try {
+      json = JSON.parse(text.text);
+    } catch {
+      return { ok: false, id, reason: 'message body is not JSON' };
+    }
+    const parsed = message.safeParse(json);
+    if (!parsed.success) return { ok: false, id, reason: issueReason(parsed.error, '(body)') };
+    return { ok: true, id, record: parsed.data };
+  };
+  return {
+    // Event streaming pushes an array, even of one message; a lone CloudEvent is read as a batch of one (§5.5).
+    records: (payload) => (Array.isArray(payload) ? payload : [payload]).map(record),
+  };
+}
