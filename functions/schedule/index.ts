@@ -13,6 +13,7 @@ import { reportLinks } from '../../shared/chatops/report-links.ts';
 import { senderReplier } from '../../shared/chatops/run-replier.ts';
 import { loadChatFiles } from '../../shared/chatops/config-files.ts';
 import { runJobsTick } from '../../shared/chatops/scheduled-jobs.ts';
+import { triggerDate } from '../../shared/runtime/envelopes/timer.ts';
 import { fc3TimerHandler } from '../../shared/runtime/fc3-timer.ts';
 
 const env = parseScheduleEnv(process.env);
@@ -23,7 +24,14 @@ const sender = createSender(replyConfigOf(chatEnv));
 const clients = perCredentials((credentials) => ({ store: storeFor(env, credentials), queue: queueFor(env, credentials), assistant: lazyAssistant(env, credentials) }));
 
 export const handler = fc3TimerHandler(
-  async (_tick, context) => {
+  async (tick, context) => {
+    // The tick's time is when the timer fired, not when this instance got to it: a cold start or a
+    // retried invocation must see the same due jobs and stale runs as the firing itself. FC always
+    // sends triggerTime (§5.4); only one that is not a readable time falls back to now, so an
+    // unexpected format delays nothing, and the fire-time claims keep a job from running twice.
+    const firedAt = triggerDate(tick);
+    if (!firedAt) context.logger.warn('timer event has no readable triggerTime; using the invocation time', { triggerTime: tick.triggerTime.slice(0, 64), triggerName: tick.triggerName });
+    const now = firedAt ?? new Date();
     const { catalog, jobs, policy } = await loadChatFiles(chatEnv);
     const c = clients(context);
     const scheduled = await runJobsTick({
@@ -36,7 +44,7 @@ export const handler = fc3TimerHandler(
       sealKey: env.FLEETRUN_SEAL_KEY,
       chat: NO_CHAT,
       logger: context.logger,
-      now: new Date(),
+      now,
       lookbackSeconds: 300,
     });
     // The reconciler may finish a run, or send a final reply whose sender died: it replies as summarize does.
@@ -52,7 +60,7 @@ export const handler = fc3TimerHandler(
       sender,
       chat,
       logger,
-      now: new Date(),
+      now,
       afterSeconds: env.FLEETRUN_REDISPATCH_AFTER_SECONDS,
       max: 5,
     });

@@ -37,4 +37,16 @@ describe('scheduled jobs', () => {
     expect(again.jobs.fired.filter((f) => tick.jobs.fired.some((t) => t.runId === f.runId))).toEqual([]);
     expect(pc.cloud.ecs.calls.RunCommand! - calls!).toBe(again.jobs.fired.length);
   }, 60_000);
+
+  it("a tick is the trigger's: a firing delivered late fires what was due at its triggerTime, not at the time it ran", async () => {
+    // An hour ago, on the minute, as FC writes it (reference §5.4): far outside the lookback of now.
+    const triggerTime = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000);
+    const tick = (await pc.cloud.fc!.invoke('fleetrun-schedule', { triggerTime: triggerTime.toISOString().replace(/\.\d{3}Z$/, 'Z'), triggerName: 'every-minute', payload: '{"task":"reconcile"}' })) as {
+      jobs: { fired: { job: string; fireTime: string }[] };
+    };
+    const fireTimes = tick.jobs.fired.map((f) => Date.parse(f.fireTime));
+    expect(fireTimes.length).toBeGreaterThanOrEqual(1);
+    // The jobs tick's lookback is 300 s, taken back from the trigger's time.
+    expect(fireTimes.every((t) => t <= triggerTime.getTime() && t > triggerTime.getTime() - 300_000)).toBe(true);
+  }, 60_000);
 });
