@@ -56,3 +56,8 @@ export function isMnsError(e: unknown): e is MnsError {
 export function outOfRange(name: string, low: number, high: number, unit = ''): MnsError {
   return new MnsError('InvalidArgument', `The value of ${name} should be between ${low} and ${high}${unit ? ` ${unit}` : ''}.`);
 }
+
+/** `InternalError` for a disk failure, naming what could not be done and why. */
+export function internalError(what: string, cause: unknown): MnsError {
+  return new MnsError('InternalError', `${what}: ${cause instanceof Error ? cause.message : String(cause)}`);
+}

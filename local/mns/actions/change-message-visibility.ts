@@ -1,5 +1,5 @@
 import { MnsError } from '../errors.ts';
-import { VISIBILITY_TIMEOUT_RANGE } from '../queue-store.ts';
+import { VISIBILITY_TIMEOUT_RANGE } from '../messages.ts';
 import { intParam } from './shared.ts';
 import type { Action } from './types.ts';
 

@@ -1,6 +1,7 @@
 /** Parameter parsing and response rendering that several actions share. */
 import { MnsError, outOfRange } from '../errors.ts';
-import type { QueueInfo, MessageView, ReceivedMessage, SendInput } from '../queue-store.ts';
+import type { MessageView, ReceivedMessage, SendInput } from '../messages.ts';
+import type { QueueInfo } from '../queue-store.ts';
 import { childText, type XmlElement, type XmlOut } from '../xml.ts';
 
 /**
