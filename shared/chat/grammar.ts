@@ -13,8 +13,8 @@
  * never spliced into script text (catalog.ts decides how). Errors are one line that says what is
  * wrong and where; nothing here throws.
  */
-import type { CountOrPercent } from '../cloud-assistant/dispatch.ts';
 import { LIMITS } from '../cloud-assistant/constants.ts';
+import { countOrPercentFromText, type CountOrPercent } from '../runs/count-or-percent.ts';
 import { RUN_ID } from '../runs/keys.ts';
 
 /** A parsed chat command. `run` of a free-form script has `command: 'script'` and `script` set. */
@@ -64,7 +64,7 @@ export const USAGE = [
   '               or tags, all of which must match (on env=prod role=web, or on tag env=prod)',
   '      with:    parameters of the command; quote a value with spaces: with msg="hello world"',
   '      timeout: seconds, 10 to 86400 (or 90s, 5m, 2h)',
-  '      max-errors: stop sending after this many failures (a count, or a percentage like 10%)',
+  '      max-errors: stop sending after this many failures (a count, or a whole percentage like 10%)',
   '  run script "<script>" on <targets>   a free-form script, if your access allows it',
   '  status <run id>                      how a run is going (run ids look like r-20261123t101500-1a2b3c)',
   '  stop <run id>                        stop a run',
@@ -389,13 +389,14 @@ function parseRun(tokens: Token[], limits: ChatLimits): ChatCommand {
         const v = section[0];
         if (!v) throw new ParseError('"max-errors" wants a count or a percentage (like 5 or 10%), got nothing');
         const raw = textOf(v);
-        const pct = /^(\d{1,3}(?:\.\d+)?)%$/.exec(raw);
-        if (pct) {
-          const n = Number(pct[1]);
-          if (n > 100) throw new ParseError(`"max-errors" percentage must be 0% to 100%, got ${raw}`);
-          maxErrors = `${n}%`;
-        } else if (/^\d{1,9}$/.test(raw)) maxErrors = Number(raw);
-        else throw new ParseError(`"max-errors" wants a count or a percentage (like 5 or 10%), got ${quoteWord(v)}`);
+        // The rule every layer holds a run to (runs/count-or-percent.ts): a count, or a whole percentage.
+        const read = countOrPercentFromText(raw);
+        if (!read.ok) {
+          if (read.problem.rule === 'at-most-100') throw new ParseError(`"max-errors" percentage must be 0% to 100%, got ${raw}`);
+          if (read.problem.rule === 'whole') throw new ParseError(`"max-errors" ${read.problem.message}, got ${raw}`);
+          throw new ParseError(`"max-errors" wants a count or a percentage (like 5 or 10%), got ${quoteWord(v)}`);
+        }
+        maxErrors = read.value;
         break;
       }
     }

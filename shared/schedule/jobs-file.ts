@@ -10,8 +10,8 @@
  *     frequency: '0 0 2 * * ? Asia/Shanghai'   # cron (seconds, optional year, time zone), rate(1h) or at(…)
  *     start: '2026-01-01T00:00:00Z'       # optional, timer mode only: the rate anchor, and no fire at or before it
  *     timeout: 600                        # optional seconds (10 to 86400)
- *     maxConcurrency: 20%                 # optional count or percentage
- *     maxErrors: 5                        # optional count or percentage
+ *     maxConcurrency: 20%                 # optional count or whole percentage
+ *     maxErrors: 5                        # optional count or whole percentage
  *     mode: timer                         # timer (default) | native
  *     enabled: true                       # default true
  * ```
@@ -23,10 +23,10 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { LIMITS } from '../cloud-assistant/constants.ts';
-import type { CountOrPercent } from '../cloud-assistant/dispatch.ts';
 import { isApiError } from '../cloud-assistant/errors.ts';
 import { parseFrequency, type Frequency } from '../cloud-assistant/frequency.ts';
 import type { Targets } from '../cloud-assistant/targets.ts';
+import { countOrPercentSchema, type CountOrPercent } from '../runs/count-or-percent.ts';
 
 /** Job names become object keys and run ids, so they are kept to what is safe in both. */
 export const JOB_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -36,14 +36,6 @@ export type JobMode = (typeof JOB_MODES)[number];
 
 /** YAML reads `size: 10` as a number; Cloud Assistant parameters are text, so scalars are taken as written. */
 const scalarText = z.union([z.string(), z.number(), z.boolean()]).transform(String);
-
-const countOrPercent = z.union([
-  z.number().int().nonnegative(),
-  z
-    .string()
-    .regex(/^\d+(\.\d+)?%$/, 'write a whole number or a percentage such as 20%')
-    .refine((s) => Number(s.slice(0, -1)) <= 100, 'a percentage is at most 100%'),
-]);
 
 const targetsSchema = z.union(
   [
@@ -65,8 +57,9 @@ export const jobSchema = z
     frequency: z.string().trim().min(1),
     start: z.iso.datetime({ offset: true, error: 'start is an ISO 8601 time with its offset, e.g. 2026-01-01T00:00:00Z' }).optional(),
     timeout: z.number().int().positive().optional(),
-    maxConcurrency: countOrPercent.optional(),
-    maxErrors: countOrPercent.optional(),
+    // The rule a chat run is held to: a count, or a whole percentage (runs/count-or-percent.ts).
+    maxConcurrency: countOrPercentSchema.optional(),
+    maxErrors: countOrPercentSchema.optional(),
     mode: z.enum(JOB_MODES).default('timer'),
     enabled: z.boolean().default(true),
   })
@@ -239,8 +232,8 @@ export function parseJobsFile(text: string, source = 'jobs file', options: Parse
       schedule,
       ...(raw.start !== undefined ? { start: new Date(raw.start) } : {}),
       ...(raw.timeout !== undefined ? { timeout: raw.timeout } : {}),
-      ...(raw.maxConcurrency !== undefined ? { maxConcurrency: raw.maxConcurrency as CountOrPercent } : {}),
-      ...(raw.maxErrors !== undefined ? { maxErrors: raw.maxErrors as CountOrPercent } : {}),
+      ...(raw.maxConcurrency !== undefined ? { maxConcurrency: raw.maxConcurrency } : {}),
+      ...(raw.maxErrors !== undefined ? { maxErrors: raw.maxErrors } : {}),
       mode: raw.mode,
       enabled: raw.enabled,
     });

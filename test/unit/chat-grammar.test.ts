@@ -56,7 +56,7 @@ describe('Function: parseChatCommand — run', () => {
     });
     expect(ok(`run x on ${ID1} timeout 2h`)).toMatchObject({ timeoutSeconds: 7200 });
     expect(ok(`run x on ${ID1} timeout 45s`)).toMatchObject({ timeoutSeconds: 45 });
-    expect(ok(`run x on ${ID1} max-errors 2.5%`)).toMatchObject({ maxErrors: '2.5%' });
+    expect(ok(`run x on ${ID1} max-errors 025%`)).toMatchObject({ maxErrors: '25%' });
     expect(ok(`run x on ${ID1} max-errors 0%`)).toMatchObject({ maxErrors: '0%' });
     expect(ok(`run x on ${ID1} max-errors 100%`)).toMatchObject({ maxErrors: '100%' });
     expect(ok(`run x on ${ID1} max-errors 0`)).toMatchObject({ maxErrors: 0 });
@@ -252,6 +252,9 @@ describe('Function: parseChatCommand — errors say what is wrong and where', ()
     [`run x on ${ID1} max-errors`, '"max-errors" wants a count or a percentage (like 5 or 10%), got nothing'],
     [`run x on ${ID1} max-errors some`, '"max-errors" wants a count or a percentage (like 5 or 10%), got "some"'],
     [`run x on ${ID1} max-errors 101%`, '"max-errors" percentage must be 0% to 100%, got 101%'],
+    // A whole percentage, as SSM's MaxErrors takes it: 2.5% used to parse here and be refused by dispatch, unseen (issue 13).
+    [`run x on ${ID1} max-errors 2.5%`, '"max-errors" percentage must be a whole number, as SSM takes it (like 10%), got 2.5%'],
+    [`run x on ${ID1} max-errors 10.5%`, '"max-errors" percentage must be a whole number, as SSM takes it (like 10%), got 10.5%'],
     [`run x on ${ID1} max-errors -1`, '"max-errors" wants a count or a percentage (like 5 or 10%), got "-1"'],
     [`run script on ${ID1}`, '"run script" wants the script in quotes: run script "df -h" on i-…'],
     ['run script', '"run script" wants the script in quotes: run script "df -h" on i-…'],

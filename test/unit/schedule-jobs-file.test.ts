@@ -134,6 +134,17 @@ jobs:
     expect(failure(job("    frequency: rate(1h)\n    start: 'tomorrow'\n")).issues[0]).toMatchObject({ field: 'start' });
     expect(failure(job('    frequency: rate(1h)\n    mode: cron\n')).issues[0]).toMatchObject({ field: 'mode' });
   });
+
+  it('holds maxConcurrency and maxErrors to the rule chat runs are held to: a count or a whole percentage', () => {
+    const [j] = parse(job('    frequency: rate(1h)\n    maxConcurrency: 010%\n    maxErrors: 0\n'));
+    expect(j).toMatchObject({ maxConcurrency: '10%', maxErrors: 0 });
+    expect(failure(job('    frequency: rate(1h)\n    maxErrors: 10.5%\n')).issues).toEqual([
+      { job: 'j (jobs[0])', field: 'maxErrors', reason: 'percentage must be a whole number, as SSM takes it (like 10%)' },
+    ]);
+    expect(failure(job('    frequency: rate(1h)\n    maxConcurrency: 2.5\n')).issues).toEqual([{ job: 'j (jobs[0])', field: 'maxConcurrency', reason: 'a count is a whole number' }]);
+    expect(failure(job('    frequency: rate(1h)\n    maxErrors: -1\n')).issues).toEqual([{ job: 'j (jobs[0])', field: 'maxErrors', reason: 'a count is 0 or more' }]);
+    expect(failure(job('    frequency: rate(1h)\n    maxErrors: lots\n')).issues).toEqual([{ job: 'j (jobs[0])', field: 'maxErrors', reason: 'write a whole number or a percentage such as 20%' }]);
+  });
 });
 
 describe('Function: loadJobsFile', () => {
