@@ -3,27 +3,11 @@
  * {@link InboundCommand} (or a refusal), and a {@link ChatSender} carries replies back, so the rest
  * of fleetrun never sees a platform's wire format.
  */
+import type { HttpRequest, HttpResponse } from '../runtime/http.ts';
 import type { Refusal, RefusalCode } from './refusals.ts';
 
 /** The platforms fleetrun answers; also the last path segment each one is served at. */
 export type ChatPlatform = 'slack' | 'dingtalk' | 'lark' | 'webhook';
-
-/** The raw HTTP request as the runtime adapter hands it over (header names lower-case). */
-export interface ChatHttpRequest {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  query: Record<string, string>;
-  /** The body exactly as received: signatures are computed over these bytes, never over a re-serialisation. */
-  body: Buffer;
-}
-
-/** What the runtime adapter writes back. */
-export interface ChatHttpResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-}
 
 /** Where follow-up messages for this conversation go; serialisable (it is stored in the run's manifest). */
 export type ReplyTarget =
@@ -51,7 +35,7 @@ export interface InboundCommand {
 export type Verified =
   | { kind: 'command'; command: InboundCommand }
   /** Answer with `response` and do nothing else: a Lark url_verification challenge, a repeated delivery, an ignored event. */
-  | { kind: 'handshake'; response: ChatHttpResponse }
+  | { kind: 'handshake'; response: HttpResponse }
   /** `reason` is safe to log: it never contains a secret. `code` is what the signed webhook answers with (other platforms leave it out). */
   | { kind: 'refused'; status: 400 | 401; reason: string; code?: RefusalCode };
 
@@ -77,12 +61,13 @@ export interface ChatCodec {
   /**
    * Never throws on bad input: a malformed body is `{ kind: 'refused', status: 400 }`, a bad or
    * missing signature `{ kind: 'refused', status: 401 }`. It rejects only when the ReplayGuard does.
+   * Signatures are checked over `req.body`, the bytes exactly as the runtime adapter received them.
    */
-  verify(req: ChatHttpRequest, now: Date): Promise<Verified>;
+  verify(req: HttpRequest, now: Date): Promise<Verified>;
   /** The immediate HTTP answer to a verified command (Slack: ephemeral/in_channel JSON; DingTalk: markdown msg; Lark: {} ; webhook: JSON, with a 4xx status for a refusal). */
-  ack(message: ChatMessage): ChatHttpResponse;
+  ack(message: ChatMessage): HttpResponse;
   /** The answer to a request verify refused; without it the answer is `{ error: reason }` with the refusal's status. */
-  refuse?(refused: Extract<Verified, { kind: 'refused' }>): ChatHttpResponse;
+  refuse?(refused: Extract<Verified, { kind: 'refused' }>): HttpResponse;
 }
 
 /** Sends follow-up messages after the acknowledgement. */

@@ -1,8 +1,8 @@
 /**
- * The platform-neutral HTTP shapes that HTTP handlers see, and what the FC 3.0 and FC 2.0 HTTP
- * adapters share: the body limit, the handler-response check and the error mapping. A handler
- * written against these runs behind an FC 3.0 HTTP trigger, an FC 2.0 HTTP function or a test,
- * unchanged.
+ * The platform-neutral HTTP shapes — the one request/response pair every HTTP handler, chat codec
+ * and route uses — and what the FC 3.0 and FC 2.0 HTTP adapters share: the body limit, the
+ * handler-response check and the error mapping. A handler written against these runs behind an
+ * FC 3.0 HTTP trigger, an FC 2.0 HTTP function or a test, unchanged.
  * @see docs/platform-facts.md §5.3, §5.7
  */
 import { z } from 'zod';
@@ -17,6 +17,7 @@ export interface HttpRequest {
   headers: Record<string, string>;
   /** Decoded values; a parameter given several times arrives comma-joined. */
   query: Record<string, string>;
+  /** The body exactly as received: signatures are computed over these bytes, never over a re-serialisation. */
   body: Buffer;
   sourceIp?: string;
 }
@@ -61,7 +62,7 @@ const handlerResponseSchema = z.object({
   body: z.union([z.string(), z.instanceof(Buffer)]).optional(),
 });
 
-/** A JSON body with its content type; what every adapter-made answer is. */
+/** The JSON answer: the value serialised, with its content type. Every JSON response is made here. */
 export function jsonResponse(statusCode: number, value: unknown): HttpResponse {
   return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(value) };
 }

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { createCodecs, MemoryReplayGuard, platformOf } from '../../shared/chat/codecs.ts';
 import { dingtalkHeaders, slackHeaders, webhookHeaders } from '../../shared/chat/sign.ts';
-import type { ChatHttpRequest } from '../../shared/chat/types.ts';
+import type { HttpRequest } from '../../shared/runtime/http.ts';
 
 describe('Function: platformOf', () => {
   it('reads the platform from the last path segment', () => {
@@ -48,7 +48,7 @@ describe('Function: createCodecs', () => {
       conversationId: 'c1',
       sessionWebhook: 'https://oapi.dingtalk.com/robot/sendBySession?session=1',
     });
-    const req = (path: string, body: string, headers: Record<string, string>): ChatHttpRequest => ({ method: 'POST', path, headers, query: {}, body: Buffer.from(body) });
+    const req = (path: string, body: string, headers: Record<string, string>): HttpRequest => ({ method: 'POST', path, headers, query: {}, body: Buffer.from(body) });
 
     // Act
     const w = await codecs.webhook?.verify(req('/webhook', webhookBody, webhookHeaders('webhook-secret-01', webhookBody, now)), now);
@@ -63,7 +63,7 @@ describe('Function: createCodecs', () => {
     const now = new Date('2026-11-23T10:00:00Z');
     const codecs = createCodecs({ slack: { signingSecret: 'slack-secret-01' } }, new MemoryReplayGuard(() => now.getTime()));
     const body = 'command=%2Ff&text=status&user_id=U1&channel_id=C1&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1&trigger_id=t1';
-    const req: ChatHttpRequest = { method: 'POST', path: '/slack', headers: slackHeaders('slack-secret-01', body, now), query: {}, body: Buffer.from(body) };
+    const req: HttpRequest = { method: 'POST', path: '/slack', headers: slackHeaders('slack-secret-01', body, now), query: {}, body: Buffer.from(body) };
     expect((await codecs.slack?.verify(req, now))?.kind).toBe('command');
     expect(await codecs.slack?.verify(req, now)).toMatchObject({ kind: 'refused', status: 401 });
   });

@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { createDingtalkCodec, renderDingtalkMessage } from '../../shared/chat/platforms/dingtalk.ts';
 import { MemoryReplayGuard } from '../../shared/chat/codecs.ts';
 import { dingtalkHeaders } from '../../shared/chat/sign.ts';
-import type { ChatCodec, ChatHttpRequest, InboundCommand, Verified } from '../../shared/chat/types.ts';
+import type { ChatCodec, InboundCommand, Verified } from '../../shared/chat/types.ts';
+import type { HttpRequest } from '../../shared/runtime/http.ts';
 
 const SECRET = 'SECdingtalk-app-secret-for-tests-0001';
 const NOW = new Date('2026-11-23T10:00:00Z');
@@ -31,7 +32,7 @@ function callback(overrides: Record<string, unknown> = {}): string {
   return JSON.stringify(body);
 }
 
-function request(body: string, headers: Record<string, string> = dingtalkHeaders(SECRET, NOW)): ChatHttpRequest {
+function request(body: string, headers: Record<string, string> = dingtalkHeaders(SECRET, NOW)): HttpRequest {
   return { method: 'POST', path: '/dingtalk', headers, query: {}, body: Buffer.from(body, 'utf8') };
 }
 
@@ -119,7 +120,7 @@ describe('Function: createDingtalkCodec — verify', () => {
     expectCommand(await c.verify(request(callback(), signedAt(NOW)), NOW));
     const again = await c.verify(request(callback(), signedAt(new Date(NOW.getTime() + 1))), NOW);
     expect(again.kind).toBe('handshake');
-    if (again.kind === 'handshake') expect(JSON.parse(again.response.body)).toMatchObject({ msgtype: 'markdown', markdown: { text: expect.stringMatching(/Already received/) } });
+    if (again.kind === 'handshake') expect(JSON.parse(String(again.response.body))).toMatchObject({ msgtype: 'markdown', markdown: { text: expect.stringMatching(/Already received/) } });
   });
 
   it('answers a non-text message with a hint and no command', async () => {
@@ -145,7 +146,7 @@ describe('Function: createDingtalkCodec — ack and rendering', () => {
   it('acks with a markdown message titled by the first line', () => {
     const response = codec().ack({ text: 'Starting run r-1\non 3 instances', link: { title: 'Report', url: 'https://oss.example/r' } });
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body)).toEqual({
+    expect(JSON.parse(String(response.body))).toEqual({
       msgtype: 'markdown',
       markdown: { title: 'Starting run r-1', text: 'Starting run r-1  \non 3 instances\n\n[Report](https://oss.example/r)' },
     });

@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { createLarkCodec, renderLarkMessage, stripLarkMentions, type LarkOptions } from '../../shared/chat/platforms/lark.ts';
 import { MemoryReplayGuard } from '../../shared/chat/codecs.ts';
 import { larkEncrypt, larkHeaders } from '../../shared/chat/sign.ts';
-import type { ChatCodec, ChatHttpRequest, InboundCommand, Verified } from '../../shared/chat/types.ts';
+import type { ChatCodec, InboundCommand, Verified } from '../../shared/chat/types.ts';
+import type { HttpRequest } from '../../shared/runtime/http.ts';
 
 const TOKEN = 'lark-verification-token-0001';
 const KEY = 'lark-encrypt-key-for-tests-0001';
@@ -40,12 +41,12 @@ function event(overrides: { header?: Record<string, unknown>; event?: Record<str
   };
 }
 
-function plain(payload: unknown): ChatHttpRequest {
+function plain(payload: unknown): HttpRequest {
   return { method: 'POST', path: '/lark', headers: { 'content-type': 'application/json' }, query: {}, body: Buffer.from(JSON.stringify(payload), 'utf8') };
 }
 
 /** What Lark sends with an encrypt key: `{encrypt}` and the signature headers over those exact bytes. */
-function encrypted(payload: unknown, at: Date = NOW, key = KEY, nonce?: string): ChatHttpRequest {
+function encrypted(payload: unknown, at: Date = NOW, key = KEY, nonce?: string): HttpRequest {
   const body = JSON.stringify({ encrypt: larkEncrypt(key, JSON.stringify(payload)) });
   return { method: 'POST', path: '/lark', headers: larkHeaders(key, body, at, nonce), query: {}, body: Buffer.from(body, 'utf8') };
 }
@@ -70,7 +71,7 @@ function expectRefused(v: Verified, status: 400 | 401): string {
 function expectHandshake(v: Verified): unknown {
   if (v.kind !== 'handshake') throw new Error(`expected a handshake, got ${JSON.stringify(v)}`);
   expect(v.response.statusCode).toBe(200);
-  return JSON.parse(v.response.body);
+  return JSON.parse(String(v.response.body));
 }
 
 describe('Function: createLarkCodec — verification token mode', () => {
@@ -121,7 +122,7 @@ describe('Function: createLarkCodec — verification token mode', () => {
   });
 
   it('400 for a body that is not JSON, not schema 2.0, or whose content is not text JSON', async () => {
-    const bad = (body: string): ChatHttpRequest => ({ ...plain({}), body: Buffer.from(body) });
+    const bad = (body: string): HttpRequest => ({ ...plain({}), body: Buffer.from(body) });
     expect(expectRefused(await codec().verify(bad('{"schema":'), NOW), 400)).toMatch(/not JSON/);
     expectRefused(await codec().verify(plain({ uuid: 'x', token: TOKEN, event: { type: 'message' } }), NOW), 400);
     expect(expectRefused(await codec().verify(plain(event({ header: { event_id: undefined } })), NOW), 400)).toMatch(/event_id/);

@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { createSlackCodec, renderSlackMessage, toSlackMrkdwn } from '../../shared/chat/platforms/slack.ts';
 import { MemoryReplayGuard } from '../../shared/chat/codecs.ts';
 import { slackHeaders, slackSignature } from '../../shared/chat/sign.ts';
-import type { ChatCodec, ChatHttpRequest, InboundCommand, Verified } from '../../shared/chat/types.ts';
+import type { ChatCodec, InboundCommand, Verified } from '../../shared/chat/types.ts';
+import type { HttpRequest } from '../../shared/runtime/http.ts';
 
 const SECRET = 'slack-signing-secret-for-tests-0001';
 const NOW = new Date('2026-11-23T10:00:00Z');
@@ -28,7 +29,7 @@ function form(overrides: Record<string, string | undefined> = {}): string {
   return params.toString();
 }
 
-function request(body: string, headers: Record<string, string> = slackHeaders(SECRET, body, NOW)): ChatHttpRequest {
+function request(body: string, headers: Record<string, string> = slackHeaders(SECRET, body, NOW)): HttpRequest {
   return { method: 'POST', path: '/slack', headers, query: {}, body: Buffer.from(body, 'utf8') };
 }
 
@@ -137,7 +138,7 @@ describe('Function: createSlackCodec — verify', () => {
     expect(retry.kind).toBe('handshake');
     if (retry.kind !== 'handshake') return;
     expect(retry.response.statusCode).toBe(200);
-    expect(JSON.parse(retry.response.body)).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/Already received \(Slack retry 1\)/) });
+    expect(JSON.parse(String(retry.response.body))).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/Already received \(Slack retry 1\)/) });
   });
 
   it('issues the command on a retry whose first attempt never arrived', async () => {
@@ -185,8 +186,8 @@ describe('Function: createSlackCodec — ack and rendering', () => {
   it('acks in_channel JSON with the text', () => {
     const response = codec().ack({ text: 'Starting run r-1 on 3 instances' });
     expect(response.statusCode).toBe(200);
-    expect(response.headers['content-type']).toMatch(/application\/json/);
-    expect(JSON.parse(response.body)).toEqual({ response_type: 'in_channel', text: 'Starting run r-1 on 3 instances' });
+    expect(response.headers?.['content-type']).toMatch(/application\/json/);
+    expect(JSON.parse(String(response.body))).toEqual({ response_type: 'in_channel', text: 'Starting run r-1 on 3 instances' });
   });
 
   it('escapes &, < and > in text and renders the link Slack’s way', () => {

@@ -3,7 +3,8 @@ import { createWebhookCodec, sendWebhook } from '../../shared/chat/platforms/web
 import { startChatThread, type ThreadReply } from '../../local/cli/chat-thread.ts';
 import { MemoryReplayGuard } from '../../shared/chat/codecs.ts';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
-import type { ChatCodec, ChatHttpRequest, InboundCommand, Verified } from '../../shared/chat/types.ts';
+import type { ChatCodec, InboundCommand, Verified } from '../../shared/chat/types.ts';
+import type { HttpRequest } from '../../shared/runtime/http.ts';
 import { REFUSALS, refusal, type RefusalCode } from '../../shared/chat/refusals.ts';
 
 const SECRET = 'webhook-secret-for-tests-0001';
@@ -15,7 +16,7 @@ function body(overrides: Record<string, unknown> = {}): string {
   return JSON.stringify(b);
 }
 
-function request(raw: string, headers: Record<string, string> = webhookHeaders(SECRET, raw, NOW)): ChatHttpRequest {
+function request(raw: string, headers: Record<string, string> = webhookHeaders(SECRET, raw, NOW)): HttpRequest {
   return { method: 'POST', path: '/webhook', headers, query: {}, body: Buffer.from(raw, 'utf8') };
 }
 
@@ -97,7 +98,7 @@ describe('Function: createWebhookCodec — verify', () => {
     const later = new Date(NOW.getTime() + 2_000);
     const again = await c.verify(request(raw, webhookHeaders(SECRET, raw, later)), later);
     if (again.kind !== 'handshake') throw new Error(`expected a handshake, got ${JSON.stringify(again)}`);
-    expect(JSON.parse(again.response.body)).toMatchObject({ ok: true, duplicate: true });
+    expect(JSON.parse(String(again.response.body))).toMatchObject({ ok: true, duplicate: true });
   });
 
   it('400 for a signed body that is not JSON or does not fit the schema', async () => {
@@ -118,27 +119,27 @@ describe('Function: createWebhookCodec — verify', () => {
 
 describe('Function: createWebhookCodec — ack', () => {
   it('answers { ok, message, markdown?, link? }', () => {
-    expect(JSON.parse(codec().ack({ text: 'Starting' }).body)).toEqual({ ok: true, message: 'Starting' });
+    expect(JSON.parse(String(codec().ack({ text: 'Starting' }).body))).toEqual({ ok: true, message: 'Starting' });
     const full = codec().ack({ text: 'Done', markdown: '**3** ok', link: { title: 'Report', url: 'https://oss.example/r' } });
     expect(full.statusCode).toBe(200);
-    expect(JSON.parse(full.body)).toEqual({ ok: true, message: 'Done', markdown: '**3** ok', link: { title: 'Report', url: 'https://oss.example/r' } });
+    expect(JSON.parse(String(full.body))).toEqual({ ok: true, message: 'Done', markdown: '**3** ok', link: { title: 'Report', url: 'https://oss.example/r' } });
   });
 
   it.each(Object.keys(REFUSALS) as RefusalCode[])('answers a refusal %s with its status and { ok: false, code, message } only', (code) => {
     const answer = codec().ack({ text: 'No run r-1.', markdown: '**No**', link: { title: 'x', url: 'https://x.example' }, refusal: refusal(code) });
     expect(answer.statusCode).toBe(REFUSALS[code].status);
     expect(answer.statusCode).toBeGreaterThanOrEqual(400);
-    expect(answer.headers['content-type']).toMatch(/^application\/json/);
-    expect(JSON.parse(answer.body)).toEqual({ ok: false, code, message: 'No run r-1.' });
+    expect(answer.headers?.['content-type']).toMatch(/^application\/json/);
+    expect(JSON.parse(String(answer.body))).toEqual({ ok: false, code, message: 'No run r-1.' });
   });
 
   it('refuse() answers a verify refusal with its status and code; a refusal without a code gets the status\'s general one', () => {
     const c = codec();
     const answer = c.refuse!({ kind: 'refused', status: 401, reason: 'replayed request', code: 'Replayed' });
     expect(answer.statusCode).toBe(401);
-    expect(JSON.parse(answer.body)).toEqual({ ok: false, code: 'Replayed', message: 'replayed request' });
-    expect(JSON.parse(c.refuse!({ kind: 'refused', status: 401, reason: 'x' }).body)).toMatchObject({ code: 'BadSignature' });
-    expect(JSON.parse(c.refuse!({ kind: 'refused', status: 400, reason: 'x' }).body)).toMatchObject({ code: 'BadRequest' });
+    expect(JSON.parse(String(answer.body))).toEqual({ ok: false, code: 'Replayed', message: 'replayed request' });
+    expect(JSON.parse(String(c.refuse!({ kind: 'refused', status: 401, reason: 'x' }).body))).toMatchObject({ code: 'BadSignature' });
+    expect(JSON.parse(String(c.refuse!({ kind: 'refused', status: 400, reason: 'x' }).body))).toMatchObject({ code: 'BadRequest' });
   });
 });
 

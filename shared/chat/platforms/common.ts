@@ -6,7 +6,8 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
-import type { ChatHttpRequest, ChatHttpResponse, Verified } from '../types.ts';
+import type { HttpRequest, HttpResponse } from '../../runtime/http.ts';
+import type { Verified } from '../types.ts';
 
 /** Bodies larger than this are refused before any work: no chat platform sends more for one message. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -39,13 +40,13 @@ export function safeEqual(expected: string, received: string): boolean {
 }
 
 /** A header, or undefined when absent or empty (runtimes differ in which of the two they hand over). */
-export function header(req: ChatHttpRequest, name: string): string | undefined {
+export function header(req: HttpRequest, name: string): string | undefined {
   const value = req.headers[name.toLowerCase()];
   return value === undefined || value === '' ? undefined : value;
 }
 
 /** Checks the request shape every platform shares; undefined when it is fine. */
-export function checkEnvelope(req: ChatHttpRequest): Verified | undefined {
+export function checkEnvelope(req: HttpRequest): Verified | undefined {
   if (req.method.toUpperCase() !== 'POST') return refused(400, `expected POST, got ${req.method.slice(0, 10)}`);
   if (req.body.length > MAX_BODY_BYTES) return refused(400, `body of ${req.body.length} bytes is larger than ${MAX_BODY_BYTES}`);
   return undefined;
@@ -81,11 +82,6 @@ export function parseJson(text: string): { ok: true; value: unknown } | { ok: fa
   } catch {
     return { ok: false };
   }
-}
-
-/** A 200 JSON response. */
-export function jsonResponse(body: unknown, statusCode = 200): ChatHttpResponse {
-  return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) };
 }
 
 /**
@@ -169,6 +165,6 @@ export function originAllowed(url: string, allowedOrigins: readonly string[]): b
 }
 
 /** A request answered directly, with no command: a challenge, a repeated delivery, an ignored event. */
-export function handshake(response: ChatHttpResponse): Verified {
+export function handshake(response: HttpResponse): Verified {
   return { kind: 'handshake', response };
 }

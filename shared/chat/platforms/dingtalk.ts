@@ -9,7 +9,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import type { ChatCodec, ChatHttpRequest, ChatHttpResponse, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
+import { jsonResponse, type HttpRequest, type HttpResponse } from '../../runtime/http.ts';
+import type { ChatCodec, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
 import {
   checkEnvelope,
   checkWindow,
@@ -17,7 +18,6 @@ import {
   firstLine,
   handshake,
   header,
-  jsonResponse,
   originAllowed,
   parseIntegerHeader,
   parseJson,
@@ -105,7 +105,7 @@ export function createDingtalkCodec(options: DingtalkOptions, replay: ReplayGuar
   const origins = options.sessionWebhookOrigins ?? DINGTALK_SESSION_WEBHOOK_ORIGINS;
   return {
     platform: 'dingtalk',
-    async verify(req: ChatHttpRequest, now: Date): Promise<Verified> {
+    async verify(req: HttpRequest, now: Date): Promise<Verified> {
       const bad = checkEnvelope(req);
       if (bad) return bad;
       const timestamp = header(req, 'timestamp');
@@ -130,11 +130,11 @@ export function createDingtalkCodec(options: DingtalkOptions, replay: ReplayGuar
       if (!originAllowed(body.sessionWebhook, origins)) return refused(400, 'sessionWebhook is not on an allowed DingTalk origin');
 
       if (body.msgtype !== 'text' || body.text === undefined) {
-        return handshake(jsonResponse(renderDingtalkMessage({ text: 'fleetrun understands text messages only: send the command as text.' })));
+        return handshake(jsonResponse(200, renderDingtalkMessage({ text: 'fleetrun understands text messages only: send the command as text.' })));
       }
       const deliveryId = `dingtalk:${body.msgId}`;
       if (!(await replay.firstSeen(`delivery:${deliveryId}`, MESSAGE_TTL_SECONDS))) {
-        return handshake(jsonResponse(renderDingtalkMessage({ text: 'Already received: the command runs once; results follow here.' })));
+        return handshake(jsonResponse(200, renderDingtalkMessage({ text: 'Already received: the command runs once; results follow here.' })));
       }
 
       const replyTo: ReplyTarget = {
@@ -157,8 +157,8 @@ export function createDingtalkCodec(options: DingtalkOptions, replay: ReplayGuar
         },
       };
     },
-    ack(message: ChatMessage): ChatHttpResponse {
-      return jsonResponse(renderDingtalkMessage(message));
+    ack(message: ChatMessage): HttpResponse {
+      return jsonResponse(200, renderDingtalkMessage(message));
     },
   };
 }

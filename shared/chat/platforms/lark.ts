@@ -12,7 +12,8 @@
  */
 import { createDecipheriv, createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { ChatCodec, ChatHttpRequest, ChatHttpResponse, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
+import { jsonResponse, type HttpRequest, type HttpResponse } from '../../runtime/http.ts';
+import type { ChatCodec, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
 import {
   checkEnvelope,
   checkWindow,
@@ -20,7 +21,6 @@ import {
   firstLine,
   handshake,
   header,
-  jsonResponse,
   parseIntegerHeader,
   parseJson,
   postJson,
@@ -113,7 +113,7 @@ export function stripLarkMentions(text: string): string {
   return text.replace(/(@_user_\d+|@_all)\s*/g, '').trim();
 }
 
-const ignored = (): Verified => handshake(jsonResponse({}));
+const ignored = (): Verified => handshake(jsonResponse(200, {}));
 
 /**
  * The Lark codec.
@@ -130,7 +130,7 @@ export function createLarkCodec(options: LarkOptions, replay: ReplayGuard): Chat
   if (!verificationToken && !encryptKey) throw new Error('the Lark codec needs a verificationToken or an encryptKey: without one, anybody could send commands');
   return {
     platform: 'lark',
-    async verify(req: ChatHttpRequest, now: Date): Promise<Verified> {
+    async verify(req: HttpRequest, now: Date): Promise<Verified> {
       const bad = checkEnvelope(req);
       if (bad) return bad;
       const outer = parseJson(req.body.toString('utf8'));
@@ -170,7 +170,7 @@ export function createLarkCodec(options: LarkOptions, replay: ReplayGuard): Chat
       const challenge = challengeSchema.safeParse(payload);
       if (challenge.success) {
         if (verificationToken && !safeEqual(verificationToken, challenge.data.token ?? '')) return refused(401, 'verification token does not match');
-        return handshake(jsonResponse({ challenge: challenge.data.challenge }));
+        return handshake(jsonResponse(200, { challenge: challenge.data.challenge }));
       }
 
       const envelope = envelopeSchema.safeParse(payload);
@@ -208,10 +208,10 @@ export function createLarkCodec(options: LarkOptions, replay: ReplayGuard): Chat
         },
       };
     },
-    ack(_message: ChatMessage): ChatHttpResponse {
+    ack(_message: ChatMessage): HttpResponse {
       // Lark shows nothing from the callback answer: `{}` within 3 s stops its retries, and the
       // message itself goes out through the sender.
-      return jsonResponse({});
+      return jsonResponse(200, {});
     },
   };
 }

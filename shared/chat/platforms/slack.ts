@@ -10,7 +10,8 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { z } from 'zod';
-import type { ChatCodec, ChatHttpRequest, ChatHttpResponse, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
+import { jsonResponse, type HttpRequest, type HttpResponse } from '../../runtime/http.ts';
+import type { ChatCodec, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
 import {
   checkEnvelope,
   checkWindow,
@@ -18,7 +19,6 @@ import {
   firstLine,
   handshake,
   header,
-  jsonResponse,
   originAllowed,
   parseIntegerHeader,
   parseJson,
@@ -156,7 +156,7 @@ export function createSlackCodec(options: SlackOptions, replay: ReplayGuard): Ch
   const origins = options.responseUrlOrigins ?? SLACK_RESPONSE_URL_ORIGINS;
   return {
     platform: 'slack',
-    async verify(req: ChatHttpRequest, now: Date): Promise<Verified> {
+    async verify(req: HttpRequest, now: Date): Promise<Verified> {
       const bad = checkEnvelope(req);
       if (bad) return bad;
       const signature = header(req, 'x-slack-signature');
@@ -186,6 +186,7 @@ export function createSlackCodec(options: SlackOptions, replay: ReplayGuard): Ch
         const retry = header(req, 'x-slack-retry-num');
         return handshake(
           jsonResponse(
+            200,
             renderSlackMessage(
               { text: `Already received${retry ? ` (Slack retry ${retry.slice(0, 3)})` : ''}: the command runs once; results follow here.` },
               'ephemeral',
@@ -207,9 +208,9 @@ export function createSlackCodec(options: SlackOptions, replay: ReplayGuard): Ch
         },
       };
     },
-    ack(message: ChatMessage): ChatHttpResponse {
+    ack(message: ChatMessage): HttpResponse {
       // in_channel: a fleet command is everyone's business in the channel (and it echoes who asked).
-      return jsonResponse(renderSlackMessage(message, 'in_channel'));
+      return jsonResponse(200, renderSlackMessage(message, 'in_channel'));
     },
   };
 }

@@ -7,7 +7,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import type { ChatCodec, ChatHttpRequest, ChatHttpResponse, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
+import { jsonResponse, type HttpRequest, type HttpResponse } from '../../runtime/http.ts';
+import type { ChatCodec, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
 import type { RefusalCode } from '../refusals.ts';
 import { webhookHeaders } from '../sign.ts';
 import {
@@ -15,7 +16,6 @@ import {
   checkWindow,
   handshake,
   header,
-  jsonResponse,
   parseIntegerHeader,
   parseJson,
   postJson,
@@ -91,7 +91,7 @@ export function createWebhookCodec(options: WebhookOptions, replay: ReplayGuard)
   const { secret } = options;
   return {
     platform: 'webhook',
-    async verify(req: ChatHttpRequest, now: Date): Promise<Verified> {
+    async verify(req: HttpRequest, now: Date): Promise<Verified> {
       const bad = refusedAs('BadRequest', checkEnvelope(req));
       if (bad) return bad;
       const unsigned = (reason: string) => refusedAs('BadSignature', refused(401, reason))!;
@@ -116,7 +116,7 @@ export function createWebhookCodec(options: WebhookOptions, replay: ReplayGuard)
 
       const deliveryId = body.id !== undefined ? `webhook:${body.id}` : `webhook:sig:${signature.slice(3, 35)}`;
       if (body.id !== undefined && !(await replay.firstSeen(`delivery:${deliveryId}`, ID_TTL_SECONDS))) {
-        return handshake(jsonResponse({ ...renderWebhookMessage({ text: 'Already received: the command runs once.' }), duplicate: true }));
+        return handshake(jsonResponse(200, { ...renderWebhookMessage({ text: 'Already received: the command runs once.' }), duplicate: true }));
       }
       const replyTo: ReplyTarget = { platform: 'webhook', ...(body.callbackUrl !== undefined ? { callbackUrl: body.callbackUrl } : {}) };
       return {
@@ -131,13 +131,13 @@ export function createWebhookCodec(options: WebhookOptions, replay: ReplayGuard)
         },
       };
     },
-    ack(message: ChatMessage): ChatHttpResponse {
+    ack(message: ChatMessage): HttpResponse {
       // A refusal answers with its status, so a client needs no text matching to tell it from success.
-      return jsonResponse(renderWebhookMessage(message), message.refusal?.status ?? 200);
+      return jsonResponse(message.refusal?.status ?? 200, renderWebhookMessage(message));
     },
-    refuse({ status, reason, code }): ChatHttpResponse {
+    refuse({ status, reason, code }): HttpResponse {
       const answer: WebhookRefusal = { ok: false, code: code ?? (status === 401 ? 'BadSignature' : 'BadRequest'), message: reason };
-      return jsonResponse(answer, status);
+      return jsonResponse(status, answer);
     },
   };
 }
