@@ -143,11 +143,25 @@ describe('role identities', () => {
     ram.setPolicies('fn-role', [{ document: { Version: '1', Statement: [{ Effect: 'Allow', Action: 'oss:GetObject', Resource: '*' }] }, source: 'smaller' }]);
     expect(ram.authorize(send).allowed).toBe(false);
   });
-  it('refuses a role without a policy, or of another account, with a message that names it', () => {
+  it('refuses a role that does not exist, or of another account, with a message that names it', () => {
     const ram = new RamIdentities({ accountId: '123', keys: {} });
     ram.setPolicies('fn-role', [doc]);
-    expect(() => ram.credentialsFor('acs:ram::123:role/other-role')).toThrow(/other-role.*no permission policy.*fn-role/);
+    expect(() => ram.credentialsFor('acs:ram::123:role/other-role')).toThrow(/other-role.*does not exist in the local cloud \(its roles: fn-role\)/);
     expect(() => ram.credentialsFor('acs:ram::999:role/fn-role')).toThrow(/account 999/);
+  });
+
+  it('gives a service the credentials of a role only when its trust policy lets that service assume it', () => {
+    const ram = new RamIdentities({ accountId: '123', keys: {} });
+    ram.setPolicies('fn-role', [doc]);
+    // Set up by policies alone (as a test does), a role is assumable by any service.
+    expect(() => ram.credentialsFor('fn-role', 'fc.aliyuncs.com')).not.toThrow();
+    ram.setTrustPolicy('fn-role', { Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['fc.aliyuncs.com'] } }] }, 'trust.json');
+    expect(() => ram.credentialsFor('fn-role', 'fc.aliyuncs.com')).not.toThrow();
+    expect(() => ram.credentialsFor('fn-role', 'ecs.aliyuncs.com')).toThrow(/"fn-role" does not trust ecs\.aliyuncs\.com \(trust\.json\)/);
+    ram.setTrustPolicy('fn-role', { Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:*', Principal: { Service: 'fc.aliyuncs.com' } }, { Effect: 'Deny', Action: 'sts:AssumeRole', Principal: { Service: ['fc.aliyuncs.com'] } }] }, 'deny.json');
+    expect(() => ram.credentialsFor('fn-role', 'fc.aliyuncs.com')).toThrow(/does not trust fc\.aliyuncs\.com/);
+    expect(() => ram.setTrustPolicy('fn-role', { Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'fc.aliyuncs.com' }, Condition: { StringEquals: { 'acs:SourceIp': '1.2.3.4' } } }] }, 'cond.json')).toThrow(/cond\.json: the local cloud does not evaluate conditions/);
+    expect(() => ram.setTrustPolicy('fn-role', { Version: '1', Statement: [] }, 'empty.json')).toThrow(/empty\.json: not a RAM trust policy/);
   });
 });
 
