@@ -6,6 +6,7 @@
  * @see docs/platform-facts.md §5.3
  */
 import { z } from 'zod';
+import { compactBase64, decodedLength } from './base64.ts';
 import type { FleetrunContext } from './context.ts';
 import { toFleetrunContext } from './fc3-event.ts';
 import { DEFAULT_MAX_BODY_BYTES, jsonResponse, joinValues, payloadTooLarge, runHttpHandler, type HttpAdapterOptions, type HttpHandler, type HttpRequest, type HttpResponse } from './http.ts';
@@ -41,8 +42,6 @@ export interface Fc3HttpResult {
   body: string;
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 /** The FC 3.0 answer for a neutral response: Buffers always go base64, since FC's body is a string. */
 export function toFc3HttpResult(response: HttpResponse): Fc3HttpResult {
   const body = response.body ?? '';
@@ -67,12 +66,12 @@ function parseEvent(event: unknown, maxBodyBytes: number): Parsed {
     return { ok: false, response: jsonResponse(400, { error: 'malformed HTTP trigger event' }), reason: `${issue.path.join('.') || '(root)'}: ${issue.message}` };
   }
   const e = parsed.data;
-  const compact = e.isBase64Encoded ? e.body.replace(/\s+/g, '') : '';
-  if (e.isBase64Encoded && (compact.length % 4 !== 0 || !BASE64.test(compact))) {
+  const compact = e.isBase64Encoded ? compactBase64(e.body) : '';
+  if (compact === undefined) {
     return { ok: false, response: jsonResponse(400, { error: 'malformed HTTP trigger event' }), reason: 'body: isBase64Encoded but not base64' };
   }
   // Checked on the decoded size, and before decoding: a base64 body is 4/3 of its bytes.
-  const size = e.isBase64Encoded ? (compact.length / 4) * 3 - (compact.endsWith('==') ? 2 : compact.endsWith('=') ? 1 : 0) : Buffer.byteLength(e.body);
+  const size = e.isBase64Encoded ? decodedLength(compact) : Buffer.byteLength(e.body);
   if (size > maxBodyBytes) return { ok: false, response: payloadTooLarge(maxBodyBytes), reason: `body of ${size} bytes over the ${maxBodyBytes}-byte limit` };
   const http = e.requestContext.http;
   return {

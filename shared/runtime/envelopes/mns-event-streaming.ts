@@ -7,6 +7,7 @@
  * @see docs/platform-facts.md §5.6
  */
 import { z } from 'zod';
+import { compactBase64 } from '../base64.ts';
 import { idOf, issueReason, type Envelope, type ParsedRecord } from './envelope.ts';
 
 /** The part of the trigger's `sourceMNSParameters` that decides what `messageBody` holds. */
@@ -26,15 +27,12 @@ const recordSchema = z.looseObject({
   data: z.looseObject({ requestId: z.unknown().optional(), messageId: z.unknown().optional(), messageBody: z.unknown().optional() }),
 });
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 /** The message's text, or why there is none. */
 function messageText(body: unknown, trigger: MnsTriggerParameters): { ok: true; text: string } | { ok: false; reason: string } {
   if (typeof body !== 'string') return { ok: false, reason: 'message body is not text' };
   if (trigger.isBase64Decode) return { ok: true, text: body };
-  const compact = body.replace(/\s+/g, '');
-  // Buffer.from(…, 'base64') skips what is not base64 instead of failing: check first.
-  if (compact.length % 4 !== 0 || !BASE64.test(compact)) return { ok: false, reason: 'message body is not base64 (the trigger has IsBase64Decode: false)' };
+  const compact = compactBase64(body);
+  if (compact === undefined) return { ok: false, reason: 'message body is not base64 (the trigger has IsBase64Decode: false)' };
   return { ok: true, text: Buffer.from(compact, 'base64').toString('utf8') };
 }
 
