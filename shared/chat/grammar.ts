@@ -10,7 +10,7 @@
  *
  * The parser never interprets values: a `with` value is kept byte for byte (quotes, `;`, `$(…)`,
  * newlines and all), because it travels to the instance as a Cloud Assistant parameter and is
- * never spliced into script text (catalog.ts decides how). Errors are one line that says what is
+ * never spliced into script text (runs/command-script.ts decides how). Errors are one line that says what is
  * wrong and where; nothing here throws.
  */
 import { LIMITS } from '../cloud-assistant/constants.ts';

@@ -6,14 +6,13 @@
  */
 import { resolveTargets } from '../cloud-assistant/targets.ts';
 import type { CloudAssistant } from '../cloud-assistant/port.ts';
-import type { ChatSender, ReplyTarget } from '../chat/types.ts';
+import type { ChatSender } from '../chat/types.ts';
 import { refusal, type RefusalCode } from '../chat/refusals.ts';
 import { decide, type Policy } from '../config/policy.ts';
 import { startRun, stopInvocations } from '../pipeline/start-run.ts';
 import { requestStop } from '../pipeline/stop-request.ts';
 import { readManifest, type ChatReplier } from '../pipeline/finish-run.ts';
 import { runKeys } from '../runs/keys.ts';
-import { unseal } from '../runs/seal.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { dispatchRequestSchema } from './dispatch-request.ts';
@@ -34,10 +33,6 @@ export interface DispatchDeps {
 
 export type DispatchOutcome = { kind: 'run' | 'stop'; runId: string; state: 'dispatched' | 'stopped' | 'refused' | 'invalid'; reason?: string };
 
-function replyTarget(value: unknown): ReplyTarget | undefined {
-  return value && typeof value === 'object' && 'platform' in value ? (value as ReplyTarget) : undefined;
-}
-
 export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<DispatchOutcome> {
   const parsed = dispatchRequestSchema.safeParse(raw);
   if (!parsed.success) {
@@ -47,23 +42,29 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
     return { kind: 'run', runId: '', state: 'invalid', reason };
   }
   const request = parsed.data;
-  const target = replyTarget(request.replyTo);
+  const target = request.replyTo;
   // A follow-up that reports a refusal carries its code: the signed webhook posts it as ok:false.
   const say = async (text: string, refused?: RefusalCode) => {
     if (target) await deps.sender.send(target, { text, ...(refused ? { refusal: refusal(refused) } : {}) }).catch((e: unknown) => deps.logger.warn('chat reply failed', { runId: request.runId, error: (e as Error).message }));
   };
 
   if (request.kind === 'stop') {
-    if (!(await readManifest(deps.store, request.runId))) return (await say(`No run ${request.runId}.`, 'UnknownRun'), { kind: 'stop', runId: request.runId, state: 'invalid', reason: 'no such run' });
     // The marker first, then the manifest: a run still fanning out has not recorded its InvokeIds
-    // yet, and it finds the marker and stops them itself (stop-request.ts).
+    // yet, and it finds the marker and stops them itself (stop-request.ts). Read after the marker,
+    // the manifest is read once and names every InvokeId recorded so far.
     await requestStop(deps.store, request.runId);
-    const manifest = (await readManifest(deps.store, request.runId))!;
+    const manifest = await readManifest(deps.store, request.runId);
+    if (!manifest) {
+      await deps.store.delete(runKeys.stopRequest(request.runId));
+      await say(`No run ${request.runId}.`, 'UnknownRun');
+      return { kind: 'stop', runId: request.runId, state: 'invalid', reason: 'no such run' };
+    }
     await stopInvocations(manifest, deps);
     await say(`${manifest.command.name} ${request.runId}: stop requested; instances still running end Terminated, those not sent or not started Cancelled.`);
     return { kind: 'stop', runId: request.runId, state: 'stopped' };
   }
 
+  // Read once: startRun is handed what was found instead of reading it again.
   const existing = await readManifest(deps.store, request.runId);
   const resolved = existing ? undefined : await resolveTargets(deps.assistant, request.targets);
   if (resolved && request.requester) {
@@ -75,37 +76,15 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
       return { kind: 'run', runId: request.runId, state: 'refused', reason: decision.reason };
     }
   }
-  let parameters = request.command.parameters;
-  let secretValues: string[] = [];
-  if (request.command.sealedSecrets) {
-    if (!deps.sealKey) throw new Error('secret parameters arrived sealed, and no seal key is configured');
-    const opened = JSON.parse(unseal(request.command.sealedSecrets, deps.sealKey)[0] ?? '{}') as { parameters: Record<string, string>; secretValues: string[] };
-    parameters = { ...parameters, ...opened.parameters };
-    secretValues = opened.secretValues ?? [];
-  }
+  // The request is the run's RunSpec as chatops built it: startRun takes it as it is.
   const manifest = await startRun(
     {
-      runId: request.runId,
-      command: {
-        name: request.command.name,
-        type: request.command.type,
-        script: request.command.script,
-        timeoutSeconds: request.command.timeoutSeconds,
-        parameters,
-        secretParameters: request.command.secretParameters,
-        secretValues,
-        ...(request.command.workingDir ? { workingDir: request.command.workingDir } : {}),
-        ...(request.command.username ? { username: request.command.username } : {}),
-        ...(request.command.terminationMode ? { terminationMode: request.command.terminationMode } : {}),
-      },
-      targets: request.targets,
-      requestedBy: request.requestedBy,
-      ...(request.replyTo !== undefined ? { replyTo: request.replyTo } : {}),
+      ...request,
       ...(resolved ? { resolved } : {}),
-      ...(request.maxConcurrency !== undefined ? { maxConcurrency: request.maxConcurrency, completions: storeCompletionFeed(deps.store, request.runId) } : {}),
-      ...(request.maxErrors !== undefined ? { maxErrors: request.maxErrors } : {}),
+      ...(request.maxConcurrency !== undefined ? { completions: storeCompletionFeed(deps.store, request.runId) } : {}),
     },
     { assistant: deps.assistant, store: deps.store, regionId: deps.regionId, outputBucket: deps.outputBucket, sealKey: deps.sealKey, chat: deps.chat, logger: deps.logger },
+    { manifest: existing },
   );
   if (!existing && target) await deps.sender.send(target, dispatchedMessage(manifest)).catch((e: unknown) => deps.logger.warn('chat reply failed', { runId: request.runId, error: (e as Error).message }));
   await deps.store.delete(runKeys.pendingDispatch(request.runId));

@@ -9,10 +9,11 @@ import { parseChatCommand, USAGE, type ChatCommand } from '../chat/grammar.ts';
 import { platformOf } from '../chat/codecs.ts';
 import type { ChatCodec, ChatMessage, ChatPlatform, InboundCommand, ReplayGuard } from '../chat/types.ts';
 import { REFUSALS, refusal, type RefusalCode } from '../chat/refusals.ts';
-import { buildFreeFormSpec, buildRunSpec, findCommand, RunSpecError, type Catalog } from '../config/catalog.ts';
+import type { Catalog } from '../config/catalog.ts';
 import { decide, type Policy } from '../config/policy.ts';
+import { buildRunSpec } from '../runs/build-run-spec.ts';
+import { RunSpecError, type RunSpecProblem } from '../runs/command-script.ts';
 import { runKeys } from '../runs/keys.ts';
-import { seal } from '../runs/seal.ts';
 import type { RunSummary } from '../runs/summary.ts';
 import type { HttpRequest, HttpResponse } from '../runtime/http.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -20,7 +21,7 @@ import type { Job } from '../schedule/jobs-file.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { newRunId } from '../pipeline/start-run.ts';
 import { presentResults, readManifest } from '../pipeline/finish-run.ts';
-import type { Dispatcher, DispatchRequest } from './dispatch-request.ts';
+import { dispatchRequestSchema, type Dispatcher } from './dispatch-request.ts';
 import { finalMessage, progressMessage, startedMessage } from './messages.ts';
 
 export interface ChatopsDeps {
@@ -72,6 +73,9 @@ export async function handleChat(request: HttpRequest, deps: ChatopsDeps): Promi
   return { statusCode: ack.statusCode, headers: ack.headers, body: ack.body };
 }
 
+/** The refusal each reason a run cannot be built is answered with. */
+const REFUSAL_OF: Record<RunSpecProblem, RefusalCode> = { 'unknown-command': 'UnknownCommand', 'bad-value': 'BadParameters', 'no-seal-key': 'NoSealKey' };
+
 /** A message that refuses the request: chat platforms show the text, the signed webhook answers with the code's status. */
 function refuse(code: RefusalCode, text: string): ChatMessage {
   return { text, refusal: refusal(code) };
@@ -112,50 +116,35 @@ async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatM
     }
     case 'run': {
       let spec;
-      // Finding the command and fitting the values to it throw the same error type; the codes tell them apart.
-      let failing: RefusalCode = 'UnknownCommand';
       try {
-        const overrides = c.timeoutSeconds ? { timeoutSeconds: c.timeoutSeconds } : {};
-        if (c.script !== undefined) {
-          failing = 'BadParameters';
-          spec = buildFreeFormSpec(c.script, overrides);
-        } else {
-          const entry = findCommand(deps.catalog, c.command);
-          failing = 'BadParameters';
-          spec = buildRunSpec(entry, c.command, c.with, overrides);
-        }
+        spec = buildRunSpec(
+          deps.catalog,
+          {
+            command: c.command,
+            script: c.script,
+            with: c.with,
+            timeoutSeconds: c.timeoutSeconds,
+            targets: c.targets,
+            maxConcurrency: c.concurrency,
+            maxErrors: c.maxErrors,
+            requestedBy,
+            replyTo: inbound.replyTo,
+          },
+          deps.sealKey,
+        );
       } catch (e) {
-        if (e instanceof RunSpecError) return refuse(failing, e.message);
+        if (e instanceof RunSpecError) return refuse(REFUSAL_OF[e.problem], e.message);
         throw e;
       }
-      const secretNames = spec.secretParameters ?? [];
-      if (secretNames.length > 0 && !deps.sealKey) return refuse('NoSealKey', 'This command has secret parameters, and no seal key is configured; refusing to send them.');
-      const parameters = spec.parameters ?? {};
-      const secret = Object.fromEntries(secretNames.map((n) => [n, parameters[n]!]));
       const runId = newRunId(deps.now?.());
-      const dispatch: DispatchRequest = {
-        version: 1,
-        kind: 'run',
-        runId,
-        requestedBy,
-        replyTo: inbound.replyTo,
-        requester: who,
-        command: {
-          name: spec.name,
-          type: spec.type,
-          script: spec.script,
-          timeoutSeconds: spec.timeoutSeconds,
-          parameters: Object.fromEntries(Object.entries(parameters).filter(([n]) => !secretNames.includes(n))),
-          secretParameters: secretNames,
-          ...(secretNames.length ? { sealedSecrets: seal([JSON.stringify({ parameters: secret, secretValues: spec.secretValues })], deps.sealKey!) } : {}),
-          ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
-          ...(spec.username ? { username: spec.username } : {}),
-          ...(spec.terminationMode ? { terminationMode: spec.terminationMode } : {}),
-        },
-        targets: c.targets,
-        ...(c.concurrency !== undefined ? { maxConcurrency: c.concurrency } : {}),
-        ...(c.maxErrors !== undefined ? { maxErrors: c.maxErrors } : {}),
-      };
+      // Checked with dispatch's own schema before anyone is told the run started: what dispatch
+      // would refuse is refused here, at once, with the reason.
+      const checked = dispatchRequestSchema.safeParse({ version: 1, kind: 'run', runId, requester: who, ...spec });
+      if (!checked.success) {
+        const issue = checked.error.issues[0]!;
+        return refuse('BadParameters', `the run cannot be sent: ${issue.path.join('.') || 'the request'} ${issue.message}`);
+      }
+      const dispatch = checked.data;
       // Recorded before the hand-off: if dispatch fails more often than FC retries it (OSS down for
       // minutes), the schedule tick finds the record and starts the run; secrets in it are sealed.
       await deps.store.put(runKeys.pendingDispatch(runId), JSON.stringify(dispatch), { contentType: 'application/json' });

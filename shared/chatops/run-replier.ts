@@ -3,32 +3,26 @@
  * one progress message per run in each interval, however many summarizers are folding at once (the
  * interval's marker object is created once).
  */
-import type { ChatSender, ReplyTarget } from '../chat/types.ts';
+import type { ChatSender } from '../chat/types.ts';
 import type { ChatReplier } from '../pipeline/finish-run.ts';
 import { runKeys } from '../runs/keys.ts';
-import type { RunManifest } from '../runs/manifest.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { finalMessage, progressMessage } from './messages.ts';
 import type { ReportLinkFor } from './report-links.ts';
-
-function targetOf(manifest: RunManifest): ReplyTarget | undefined {
-  const t = manifest.replyTo as ReplyTarget | undefined;
-  return t && typeof t === 'object' && 'platform' in t ? t : undefined;
-}
 
 export function senderReplier(deps: { sender: ChatSender; store: ObjectStore; logger: Logger; intervalSeconds: number; reportLink?: ReportLinkFor; now?: () => Date }): ChatReplier {
   const now = deps.now ?? (() => new Date());
   return {
     ...(deps.reportLink ? { reportLink: deps.reportLink } : {}),
     async reply(manifest, summary, reportUrl) {
-      const target = targetOf(manifest);
+      const target = manifest.replyTo;
       if (!target) return;
       // The reply marker is already taken: throwing would not bring the reply back, only the batch.
       await deps.sender.send(target, finalMessage(summary, reportUrl)).catch((e: unknown) => deps.logger.error('final chat reply failed', { runId: manifest.runId, error: (e as Error).message }));
     },
     async progress(manifest, have, want) {
-      const target = targetOf(manifest);
+      const target = manifest.replyTo;
       if (!target || have === 0) return;
       const slot = Math.floor(now().getTime() / (deps.intervalSeconds * 1000));
       const first = await deps.store.put(`${runKeys.prefix(manifest.runId)}progress/${slot}`, String(have), { forbidOverwrite: true });

@@ -5,9 +5,11 @@
  */
 import type { CloudAssistant } from '../cloud-assistant/port.ts';
 import { resolveTargets } from '../cloud-assistant/targets.ts';
-import { buildRunSpec, findCommand, RunSpecError, type Catalog } from '../config/catalog.ts';
+import { findCommand, type Catalog } from '../config/catalog.ts';
 import type { ChatReplier } from '../pipeline/finish-run.ts';
 import { startRun } from '../pipeline/start-run.ts';
+import { buildRunSpec } from '../runs/build-run-spec.ts';
+import { buildCatalogCommand, RunSpecError } from '../runs/command-script.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { syncNativeJobs } from '../schedule/native.ts';
 import { runScheduleTick, scheduledRunId } from '../schedule/tick.ts';
@@ -36,15 +38,17 @@ export async function runJobsTick(deps: JobsTickDeps) {
     lookbackSeconds: deps.lookbackSeconds,
     logger: deps.logger,
     startJobRun: async (job, fireTime) => {
-      const spec = buildRunSpec(findCommand(deps.catalog, job.command), job.command, job.with, job.timeout ? { timeoutSeconds: job.timeout } : {});
+      // Built as a chat run is built, from the catalog, secrets sealed once. The job's maxConcurrency
+      // is not applied, as before: holding instances back means waiting for others to finish, which
+      // a timer tick (bound by the schedule function's timeout in s.yaml) cannot do for a run that
+      // may take a day; the dispatch function, where chat runs wait, can.
+      const spec = buildRunSpec(
+        deps.catalog,
+        { command: job.command, with: job.with, timeoutSeconds: job.timeout, targets: job.targets, maxErrors: job.maxErrors, requestedBy: { kind: 'schedule', user: `job:${job.name}` } },
+        deps.sealKey,
+      );
       const manifest = await startRun(
-        {
-          runId: scheduledRunId(job, fireTime),
-          command: spec,
-          targets: job.targets,
-          requestedBy: { kind: 'schedule', user: `job:${job.name}` },
-          ...(job.maxErrors !== undefined ? { maxErrors: job.maxErrors } : {}),
-        },
+        { runId: scheduledRunId(job, fireTime), ...spec },
         { assistant: await deps.assistant(), store: deps.store, regionId: deps.regionId, outputBucket: deps.outputBucket, sealKey: deps.sealKey, chat: deps.chat, logger: deps.logger },
       );
       return { runId: manifest.runId };
@@ -63,7 +67,7 @@ export async function runJobsTick(deps: JobsTickDeps) {
       const entry = findCommand(deps.catalog, job.command);
       // A Period invocation shows its parameters in DescribeInvocations: no secrets in native jobs.
       if (Object.values(entry.parameters).some((p) => p.secret)) throw new RunSpecError(`${job.command} has secret parameters; run it as a timer job, not a native one`);
-      const spec = buildRunSpec(entry, job.command, job.with, job.timeout ? { timeoutSeconds: job.timeout } : {});
+      const spec = buildCatalogCommand(entry, job.command, job.with, job.timeout ? { timeoutSeconds: job.timeout } : {});
       return { name: `fleetrun-job:${job.name}`, script: spec.script, type: 'RunShellScript', timeoutSeconds: spec.timeoutSeconds, ...(spec.parameters ? { parameters: spec.parameters } : {}) };
     },
   });

@@ -4,46 +4,29 @@
  * scheduler and the dispatch function alike.
  */
 import { randomBytes } from 'node:crypto';
-import type { CommandType, TerminationMode } from '../cloud-assistant/constants.ts';
-import { dispatch, type CompletionFeed, type CountOrPercent } from '../cloud-assistant/dispatch.ts';
+import { dispatch, type CompletionFeed } from '../cloud-assistant/dispatch.ts';
 import type { CloudAssistant } from '../cloud-assistant/port.ts';
-import { resolveTargets, type ResolvedTargets, type Targets } from '../cloud-assistant/targets.ts';
+import { resolveTargets, type ResolvedTargets } from '../cloud-assistant/targets.ts';
 import { commandNameFor, runKeys } from '../runs/keys.ts';
 import { runManifestSchema, type RunManifest, type RunManifestInput } from '../runs/manifest.ts';
-import { seal } from '../runs/seal.ts';
+import { runSpecSchema, type RunSpecInput } from '../runs/run-spec.ts';
+import { openSecrets } from '../runs/sealed-secrets.ts';
 import { finishIfComplete, readManifest, type FinishDeps } from './finish-run.ts';
 import { outputBatchPrefix, outputPrefixFor } from './output-sources.ts';
 import { isStopRequested, watchStopRequest } from './stop-request.ts';
 
-export interface RunCommandSpec {
-  name: string;
-  type: CommandType;
-  script: string;
-  timeoutSeconds: number;
-  parameters?: Record<string, string>;
-  /** Names in `parameters` whose values are secret: sealed in the manifest, redacted from outputs. */
-  secretParameters?: string[];
-  /**
-   * The secret values as a script will print them, when they travel encoded (the catalog sends
-   * them base64): redaction must find the decoded form too.
-   */
-  secretValues?: string[];
-  workingDir?: string;
-  username?: string;
-  terminationMode?: TerminationMode;
-}
-
-export interface StartRunRequest {
+/** A run to start: its RunSpec as it was asked for, and what the caller already knows of it. */
+export type StartRunRequest = RunSpecInput & {
   runId?: string;
-  command: RunCommandSpec;
-  targets: Targets;
-  requestedBy: RunManifest['requestedBy'];
-  replyTo?: unknown;
-  maxConcurrency?: CountOrPercent;
-  maxErrors?: CountOrPercent;
+  /** Needed with maxConcurrency: tells dispatch when instances finish. */
   completions?: CompletionFeed;
   /** Targets already resolved by the caller (e.g. to check a policy on their number). */
   resolved?: ResolvedTargets;
+};
+
+/** The run's manifest as the caller just read it (undefined: there is none yet), so startRun need not read it again. */
+export interface KnownManifest {
+  manifest: RunManifest | undefined;
 }
 
 export interface StartRunDeps extends FinishDeps {
@@ -66,24 +49,31 @@ export class RunRequestError extends Error {
   override readonly name = 'RunRequestError';
 }
 
-export async function startRun(request: StartRunRequest, deps: StartRunDeps): Promise<RunManifest> {
+export async function startRun(request: StartRunRequest, deps: StartRunDeps, known?: KnownManifest): Promise<RunManifest> {
   const runId = request.runId ?? newRunId();
-  const secretNames = request.command.secretParameters ?? [];
-  const params = request.command.parameters ?? {};
-  for (const name of secretNames) if (!(name in params)) throw new RunRequestError(`secret parameter "${name}" has no value`);
+  const checked = runSpecSchema.safeParse(request);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    throw new RunRequestError(`${issue.path.join('.') || 'the request'}: ${issue.message}`);
+  }
+  const spec = checked.data;
+  const secretNames = spec.command.secretParameters;
   if (secretNames.length > 0 && !deps.sealKey) throw new RunRequestError('secret parameters need a seal key in the configuration');
+  // The sealed values go into the manifest as they came; opened, they are only sent.
+  const secrets = spec.command.sealedSecrets ? openSecrets(spec.command.sealedSecrets, secretNames, deps.sealKey!) : undefined;
+  const params = { ...spec.command.parameters, ...secrets?.parameters };
 
   // A retried dispatch (FC retries async invocations) finds the run already started: same manifest,
   // and, if it died mid-way, the same ClientTokens give back the same InvokeIds.
-  const existing = await readManifest(deps.store, runId);
+  const existing = known ? known.manifest : await readManifest(deps.store, runId);
   if (existing && existing.invocations.length > 0) return existing;
-  const targets = request.resolved ?? (await resolveTargets(deps.assistant, request.targets));
+  const targets = request.resolved ?? (await resolveTargets(deps.assistant, spec.targets));
   const draft: RunManifestInput = {
     version: 1,
     runId,
     createdAt: existing?.createdAt ?? new Date().toISOString(),
-    requestedBy: request.requestedBy,
-    command: { name: request.command.name, type: request.command.type, timeoutSeconds: request.command.timeoutSeconds },
+    requestedBy: spec.requestedBy,
+    command: { name: spec.command.name, type: spec.command.type, timeoutSeconds: spec.command.timeoutSeconds },
     targets: [...targets.runnable, ...targets.skipped.map((s) => s.instanceId)],
     skipped: targets.skipped,
     invocations: [],
@@ -92,10 +82,8 @@ export async function startRun(request: StartRunRequest, deps: StartRunDeps): Pr
     // the script echoes never lands in a bucket.
     output: deps.outputBucket && secretNames.length === 0 ? { mode: 'oss', bucket: deps.outputBucket, prefix: outputPrefixFor(runId) } : { mode: 'fetch' },
     secretParameters: secretNames,
-    ...(secretNames.length > 0
-      ? { sealedSecrets: seal([...new Set([...(request.command.secretValues ?? []), ...secretNames.map((n) => params[n]!)])], deps.sealKey!) }
-      : {}),
-    ...(request.replyTo !== undefined ? { replyTo: request.replyTo } : {}),
+    ...(spec.command.sealedSecrets ? { sealedSecrets: spec.command.sealedSecrets } : {}),
+    ...(spec.replyTo !== undefined ? { replyTo: spec.replyTo } : {}),
   };
   let manifest = runManifestSchema.parse(draft);
   await deps.store.put(runKeys.manifest(runId), JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
@@ -111,26 +99,26 @@ export async function startRun(request: StartRunRequest, deps: StartRunDeps): Pr
       kind: 'run',
       request: {
         RegionId: deps.regionId,
-        Name: commandNameFor(runId, request.command.name),
-        Type: request.command.type,
-        CommandContent: request.command.script,
-        Timeout: request.command.timeoutSeconds,
+        Name: commandNameFor(runId, spec.command.name),
+        Type: spec.command.type,
+        CommandContent: spec.command.script,
+        Timeout: spec.command.timeoutSeconds,
         // Parameters are substituted by Cloud Assistant; built-ins like {{ACS::InstanceId}} need this on too.
-        EnableParameter: hasParams || /\{\{\s*acs\s*::/i.test(request.command.script),
+        EnableParameter: hasParams || /\{\{\s*acs\s*::/i.test(spec.command.script),
         ...(hasParams ? { Parameters: params } : {}),
-        ...(request.command.workingDir ? { WorkingDir: request.command.workingDir } : {}),
-        ...(request.command.username ? { Username: request.command.username } : {}),
-        ...(request.command.terminationMode ? { TerminationMode: request.command.terminationMode } : {}),
+        ...(spec.command.workingDir ? { WorkingDir: spec.command.workingDir } : {}),
+        ...(spec.command.username ? { Username: spec.command.username } : {}),
+        ...(spec.command.terminationMode ? { TerminationMode: spec.command.terminationMode } : {}),
       },
     },
     // Each call's command name and output folder carry its batch number, so task-events finds an
     // instance's delivered output among its call's ≤100 objects, not among the whole run's.
     perBatch: (batch) => ({
-      Name: commandNameFor(runId, request.command.name, batch),
+      Name: commandNameFor(runId, spec.command.name, batch),
       ...(manifest.output.mode === 'oss' ? { OssOutputDelivery: `oss://${manifest.output.bucket}/${outputBatchPrefix(manifest.output.prefix, batch)}` } : {}),
     }),
-    ...(request.maxConcurrency !== undefined ? { maxConcurrency: request.maxConcurrency } : {}),
-    ...(request.maxErrors !== undefined ? { maxErrors: request.maxErrors } : {}),
+    ...(spec.maxConcurrency !== undefined ? { maxConcurrency: spec.maxConcurrency } : {}),
+    ...(spec.maxErrors !== undefined ? { maxErrors: spec.maxErrors } : {}),
     ...(request.completions ? { completions: request.completions } : {}),
   }).finally(() => stopWatch.close());
 
@@ -145,7 +133,6 @@ export async function startRun(request: StartRunRequest, deps: StartRunDeps): Pr
     ],
   });
   await deps.store.put(runKeys.manifest(runId), JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
-  for (const b of result.batches) if (b.commandId) await deps.store.put(runKeys.commandIndex(b.commandId), JSON.stringify({ runId }), { contentType: 'application/json' });
   // A stop that came while the InvokeIds were not yet in the manifest could not reach them: stop them here.
   if (manifest.invocations.length > 0 && (await isStopRequested(deps.store, runId))) await stopInvocations(manifest, deps);
   // Everything may have finished (or been set aside) before the manifest knew: finish it here then.

@@ -31,8 +31,6 @@ export const runKeys = {
   readsPrefix: (runId: string, scope: string) => `runs/${runId}/reads/${encodeURIComponent(scope)}/`,
   readClaim: (runId: string, scope: string, slot: number) => `runs/${runId}/reads/${encodeURIComponent(scope)}/${slot}`,
   readDone: (runId: string, scope: string, slot: number) => `runs/${runId}/reads/${encodeURIComponent(scope)}/${slot}.done`,
-  /** commandId → runId, for events of commands whose name does not carry the run id. */
-  commandIndex: (commandId: string) => `index/commands/${commandId}.json`,
   /** A chat run handed to dispatch and not yet started (or refused): the schedule tick retries it. */
   pendingDispatch: (runId: string) => `index/dispatch/${runId}.json`,
   pendingDispatchPrefix: 'index/dispatch/',

@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import { COMMAND_TYPES } from '../cloud-assistant/constants.ts';
 import { RUN_ID } from './keys.ts';
+import { replyTargetSchema } from './reply-target.ts';
+import { requestedBySchema } from './run-spec.ts';
+import { sealedSecretsSchema } from './sealed-secrets.ts';
 
 /** Why a target never got the command; `StopRequested`: the run was stopped before it was sent. */
 export const SKIP_REASONS = ['InstanceNotExists', 'InstanceNotRunning', 'ClientNotRunning', 'NotDispatched', 'DispatchFailed', 'StopRequested'] as const;
@@ -14,11 +17,7 @@ export const runManifestSchema = z.object({
   version: z.literal(1),
   runId: z.string().regex(RUN_ID),
   createdAt: z.iso.datetime(),
-  requestedBy: z.object({
-    kind: z.enum(['chat', 'schedule', 'cli', 'api']),
-    user: z.string().optional(),
-    channel: z.string().optional(),
-  }),
+  requestedBy: requestedBySchema,
   command: z.object({
     name: z.string().min(1),
     type: z.enum(COMMAND_TYPES),
@@ -35,10 +34,10 @@ export const runManifestSchema = z.object({
   ]),
   /** Names of parameters whose values must never be shown. */
   secretParameters: z.array(z.string()).default([]),
-  /** Their values, sealed (seal.ts); never stored in clear. */
-  sealedSecrets: z.string().optional(),
-  /** Where the chat reply goes; opaque to everything but the chat port. */
-  replyTo: z.unknown().optional(),
+  /** Their values, sealed once as the run was asked for (sealed-secrets.ts); never stored in clear. */
+  sealedSecrets: sealedSecretsSchema.optional(),
+  /** Where the chat replies go. */
+  replyTo: replyTargetSchema.optional(),
 });
 export type RunManifest = z.output<typeof runManifestSchema>;
 export type RunManifestInput = z.input<typeof runManifestSchema>;

@@ -6,6 +6,7 @@
  * read, and without, only when an event says an instance finished.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sealCommand } from '../../shared/runs/build-run-spec.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import type { RunSummary } from '../../shared/runs/summary.ts';
 import { startPipelineCloud, waitForObject, type PipelineCloud } from '../support/pipeline-cloud.ts';
@@ -47,7 +48,11 @@ describe.each([
       {
         // A run with secret parameters is never delivered to OSS (Cloud Assistant would store its
         // outputs unredacted), so the token is secret only where outputs are fetched anyway.
-        command: { name: 'disk-check', type: 'RunShellScript', script: SCRIPT, timeoutSeconds: 10, parameters: { token: 's3cr3t-t0ken-value' }, secretParameters: outputBucket ? [] : ['token'], terminationMode: 'ProcessTree' },
+        // Secret values travel sealed, as the catalog sends them (build-run-spec.ts).
+        command: sealCommand(
+          { name: 'disk-check', type: 'RunShellScript', script: SCRIPT, timeoutSeconds: 10, parameters: { token: 's3cr3t-t0ken-value' }, secretParameters: outputBucket ? [] : ['token'], terminationMode: 'ProcessTree' },
+          pc.cloud.sealKey,
+        ),
         targets: { tags: { env: 'e2e' } },
         requestedBy: { kind: 'cli', user: 'e2e' },
       },

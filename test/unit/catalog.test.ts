@@ -5,18 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseChatCommand } from '../../shared/chat/grammar.ts';
 import { LIMITS } from '../../shared/cloud-assistant/constants.ts';
-import {
-  CatalogError,
-  DECODE_FAILED_EXIT_CODE,
-  RunSpecError,
-  buildFreeFormSpec,
-  buildRunSpec,
-  findCommand,
-  loadCatalog,
-  parseCatalog,
-  type BuiltRunSpec,
-  type CatalogEntry,
-} from '../../shared/config/catalog.ts';
+import { CatalogError, findCommand, loadCatalog, parseCatalog, type CatalogEntry } from '../../shared/config/catalog.ts';
+import { DECODE_FAILED_EXIT_CODE, RunSpecError, buildCatalogCommand, buildScriptCommand, type BuiltCommand } from '../../shared/runs/command-script.ts';
 import { redact } from '../../shared/runtime/logger.ts';
 
 const DEMO_CATALOG = new URL('../../local/demo/catalog.yaml', import.meta.url).pathname;
@@ -37,7 +27,7 @@ commands:
 `;
 
 /** Cloud Assistant's substitution of custom parameters: plain text replacement of {{name}}, names ignoring case. */
-function substitute(spec: BuiltRunSpec): string {
+function substitute(spec: BuiltCommand): string {
   const params = new Map(Object.entries(spec.parameters ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   return spec.script.replace(/\{\{\s*([\s\S]*?)\s*\}\}/g, (whole, name: string) => params.get(name.toLowerCase()) ?? whole);
 }
@@ -126,12 +116,12 @@ describe('Function: findCommand', () => {
   });
 });
 
-describe('Function: buildRunSpec', () => {
+describe('Function: buildCatalogCommand', () => {
   const disk = entry(DISK_CHECK, 'disk-check');
   const b64 = (s: string) => Buffer.from(s).toString('base64');
 
   it('passes every parameter base64-encoded and decodes it into a shell variable', () => {
-    const spec = buildRunSpec(disk, 'disk-check', { token: 's3cret-token' });
+    const spec = buildCatalogCommand(disk, 'disk-check', { token: 's3cret-token' });
     expect(spec.name).toBe('disk-check');
     expect(spec.type).toBe('RunShellScript');
     expect(spec.timeoutSeconds).toBe(60);
@@ -145,86 +135,86 @@ describe('Function: buildRunSpec', () => {
   });
 
   it('applies defaults, takes given values over them, and matches keys ignoring case', () => {
-    expect(buildRunSpec(disk, 'disk-check', { token: 'abcd', MOUNT: '/data' }).parameters!['p_mount']).toBe(b64('/data'));
-    expect(buildRunSpec(disk, 'disk-check', { token: 'abcd' }).parameters!['p_mount']).toBe(b64('/'));
+    expect(buildCatalogCommand(disk, 'disk-check', { token: 'abcd', MOUNT: '/data' }).parameters!['p_mount']).toBe(b64('/data'));
+    expect(buildCatalogCommand(disk, 'disk-check', { token: 'abcd' }).parameters!['p_mount']).toBe(b64('/'));
   });
 
   it('passes an unset optional parameter as empty', () => {
     const e = entry('commands:\n  cmd:\n    script: echo "$a"\n    parameters:\n      a: {}\n');
-    expect(buildRunSpec(e, 'cmd', {}).parameters).toEqual({ p_a: '' });
+    expect(buildCatalogCommand(e, 'cmd', {}).parameters).toEqual({ p_a: '' });
   });
 
   it('names the allowed parameters when given an unknown one', () => {
-    expect(() => buildRunSpec(disk, 'disk-check', { token: 'abcd', mnt: '/' })).toThrow('disk-check has no parameter "mnt" (its parameters: mount, token)');
-    expect(() => buildRunSpec(disk, 'disk-check', { token: 'abcd', mout: '/' })).toThrow('disk-check has no parameter "mout" — did you mean "mount"? (its parameters: mount, token)');
-    expect(() => buildRunSpec(disk, 'disk-check', { a: '1', b: '2' })).toThrow('disk-check has no parameter "a", "b" (its parameters: mount, token)');
-    expect(() => buildRunSpec(entry('commands:\n  cmd:\n    script: x\n'), 'cmd', { a: '1' })).toThrow('cmd takes no parameters, got "a"');
+    expect(() => buildCatalogCommand(disk, 'disk-check', { token: 'abcd', mnt: '/' })).toThrow('disk-check has no parameter "mnt" (its parameters: mount, token)');
+    expect(() => buildCatalogCommand(disk, 'disk-check', { token: 'abcd', mout: '/' })).toThrow('disk-check has no parameter "mout" — did you mean "mount"? (its parameters: mount, token)');
+    expect(() => buildCatalogCommand(disk, 'disk-check', { a: '1', b: '2' })).toThrow('disk-check has no parameter "a", "b" (its parameters: mount, token)');
+    expect(() => buildCatalogCommand(entry('commands:\n  cmd:\n    script: x\n'), 'cmd', { a: '1' })).toThrow('cmd takes no parameters, got "a"');
   });
 
   it('requires required parameters, and an empty value does not count', () => {
-    expect(() => buildRunSpec(disk, 'disk-check', {})).toThrow('disk-check needs "token": add with token=…');
-    expect(() => buildRunSpec(disk, 'disk-check', { token: '' })).toThrow('disk-check needs "token"');
+    expect(() => buildCatalogCommand(disk, 'disk-check', {})).toThrow('disk-check needs "token": add with token=…');
+    expect(() => buildCatalogCommand(disk, 'disk-check', { token: '' })).toThrow('disk-check needs "token"');
   });
 
   it('refuses the same parameter twice in different case', () => {
-    expect(() => buildRunSpec(disk, 'disk-check', { token: 'abcd', mount: '/a', Mount: '/b' })).toThrow('"mount" is given twice');
+    expect(() => buildCatalogCommand(disk, 'disk-check', { token: 'abcd', mount: '/a', Mount: '/b' })).toThrow('"mount" is given twice');
   });
 
   it('checks patterns against the whole value, and never repeats the value', () => {
     const secretValue = '/ok; rm -rf /';
     let message = '';
     try {
-      buildRunSpec(disk, 'disk-check', { token: 'abcd', mount: secretValue });
+      buildCatalogCommand(disk, 'disk-check', { token: 'abcd', mount: secretValue });
     } catch (e) {
       message = (e as Error).message;
     }
     expect(message).toBe('the value of "mount" does not match the pattern ^/[A-Za-z0-9_./-]*$');
     const loose = entry("commands:\n  cmd:\n    script: x\n    parameters:\n      a: { pattern: '[a-z]+' }\n");
-    expect(() => buildRunSpec(loose, 'cmd', { a: 'abc' })).not.toThrow();
-    expect(() => buildRunSpec(loose, 'cmd', { a: 'abc; touch x' })).toThrow(RunSpecError);
-    expect(() => buildRunSpec(loose, 'cmd', { a: 'abc\ntouch x' })).toThrow(RunSpecError);
+    expect(() => buildCatalogCommand(loose, 'cmd', { a: 'abc' })).not.toThrow();
+    expect(() => buildCatalogCommand(loose, 'cmd', { a: 'abc; touch x' })).toThrow(RunSpecError);
+    expect(() => buildCatalogCommand(loose, 'cmd', { a: 'abc\ntouch x' })).toThrow(RunSpecError);
   });
 
   it('takes a timeout override of any whole number of seconds (no API document bounds it)', () => {
-    expect(buildRunSpec(disk, 'disk-check', { token: 'abcd' }, { timeoutSeconds: 300 }).timeoutSeconds).toBe(300);
-    expect(buildRunSpec(disk, 'disk-check', { token: 'abcd' }, { timeoutSeconds: 9 }).timeoutSeconds).toBe(9);
-    expect(buildRunSpec(disk, 'disk-check', { token: 'abcd' }, { timeoutSeconds: 86_401 }).timeoutSeconds).toBe(86_401);
-    expect(() => buildRunSpec(disk, 'disk-check', { token: 'abcd' }, { timeoutSeconds: 0 })).toThrow('the timeout must be a whole number of seconds, 1 or more, got 0');
-    expect(() => buildRunSpec(disk, 'disk-check', { token: 'abcd' }, { timeoutSeconds: 2.5 })).toThrow(RunSpecError);
+    expect(buildCatalogCommand(disk, 'disk-check', { token: 'abcd' }, { timeoutSeconds: 300 }).timeoutSeconds).toBe(300);
+    expect(buildCatalogCommand(disk, 'disk-check', { token: 'abcd' }, { timeoutSeconds: 9 }).timeoutSeconds).toBe(9);
+    expect(buildCatalogCommand(disk, 'disk-check', { token: 'abcd' }, { timeoutSeconds: 86_401 }).timeoutSeconds).toBe(86_401);
+    expect(() => buildCatalogCommand(disk, 'disk-check', { token: 'abcd' }, { timeoutSeconds: 0 })).toThrow('the timeout must be a whole number of seconds, 1 or more, got 0');
+    expect(() => buildCatalogCommand(disk, 'disk-check', { token: 'abcd' }, { timeoutSeconds: 2.5 })).toThrow(RunSpecError);
   });
 
   it('refuses values a shell variable cannot hold exactly', () => {
-    expect(() => buildRunSpec(disk, 'disk-check', { token: 'ab\0cd' })).toThrow('the value of "token" contains a NUL character, which the shell cannot carry');
-    expect(() => buildRunSpec(disk, 'disk-check', { token: 'ab\ud800cd' })).toThrow('the value of "token" is not valid Unicode text');
+    expect(() => buildCatalogCommand(disk, 'disk-check', { token: 'ab\0cd' })).toThrow('the value of "token" contains a NUL character, which the shell cannot carry');
+    expect(() => buildCatalogCommand(disk, 'disk-check', { token: 'ab\ud800cd' })).toThrow('the value of "token" is not valid Unicode text');
   });
 
   it('refuses values too big for RunCommand, before any call', () => {
     const e = entry('commands:\n  cmd:\n    script: x\n    parameters:\n      a: {}\n      b: {}\n      c: {}\n');
     const big = 'x'.repeat(6000);
-    expect(() => buildRunSpec(e, 'cmd', { a: big, b: big })).not.toThrow();
-    expect(() => buildRunSpec(e, 'cmd', { a: big, b: big, c: big })).toThrow(/once encoded; Cloud Assistant takes at most 24576 — shorten the values$/);
+    expect(() => buildCatalogCommand(e, 'cmd', { a: big, b: big })).not.toThrow();
+    expect(() => buildCatalogCommand(e, 'cmd', { a: big, b: big, c: big })).toThrow(/once encoded; Cloud Assistant takes at most 24576 — shorten the values$/);
   });
 
   it('keeps a #! line first', () => {
     const e = entry('commands:\n  cmd:\n    script: "#!/bin/bash\\necho \\"$a\\"\\n"\n    parameters:\n      a: {}\n');
-    const spec = buildRunSpec(e, 'cmd', { a: 'x' });
+    const spec = buildCatalogCommand(e, 'cmd', { a: 'x' });
     expect(spec.script.startsWith('#!/bin/bash\n# fleetrun:')).toBe(true);
     expect(spec.script.endsWith('echo "$a"\n')).toBe(true);
   });
 
   it('leaves a script without parameters as it is', () => {
-    const spec = buildRunSpec(entry('commands:\n  cmd:\n    script: uptime\n'), 'cmd', {});
+    const spec = buildCatalogCommand(entry('commands:\n  cmd:\n    script: uptime\n'), 'cmd', {});
     expect(spec).toEqual({ name: 'cmd', type: 'RunShellScript', script: 'uptime', timeoutSeconds: 60, secretValues: [] });
   });
 
   it('passes the RunCommand settings through', () => {
     const e = entry('commands:\n  cmd:\n    script: x\n    workingDir: /srv\n    username: deploy\n    terminationMode: ProcessTree\n    timeout: 120\n');
-    expect(buildRunSpec(e, 'cmd', {})).toMatchObject({ workingDir: '/srv', username: 'deploy', terminationMode: 'ProcessTree', timeoutSeconds: 120 });
+    expect(buildCatalogCommand(e, 'cmd', {})).toMatchObject({ workingDir: '/srv', username: 'deploy', terminationMode: 'ProcessTree', timeoutSeconds: 120 });
   });
 
   it('decodes into PowerShell variables for RunPowerShellScript', () => {
     const e = entry('commands:\n  cmd:\n    type: RunPowerShellScript\n    script: Write-Output $name\n    parameters:\n      name: {}\n');
-    const spec = buildRunSpec(e, 'cmd', { name: "x'; Remove-Item C:\\ -Recurse; '" });
+    const spec = buildCatalogCommand(e, 'cmd', { name: "x'; Remove-Item C:\\ -Recurse; '" });
     expect(spec.type).toBe('RunPowerShellScript');
     expect(spec.script).toContain("$name = [System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String('{{p_name}}'))");
     expect(spec.script).not.toContain('Remove-Item');
@@ -233,24 +223,24 @@ describe('Function: buildRunSpec', () => {
 
   it('lists each secret value once, and not empty ones', () => {
     const e = entry('commands:\n  cmd:\n    script: x\n    parameters:\n      a: { secret: true }\n      b: { secret: true }\n      c: { secret: true }\n');
-    const spec = buildRunSpec(e, 'cmd', { a: 'same-secret', b: 'same-secret' });
+    const spec = buildCatalogCommand(e, 'cmd', { a: 'same-secret', b: 'same-secret' });
     expect(spec.secretParameters).toEqual(['p_a', 'p_b', 'p_c']);
     expect(spec.secretValues).toEqual(['same-secret']);
   });
 });
 
-describe('Function: buildFreeFormSpec', () => {
+describe('Function: buildScriptCommand', () => {
   it('sends the script as it is', () => {
-    expect(buildFreeFormSpec('df -h; uptime')).toEqual({ name: 'script', type: 'RunShellScript', script: 'df -h; uptime', timeoutSeconds: 60, secretValues: [] });
-    expect(buildFreeFormSpec('Get-Date', { timeoutSeconds: 30, type: 'RunPowerShellScript' })).toMatchObject({ type: 'RunPowerShellScript', timeoutSeconds: 30 });
-    expect(buildFreeFormSpec("docker ps --format '{{.Names}}'").script).toBe("docker ps --format '{{.Names}}'");
+    expect(buildScriptCommand('df -h; uptime')).toEqual({ name: 'script', type: 'RunShellScript', script: 'df -h; uptime', timeoutSeconds: 60, secretValues: [] });
+    expect(buildScriptCommand('Get-Date', { timeoutSeconds: 30, type: 'RunPowerShellScript' })).toMatchObject({ type: 'RunPowerShellScript', timeoutSeconds: 30 });
+    expect(buildScriptCommand("docker ps --format '{{.Names}}'").script).toBe("docker ps --format '{{.Names}}'");
   });
 
   it('refuses an empty script, a bad timeout, and {{…}} next to a built-in', () => {
-    expect(() => buildFreeFormSpec(' \n')).toThrow('the script is empty');
-    expect(() => buildFreeFormSpec('uptime', { timeoutSeconds: -5 })).toThrow('the timeout must be a whole number of seconds, 1 or more, got -5');
-    expect(() => buildFreeFormSpec("echo {{ACS::InstanceId}}; docker ps --format '{{.Names}}'")).toThrow(/"\{\{\.Names\}\}" cannot stand next to a \{\{ACS::…\}\} built-in/);
-    expect(() => buildFreeFormSpec('x'.repeat(LIMITS.unkeptContentBytes))).toThrow(/at most 24576/);
+    expect(() => buildScriptCommand(' \n')).toThrow('the script is empty');
+    expect(() => buildScriptCommand('uptime', { timeoutSeconds: -5 })).toThrow('the timeout must be a whole number of seconds, 1 or more, got -5');
+    expect(() => buildScriptCommand("echo {{ACS::InstanceId}}; docker ps --format '{{.Names}}'")).toThrow(/"\{\{\.Names\}\}" cannot stand next to a \{\{ACS::…\}\} built-in/);
+    expect(() => buildScriptCommand('x'.repeat(LIMITS.unkeptContentBytes))).toThrow(/at most 24576/);
   });
 });
 
@@ -291,7 +281,7 @@ describe('Injection: values reach the script only as data', () => {
   ];
 
   /** Runs the script as the agent would after Cloud Assistant substituted the parameters. */
-  function run(spec: BuiltRunSpec, shell: string, env: NodeJS.ProcessEnv = { PATH: process.env.PATH }) {
+  function run(spec: BuiltCommand, shell: string, env: NodeJS.ProcessEnv = { PATH: process.env.PATH }) {
     const file = join(dir, 'script.sh');
     writeFileSync(file, substitute(spec));
     return spawnSync(shell, [file], { cwd: dir, env, encoding: 'utf8', timeout: 10_000 });
@@ -306,7 +296,7 @@ describe('Injection: values reach the script only as data', () => {
   for (const shell of SHELLS)
     it(`${shell}: every value is printed exactly and nothing else runs`, () => {
       for (const value of attacks(canary)) {
-        const spec = buildRunSpec(echo.commands['echo']!, 'echo', { msg: value });
+        const spec = buildCatalogCommand(echo.commands['echo']!, 'echo', { msg: value });
         // The script text holds none of the value, before or after substitution; the parameter holds only base64.
         if (value.trim().length > 2 && value !== '{{p_msg}}') expect(spec.script).not.toContain(value);
         if (value.trim().length > 2) expect(substitute(spec)).not.toContain(value);
@@ -325,7 +315,7 @@ describe('Injection: values reach the script only as data', () => {
     for (const value of attacks(canary)) {
       const parsed = parseChatCommand(`@fleetrun run echo on env=demo with msg=${dq(value)}`);
       if (!parsed.ok || parsed.command.kind !== 'run') throw new Error(`did not parse: ${JSON.stringify(parsed)}`);
-      const spec = buildRunSpec(findCommand(echo, parsed.command.command), parsed.command.command, parsed.command.with);
+      const spec = buildCatalogCommand(findCommand(echo, parsed.command.command), parsed.command.command, parsed.command.with);
       expect(run(spec, SHELLS[0]!).stdout).toBe(value);
     }
     expect(existsSync(canary)).toBe(false);
@@ -334,7 +324,7 @@ describe('Injection: values reach the script only as data', () => {
   it('several parameters, a default and a secret, as the demo catalog runs them', async () => {
     const catalog = await loadCatalog(DEMO_CATALOG);
     const token = `tok'en"; touch ${canary}; $(id)`;
-    const spec = buildRunSpec(catalog.commands['secret-probe']!, 'secret-probe', { token });
+    const spec = buildCatalogCommand(catalog.commands['secret-probe']!, 'secret-probe', { token });
     const result = run(spec, SHELLS[0]!);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(`the token is: ${token}\nits length is: ${token.length}\n`);
@@ -346,14 +336,14 @@ describe('Injection: values reach the script only as data', () => {
 
   it('the demo disk-check runs with its default and refuses what its pattern does not allow', async () => {
     const catalog = await loadCatalog(DEMO_CATALOG);
-    const result = run(buildRunSpec(catalog.commands['disk-check']!, 'disk-check', {}), SHELLS[0]!);
+    const result = run(buildCatalogCommand(catalog.commands['disk-check']!, 'disk-check', {}), SHELLS[0]!);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/Filesystem|Size/);
-    expect(() => buildRunSpec(catalog.commands['disk-check']!, 'disk-check', { mount: `/; touch ${canary}` })).toThrow(RunSpecError);
+    expect(() => buildCatalogCommand(catalog.commands['disk-check']!, 'disk-check', { mount: `/; touch ${canary}` })).toThrow(RunSpecError);
   });
 
   it('stops with a clear message when the instance has no base64', () => {
-    const spec = buildRunSpec(echo.commands['echo']!, 'echo', { msg: 'hello' });
+    const spec = buildCatalogCommand(echo.commands['echo']!, 'echo', { msg: 'hello' });
     const empty = mkdtempSync(join(tmpdir(), 'fleetrun-nopath-'));
     try {
       const result = run(spec, SHELLS[0]!, { PATH: empty });
