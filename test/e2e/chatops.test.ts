@@ -138,6 +138,26 @@ describe('chat → run → reply', () => {
     expect((pc.cloud.ecs.calls.RunCommand ?? 0) - before).toBe(1);
   }, 60_000);
 
+  it('refuses max-errors 10.5% at once with the reason, and runs max-errors 10% to its final reply (issue 13)', async () => {
+    // Once answered "started" and then nothing ran: the grammar took 10.5%, dispatch refused it unseen.
+    const invocationsBefore = pc.cloud.fc!.asyncInvocations.list().length;
+    const runsBefore = pc.cloud.ecs.calls.RunCommand ?? 0;
+    const refused = await webhook('run disk-check on env=demo with mount=/ max-errors 10.5%');
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ ok: false, code: 'BadGrammar' });
+    expect(refused.body.message).toMatch(/^"max-errors" percentage must be a whole number, as SSM takes it \(like 10%\), got 10\.5%/);
+    expect(pc.cloud.fc!.asyncInvocations.list()).toHaveLength(invocationsBefore);
+
+    const ack = await webhook('run disk-check on env=demo with mount=/ max-errors 10%');
+    const runId = /Run (r-[a-z0-9-]+) started/.exec(ack.body.message ?? '')?.[1];
+    expect(runId, JSON.stringify(ack.body)).toBeDefined();
+    await waitUntil(() => callbacks.some((c) => c.link && c.text.startsWith(`disk-check ${runId}:`)), 60_000, 'the final reply');
+    expect(callbacks.find((c) => c.link && c.text.startsWith(`disk-check ${runId}:`))!.text).toContain(`disk-check ${runId}: Success — 6 succeeded, 0 failed`);
+    expect((pc.cloud.ecs.calls.RunCommand ?? 0) - runsBefore).toBe(1);
+    // `status` knows the run: it started, it was not lost between chatops and dispatch.
+    expect((await webhook(`status ${runId}`)).body.message).toContain(`disk-check ${runId}: Success`);
+  }, 90_000);
+
   it('refuses a user outside the policy and targets the policy does not allow', async () => {
     const before = pc.cloud.ecs.calls.RunCommand ?? 0;
     const stranger = await webhook('run uptime on env=demo', 'someone-else');
