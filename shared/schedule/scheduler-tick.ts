@@ -1,0 +1,140 @@
+/**
+ * What the schedule function does each time its timer fires, in this order, each step waiting for
+ * the one before:
+ *
+ * 1. Scheduled jobs (chatops/scheduled-jobs.ts): the timer-mode fire times due in the
+ *    {@link DEFAULT_LOOKBACK_SECONDS} before the firing start, each exactly once; native-mode jobs
+ *    are kept in step with their Cloud Assistant Period invocations. A scheduled run has no chat thread.
+ * 2. Hand-offs that never started (chatops/dispatch-run.ts): chat runs handed to dispatch at least
+ *    FLEETRUN_REDISPATCH_AFTER_SECONDS before the firing are dispatched again, replying in their thread.
+ * 3. The reconciler (pipeline/reconcile.ts): open runs past their timeout and grace are read from
+ *    ECS and fed through the results queue; final replies left unconfirmed are sent.
+ *
+ * The first two measure time from the firing (when the timer fired, not when this instance got to
+ * it); the reconciler measures run deadlines by the clock. A step that throws ends the firing there
+ * and fails the invocation; the next firing runs all three again, and each is safe to repeat (fire
+ * claims, run ids that never run twice, results stored once per instance).
+ */
+import type { CloudAssistant } from '../cloud-assistant/port.ts';
+import type { ChatSender } from '../chat/types.ts';
+import { redispatchStale } from '../chatops/dispatch-run.ts';
+import { runJobsTick } from '../chatops/scheduled-jobs.ts';
+import type { Catalog } from '../config/catalog.ts';
+import type { FunctionEnv } from '../config/env.ts';
+import type { Policy } from '../config/policy.ts';
+import { NO_CHAT, type ChatReplier } from '../pipeline/finish-run.ts';
+import { reconcile } from '../pipeline/reconcile.ts';
+import type { ResultQueue } from '../queue/port.ts';
+import { triggerDate, type TimerEvent } from '../runtime/envelopes/timer.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { ObjectStore } from '../store/port.ts';
+import type { Job } from './jobs-file.ts';
+import { DEFAULT_LOOKBACK_SECONDS } from './tick.ts';
+
+/**
+ * Stale hand-offs dispatched again per firing at most: fleetrun's own bound, not a platform limit.
+ * Each one resolves targets and fans out within the one invocation; the rest wait for the next firings.
+ */
+export const REDISPATCH_PER_FIRING = 5;
+
+/** The schedule function's configuration the three steps read. */
+export type SchedulerSettings = Pick<
+  FunctionEnv,
+  | 'FLEETRUN_REGION'
+  | 'FLEETRUN_OUTPUT_BUCKET'
+  | 'FLEETRUN_SEAL_KEY'
+  | 'FLEETRUN_REDISPATCH_AFTER_SECONDS'
+  | 'FLEETRUN_REPLY_TAKEOVER_SECONDS'
+  | 'FLEETRUN_RECONCILE_GRACE_SECONDS'
+  | 'FLEETRUN_RECONCILE_MAX_CALLS'
+>;
+
+export interface SchedulerTickDeps {
+  store: ObjectStore;
+  queue: ResultQueue;
+  assistant: () => Promise<CloudAssistant>;
+  /** Replies of re-dispatched runs ("started", refusals). */
+  sender: ChatSender;
+  /** Progress and final replies of the runs the last two steps move on. */
+  chat: ChatReplier;
+  logger: Logger;
+  catalog: Catalog;
+  jobs: Job[];
+  policy: Policy;
+  settings: SchedulerSettings;
+}
+
+/** The three steps; a test hands in its own to watch their order and what each is given. */
+export interface SchedulerSteps {
+  jobs: typeof runJobsTick;
+  redispatch: typeof redispatchStale;
+  reconcile: typeof reconcile;
+}
+
+export const SCHEDULER_STEPS: SchedulerSteps = { jobs: runJobsTick, redispatch: redispatchStale, reconcile };
+
+type JobsOutcome = Awaited<ReturnType<typeof runJobsTick>>;
+
+/** The reconciler's outcome, the hand-offs dispatched again, and the jobs fired or skipped. */
+export type SchedulerTickOutcome = Awaited<ReturnType<typeof reconcile>> & {
+  redispatched: Awaited<ReturnType<typeof redispatchStale>>;
+  jobs: { fired: JobsOutcome['timer']['fired']; skipped: JobsOutcome['timer']['skipped']; native: NonNullable<JobsOutcome['native']>['outcomes'] };
+};
+
+/**
+ * When the timer fired: its triggerTime, so a cold start or a retried invocation sees the same due
+ * jobs and stale hand-offs as the firing itself. FC always sends triggerTime (docs/platform-facts.md
+ * §5.4); only one that is not a readable time falls back to now, logged, so an unexpected format
+ * delays nothing, and the fire-time claims keep a job from running twice.
+ */
+export function firingTime(tick: TimerEvent, logger: Logger, now: () => Date = () => new Date()): Date {
+  const firedAt = triggerDate(tick);
+  if (firedAt) return firedAt;
+  logger.warn('timer event has no readable triggerTime; using the invocation time', { triggerTime: tick.triggerTime.slice(0, 64), triggerName: tick.triggerName });
+  return now();
+}
+
+export async function schedulerTick(deps: SchedulerTickDeps, firedAt: Date, steps: SchedulerSteps = SCHEDULER_STEPS): Promise<SchedulerTickOutcome> {
+  const { settings: s, store, assistant, logger } = deps;
+  const scheduled = await steps.jobs({
+    jobs: deps.jobs,
+    catalog: deps.catalog,
+    store,
+    assistant,
+    regionId: s.FLEETRUN_REGION,
+    outputBucket: s.FLEETRUN_OUTPUT_BUCKET,
+    sealKey: s.FLEETRUN_SEAL_KEY,
+    chat: NO_CHAT,
+    logger,
+    now: firedAt,
+    lookbackSeconds: DEFAULT_LOOKBACK_SECONDS,
+  });
+  const redispatched = await steps.redispatch({
+    store,
+    assistant,
+    regionId: s.FLEETRUN_REGION,
+    outputBucket: s.FLEETRUN_OUTPUT_BUCKET,
+    sealKey: s.FLEETRUN_SEAL_KEY,
+    policy: deps.policy,
+    sender: deps.sender,
+    chat: deps.chat,
+    logger,
+    now: firedAt,
+    afterSeconds: s.FLEETRUN_REDISPATCH_AFTER_SECONDS,
+    max: REDISPATCH_PER_FIRING,
+  });
+  const reconciled = await steps.reconcile({
+    store,
+    queue: deps.queue,
+    assistant,
+    chat: deps.chat,
+    replyTakeoverSeconds: s.FLEETRUN_REPLY_TAKEOVER_SECONDS,
+    logger,
+    regionId: s.FLEETRUN_REGION,
+    sealKey: s.FLEETRUN_SEAL_KEY,
+    graceSeconds: s.FLEETRUN_RECONCILE_GRACE_SECONDS,
+    maxCalls: s.FLEETRUN_RECONCILE_MAX_CALLS,
+  });
+  logger.info('reconciled', { ...reconciled });
+  return { ...reconciled, redispatched, jobs: { fired: scheduled.timer.fired, skipped: scheduled.timer.skipped, native: scheduled.native?.outcomes ?? [] } };
+}
