@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { createCodecs, MemoryReplayGuard, platformOf } from '../../shared/chat/codecs.ts';
 import { dingtalkHeaders, slackHeaders, webhookHeaders } from '../../shared/chat/sign.ts';
-import type { HttpRequest } from '../../shared/runtime/http.ts';
+import { chatPost, replayGuardAt } from '../support/chat-codec-requests.ts';
 
 describe('Function: platformOf', () => {
   it('reads the platform from the last path segment', () => {
@@ -37,7 +37,7 @@ describe('Function: createCodecs', () => {
     // Arrange: the same raw signature string can never be presented twice across platforms, but
     // delivery ids are client-chosen on the webhook; a webhook id equal to a DingTalk msgId must not block DingTalk.
     const now = new Date('2026-11-23T10:00:00Z');
-    const guard = new MemoryReplayGuard(() => now.getTime());
+    const guard = replayGuardAt(now);
     const codecs = createCodecs({ dingtalk: { appSecret: 'SECdingtalk-01' }, webhook: { secret: 'webhook-secret-01' } }, guard);
     const webhookBody = JSON.stringify({ user: 'mallory', text: 'x', id: 'dingtalk:msg-1' });
     const dingBody = JSON.stringify({
@@ -48,11 +48,10 @@ describe('Function: createCodecs', () => {
       conversationId: 'c1',
       sessionWebhook: 'https://oapi.dingtalk.com/robot/sendBySession?session=1',
     });
-    const req = (path: string, body: string, headers: Record<string, string>): HttpRequest => ({ method: 'POST', path, headers, query: {}, body: Buffer.from(body) });
 
     // Act
-    const w = await codecs.webhook?.verify(req('/webhook', webhookBody, webhookHeaders('webhook-secret-01', webhookBody, now)), now);
-    const d = await codecs.dingtalk?.verify(req('/dingtalk', dingBody, dingtalkHeaders('SECdingtalk-01', now)), now);
+    const w = await codecs.webhook?.verify(chatPost('/webhook', webhookBody, webhookHeaders('webhook-secret-01', webhookBody, now)), now);
+    const d = await codecs.dingtalk?.verify(chatPost('/dingtalk', dingBody, dingtalkHeaders('SECdingtalk-01', now)), now);
 
     // Assess
     expect(w?.kind).toBe('command');
@@ -61,9 +60,9 @@ describe('Function: createCodecs', () => {
 
   it('one guard, two platforms: Slack still refuses its own replay', async () => {
     const now = new Date('2026-11-23T10:00:00Z');
-    const codecs = createCodecs({ slack: { signingSecret: 'slack-secret-01' } }, new MemoryReplayGuard(() => now.getTime()));
+    const codecs = createCodecs({ slack: { signingSecret: 'slack-secret-01' } }, replayGuardAt(now));
     const body = 'command=%2Ff&text=status&user_id=U1&channel_id=C1&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1&trigger_id=t1';
-    const req: HttpRequest = { method: 'POST', path: '/slack', headers: slackHeaders('slack-secret-01', body, now), query: {}, body: Buffer.from(body) };
+    const req = chatPost('/slack', body, slackHeaders('slack-secret-01', body, now));
     expect((await codecs.slack?.verify(req, now))?.kind).toBe('command');
     expect(await codecs.slack?.verify(req, now)).toMatchObject({ kind: 'refused', status: 401 });
   });

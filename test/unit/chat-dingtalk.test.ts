@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { createDingtalkCodec, renderDingtalkMessage } from '../../shared/chat/platforms/dingtalk.ts';
-import { MemoryReplayGuard } from '../../shared/chat/codecs.ts';
 import { dingtalkHeaders } from '../../shared/chat/sign.ts';
-import type { ChatCodec, InboundCommand, Verified } from '../../shared/chat/types.ts';
+import type { ChatCodec, Verified } from '../../shared/chat/types.ts';
 import type { HttpRequest } from '../../shared/runtime/http.ts';
+import { chatPost, expectCommand, expectHandshake, expectRefusal, replayGuardAt } from '../support/chat-codec-requests.ts';
 
 const SECRET = 'SECdingtalk-app-secret-for-tests-0001';
 const NOW = new Date('2026-11-23T10:00:00Z');
@@ -28,29 +28,19 @@ function callback(overrides: Record<string, unknown> = {}): string {
     isAdmin: false,
     ...overrides,
   };
-  for (const [k, v] of Object.entries(body)) if (v === undefined) delete body[k];
+  // An override of undefined leaves the field out: JSON.stringify drops it.
   return JSON.stringify(body);
 }
 
 function request(body: string, headers: Record<string, string> = dingtalkHeaders(SECRET, NOW)): HttpRequest {
-  return { method: 'POST', path: '/dingtalk', headers, query: {}, body: Buffer.from(body, 'utf8') };
+  return chatPost('/dingtalk', body, headers);
 }
 
 function codec(): ChatCodec {
-  return createDingtalkCodec({ appSecret: SECRET }, new MemoryReplayGuard(() => NOW.getTime()));
+  return createDingtalkCodec({ appSecret: SECRET }, replayGuardAt(NOW));
 }
 
-function expectCommand(v: Verified): InboundCommand {
-  if (v.kind !== 'command') throw new Error(`expected a command, got ${JSON.stringify(v)}`);
-  return v.command;
-}
-
-function expectRefused(v: Verified, status: 400 | 401): string {
-  if (v.kind !== 'refused') throw new Error(`expected a refusal, got ${JSON.stringify(v)}`);
-  expect(v.status).toBe(status);
-  expect(v.reason).not.toContain(SECRET);
-  return v.reason;
-}
+const expectRefused = (v: Verified, status: 400 | 401): string => expectRefusal(v, status, [SECRET]).reason;
 
 /** Headers signed at `at`, with a distinct sign each time (a sign is accepted once). */
 const signedAt = (at: Date): Record<string, string> => dingtalkHeaders(SECRET, at);
@@ -119,8 +109,7 @@ describe('Function: createDingtalkCodec — verify', () => {
     const c = codec();
     expectCommand(await c.verify(request(callback(), signedAt(NOW)), NOW));
     const again = await c.verify(request(callback(), signedAt(new Date(NOW.getTime() + 1))), NOW);
-    expect(again.kind).toBe('handshake');
-    if (again.kind === 'handshake') expect(JSON.parse(String(again.response.body))).toMatchObject({ msgtype: 'markdown', markdown: { text: expect.stringMatching(/Already received/) } });
+    expect(expectHandshake(again)).toMatchObject({ msgtype: 'markdown', markdown: { text: expect.stringMatching(/Already received/) } });
   });
 
   it('answers a non-text message with a hint and no command', async () => {

@@ -2,8 +2,9 @@ import { describe, it, expect } from 'vitest';
 import { createLarkCodec, renderLarkMessage, stripLarkMentions, type LarkOptions } from '../../shared/chat/platforms/lark.ts';
 import { MemoryReplayGuard } from '../../shared/chat/codecs.ts';
 import { larkEncrypt, larkHeaders } from '../../shared/chat/sign.ts';
-import type { ChatCodec, InboundCommand, Verified } from '../../shared/chat/types.ts';
+import type { ChatCodec, Verified } from '../../shared/chat/types.ts';
 import type { HttpRequest } from '../../shared/runtime/http.ts';
+import { chatPost, expectCommand, expectHandshake, expectRefusal, replayGuardAt } from '../support/chat-codec-requests.ts';
 
 const TOKEN = 'lark-verification-token-0001';
 const KEY = 'lark-encrypt-key-for-tests-0001';
@@ -42,37 +43,20 @@ function event(overrides: { header?: Record<string, unknown>; event?: Record<str
 }
 
 function plain(payload: unknown): HttpRequest {
-  return { method: 'POST', path: '/lark', headers: { 'content-type': 'application/json' }, query: {}, body: Buffer.from(JSON.stringify(payload), 'utf8') };
+  return chatPost('/lark', JSON.stringify(payload), { 'content-type': 'application/json' });
 }
 
 /** What Lark sends with an encrypt key: `{encrypt}` and the signature headers over those exact bytes. */
 function encrypted(payload: unknown, at: Date = NOW, key = KEY, nonce?: string): HttpRequest {
   const body = JSON.stringify({ encrypt: larkEncrypt(key, JSON.stringify(payload)) });
-  return { method: 'POST', path: '/lark', headers: larkHeaders(key, body, at, nonce), query: {}, body: Buffer.from(body, 'utf8') };
+  return chatPost('/lark', body, larkHeaders(key, body, at, nonce));
 }
 
 function codec(options: LarkOptions = { verificationToken: TOKEN }): ChatCodec {
-  return createLarkCodec(options, new MemoryReplayGuard(() => NOW.getTime()));
+  return createLarkCodec(options, replayGuardAt(NOW));
 }
 
-function expectCommand(v: Verified): InboundCommand {
-  if (v.kind !== 'command') throw new Error(`expected a command, got ${JSON.stringify(v)}`);
-  return v.command;
-}
-
-function expectRefused(v: Verified, status: 400 | 401): string {
-  if (v.kind !== 'refused') throw new Error(`expected a refusal, got ${JSON.stringify(v)}`);
-  expect(v.status).toBe(status);
-  expect(v.reason).not.toContain(TOKEN);
-  expect(v.reason).not.toContain(KEY);
-  return v.reason;
-}
-
-function expectHandshake(v: Verified): unknown {
-  if (v.kind !== 'handshake') throw new Error(`expected a handshake, got ${JSON.stringify(v)}`);
-  expect(v.response.statusCode).toBe(200);
-  return JSON.parse(String(v.response.body));
-}
+const expectRefused = (v: Verified, status: 400 | 401): string => expectRefusal(v, status, [TOKEN, KEY]).reason;
 
 describe('Function: createLarkCodec — verification token mode', () => {
   it('accepts a message event and reads who, where and the text without the @mention', async () => {
@@ -122,7 +106,7 @@ describe('Function: createLarkCodec — verification token mode', () => {
   });
 
   it('400 for a body that is not JSON, not schema 2.0, or whose content is not text JSON', async () => {
-    const bad = (body: string): HttpRequest => ({ ...plain({}), body: Buffer.from(body) });
+    const bad = (body: string): HttpRequest => chatPost('/lark', body, { 'content-type': 'application/json' });
     expect(expectRefused(await codec().verify(bad('{"schema":'), NOW), 400)).toMatch(/not JSON/);
     expectRefused(await codec().verify(plain({ uuid: 'x', token: TOKEN, event: { type: 'message' } }), NOW), 400);
     expect(expectRefused(await codec().verify(plain(event({ header: { event_id: undefined } })), NOW), 400)).toMatch(/event_id/);
@@ -196,7 +180,7 @@ describe('Function: createLarkCodec — encrypt key mode', () => {
 
   it('400 for a signed body that cannot be decrypted or is not {encrypt}', async () => {
     const damaged = JSON.stringify({ encrypt: Buffer.alloc(48, 7).toString('base64') });
-    const req = { method: 'POST', path: '/lark', headers: larkHeaders(KEY, damaged, NOW), query: {}, body: Buffer.from(damaged) };
+    const req = chatPost('/lark', damaged, larkHeaders(KEY, damaged, NOW));
     expect(expectRefused(await keyed().verify(req, NOW), 400)).toMatch(/cannot decrypt/);
     const clear = JSON.stringify(event());
     expect(expectRefused(await keyed().verify({ ...req, headers: larkHeaders(KEY, clear, NOW), body: Buffer.from(clear) }, NOW), 400)).toMatch(/not \{encrypt\}/);
@@ -206,7 +190,7 @@ describe('Function: createLarkCodec — encrypt key mode', () => {
     // Lark's documentation example. Signed, so the decryption step is reached; its plaintext is not JSON.
     const body = JSON.stringify({ encrypt: 'P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=' });
     const c = createLarkCodec({ encryptKey: 'test key' }, new MemoryReplayGuard());
-    const v = await c.verify({ method: 'POST', path: '/lark', headers: larkHeaders('test key', body, NOW), query: {}, body: Buffer.from(body) }, NOW);
+    const v = await c.verify(chatPost('/lark', body, larkHeaders('test key', body, NOW)), NOW);
     expect(expectRefused(v, 400)).toBe('the decrypted body is not JSON');
   });
 });

@@ -2,8 +2,9 @@ import { describe, it, expect } from 'vitest';
 import { createSlackCodec, renderSlackMessage, toSlackMrkdwn } from '../../shared/chat/platforms/slack.ts';
 import { MemoryReplayGuard } from '../../shared/chat/codecs.ts';
 import { slackHeaders, slackSignature } from '../../shared/chat/sign.ts';
-import type { ChatCodec, InboundCommand, Verified } from '../../shared/chat/types.ts';
+import type { ChatCodec, Verified } from '../../shared/chat/types.ts';
 import type { HttpRequest } from '../../shared/runtime/http.ts';
+import { chatPost, expectCommand, expectHandshake, expectRefusal, replayGuardAt } from '../support/chat-codec-requests.ts';
 
 const SECRET = 'slack-signing-secret-for-tests-0001';
 const NOW = new Date('2026-11-23T10:00:00Z');
@@ -30,24 +31,14 @@ function form(overrides: Record<string, string | undefined> = {}): string {
 }
 
 function request(body: string, headers: Record<string, string> = slackHeaders(SECRET, body, NOW)): HttpRequest {
-  return { method: 'POST', path: '/slack', headers, query: {}, body: Buffer.from(body, 'utf8') };
+  return chatPost('/slack', body, headers);
 }
 
 function codec(): ChatCodec {
-  return createSlackCodec({ signingSecret: SECRET }, new MemoryReplayGuard(() => NOW.getTime()));
+  return createSlackCodec({ signingSecret: SECRET }, replayGuardAt(NOW));
 }
 
-function expectCommand(v: Verified): InboundCommand {
-  if (v.kind !== 'command') throw new Error(`expected a command, got ${JSON.stringify(v)}`);
-  return v.command;
-}
-
-function expectRefused(v: Verified, status: 400 | 401): string {
-  if (v.kind !== 'refused') throw new Error(`expected a refusal, got ${JSON.stringify(v)}`);
-  expect(v.status).toBe(status);
-  expect(v.reason).not.toContain(SECRET);
-  return v.reason;
-}
+const expectRefused = (v: Verified, status: 400 | 401): string => expectRefusal(v, status, [SECRET]).reason;
 
 describe('Function: createSlackCodec — verify', () => {
   it('accepts a signed slash command and reads who, where, what and where to reply', async () => {
@@ -135,10 +126,7 @@ describe('Function: createSlackCodec — verify', () => {
     const retry = await c.verify(request(body, { ...slackHeaders(SECRET, body, later), 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' }), later);
 
     // Assess
-    expect(retry.kind).toBe('handshake');
-    if (retry.kind !== 'handshake') return;
-    expect(retry.response.statusCode).toBe(200);
-    expect(JSON.parse(String(retry.response.body))).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/Already received \(Slack retry 1\)/) });
+    expect(expectHandshake(retry)).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/Already received \(Slack retry 1\)/) });
   });
 
   it('issues the command on a retry whose first attempt never arrived', async () => {

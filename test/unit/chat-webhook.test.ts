@@ -1,38 +1,30 @@
 import { describe, it, expect } from 'vitest';
 import { createWebhookCodec, sendWebhook } from '../../shared/chat/platforms/webhook.ts';
 import { startChatThread, type ThreadReply } from '../../local/cli/chat-thread.ts';
-import { MemoryReplayGuard } from '../../shared/chat/codecs.ts';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
-import type { ChatCodec, InboundCommand, Verified } from '../../shared/chat/types.ts';
+import type { ChatCodec, Verified } from '../../shared/chat/types.ts';
 import type { HttpRequest } from '../../shared/runtime/http.ts';
 import { REFUSALS, refusal, type RefusalCode } from '../../shared/chat/refusals.ts';
+import { chatPost, expectCommand, expectHandshake, expectRefusal, replayGuardAt } from '../support/chat-codec-requests.ts';
 
 const SECRET = 'webhook-secret-for-tests-0001';
 const NOW = new Date('2026-11-23T10:00:00Z');
 
 function body(overrides: Record<string, unknown> = {}): string {
-  const b: Record<string, unknown> = { user: 'alice', channel: 'ops', text: ' run uptime on tag:env=prod ', callbackUrl: 'https://chat.example/fleetrun/callback', id: 'req-1', ...overrides };
-  for (const [k, v] of Object.entries(b)) if (v === undefined) delete b[k];
-  return JSON.stringify(b);
+  // An override of undefined leaves the field out: JSON.stringify drops it.
+  return JSON.stringify({ user: 'alice', channel: 'ops', text: ' run uptime on tag:env=prod ', callbackUrl: 'https://chat.example/fleetrun/callback', id: 'req-1', ...overrides });
 }
 
 function request(raw: string, headers: Record<string, string> = webhookHeaders(SECRET, raw, NOW)): HttpRequest {
-  return { method: 'POST', path: '/webhook', headers, query: {}, body: Buffer.from(raw, 'utf8') };
+  return chatPost('/webhook', raw, headers);
 }
 
 function codec(): ChatCodec {
-  return createWebhookCodec({ secret: SECRET }, new MemoryReplayGuard(() => NOW.getTime()));
+  return createWebhookCodec({ secret: SECRET }, replayGuardAt(NOW));
 }
 
-function expectCommand(v: Verified): InboundCommand {
-  if (v.kind !== 'command') throw new Error(`expected a command, got ${JSON.stringify(v)}`);
-  return v.command;
-}
-
-function expectRefused(v: Verified, status: 400 | 401, code?: RefusalCode): string {
-  if (v.kind !== 'refused') throw new Error(`expected a refusal, got ${JSON.stringify(v)}`);
-  expect(v.status).toBe(status);
-  expect(v.reason).not.toContain(SECRET);
+function expectRefused(verified: Verified, status: 400 | 401, code?: RefusalCode): string {
+  const v = expectRefusal(verified, status, [SECRET]);
   // Every refusal of the webhook carries a code, and its status is the code's.
   expect(v.code).toBeDefined();
   expect(REFUSALS[v.code!].status).toBe(status);
@@ -97,8 +89,7 @@ describe('Function: createWebhookCodec — verify', () => {
     expectCommand(await c.verify(request(raw), NOW));
     const later = new Date(NOW.getTime() + 2_000);
     const again = await c.verify(request(raw, webhookHeaders(SECRET, raw, later)), later);
-    if (again.kind !== 'handshake') throw new Error(`expected a handshake, got ${JSON.stringify(again)}`);
-    expect(JSON.parse(String(again.response.body))).toMatchObject({ ok: true, duplicate: true });
+    expect(expectHandshake(again)).toMatchObject({ ok: true, duplicate: true });
   });
 
   it('400 for a signed body that is not JSON or does not fit the schema', async () => {
