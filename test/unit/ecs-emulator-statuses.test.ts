@@ -9,6 +9,7 @@ import {
   overallStatus,
   type InstanceStatus,
 } from '../../local/ecs/statuses.ts';
+import { LEGACY_INVOKE_STATUS } from '../support/legacy-statuses.ts';
 
 describe('per-instance statuses', () => {
   it('Pending, Scheduled, Running and Stopping are not final; the eight others are', () => {
@@ -59,16 +60,7 @@ describe('overall InvocationStatus from the instances', () => {
 });
 
 describe('legacy InvokeStatus', () => {
-  it.each([
-    ['Pending', 'Running'],
-    ['Scheduled', 'Running'], // a periodic task stays Running until it is stopped
-    ['Running', 'Running'],
-    ['Stopping', 'Stopping'],
-    ['Success', 'Finished'],
-    ['Failed', 'Failed'],
-    ['PartialFailed', 'PartialFailed'],
-    ['Stopped', 'Stopped'],
-  ] as const)('%s → %s', (overall, legacy) => {
+  it.each(LEGACY_INVOKE_STATUS)('%s → %s', (overall, legacy) => {
     expect(legacyInvokeStatus(overall)).toBe(legacy);
   });
 });

@@ -25,6 +25,29 @@ async function until(predicate: () => boolean): Promise<void> {
   expect(predicate()).toBe(true);
 }
 
+/**
+ * A listener with one request in flight, its handler started and held until `release()`;
+ * `handler.finished` turns true once it ran to its end, `request` is what the client got.
+ */
+async function listenerHoldingARequest() {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const handler = { started: false, finished: false };
+  const { url, listener } = await listen({
+    body: { maxBytes: 1024 },
+    handle: async ({ res }) => {
+      handler.started = true;
+      await held;
+      handler.finished = true;
+      res.end();
+      return '200';
+    },
+  });
+  const request = fetch(url).catch((e: unknown) => e);
+  await until(() => handler.started);
+  return { url, listener, handler, request, release };
+}
+
 describe('the emulators’ HTTP listener', () => {
   it('hands a body within the limit to the handler whole, and one over it as the handler answers it', async () => {
     const seen: { bytes: string; oversize: boolean }[] = [];
@@ -130,22 +153,7 @@ describe('the emulators’ HTTP listener', () => {
   });
 
   it('close cuts connections, then waits for the handlers still running', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let started = false;
-    let finished = false;
-    const { url, listener } = await listen({
-      body: { maxBytes: 1024 },
-      handle: async ({ res }) => {
-        started = true;
-        await held;
-        finished = true;
-        res.end();
-        return '200';
-      },
-    });
-    const request = fetch(url).catch((e: unknown) => e);
-    await until(() => started);
+    const { url, listener, handler, request, release } = await listenerHoldingARequest();
     let closed = false;
     const closing = listener.close().then(() => (closed = true));
     // The client is cut off at once; the handler is not.
@@ -154,29 +162,14 @@ describe('the emulators’ HTTP listener', () => {
     expect(closed).toBe(false);
     release();
     await closing;
-    expect(finished).toBe(true);
+    expect(handler.finished).toBe(true);
     await expect(fetch(url)).rejects.toThrow();
   });
 
   it('close without waiting leaves a held handler running', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let started = false;
-    let finished = false;
-    const { url, listener } = await listen({
-      body: { maxBytes: 1024 },
-      handle: async ({ res }) => {
-        started = true;
-        await held;
-        finished = true;
-        res.end();
-        return '200';
-      },
-    });
-    const request = fetch(url).catch((e: unknown) => e);
-    await until(() => started);
+    const { listener, handler, request, release } = await listenerHoldingARequest();
     await listener.close({ waitForHandlers: false });
-    expect(finished).toBe(false);
+    expect(handler.finished).toBe(false);
     expect(await request).toBeInstanceOf(Error);
     release();
   });

@@ -2,9 +2,9 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { fc2HttpHandler, type Fc2HttpResponse } from '../../shared/runtime/fc2-http.ts';
-import { HttpError, type HttpHandler, type HttpRequest } from '../../shared/runtime/http.ts';
+import { HttpError, type HttpHandler } from '../../shared/runtime/http.ts';
+import { recordingAdapter } from '../support/http-adapter-recording.ts';
 
-const FALLBACK = { functionName: 'fleetrun-chat', region: 'cn-hangzhou', accountId: '1234567890123456' };
 const FC_CONTEXT = {
   requestId: 'c5b0a5f1-2a44-4f0f-8d3e-9b4f0c1d2e3f',
   credentials: { accessKeyId: 'STS.AK', accessKeySecret: 'role-secret-value', securityToken: 'token-value' },
@@ -42,19 +42,8 @@ function fakeResponse() {
   return { resp, written };
 }
 
-function recording(respond: HttpHandler = async () => ({ statusCode: 200, body: 'ok' }), maxBodyBytes?: number) {
-  const seen: HttpRequest[] = [];
-  const lines: string[] = [];
-  const handler = fc2HttpHandler(
-    async (req, ctx) => {
-      seen.push(req);
-      return respond(req, ctx);
-    },
-    FALLBACK,
-    { logSink: (l) => lines.push(l), ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) },
-  );
-  return { handler, seen, lines };
-}
+/** The adapter around a handler that records what it saw, with the log lines kept. */
+const recording = (respond: HttpHandler = async () => ({ statusCode: 200, body: 'ok' }), maxBodyBytes?: number) => recordingAdapter(fc2HttpHandler, respond, maxBodyBytes);
 
 describe('Function: fc2HttpHandler', () => {
   it('hands the handler method, path, lower-case headers, comma-joined multi-valued queries, the streamed body and clientIP', async () => {

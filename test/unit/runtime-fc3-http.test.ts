@@ -1,9 +1,8 @@
 /** fc3HttpHandler: FC 3.0 HTTP trigger events (reference §5.3) in, FC's response struct out. */
 import { describe, expect, it } from 'vitest';
 import { fc3HttpHandler, toFc3HttpResult } from '../../shared/runtime/fc3-http.ts';
-import { HttpError, type HttpHandler, type HttpRequest } from '../../shared/runtime/http.ts';
-
-const FALLBACK = { functionName: 'fleetrun-chat', region: 'cn-hangzhou', accountId: '1234567890123456' };
+import { HttpError, type HttpHandler } from '../../shared/runtime/http.ts';
+import { ADAPTER_FALLBACK, recordingAdapter } from '../support/http-adapter-recording.ts';
 
 /** The §5.3 sample event, field for field; overrides replace top-level fields. */
 function sampleEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -40,19 +39,7 @@ function asBuffer(event: unknown): Buffer {
 }
 
 /** An adapter around a handler that records what it saw, with the log lines kept. */
-function recording(respond: HttpHandler = async () => ({ statusCode: 204 }), maxBodyBytes?: number) {
-  const seen: HttpRequest[] = [];
-  const lines: string[] = [];
-  const handler = fc3HttpHandler(
-    async (req, ctx) => {
-      seen.push(req);
-      return respond(req, ctx);
-    },
-    FALLBACK,
-    { logSink: (l) => lines.push(l), ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) },
-  );
-  return { handler, seen, lines };
-}
+const recording = (respond: HttpHandler = async () => ({ statusCode: 204 }), maxBodyBytes?: number) => recordingAdapter(fc3HttpHandler, respond, maxBodyBytes);
 
 describe('Function: fc3HttpHandler', () => {
   it('hands the handler the sample event as an HttpRequest: method, decoded path, lower-case comma-joined headers, query, body, source IP', async () => {
@@ -99,7 +86,7 @@ describe('Function: fc3HttpHandler', () => {
         ctx.logger.info(`using ${ctx.credentials.accessKeySecret}`);
         return { statusCode: 200, body: `${ctx.requestId} ${ctx.functionName} ${ctx.region} ${ctx.credentials.accessKeyId}` };
       },
-      FALLBACK,
+      ADAPTER_FALLBACK,
       { logSink: (l) => lines.push(l) },
     );
     const result = await handler(asBuffer(sampleEvent()), FC_CONTEXT);

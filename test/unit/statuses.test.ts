@@ -10,6 +10,7 @@ import {
   type InstanceStatus,
   type OverallStatus,
 } from '../../shared/cloud-assistant/statuses.ts';
+import { LEGACY_INVOKE_STATUS } from '../support/legacy-statuses.ts';
 
 // Reference §2.3: the classes of per-instance statuses.
 const FAILED: InstanceStatus[] = ['Invalid', 'Aborted', 'Failed', 'Timeout', 'Error'];
@@ -134,16 +135,7 @@ describe('Function: invokeRecordStatus', () => {
 });
 
 describe('Function: legacyInvokeStatus', () => {
-  it.each<[OverallStatus, string]>([
-    ['Pending', 'Running'],
-    ['Scheduled', 'Running'],
-    ['Running', 'Running'],
-    ['Stopping', 'Stopping'],
-    ['Success', 'Finished'],
-    ['Failed', 'Failed'],
-    ['PartialFailed', 'PartialFailed'],
-    ['Stopped', 'Stopped'],
-  ])('maps the overall %s to %s', (overall, legacy) => {
+  it.each(LEGACY_INVOKE_STATUS)('maps the overall %s to %s', (overall, legacy) => {
     expect(legacyInvokeStatus(overall)).toBe(legacy);
   });
 

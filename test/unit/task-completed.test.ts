@@ -1,23 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { dedupeKey, taskCompletedEnvelope } from '../../shared/events/task-completed.ts';
+import { documentedTaskCompleted as documented } from '../support/task-completed-samples.ts';
 
 const parseTaskCompleted = taskCompletedEnvelope.record;
-
-/** The documented sample (reference §1.3), with its six data fields. */
-const documented = {
-  id: '45ef4dewdwe1-7c35-447a-bd93-fab0000',
-  source: 'acs.ecs',
-  specversion: '1.0',
-  subject: 'acs.ecs:cn-hangzhou:1234567890980000:215672',
-  time: '2020-11-19T21:04:41+08:00',
-  type: 'ecs:CloudAssistant:TaskCompleted',
-  aliyunaccountid: '1234567890980000',
-  aliyunpublishtime: '2020-11-19T21:04:42Z',
-  aliyuneventbusname: 'default',
-  aliyunregionid: 'cn-hangzhou',
-  aliyunpublishaddr: '172.25.0.0',
-  data: { commandId: 'c-hz045xxxxxxxxxx', commandName: 'hello-linux.sh', exitCode: '0', finishTime: '2023-12-14T07:39:48Z', instanceId: 'i-bp114xxxxxxxxxxxxxxx', invocationStatus: 'Success' },
-};
 
 describe('Function: taskCompletedEnvelope.record', () => {
   it('accepts the documented sample and turns exitCode into a number', () => {
