@@ -5,12 +5,11 @@
  * on a second tick), so the run still ends in one exact summary with nothing executed twice.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../support/pipeline-cloud.ts';
 import { expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';
+import { expectedStatuses, FINE_OR_FAILING_SCRIPT } from '../support/fault-runs.ts';
 
-const SCRIPT = 'case "{{ACS::InstanceName}}" in bad-*) echo failing; exit 4 ;; *) echo "fine {{ACS::InstanceName}}" ;; esac';
 const WEB = 36;
 const BAD = 4;
 const TIMEOUT_SECONDS = 10;
@@ -28,12 +27,11 @@ describe('TaskCompleted events duplicated, shuffled and dropped', () => {
       chaos: { copies: 3, reorderWindowMs: 200, dropRate: 0.1, seed: 42 },
       functionEnv: { FLEETRUN_RECONCILE_GRACE_SECONDS: '0' },
     });
-    const expected = new Map<string, InstanceStatus>();
-    for (let n = 0; n < WEB + BAD; n++) expected.set(`i-chaos${String(n).padStart(6, '0')}`, n < WEB ? 'Success' : 'Failed');
+    const expected = expectedStatuses('chaos', WEB, BAD);
 
     // Act
     const manifest = await pc.run({
-      command: { name: 'chaos-check', type: 'RunShellScript', script: SCRIPT, timeoutSeconds: TIMEOUT_SECONDS },
+      command: { name: 'chaos-check', type: 'RunShellScript', script: FINE_OR_FAILING_SCRIPT, timeoutSeconds: TIMEOUT_SECONDS },
       targets: { tags: { env: 'chaos' } },
       requestedBy: { kind: 'cli' },
     });

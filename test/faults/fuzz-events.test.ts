@@ -22,6 +22,7 @@ import { parseFleet } from '../../local/ecs/fleet.ts';
 import { InvocationError } from '../../local/fc/function-instance.ts';
 import { PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../../local/local-cloud.ts';
 import { filesUnder } from '../support/secret-scan.ts';
+import { stdoutCapture } from '../support/stdout-capture.ts';
 
 const IN_PROCESS = 10_000;
 const THROUGH_HOST = 300;
@@ -40,17 +41,8 @@ let dataDir: string;
 let handler: TaskEventsHandler;
 const fcContext = { requestId: 'fuzz-events', credentials: { accessKeyId: KEY.id, accessKeySecret: KEY.secret }, function: { name: 'fleetrun-task-events' }, region: 'cn-hangzhou', accountId: '1234567890123456' };
 
-const captured: string[] = [];
-const realWrite = process.stdout.write.bind(process.stdout);
 /** The function logs to stdout, as on FC; in-process its lines are caught here. */
-function captureStdout(on: boolean): void {
-  process.stdout.write = on
-    ? (((chunk: string | Uint8Array) => {
-        captured.push(...String(chunk).split('\n').filter(Boolean));
-        return true;
-      }) as typeof process.stdout.write)
-    : realWrite;
-}
+const stdout = stdoutCapture();
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'fleetrun-fuzz-events-'));
@@ -88,7 +80,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  captureStdout(false);
+  stdout.capture(false);
   await cloud?.close();
   await rm(dataDir, { recursive: true, force: true });
 });
@@ -165,7 +157,7 @@ function reasonKind(reason: string): keyof typeof tally.skippedFor | undefined {
 }
 
 async function checkInProcess(bytes: Buffer): Promise<void> {
-  const from = captured.length;
+  const from = stdout.lines.length;
   let outcome: Awaited<ReturnType<TaskEventsHandler>>;
   try {
     outcome = await handler(bytes, fcContext);
@@ -178,7 +170,7 @@ async function checkInProcess(bytes: Buffer): Promise<void> {
   }
   tally.accepted++;
   expect(outcome.sent).toBe(0);
-  const lines = captured.slice(from).filter((l) => l.includes('"event skipped"'));
+  const lines = stdout.lines.slice(from).filter((l) => l.includes('"event skipped"'));
   expect(lines).toHaveLength(outcome.skipped.length);
   for (const s of outcome.skipped) {
     const kind = reasonKind(s.reason);
@@ -199,12 +191,12 @@ async function messagesEverSent(): Promise<number> {
 
 describe('task-events under generated events', () => {
   it(`${IN_PROCESS} payloads in-process: each event skipped with a logged reason or the payload rejected; nothing sent`, async () => {
-    captureStdout(true);
+    stdout.capture(true);
     try {
       await fc.assert(fc.asyncProperty(payload, checkInProcess), { numRuns: IN_PROCESS });
     } finally {
-      captureStdout(false);
-      captured.length = 0;
+      stdout.capture(false);
+      stdout.lines.length = 0;
     }
     expect(tally.rejected.EventPayloadError ?? 0).toBeGreaterThan(IN_PROCESS / 50);
     expect(tally.rejected.ManifestMissingError ?? 0).toBeGreaterThan(IN_PROCESS / 50);

@@ -206,21 +206,26 @@ const runContent = fc.oneof(
   around(512).map((n) => ({ Description: chars(n, 'd') })),
 );
 
+/** The changes RunCommand and InvokeCommand both take, in the order both draw them (a fixed seed replays the same cases). */
+const sharedChanges = [
+  common.resourceTags,
+  common.tags,
+  common.timeout,
+  { weight: 2, arbitrary: common.schedule },
+  common.lengths,
+  common.client,
+  common.container,
+  common.termination,
+  common.delivery,
+  common.region,
+];
+
 const runRequest = fc
   .array(
     fc.oneof(
       { weight: 3, arbitrary: runContent },
       common.instances(100),
-      common.resourceTags,
-      common.tags,
-      common.timeout,
-      { weight: 2, arbitrary: common.schedule },
-      common.lengths,
-      common.client,
-      common.container,
-      common.termination,
-      common.delivery,
-      common.region,
+      ...sharedChanges,
       common.windows,
     ),
     { maxLength: 3 },
@@ -235,16 +240,7 @@ const invokeRequest = fc
         { weight: 3, arbitrary: common.parameters(['a', 'B', 'p']).map((p) => ({ Parameters: p })) },
         fc.constant({ Parameters: { p: 'v'.repeat(400) } }),
         common.instances(50),
-        common.resourceTags,
-        common.tags,
-        common.timeout,
-        { weight: 2, arbitrary: common.schedule },
-        common.lengths,
-        common.client,
-        common.container,
-        common.termination,
-        common.delivery,
-        common.region,
+        ...sharedChanges,
         fc.constantFrom({ CommandId: '' }, { CommandId: undefined }),
         fc.constantFrom({ Username: 'admin' }, { Username: 'admin', WindowsPasswordName: 'pw' }, { Username: 'System' }, { Username: 'root' }),
       ),

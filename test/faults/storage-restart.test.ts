@@ -9,18 +9,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
-import type { InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { startChatThread, type ChatThread, type ThreadReply } from '../../local/cli/chat-thread.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
+import type { AsyncInvocationRecord } from '../../local/fc/async-invocations.ts';
 import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../support/pipeline-cloud.ts';
 import { expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';
+import { DEAD_LETTERS, expectedStatuses, FINE_OR_FAILING_SCRIPT, queued, RESULTS_QUEUE, STAGGERED_SCRIPT } from '../support/fault-runs.ts';
 
-const SCRIPT = 'case "{{ACS::InstanceName}}" in bad-*) echo failing; exit 4 ;; *) echo "fine {{ACS::InstanceName}}" ;; esac';
-/** Four instances finish at once and the rest 1.5 s later, so the first batch (held) holds only the early four. */
-const STAGGERED = `case "{{ACS::InstanceName}}" in web-0[0-3]) ;; *) sleep 1.5 ;; esac\n${SCRIPT}`;
-const RESULTS_QUEUE = 'fleetrun-results';
-const DEAD_LETTERS = 'fleetrun-results-dlq';
 const RUNS_BUCKET = 'fleetrun-runs';
 
 let pc: PipelineCloud | undefined;
@@ -31,18 +27,6 @@ afterEach(async () => {
   pc = thread = undefined;
 });
 
-function expectedStatuses(prefix: string, web: number, bad: number): Map<string, InstanceStatus> {
-  const expected = new Map<string, InstanceStatus>();
-  for (let n = 0; n < web + bad; n++) expected.set(`i-${prefix}${String(n).padStart(6, '0')}`, n < web ? 'Success' : 'Failed');
-  return expected;
-}
-
-/** Messages the queue holds: visible, received and not yet deleted, or delayed. */
-async function queued(pc: PipelineCloud, queue: string): Promise<number> {
-  const q = await pc.cloud.mns.store.getQueueAttributes(queue);
-  return q.activeMessages + q.inactiveMessages + q.delayMessages;
-}
-
 /** Result objects of any run, straight from the local OSS's index. */
 function storedResults(pc: PipelineCloud): string[] {
   return pc.cloud.oss.store.list(RUNS_BUCKET, 'runs/').filter((k) => k.includes('/results/'));
@@ -52,6 +36,40 @@ async function chatThread(): Promise<ThreadReply[]> {
   const replies: ThreadReply[] = [];
   thread = await startChatThread(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, (r) => replies.push(r));
   return replies;
+}
+
+/** Asks for `text` through the signed webhook, as a chat would, replies going to the thread; answers the run id the ack names. */
+async function runByChat(pc: PipelineCloud, text: string): Promise<string> {
+  const chatUrl = pc.cloud.fc!.httpEndpoints.get('fleetrun-chatops')!;
+  const body = JSON.stringify({ user: 'demo-ci', text, callbackUrl: thread!.url });
+  const ack = await fetch(`${chatUrl}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...webhookHeaders(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, body) } });
+  expect(ack.status).toBe(200);
+  const runId = /Run (r-[a-z0-9-]+) started/.exec(((await ack.json()) as { message?: string }).message ?? '')?.[1];
+  expect(runId).toBeDefined();
+  return runId!;
+}
+
+/**
+ * OSS goes down under dispatch's first request (the run's manifest) and stays down until
+ * `backWhen` holds of dispatch's async invocation. `over()` resolves once dispatch has reached
+ * OSS and OSS is back.
+ */
+function ossDownUnderDispatch(pc: PipelineCloud, backWhen: (dispatch: AsyncInvocationRecord | undefined) => boolean, waitingFor: string, timeoutMs: number) {
+  const cloud = pc.cloud;
+  const dispatchRecord = () => cloud.fc!.asyncInvocations.list().find((r) => r.functionName === 'fleetrun-dispatch');
+  let restart: Promise<void> | undefined;
+  cloud.oss.faults.delay = ({ action, key }) => {
+    if (restart || action !== 'GetObject' || !key.endsWith('/manifest.json')) return 0;
+    restart = cloud.oss.restart(() => waitUntil(() => backWhen(dispatchRecord()), timeoutMs, waitingFor));
+    return waitUntil(() => !cloud.oss.up, 5_000, 'OSS to go down');
+  };
+  return {
+    dispatchRecord,
+    async over(): Promise<void> {
+      await waitUntil(() => restart !== undefined, 30_000, 'dispatch to reach OSS');
+      await restart;
+    },
+  };
 }
 
 describe('MNS and OSS restarted in the middle of a run', () => {
@@ -98,7 +116,7 @@ describe('MNS and OSS restarted in the middle of a run', () => {
 
     // Act 1: the run's results queue up while the summarizer holds its first batch.
     const manifest = await pc.run({
-      command: { name: 'restart-check', type: 'RunShellScript', script: STAGGERED, timeoutSeconds: 10 },
+      command: { name: 'restart-check', type: 'RunShellScript', script: STAGGERED_SCRIPT, timeoutSeconds: 10 },
       targets: { tags: { env: 'rest' } },
       requestedBy: { kind: 'cli' },
       replyTo: { platform: 'webhook', callbackUrl: thread!.url },
@@ -157,7 +175,7 @@ describe('MNS and OSS restarted in the middle of a run', () => {
     // Act: both go down before any instance finishes, and come back once the bus has given up on
     // every TaskCompleted event (task-events could reach neither the manifest nor the queue).
     const manifest = await pc.run({
-      command: { name: 'dark-check', type: 'RunShellScript', script: `sleep 2; ${SCRIPT}`, timeoutSeconds: TIMEOUT_SECONDS },
+      command: { name: 'dark-check', type: 'RunShellScript', script: `sleep 2; ${FINE_OR_FAILING_SCRIPT}`, timeoutSeconds: TIMEOUT_SECONDS },
       targets: { tags: { env: 'dark' } },
       requestedBy: { kind: 'cli' },
       replyTo: { platform: 'webhook', callbackUrl: thread!.url },
@@ -200,31 +218,18 @@ describe('MNS and OSS restarted in the middle of a run', () => {
     pc = await startPipelineCloud(fleetOf('demo', [{ name: 'web', count: 5 }]));
     const cloud = pc.cloud;
     const replies = await chatThread();
-    const chatUrl = cloud.fc!.httpEndpoints.get('fleetrun-chatops')!;
-    const dispatchRecord = () => cloud.fc!.asyncInvocations.list().find((r) => r.functionName === 'fleetrun-dispatch');
-    // OSS goes down under dispatch's first request (the run's manifest) and stays down until that
-    // attempt has failed; FC's retry then finds it back.
-    let restart: Promise<void> | undefined;
-    cloud.oss.faults.delay = ({ action, key }) => {
-      if (restart || action !== 'GetObject' || !key.endsWith('/manifest.json')) return 0;
-      restart = cloud.oss.restart(() => waitUntil(() => dispatchRecord()?.error !== undefined, 20_000, 'the first dispatch attempt to fail'));
-      return waitUntil(() => !cloud.oss.up, 5_000, 'OSS to go down');
-    };
+    // Back once that attempt has failed; FC's retry then finds it back.
+    const outage = ossDownUnderDispatch(pc, (dispatch) => dispatch?.error !== undefined, 'the first dispatch attempt to fail', 20_000);
 
     // Act
-    const body = JSON.stringify({ user: 'demo-ci', text: 'run uptime on env=demo', callbackUrl: thread!.url });
-    const ack = await fetch(`${chatUrl}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...webhookHeaders(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, body) } });
-    expect(ack.status).toBe(200);
-    const runId = /Run (r-[a-z0-9-]+) started/.exec(((await ack.json()) as { message?: string }).message ?? '')?.[1];
-    expect(runId).toBeDefined();
-    await waitUntil(() => restart !== undefined, 30_000, 'dispatch to reach OSS');
-    await restart;
-    const settled = await cloud.fc!.asyncInvocations.settled(dispatchRecord()!.requestId, 30_000);
+    const runId = await runByChat(pc, 'run uptime on env=demo');
+    await outage.over();
+    const settled = await cloud.fc!.asyncInvocations.settled(outage.dispatchRecord()!.requestId, 30_000);
 
     // Assess
     expect(settled).toMatchObject({ status: 'succeeded', attempts: 2 });
-    const summary = await summaryOf(pc.store, runId!);
-    expectExactSummary(summary, new Map(Array.from({ length: 5 }, (_, n) => [`i-demo${String(n).padStart(6, '0')}`, 'Success' as const])));
+    const summary = await summaryOf(pc.store, runId);
+    expectExactSummary(summary, expectedStatuses('demo', 5, 0));
     await waitUntil(() => replies.some((r) => r.link), 10_000, 'the final reply');
     const finals = replies.filter((r) => r.link);
     expect(finals).toHaveLength(1);
@@ -239,38 +244,26 @@ describe('MNS and OSS restarted in the middle of a run', () => {
     pc = await startPipelineCloud(fleetOf('demo', [{ name: 'web', count: 4 }]), { functionEnv: { FLEETRUN_REDISPATCH_AFTER_SECONDS: '0' } });
     const cloud = pc.cloud;
     const replies = await chatThread();
-    const chatUrl = cloud.fc!.httpEndpoints.get('fleetrun-chatops')!;
-    const dispatchRecord = () => cloud.fc!.asyncInvocations.list().find((r) => r.functionName === 'fleetrun-dispatch');
-    // OSS goes down under dispatch's first request and stays down until FC has given up on it.
-    let restart: Promise<void> | undefined;
-    cloud.oss.faults.delay = ({ action, key }) => {
-      if (restart || action !== 'GetObject' || !key.endsWith('/manifest.json')) return 0;
-      restart = cloud.oss.restart(() => waitUntil(() => dispatchRecord()?.status === 'failed', 30_000, 'FC to give up on dispatch'));
-      return waitUntil(() => !cloud.oss.up, 5_000, 'OSS to go down');
-    };
+    // Back once FC has given up on dispatch.
+    const outage = ossDownUnderDispatch(pc, (dispatch) => dispatch?.status === 'failed', 'FC to give up on dispatch', 30_000);
 
     // Act 1: the user is told the run started; every attempt to start it fails.
-    const body = JSON.stringify({ user: 'demo-ci', text: 'run uptime on env=demo', callbackUrl: thread!.url });
-    const ack = await fetch(`${chatUrl}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...webhookHeaders(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, body) } });
-    expect(ack.status).toBe(200);
-    const runId = /Run (r-[a-z0-9-]+) started/.exec(((await ack.json()) as { message?: string }).message ?? '')?.[1];
-    expect(runId).toBeDefined();
-    await waitUntil(() => restart !== undefined, 30_000, 'dispatch to reach OSS');
-    await restart;
-    expect(dispatchRecord()).toMatchObject({ status: 'failed' });
+    const runId = await runByChat(pc, 'run uptime on env=demo');
+    await outage.over();
+    expect(outage.dispatchRecord()).toMatchObject({ status: 'failed' });
     expect(cloud.ecs.calls.RunCommand ?? 0).toBe(0);
-    expect(await pc.store.get(runKeys.pendingDispatch(runId!))).toBeDefined();
+    expect(await pc.store.get(runKeys.pendingDispatch(runId))).toBeDefined();
 
     // Act 2: the schedule tick.
     const tick = (await cloud.fc!.fireTimer('fleetrun-schedule')) as { redispatched: { runId: string; state: string }[] };
 
     // Assess: started once, summarized, replied once; the pending record is gone, so a second tick does nothing.
     expect(tick.redispatched).toEqual([{ kind: 'run', runId, state: 'dispatched' }]);
-    const summary = await summaryOf(pc.store, runId!);
-    expectExactSummary(summary, new Map(Array.from({ length: 4 }, (_, n) => [`i-demo${String(n).padStart(6, '0')}`, 'Success' as const])));
+    const summary = await summaryOf(pc.store, runId);
+    expectExactSummary(summary, expectedStatuses('demo', 4, 0));
     await waitUntil(() => replies.some((r) => r.link), 10_000, 'the final reply');
     expect(replies.filter((r) => r.link)).toHaveLength(1);
-    expect(await pc.store.get(runKeys.pendingDispatch(runId!))).toBeUndefined();
+    expect(await pc.store.get(runKeys.pendingDispatch(runId))).toBeUndefined();
     const again = (await cloud.fc!.fireTimer('fleetrun-schedule')) as { redispatched: unknown[] };
     expect(again.redispatched).toEqual([]);
     expect(cloud.ecs.calls.RunCommand).toBe(1);

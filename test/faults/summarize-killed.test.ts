@@ -9,18 +9,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
 import { startChatThread, type ChatThread, type ThreadReply } from '../../local/cli/chat-thread.ts';
 import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../support/pipeline-cloud.ts';
 import { expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';
-
-const SCRIPT = 'case "{{ACS::InstanceName}}" in bad-*) echo failing; exit 4 ;; *) echo "fine {{ACS::InstanceName}}" ;; esac';
-/** Four instances finish at once and the rest 1.5 s later, so the first batch holds only the early four. */
-const STAGGERED = `case "{{ACS::InstanceName}}" in web-0[0-3]) ;; *) sleep 1.5 ;; esac\n${SCRIPT}`;
-const RESULTS_QUEUE = 'fleetrun-results';
-const DEAD_LETTERS = 'fleetrun-results-dlq';
+import { DEAD_LETTERS, expectedStatuses, FINE_OR_FAILING_SCRIPT, queued, RESULTS_QUEUE, STAGGERED_SCRIPT } from '../support/fault-runs.ts';
 
 let pc: PipelineCloud | undefined;
 let thread: ChatThread | undefined;
@@ -32,21 +26,10 @@ afterEach(async () => {
   pc = thread = server = undefined;
 });
 
-function expectedStatuses(prefix: string, web: number, bad: number): Map<string, InstanceStatus> {
-  const expected = new Map<string, InstanceStatus>();
-  for (let n = 0; n < web + bad; n++) expected.set(`i-${prefix}${String(n).padStart(6, '0')}`, n < web ? 'Success' : 'Failed');
-  return expected;
-}
-
 async function resultCount(pc: PipelineCloud, runId: string): Promise<number> {
   let n = 0;
   for await (const o of pc.store.list(runKeys.resultsPrefix(runId))) if (o.key) n++;
   return n;
-}
-
-async function queued(pc: PipelineCloud, queue: string): Promise<number> {
-  const q = await pc.cloud.mns.store.getQueueAttributes(queue);
-  return q.activeMessages + q.inactiveMessages + q.delayMessages;
 }
 
 /** A chat thread that collects the final replies (the ones carrying the report link). */
@@ -75,7 +58,7 @@ describe('the summarize function killed while it works', () => {
 
     // Act
     const manifest = await pc.run({
-      command: { name: 'kill-check', type: 'RunShellScript', script: SCRIPT, timeoutSeconds: 10 },
+      command: { name: 'kill-check', type: 'RunShellScript', script: FINE_OR_FAILING_SCRIPT, timeoutSeconds: 10 },
       targets: { tags: { env: 'kill' } },
       requestedBy: { kind: 'cli' },
       replyTo: { platform: 'webhook', callbackUrl: thread!.url },
@@ -145,7 +128,7 @@ describe('the summarize function killed while it works', () => {
 
     // Act
     const manifest = await pc.run({
-      command: { name: 'half-check', type: 'RunShellScript', script: STAGGERED, timeoutSeconds: 10 },
+      command: { name: 'half-check', type: 'RunShellScript', script: STAGGERED_SCRIPT, timeoutSeconds: 10 },
       targets: { tags: { env: 'half' } },
       requestedBy: { kind: 'cli' },
       replyTo: { platform: 'webhook', callbackUrl: thread!.url },
@@ -209,7 +192,7 @@ describe('the summarize function killed while it works', () => {
 
     // Act
     const manifest = await pc.run({
-      command: { name: 'mute-check', type: 'RunShellScript', script: SCRIPT, timeoutSeconds: 10 },
+      command: { name: 'mute-check', type: 'RunShellScript', script: FINE_OR_FAILING_SCRIPT, timeoutSeconds: 10 },
       targets: { tags: { env: 'mute' } },
       requestedBy: { kind: 'cli' },
       replyTo: { platform: 'webhook', callbackUrl },

@@ -8,7 +8,6 @@
  */
 import MNSClient from '@alicloud/mns';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
 import type { SummarizeOutcome } from '../../shared/pipeline/summarize.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { startChatThread, type ChatThread, type ThreadReply } from '../../local/cli/chat-thread.ts';
@@ -17,13 +16,11 @@ import { FunctionInstance } from '../../local/fc/function-instance.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
 import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../support/pipeline-cloud.ts';
 import { expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';
+import { DEAD_LETTERS, expectedStatuses, FINE_OR_FAILING_SCRIPT, RESULTS_QUEUE } from '../support/fault-runs.ts';
 
-const SCRIPT = 'case "{{ACS::InstanceName}}" in bad-*) echo failing; exit 4 ;; *) echo "fine {{ACS::InstanceName}}" ;; esac';
 const WEB = 13;
 const BAD = 3;
 const TOTAL = WEB + BAD;
-const RESULTS_QUEUE = 'fleetrun-results';
-const DEAD_LETTERS = 'fleetrun-results-dlq';
 
 let pc: PipelineCloud | undefined;
 let thread: ChatThread | undefined;
@@ -61,8 +58,7 @@ describe('two summarizers on the same run', () => {
   it('write the summary once, exact, with every result counted once, and reply once', async () => {
     pc = await startPipelineCloud(fleetOf('pair', [{ name: 'web', count: WEB }, { name: 'bad', count: BAD }]));
     const cloud = pc.cloud;
-    const expected = new Map<string, InstanceStatus>();
-    for (let n = 0; n < TOTAL; n++) expected.set(`i-pair${String(n).padStart(6, '0')}`, n < WEB ? 'Success' : 'Failed');
+    const expected = expectedStatuses('pair', WEB, BAD);
     const finals: ThreadReply[] = [];
     thread = await startChatThread(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, (r) => {
       if (r.link) finals.push(r);
@@ -98,7 +94,7 @@ describe('two summarizers on the same run', () => {
 
     // Act: the run's results all queue up, twice each.
     const manifest = await pc.run({
-      command: { name: 'pair-check', type: 'RunShellScript', script: SCRIPT, timeoutSeconds: 10 },
+      command: { name: 'pair-check', type: 'RunShellScript', script: FINE_OR_FAILING_SCRIPT, timeoutSeconds: 10 },
       targets: { tags: { env: 'pair' } },
       requestedBy: { kind: 'cli' },
       replyTo: { platform: 'webhook', callbackUrl: thread.url },
