@@ -6,8 +6,8 @@
  * with InvalidBucketName (400); GetBucketInfo answers any endpoint, but only the owner.
  */
 import type OSS from 'ali-oss';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUCKET, rejection, startTestOss, type TestOss } from './oss-test-cloud.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BUCKET, ossForDescribe, rejection, SIGNATURE_VERSIONS, startTestOss } from './oss-test-cloud.ts';
 
 const ACCOUNT = '1234567890123456';
 const OTHER_ACCOUNT = '5555666677778888';
@@ -29,33 +29,24 @@ function rawBucketRequest(oss: OSS, method: string, bucket: string): Promise<unk
   return client.request({ ...client._bucketRequestParams(method, bucket, '', {}), successStatuses: [200] });
 }
 
-describe.each([
-  { mode: 'V1', authorizationV4: false },
-  { mode: 'V4', authorizationV4: true },
-])('ali-oss bucket management with $mode signatures', ({ authorizationV4 }) => {
-  let t: TestOss;
-  let oss: OSS;
+describe.each(SIGNATURE_VERSIONS)('ali-oss bucket management with $mode signatures', ({ authorizationV4 }) => {
+  const bed = ossForDescribe(
+    { keyAccounts: { OTHER: OTHER_ACCOUNT }, buckets: [BUCKET, { name: 'beijing-logs', region: 'cn-beijing' }, { name: 'their-bucket', ownerAccountId: OTHER_ACCOUNT }] },
+    { authorizationV4 },
+  );
   let other: OSS;
 
-  beforeAll(async () => {
-    t = await startTestOss({
-      keyAccounts: { OTHER: OTHER_ACCOUNT },
-      buckets: [BUCKET, { name: 'beijing-logs', region: 'cn-beijing' }, { name: 'their-bucket', ownerAccountId: OTHER_ACCOUNT }],
-    });
-    oss = t.client({ authorizationV4 });
-    other = t.client({ authorizationV4, accessKeyId: 'OTHER', accessKeySecret: 'other-secret' });
-  });
-  afterAll(async () => {
-    await t?.close();
+  beforeAll(() => {
+    other = bed.t.client({ authorizationV4, accessKeyId: 'OTHER', accessKeySecret: 'other-secret' });
   });
 
   it('putBucket creates a bucket in this region owned by the caller; getBucketInfo describes it; objects go in', async () => {
     const before = Date.now() - 1000;
-    const put = await oss.putBucket('made-by-test');
+    const put = await bed.oss.putBucket('made-by-test');
     expect(put.res.status).toBe(200);
     expect(put.bucket).toBe('made-by-test');
 
-    const { bucket } = (await oss.getBucketInfo('made-by-test')) as unknown as { bucket: Record<string, any> };
+    const { bucket } = (await bed.oss.getBucketInfo('made-by-test')) as unknown as { bucket: Record<string, any> };
     expect(bucket).toMatchObject({
       Name: 'made-by-test',
       Location: 'oss-cn-hangzhou',
@@ -69,70 +60,70 @@ describe.each([
     expect(Date.parse(bucket.CreationDate)).toBeGreaterThanOrEqual(before);
     expect(Date.parse(bucket.CreationDate)).toBeLessThanOrEqual(Date.now());
 
-    const inNew = t.client({ authorizationV4, bucket: 'made-by-test' });
+    const inNew = bed.t.client({ authorizationV4, bucket: 'made-by-test' });
     await inNew.put('hello.txt', Buffer.from('hi'));
     expect((await inNew.get('hello.txt')).content.toString()).toBe('hi');
   });
 
   it('putBucket takes the storage class, redundancy type and ACL it is given', async () => {
-    await oss.putBucket('cold-archive-test', { StorageClass: 'IA', acl: 'public-read', dataRedundancyType: 'ZRS' } as any);
-    const { bucket } = (await oss.getBucketInfo('cold-archive-test')) as unknown as { bucket: Record<string, any> };
+    await bed.oss.putBucket('cold-archive-test', { StorageClass: 'IA', acl: 'public-read', dataRedundancyType: 'ZRS' } as any);
+    const { bucket } = (await bed.oss.getBucketInfo('cold-archive-test')) as unknown as { bucket: Record<string, any> };
     expect(bucket).toMatchObject({ StorageClass: 'IA', DataRedundancyType: 'ZRS', AccessControlList: { Grant: 'public-read' } });
-    await oss.deleteBucket('cold-archive-test');
+    await bed.oss.deleteBucket('cold-archive-test');
   });
 
   it('putBucket of a name another account holds is BucketAlreadyExists (409); the owner may repeat it', async () => {
     const taken = await rejection(other.putBucket(BUCKET));
     expect(taken).toMatchObject({ name: 'BucketAlreadyExistsError', code: 'BucketAlreadyExists', status: 409 });
-    expect(((await oss.putBucket(BUCKET)) as unknown as { res: { status: number } }).res.status).toBe(200);
+    expect(((await bed.oss.putBucket(BUCKET)) as unknown as { res: { status: number } }).res.status).toBe(200);
     // The owner cannot change what a bucket was made as.
-    const storage = await rejection(oss.putBucket(BUCKET, { StorageClass: 'Archive' } as any));
+    const storage = await rejection(bed.oss.putBucket(BUCKET, { StorageClass: 'Archive' } as any));
     expect(storage).toMatchObject({ code: 'BucketAlreadyExists', status: 409 });
     expect(storage.message).toContain('storage class');
-    const moved = await rejection(oss.putBucket('beijing-logs'));
+    const moved = await rejection(bed.oss.putBucket('beijing-logs'));
     expect(moved).toMatchObject({ code: 'BucketAlreadyExists', status: 409 });
     expect(moved.message).toContain("can't modify location");
-    expect(t.emulator.store.bucketInfo(BUCKET)).toMatchObject({ ownerAccountId: ACCOUNT, storageClass: 'Standard' });
+    expect(bed.t.emulator.store.bucketInfo(BUCKET)).toMatchObject({ ownerAccountId: ACCOUNT, storageClass: 'Standard' });
   });
 
   it('deleteBucket refuses a bucket with objects (BucketNotEmpty 409), then deletes it once empty', async () => {
-    await oss.putBucket('to-delete');
-    const inIt = t.client({ authorizationV4, bucket: 'to-delete' });
+    await bed.oss.putBucket('to-delete');
+    const inIt = bed.t.client({ authorizationV4, bucket: 'to-delete' });
     await inIt.put('left-behind.txt', Buffer.from('x'));
 
-    const notEmpty = await rejection(oss.deleteBucket('to-delete'));
+    const notEmpty = await rejection(bed.oss.deleteBucket('to-delete'));
     expect(notEmpty).toMatchObject({ name: 'BucketNotEmptyError', code: 'BucketNotEmpty', status: 409 });
-    expect(t.emulator.store.hasBucket('to-delete')).toBe(true);
+    expect(bed.t.emulator.store.hasBucket('to-delete')).toBe(true);
 
     await inIt.delete('left-behind.txt');
-    expect(((await oss.deleteBucket('to-delete')) as unknown as { res: { status: number } }).res.status).toBe(204);
-    expect(t.emulator.store.hasBucket('to-delete')).toBe(false);
-    expect(await rejection(oss.getBucketInfo('to-delete'))).toMatchObject({ code: 'NoSuchBucket', status: 404 });
-    expect(await rejection(oss.deleteBucket('to-delete'))).toMatchObject({ code: 'NoSuchBucket', status: 404 });
+    expect(((await bed.oss.deleteBucket('to-delete')) as unknown as { res: { status: number } }).res.status).toBe(204);
+    expect(bed.t.emulator.store.hasBucket('to-delete')).toBe(false);
+    expect(await rejection(bed.oss.getBucketInfo('to-delete'))).toMatchObject({ code: 'NoSuchBucket', status: 404 });
+    expect(await rejection(bed.oss.deleteBucket('to-delete'))).toMatchObject({ code: 'NoSuchBucket', status: 404 });
     expect(await rejection(inIt.put('again.txt', Buffer.from('y')))).toMatchObject({ code: 'NoSuchBucket', status: 404 });
     // The name is free again, and the new bucket starts empty.
-    await oss.putBucket('to-delete');
+    await bed.oss.putBucket('to-delete');
     expect((await inIt.list({ 'max-keys': 10 }, {})).objects ?? []).toEqual([]);
-    await oss.deleteBucket('to-delete');
+    await bed.oss.deleteBucket('to-delete');
   });
 
   it('names against the rules are InvalidBucketName (400) on the service side too', async () => {
     // Upper case cannot be sent at all: a host name is case-insensitive, so the bucket arrives lower-cased.
     for (const name of ['under_score', '-starts-with-hyphen', 'ends-with-hyphen-', 'ab', 'a'.repeat(64)]) {
-      expect(await rejection(rawBucketRequest(oss, 'PUT', name)), name).toMatchObject({ code: 'InvalidBucketName', status: 400 });
-      expect(t.emulator.store.hasBucket(name)).toBe(false);
+      expect(await rejection(rawBucketRequest(bed.oss, 'PUT', name)), name).toMatchObject({ code: 'InvalidBucketName', status: 400 });
+      expect(bed.t.emulator.store.hasBucket(name)).toBe(false);
     }
-    expect(await rejection(oss.getBucketInfo('under_score'))).toMatchObject({ code: 'InvalidBucketName', status: 400 });
-    expect(await rejection(oss.deleteBucket('under_score'))).toMatchObject({ code: 'InvalidBucketName', status: 400 });
+    expect(await rejection(bed.oss.getBucketInfo('under_score'))).toMatchObject({ code: 'InvalidBucketName', status: 400 });
+    expect(await rejection(bed.oss.deleteBucket('under_score'))).toMatchObject({ code: 'InvalidBucketName', status: 400 });
     // ali-oss checks the name itself before creating, so its own putBucket never sends one.
-    await expect(oss.putBucket('Not_Valid')).rejects.toThrow('The bucket must be conform to the specifications');
+    await expect(bed.oss.putBucket('Not_Valid')).rejects.toThrow('The bucket must be conform to the specifications');
   });
 
   it('listBuckets lists the caller’s buckets of every region, with prefix and max-keys paging', async () => {
-    await oss.putBucket('list-a1');
-    await oss.putBucket('list-a2');
-    await oss.putBucket('list-a3');
-    const all = await listBuckets(oss, {});
+    await bed.oss.putBucket('list-a1');
+    await bed.oss.putBucket('list-a2');
+    await bed.oss.putBucket('list-a3');
+    const all = await listBuckets(bed.oss, {});
     const names = (all.buckets ?? []).map((b) => b.name);
     expect(names).toEqual([...names].sort());
     expect(names).toEqual(expect.arrayContaining([BUCKET, 'beijing-logs', 'list-a1', 'list-a2', 'list-a3']));
@@ -141,10 +132,10 @@ describe.each([
     expect(all.isTruncated).toBe(false);
     expect(all.buckets!.find((b) => b.name === 'beijing-logs')).toMatchObject({ region: 'oss-cn-beijing', storageClass: 'Standard' });
 
-    const first = await listBuckets(oss, { prefix: 'list-a', 'max-keys': 2 });
+    const first = await listBuckets(bed.oss, { prefix: 'list-a', 'max-keys': 2 });
     expect(first.buckets!.map((b) => b.name)).toEqual(['list-a1', 'list-a2']);
     expect(first).toMatchObject({ isTruncated: true, nextMarker: 'list-a2' });
-    const rest = await listBuckets(oss, { prefix: 'list-a', marker: first.nextMarker!, 'max-keys': 2 });
+    const rest = await listBuckets(bed.oss, { prefix: 'list-a', marker: first.nextMarker!, 'max-keys': 2 });
     expect(rest.buckets!.map((b) => b.name)).toEqual(['list-a3']);
     expect(rest.isTruncated).toBe(false);
 
@@ -154,19 +145,19 @@ describe.each([
   });
 
   it('another account’s bucket: GetBucketInfo and object calls are AccessDenied with OSS’s message', async () => {
-    const info = await rejection(oss.getBucketInfo('their-bucket'));
+    const info = await rejection(bed.oss.getBucketInfo('their-bucket'));
     expect(info).toMatchObject({ name: 'AccessDeniedError', code: 'AccessDenied', status: 403 });
     expect(info.message).toContain('The bucket you access does not belong to you.');
-    expect(await rejection(t.client({ authorizationV4, bucket: 'their-bucket' }).put('x.txt', Buffer.from('x')))).toMatchObject({ code: 'AccessDenied', status: 403 });
-    expect(await rejection(oss.deleteBucket('their-bucket'))).toMatchObject({ code: 'AccessDenied', status: 403 });
+    expect(await rejection(bed.t.client({ authorizationV4, bucket: 'their-bucket' }).put('x.txt', Buffer.from('x')))).toMatchObject({ code: 'AccessDenied', status: 403 });
+    expect(await rejection(bed.oss.deleteBucket('their-bucket'))).toMatchObject({ code: 'AccessDenied', status: 403 });
     const { bucket } = (await other.getBucketInfo('their-bucket')) as unknown as { bucket: Record<string, any> };
     expect(bucket.Owner).toEqual({ ID: OTHER_ACCOUNT, DisplayName: OTHER_ACCOUNT });
   });
 
   it('a bucket of another region answers GetBucketInfo here, but object calls must go to its own endpoint', async () => {
-    const { bucket } = (await oss.getBucketInfo('beijing-logs')) as unknown as { bucket: Record<string, any> };
+    const { bucket } = (await bed.oss.getBucketInfo('beijing-logs')) as unknown as { bucket: Record<string, any> };
     expect(bucket).toMatchObject({ Location: 'oss-cn-beijing', ExtranetEndpoint: 'oss-cn-beijing.aliyuncs.com' });
-    const put = await rejection(t.client({ authorizationV4, bucket: 'beijing-logs' }).put('x.txt', Buffer.from('x')));
+    const put = await rejection(bed.t.client({ authorizationV4, bucket: 'beijing-logs' }).put('x.txt', Buffer.from('x')));
     expect(put).toMatchObject({ code: 'AccessDenied', status: 403 });
     expect(put.message).toContain('specified endpoint');
   });

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepOnce, type SweptStore } from '../../local/oss/lifecycle-sweep.ts';
 import { DiskObjectStore } from '../../local/oss/store.ts';
 import { RamIdentities } from '../../local/ram/identities.ts';
-import { AK, BUCKET, rejection, SK, startTestOss, type TestOss } from './oss-test-cloud.ts';
+import { AK, BUCKET, ossForDescribe, rejection, SIGNATURE_VERSIONS, SK, startTestOss, type TestOss } from './oss-test-cloud.ts';
 
 const ACCOUNT = '1234567890123456';
 const DAY_MS = 86_400_000;
@@ -50,115 +50,97 @@ async function waitFor(what: string, condition: () => boolean | Promise<boolean>
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.each([
-  { mode: 'V1', authorizationV4: false },
-  { mode: 'V4', authorizationV4: true },
-])('lifecycle API with $mode signatures', ({ authorizationV4 }) => {
-  let t: TestOss;
-  let oss: OSS;
-
-  beforeAll(async () => {
-    t = await startTestOss({ keyAccounts: { OTHER: '5555666677778888' } });
-    oss = t.client({ authorizationV4 });
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+describe.each(SIGNATURE_VERSIONS)('lifecycle API with $mode signatures', ({ authorizationV4 }) => {
+  const bed = ossForDescribe({ keyAccounts: { OTHER: '5555666677778888' } }, { authorizationV4 });
 
   it('put, get and delete round trip; a put replaces the whole configuration', async () => {
-    const none = await rejection(lifecycle(oss).getBucketLifecycle(BUCKET));
+    const none = await rejection(lifecycle(bed.oss).getBucketLifecycle(BUCKET));
     expect(none).toMatchObject({ name: 'NoSuchLifecycleError', code: 'NoSuchLifecycle', status: 404 });
 
-    const put = await lifecycle(oss).putBucketLifecycle(BUCKET, [
+    const put = await lifecycle(bed.oss).putBucketLifecycle(BUCKET, [
       { id: 'tmp', prefix: 'tmp/', status: 'Enabled', expiration: { days: 7 } },
       { prefix: 'backup/', status: 'Disabled', expiration: { createdBeforeDate: '2020-01-01T00:00:00.000Z' }, abortMultipartUpload: { days: 1 } },
     ]);
     expect(put.res.status).toBe(200);
-    const got = await lifecycle(oss).getBucketLifecycle(BUCKET);
+    const got = await lifecycle(bed.oss).getBucketLifecycle(BUCKET);
     expect(got.res.status).toBe(200);
     expect(got.rules).toEqual([
       { id: 'tmp', prefix: 'tmp/', status: 'Enabled', expiration: { days: '7' } },
       { id: expect.stringMatching(/^[0-9a-f]{32}$/), prefix: 'backup/', status: 'Disabled', expiration: { createdBeforeDate: '2020-01-01T00:00:00.000Z' }, abortMultipartUpload: { days: '1' } },
     ]);
 
-    await lifecycle(oss).putBucketLifecycle(BUCKET, [{ id: 'logs', prefix: 'logs/', status: 'Enabled', expiration: { days: '30' } }]);
-    expect((await lifecycle(oss).getBucketLifecycle(BUCKET)).rules).toEqual([{ id: 'logs', prefix: 'logs/', status: 'Enabled', expiration: { days: '30' } }]);
+    await lifecycle(bed.oss).putBucketLifecycle(BUCKET, [{ id: 'logs', prefix: 'logs/', status: 'Enabled', expiration: { days: '30' } }]);
+    expect((await lifecycle(bed.oss).getBucketLifecycle(BUCKET)).rules).toEqual([{ id: 'logs', prefix: 'logs/', status: 'Enabled', expiration: { days: '30' } }]);
 
-    expect((await lifecycle(oss).deleteBucketLifecycle(BUCKET)).res.status).toBe(204);
-    expect(await rejection(lifecycle(oss).getBucketLifecycle(BUCKET))).toMatchObject({ code: 'NoSuchLifecycle', status: 404 });
+    expect((await lifecycle(bed.oss).deleteBucketLifecycle(BUCKET)).res.status).toBe(204);
+    expect(await rejection(lifecycle(bed.oss).getBucketLifecycle(BUCKET))).toMatchObject({ code: 'NoSuchLifecycle', status: 404 });
     // OSS DeleteBucketLifecycle: 204 also when there is nothing to delete.
-    expect((await lifecycle(oss).deleteBucketLifecycle(BUCKET)).res.status).toBe(204);
+    expect((await lifecycle(bed.oss).deleteBucketLifecycle(BUCKET)).res.status).toBe(204);
   });
 
   it('keeps prefixes and IDs exactly, escaped characters and spaces included; an empty prefix is the whole bucket', async () => {
     await putLifecycleXml(
-      oss,
+      bed.oss,
       BUCKET,
       doc(
         rule('<ID>a &amp; b</ID><Prefix> odd&lt;&#x41;&gt;/ </Prefix><Status>Enabled</Status><Expiration><Days>3</Days></Expiration>'),
         rule('<ID>uploads</ID><Prefix></Prefix><Status>Enabled</Status><AbortMultipartUpload><Days>2</Days></AbortMultipartUpload>'),
       ),
     );
-    expect((await lifecycle(oss).getBucketLifecycle(BUCKET)).rules).toEqual([
+    expect((await lifecycle(bed.oss).getBucketLifecycle(BUCKET)).rules).toEqual([
       { id: 'a & b', prefix: ' odd<A>/ ', status: 'Enabled', expiration: { days: '3' } },
       { id: 'uploads', prefix: '', status: 'Enabled', abortMultipartUpload: { days: '2' } },
     ]);
-    await lifecycle(oss).deleteBucketLifecycle(BUCKET);
+    await lifecycle(bed.oss).deleteBucketLifecycle(BUCKET);
   });
 
   it('answers NoSuchBucket for a bucket that does not exist, and AccessDenied for another account', async () => {
-    expect(await rejection(lifecycle(oss).getBucketLifecycle('no-such-bucket'))).toMatchObject({ code: 'NoSuchBucket', status: 404 });
-    const other = t.client({ authorizationV4, accessKeyId: 'OTHER', accessKeySecret: 'other-secret' });
+    expect(await rejection(lifecycle(bed.oss).getBucketLifecycle('no-such-bucket'))).toMatchObject({ code: 'NoSuchBucket', status: 404 });
+    const other = bed.t.client({ authorizationV4, accessKeyId: 'OTHER', accessKeySecret: 'other-secret' });
     const refused = await rejection(lifecycle(other).putBucketLifecycle(BUCKET, [{ prefix: 'x/', status: 'Enabled', expiration: { days: 1 } }]));
     expect(refused).toMatchObject({ code: 'AccessDenied', status: 403 });
-    expect(await rejection(lifecycle(oss).getBucketLifecycle(BUCKET))).toMatchObject({ code: 'NoSuchLifecycle' });
+    expect(await rejection(lifecycle(bed.oss).getBucketLifecycle(BUCKET))).toMatchObject({ code: 'NoSuchLifecycle' });
   });
 });
 
 describe('PutBucketLifecycle refusals', () => {
-  let t: TestOss;
-  let oss: OSS;
+  const bed = ossForDescribe();
   const kept: Rule[] = [{ id: 'kept', prefix: 'kept/', status: 'Enabled', expiration: { days: 5 } }];
 
   beforeAll(async () => {
-    t = await startTestOss();
-    oss = t.client();
-    await lifecycle(oss).putBucketLifecycle(BUCKET, structuredClone(kept));
-  });
-  afterAll(async () => {
-    await t?.close();
+    await lifecycle(bed.oss).putBucketLifecycle(BUCKET, structuredClone(kept));
   });
 
   /** The error of a refused put; the rules set before stay as they were. */
   async function refused(put: Promise<unknown>): Promise<Error & Record<string, any>> {
     const e = await rejection(put);
-    expect((await lifecycle(oss).getBucketLifecycle(BUCKET)).rules).toEqual([{ id: 'kept', prefix: 'kept/', status: 'Enabled', expiration: { days: '5' } }]);
+    expect((await lifecycle(bed.oss).getBucketLifecycle(BUCKET)).rules).toEqual([{ id: 'kept', prefix: 'kept/', status: 'Enabled', expiration: { days: '5' } }]);
     return e;
   }
 
   it('MalformedXML: no rules, a body that is not XML or not a LifecycleConfiguration, a rule without Status', async () => {
-    const empty = await refused(lifecycle(oss).putBucketLifecycle(BUCKET, []));
+    const empty = await refused(lifecycle(bed.oss).putBucketLifecycle(BUCKET, []));
     expect(empty).toMatchObject({ code: 'MalformedXML', status: 400 });
     expect(empty.message).toContain('no Rule');
-    expect(await refused(putLifecycleXml(oss, BUCKET, '<LifecycleConfiguration><Rule>'))).toMatchObject({ code: 'MalformedXML', status: 400 });
-    expect(await refused(putLifecycleXml(oss, BUCKET, '<CreateBucketConfiguration/>'))).toMatchObject({ code: 'MalformedXML' });
-    const noStatus = await refused(putLifecycleXml(oss, BUCKET, doc(rule('<ID>r</ID><Prefix>p/</Prefix><Expiration><Days>1</Days></Expiration>'))));
+    expect(await refused(putLifecycleXml(bed.oss, BUCKET, '<LifecycleConfiguration><Rule>'))).toMatchObject({ code: 'MalformedXML', status: 400 });
+    expect(await refused(putLifecycleXml(bed.oss, BUCKET, '<CreateBucketConfiguration/>'))).toMatchObject({ code: 'MalformedXML' });
+    const noStatus = await refused(putLifecycleXml(bed.oss, BUCKET, doc(rule('<ID>r</ID><Prefix>p/</Prefix><Expiration><Days>1</Days></Expiration>'))));
     expect(noStatus).toMatchObject({ code: 'MalformedXML', status: 400 });
     expect(noStatus.message).toBe('Rule 1 has no Status.');
   });
 
   it('InvalidArgument: a Status other than Enabled or Disabled', async () => {
-    const e = await refused(putLifecycleXml(oss, BUCKET, doc(rule('<Prefix>p/</Prefix><Status>On</Status><Expiration><Days>1</Days></Expiration>'))));
+    const e = await refused(putLifecycleXml(bed.oss, BUCKET, doc(rule('<Prefix>p/</Prefix><Status>On</Status><Expiration><Days>1</Days></Expiration>'))));
     expect(e).toMatchObject({ code: 'InvalidArgument', status: 400 });
     expect(e.message).toContain('Status must be Enabled or Disabled, got "On"');
   });
 
   it('InvalidArgument: an Expiration with neither Days nor CreatedBeforeDate, or with both (ECs 0014-00000060, -61)', async () => {
-    const neither = await refused(putLifecycleXml(oss, BUCKET, doc(rule('<Prefix>p/</Prefix><Status>Enabled</Status><Expiration></Expiration>'))));
+    const neither = await refused(putLifecycleXml(bed.oss, BUCKET, doc(rule('<Prefix>p/</Prefix><Status>Enabled</Status><Expiration></Expiration>'))));
     expect(neither).toMatchObject({ code: 'InvalidArgument', status: 400, ecCode: '0014-00000060' });
     expect(neither.message).toContain('needs Days or CreatedBeforeDate');
     const both = await refused(
-      putLifecycleXml(oss, BUCKET, doc(rule('<Prefix>p/</Prefix><Status>Enabled</Status><Expiration><Days>1</Days><CreatedBeforeDate>2020-01-01T00:00:00.000Z</CreatedBeforeDate></Expiration>'))),
+      putLifecycleXml(bed.oss, BUCKET, doc(rule('<Prefix>p/</Prefix><Status>Enabled</Status><Expiration><Days>1</Days><CreatedBeforeDate>2020-01-01T00:00:00.000Z</CreatedBeforeDate></Expiration>'))),
     );
     expect(both).toMatchObject({ code: 'InvalidArgument', ecCode: '0014-00000061' });
     expect(both.message).toContain('both Days and CreatedBeforeDate');
@@ -166,13 +148,13 @@ describe('PutBucketLifecycle refusals', () => {
 
   it('InvalidArgument: Days that are not a positive integer; a CreatedBeforeDate that is not a UTC midnight (EC 0014-00000087)', async () => {
     for (const days of ['0', '-1', '1.5', 'seven', '']) {
-      const e = await refused(putLifecycleXml(oss, BUCKET, doc(rule(`<Prefix>p/</Prefix><Status>Enabled</Status><Expiration><Days>${days}</Days></Expiration>`))));
+      const e = await refused(putLifecycleXml(bed.oss, BUCKET, doc(rule(`<Prefix>p/</Prefix><Status>Enabled</Status><Expiration><Days>${days}</Days></Expiration>`))));
       expect(e, days).toMatchObject({ code: 'InvalidArgument', status: 400 });
       expect(e.message, days).toContain(`Days must be a positive integer, got "${days}"`);
     }
     for (const date of ['2020-01-01', '2020-01-01T10:00:00.000Z', '2020-02-30T00:00:00.000Z']) {
       const e = await refused(
-        putLifecycleXml(oss, BUCKET, doc(rule(`<Prefix>p/</Prefix><Status>Enabled</Status><Expiration><CreatedBeforeDate>${date}</CreatedBeforeDate></Expiration>`))),
+        putLifecycleXml(bed.oss, BUCKET, doc(rule(`<Prefix>p/</Prefix><Status>Enabled</Status><Expiration><CreatedBeforeDate>${date}</CreatedBeforeDate></Expiration>`))),
       );
       expect(e, date).toMatchObject({ code: 'InvalidArgument', ecCode: '0014-00000087' });
     }
@@ -180,27 +162,27 @@ describe('PutBucketLifecycle refusals', () => {
 
   it('InvalidArgument: duplicate IDs, an ID over 255 bytes, a rule without an action (EC 0014-00000026)', async () => {
     const dup = await refused(
-      lifecycle(oss).putBucketLifecycle(BUCKET, [
+      lifecycle(bed.oss).putBucketLifecycle(BUCKET, [
         { id: 'same', prefix: 'a/', status: 'Enabled', expiration: { days: 1 } },
         { id: 'same', prefix: 'b/', status: 'Enabled', expiration: { days: 2 } },
       ]),
     );
     expect(dup).toMatchObject({ code: 'InvalidArgument', status: 400 });
     expect(dup.message).toBe('Rules 1 and 2 have the same ID "same"; rule IDs must be unique.');
-    const long = await refused(putLifecycleXml(oss, BUCKET, doc(rule(`<ID>${'é'.repeat(128)}</ID><Prefix>p/</Prefix><Status>Enabled</Status><Expiration><Days>1</Days></Expiration>`))));
+    const long = await refused(putLifecycleXml(bed.oss, BUCKET, doc(rule(`<ID>${'é'.repeat(128)}</ID><Prefix>p/</Prefix><Status>Enabled</Status><Expiration><Days>1</Days></Expiration>`))));
     expect(long).toMatchObject({ code: 'InvalidArgument' });
     expect(long.message).toContain('256 bytes');
-    const noAction = await refused(putLifecycleXml(oss, BUCKET, doc(rule('<ID>r</ID><Prefix>p/</Prefix><Status>Enabled</Status>'))));
+    const noAction = await refused(putLifecycleXml(bed.oss, BUCKET, doc(rule('<ID>r</ID><Prefix>p/</Prefix><Status>Enabled</Status>'))));
     expect(noAction).toMatchObject({ code: 'InvalidArgument', ecCode: '0014-00000026' });
   });
 
   it('InvalidArgument: more than 1,000 rules (EC 0014-00000014); exactly 1,000 are accepted', async () => {
     const rules = (n: number): Rule[] => Array.from({ length: n }, (_, i) => ({ id: `r${i}`, prefix: `p${i}/`, status: 'Enabled', expiration: { days: 1 } }));
-    const tooMany = await refused(lifecycle(oss).putBucketLifecycle(BUCKET, rules(1001)));
+    const tooMany = await refused(lifecycle(bed.oss).putBucketLifecycle(BUCKET, rules(1001)));
     expect(tooMany).toMatchObject({ code: 'InvalidArgument', ecCode: '0014-00000014' });
-    await lifecycle(oss).putBucketLifecycle(BUCKET, rules(1000));
-    expect((await lifecycle(oss).getBucketLifecycle(BUCKET)).rules).toHaveLength(1000);
-    await lifecycle(oss).putBucketLifecycle(BUCKET, structuredClone(kept));
+    await lifecycle(bed.oss).putBucketLifecycle(BUCKET, rules(1000));
+    expect((await lifecycle(bed.oss).getBucketLifecycle(BUCKET)).rules).toHaveLength(1000);
+    await lifecycle(bed.oss).putBucketLifecycle(BUCKET, structuredClone(kept));
   });
 
   it('InvalidArgument: equal prefixes, or overlapping ones with the same action, unless x-oss-allow-same-action-overlap is true (ECs 0014-00000085, -84)', async () => {
@@ -208,31 +190,31 @@ describe('PutBucketLifecycle refusals', () => {
       { id: 'all-logs', prefix: 'logs/', status: 'Enabled', expiration: { days: 30 } },
       { id: 'debug-logs', prefix: 'logs/debug/', status: 'Enabled', expiration: { days: 3 } },
     ];
-    const overlap = await refused(lifecycle(oss).putBucketLifecycle(BUCKET, overlapping()));
+    const overlap = await refused(lifecycle(bed.oss).putBucketLifecycle(BUCKET, overlapping()));
     expect(overlap).toMatchObject({ code: 'InvalidArgument', ecCode: '0014-00000084' });
     const equal = await refused(
-      lifecycle(oss).putBucketLifecycle(BUCKET, [
+      lifecycle(bed.oss).putBucketLifecycle(BUCKET, [
         { id: 'one', prefix: 'x/', status: 'Enabled', expiration: { days: 1 } },
         { id: 'two', prefix: 'x/', status: 'Enabled', abortMultipartUpload: { days: 1 } },
       ]),
     );
     expect(equal).toMatchObject({ code: 'InvalidArgument', ecCode: '0014-00000085' });
     // Overlapping prefixes with different actions need no header.
-    await lifecycle(oss).putBucketLifecycle(BUCKET, [
+    await lifecycle(bed.oss).putBucketLifecycle(BUCKET, [
       { id: 'expire', prefix: 'up/', status: 'Enabled', expiration: { days: 9 } },
       { id: 'abort', prefix: 'up/parts/', status: 'Enabled', abortMultipartUpload: { days: 1 } },
     ]);
-    await lifecycle(oss).putBucketLifecycle(BUCKET, overlapping(), { headers: { 'x-oss-allow-same-action-overlap': 'true' } });
-    expect((await lifecycle(oss).getBucketLifecycle(BUCKET)).rules!.map((r) => r.id)).toEqual(['all-logs', 'debug-logs']);
-    await lifecycle(oss).putBucketLifecycle(BUCKET, structuredClone(kept));
+    await lifecycle(bed.oss).putBucketLifecycle(BUCKET, overlapping(), { headers: { 'x-oss-allow-same-action-overlap': 'true' } });
+    expect((await lifecycle(bed.oss).getBucketLifecycle(BUCKET)).rules!.map((r) => r.id)).toEqual(['all-logs', 'debug-logs']);
+    await lifecycle(bed.oss).putBucketLifecycle(BUCKET, structuredClone(kept));
   });
 
   it('NotImplemented for rule parts the emulator does not have; InvalidDigest for a body that does not match its Content-MD5', async () => {
-    const transition = await refused(lifecycle(oss).putBucketLifecycle(BUCKET, [{ prefix: 'cold/', status: 'Enabled', transition: { days: 30, storageClass: 'IA' } }]));
+    const transition = await refused(lifecycle(bed.oss).putBucketLifecycle(BUCKET, [{ prefix: 'cold/', status: 'Enabled', transition: { days: 30, storageClass: 'IA' } }]));
     expect(transition).toMatchObject({ code: 'NotImplemented', status: 501 });
     expect(transition.message).toContain('Transition');
     const body = doc(rule('<Prefix>p/</Prefix><Status>Enabled</Status><Expiration><Days>1</Days></Expiration>'));
-    const digest = await refused(putLifecycleXml(oss, BUCKET, body, { 'Content-MD5': '1B2M2Y8AsgTpgAmY7PhCfg==' }));
+    const digest = await refused(putLifecycleXml(bed.oss, BUCKET, body, { 'Content-MD5': '1B2M2Y8AsgTpgAmY7PhCfg==' }));
     expect(digest).toMatchObject({ code: 'InvalidDigest', status: 400 });
   });
 });
@@ -287,63 +269,54 @@ describe('lifecycle persistence and presets', () => {
 });
 
 describe('expiry', () => {
-  let t: TestOss;
-  let oss: OSS;
-
-  beforeAll(async () => {
-    t = await startTestOss({ lifecycleDayMs: 200, lifecycleSweepMs: 50 });
-    oss = t.client();
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const bed = ossForDescribe({ lifecycleDayMs: 200, lifecycleSweepMs: 50 });
 
   it('deletes objects under an Enabled rule once Days have passed; keeps younger ones, those outside every prefix and those under a Disabled rule', async () => {
-    await lifecycle(oss).putBucketLifecycle(BUCKET, [
+    await lifecycle(bed.oss).putBucketLifecycle(BUCKET, [
       { id: 'tmp', prefix: 'tmp/', status: 'Enabled', expiration: { days: 1 } },
       { id: 'keep', prefix: 'keep/', status: 'Enabled', expiration: { days: 1000 } },
       { id: 'paused', prefix: 'paused/', status: 'Disabled', expiration: { days: 1 } },
     ]);
-    for (const key of ['tmp/a.log', 'tmp/b/c.log', 'keep/young.log', 'paused/x.log', 'outside.log']) await oss.put(key, Buffer.from(key));
+    for (const key of ['tmp/a.log', 'tmp/b/c.log', 'keep/young.log', 'paused/x.log', 'outside.log']) await bed.oss.put(key, Buffer.from(key));
 
-    await waitFor('tmp/ to expire', () => t.emulator.store.list(BUCKET, 'tmp/').length === 0);
-    expect(await rejection(oss.head('tmp/a.log'))).toMatchObject({ code: 'NoSuchKey', status: 404 });
+    await waitFor('tmp/ to expire', () => bed.t.emulator.store.list(BUCKET, 'tmp/').length === 0);
+    expect(await rejection(bed.oss.head('tmp/a.log'))).toMatchObject({ code: 'NoSuchKey', status: 404 });
     // Several more sweeps, long past the Disabled rule's day: the others stay.
     await sleep(500);
-    const listed = await oss.listV2({ 'max-keys': '100' } as any, {});
+    const listed = await bed.oss.listV2({ 'max-keys': '100' } as any, {});
     expect(listed.objects.map((o) => o.name)).toEqual(['keep/young.log', 'outside.log', 'paused/x.log']);
     // One line per sweep that deleted; the two may fall in different sweeps (last-modified times are whole seconds).
-    const sweeps = t.lines.filter((l) => l.startsWith('[oss] lifecycle'));
+    const sweeps = bed.t.lines.filter((l) => l.startsWith('[oss] lifecycle'));
     for (const line of sweeps) expect(line).toMatch(/^\[oss\] lifecycle: expired [12] object\(s\): fleetrun-runs [12]$/);
     expect(sweeps.map((l) => Number(/expired (\d+)/.exec(l)![1])).reduce((a, b) => a + b, 0)).toBe(2);
-    await lifecycle(oss).deleteBucketLifecycle(BUCKET);
+    await lifecycle(bed.oss).deleteBucketLifecycle(BUCKET);
   });
 
   it('a CreatedBeforeDate rule deletes objects last modified before that date, and none when the date is past', async () => {
     const tomorrow = new Date(Date.now() + DAY_MS);
     tomorrow.setUTCHours(0, 0, 0, 0);
-    await lifecycle(oss).putBucketLifecycle(BUCKET, [
+    await lifecycle(bed.oss).putBucketLifecycle(BUCKET, [
       { id: 'before-tomorrow', prefix: 'dated/', status: 'Enabled', expiration: { createdBeforeDate: tomorrow.toISOString() } },
       { id: 'before-2000', prefix: 'old-rule/', status: 'Enabled', expiration: { createdBeforeDate: '2000-01-01T00:00:00.000Z' } },
     ]);
-    await oss.put('dated/1', Buffer.from('1'));
-    await oss.put('old-rule/1', Buffer.from('1'));
-    await waitFor('dated/1 to expire', () => t.emulator.store.head(BUCKET, 'dated/1') === undefined);
+    await bed.oss.put('dated/1', Buffer.from('1'));
+    await bed.oss.put('old-rule/1', Buffer.from('1'));
+    await waitFor('dated/1 to expire', () => bed.t.emulator.store.head(BUCKET, 'dated/1') === undefined);
     await sleep(200);
-    expect(t.emulator.store.head(BUCKET, 'old-rule/1')).toBeDefined();
-    await lifecycle(oss).deleteBucketLifecycle(BUCKET);
+    expect(bed.t.emulator.store.head(BUCKET, 'old-rule/1')).toBeDefined();
+    await lifecycle(bed.oss).deleteBucketLifecycle(BUCKET);
   });
 
   it('stops while a restart has the service down, and sweeps again after it', async () => {
-    await lifecycle(oss).putBucketLifecycle(BUCKET, [{ id: 'soon', prefix: 'soon/', status: 'Enabled', expiration: { days: 2 } }]);
-    await oss.put('soon/x', Buffer.from('x'));
-    const linesBefore = t.lines.length;
-    await t.emulator.restart(async () => {
+    await lifecycle(bed.oss).putBucketLifecycle(BUCKET, [{ id: 'soon', prefix: 'soon/', status: 'Enabled', expiration: { days: 2 } }]);
+    await bed.oss.put('soon/x', Buffer.from('x'));
+    const linesBefore = bed.t.lines.length;
+    await bed.t.emulator.restart(async () => {
       await sleep(800);
-      expect(t.lines.slice(linesBefore).filter((l) => l.startsWith('[oss] lifecycle'))).toEqual([]);
+      expect(bed.t.lines.slice(linesBefore).filter((l) => l.startsWith('[oss] lifecycle'))).toEqual([]);
     });
-    await waitFor('soon/x to expire after the restart', () => t.emulator.store.head(BUCKET, 'soon/x') === undefined);
-    await lifecycle(oss).deleteBucketLifecycle(BUCKET);
+    await waitFor('soon/x to expire after the restart', () => bed.t.emulator.store.head(BUCKET, 'soon/x') === undefined);
+    await lifecycle(bed.oss).deleteBucketLifecycle(BUCKET);
   });
 });
 

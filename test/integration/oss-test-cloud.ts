@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OSS from 'ali-oss';
+import { afterAll, beforeAll } from 'vitest';
 import { startOssEmulator, type OssEmulator, type OssEmulatorOptions } from '../../local/oss/server.ts';
 
 export const AK = 'AK';
@@ -46,6 +47,34 @@ export async function startTestOss(options: Partial<OssEmulatorOptions> = {}): P
       if (!keepData) await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** ali-oss's two signatures, for a `describe.each` that runs its tests with each. */
+export const SIGNATURE_VERSIONS = [
+  { mode: 'V1', authorizationV4: false },
+  { mode: 'V4', authorizationV4: true },
+];
+
+/** The emulator of one describe block and an ali-oss client on it; both are there once its beforeAll has run. */
+export interface OssTestBed {
+  t: TestOss;
+  oss: OSS;
+}
+
+/**
+ * Starts an emulator (with `options`) before the tests of the describe block it is called in, and
+ * stops it after them; `client` configures the block's ali-oss client.
+ */
+export function ossForDescribe(options: Partial<OssEmulatorOptions> = {}, client: Parameters<TestOss['client']>[0] = {}): OssTestBed {
+  const bed = {} as OssTestBed;
+  beforeAll(async () => {
+    bed.t = await startTestOss(options);
+    bed.oss = bed.t.client(client);
+  });
+  afterAll(async () => {
+    await bed.t?.close();
+  });
+  return bed;
 }
 
 /**
