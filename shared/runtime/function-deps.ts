@@ -48,13 +48,15 @@ type Step =
   | { lifetime: 'invocation'; name: string; build: (deps: Parts) => unknown };
 
 export interface FunctionDepsOptions {
-  /** Values no log line of the function may show: its chat secrets (chatSecrets in config/chat-env.ts). */
+  /** Values no log line of the function may show: its chat secrets (chatSecrets in config/chat-env.ts). The seal key is added by itself. */
   secrets?: readonly string[];
 }
 
 /** A function's parts, none yet: add them with `perProcess`, `perCredentials` and `perInvocation`. */
 export function functionDeps<E>(env: E, options: FunctionDepsOptions = {}): FunctionDeps<E, object, object, object> {
-  return partsOf(env, options.secrets ?? [], {}, []);
+  // Every function that holds the seal key could log it by mistake; no function has to remember to hide it.
+  const sealKey = (env as { FLEETRUN_SEAL_KEY?: unknown }).FLEETRUN_SEAL_KEY;
+  return partsOf(env, [...(options.secrets ?? []), ...(typeof sealKey === 'string' && sealKey !== '' ? [sealKey] : [])], {}, []);
 }
 
 function partsOf<E, P extends object, C extends object, I extends object>(env: E, secrets: readonly string[], processParts: Parts, steps: readonly Step[]): FunctionDeps<E, P, C, I> {

@@ -11,9 +11,11 @@
  *    ECS and fed through the results queue; final replies left unconfirmed are sent.
  *
  * The first two measure time from the firing (when the timer fired, not when this instance got to
- * it); the reconciler measures run deadlines by the clock. A step that throws ends the firing there
- * and fails the invocation; the next firing runs all three again, and each is safe to repeat (fire
- * claims, run ids that never run twice, results stored once per instance).
+ * it); the reconciler measures run deadlines by the clock. A step that throws does not stop the
+ * others — the reconciler is the safety net for runs whose events never came, so a job that keeps
+ * failing (ECS throttling its native sync, say) must not switch it off — but is logged, and the
+ * invocation fails after all three with the first error; the next firing runs all three again, and
+ * each is safe to repeat (fire claims, run ids that never run twice, results stored once per instance).
  */
 import type { CloudAssistant } from '../cloud-assistant/port.ts';
 import type { ChatSender } from '../chat/types.ts';
@@ -96,7 +98,17 @@ export function firingTime(tick: TimerEvent, logger: Logger, now: () => Date = (
 
 export async function schedulerTick(deps: SchedulerTickDeps, firedAt: Date, steps: SchedulerSteps = SCHEDULER_STEPS): Promise<SchedulerTickOutcome> {
   const { settings: s, store, assistant, logger } = deps;
-  const scheduled = await steps.jobs({
+  const failures: unknown[] = [];
+  const step = async <T>(name: keyof SchedulerSteps, run: () => Promise<T>, otherwise: T): Promise<T> => {
+    try {
+      return await run();
+    } catch (e) {
+      failures.push(e);
+      logger.error('schedule step failed; the next steps still run', { step: name, error: (e as Error).message });
+      return otherwise;
+    }
+  };
+  const scheduled = await step('jobs', () => steps.jobs({
     jobs: deps.jobs,
     catalog: deps.catalog,
     store,
@@ -108,8 +120,8 @@ export async function schedulerTick(deps: SchedulerTickDeps, firedAt: Date, step
     logger,
     now: firedAt,
     lookbackSeconds: DEFAULT_LOOKBACK_SECONDS,
-  });
-  const redispatched = await steps.redispatch({
+  }), { timer: { fired: [], skipped: [] }, native: undefined } as JobsOutcome);
+  const redispatched = await step('redispatch', () => steps.redispatch({
     store,
     assistant,
     regionId: s.FLEETRUN_REGION,
@@ -122,8 +134,8 @@ export async function schedulerTick(deps: SchedulerTickDeps, firedAt: Date, step
     now: firedAt,
     afterSeconds: s.FLEETRUN_REDISPATCH_AFTER_SECONDS,
     max: REDISPATCH_PER_FIRING,
-  });
-  const reconciled = await steps.reconcile({
+  }), []);
+  const reconciled = await step('reconcile', () => steps.reconcile({
     store,
     queue: deps.queue,
     assistant,
@@ -134,7 +146,8 @@ export async function schedulerTick(deps: SchedulerTickDeps, firedAt: Date, step
     sealKey: s.FLEETRUN_SEAL_KEY,
     graceSeconds: s.FLEETRUN_RECONCILE_GRACE_SECONDS,
     maxCalls: s.FLEETRUN_RECONCILE_MAX_CALLS,
-  });
-  logger.info('reconciled', { ...reconciled });
-  return { ...reconciled, redispatched, jobs: { fired: scheduled.timer.fired, skipped: scheduled.timer.skipped, native: scheduled.native?.outcomes ?? [] } };
+  }), undefined);
+  if (failures.length > 0) throw failures[0];
+  logger.info('reconciled', { ...reconciled! });
+  return { ...reconciled!, redispatched, jobs: { fired: scheduled.timer.fired, skipped: scheduled.timer.skipped, native: scheduled.native?.outcomes ?? [] } };
 }

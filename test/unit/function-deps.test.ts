@@ -8,7 +8,7 @@ import type { Credentials } from '../../shared/runtime/context.ts';
 import { functionDeps } from '../../shared/runtime/function-deps.ts';
 import { createLogger } from '../../shared/runtime/logger.ts';
 
-const ENV = { FLEETRUN_BUCKET: 'runs' };
+const ENV = { FLEETRUN_BUCKET: 'runs', FLEETRUN_SEAL_KEY: 'seal-key-0123456789abcdef' };
 const ROLE: Credentials = { accessKeyId: 'STS.one', accessKeySecret: 'secret-one', securityToken: 'token-one' };
 
 function invocation(credentials: Credentials, requestId: string, lines: string[] = []) {
@@ -57,9 +57,16 @@ describe('Function: functionDeps', () => {
     const lines: string[] = [];
     const { logger, chat } = deps.for(invocation(ROLE, 'req-7', lines));
     expect(chat.logger).toBe(logger);
-    logger.info('leak', { a: 'chat-signing-secret', b: 'secret-one', c: 'token-one' });
+    logger.info('leak', { a: 'chat-signing-secret', b: 'secret-one', c: 'token-one', d: 'seal-key-0123456789abcdef' });
     const line = JSON.parse(lines[0]!) as Record<string, unknown>;
-    expect(line).toMatchObject({ requestId: 'req-7', message: 'leak', a: '***', b: '***', c: '***' });
+    expect(line).toMatchObject({ requestId: 'req-7', message: 'leak', a: '***', b: '***', c: '***', d: '***' });
+  });
+
+  it('hides the seal key of a function that names no other secret', () => {
+    const lines: string[] = [];
+    const { logger } = functionDeps({ FLEETRUN_SEAL_KEY: 'only-the-seal-key-0123' }).for(invocation(ROLE, 'req-8', lines));
+    logger.warn('oops', { key: 'only-the-seal-key-0123' });
+    expect(lines[0]).not.toContain('only-the-seal-key-0123');
   });
 
   it('refuses two parts of one name, and the name logger', () => {

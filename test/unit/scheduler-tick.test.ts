@@ -107,13 +107,13 @@ describe('Function: schedulerTick', () => {
     expect((await schedulerTick(h.deps, FIRED_AT, steps)).jobs.native).toEqual(native.outcomes);
   });
 
-  it.each(['jobs', 'redispatch'] as const)('ends the firing at a step that throws (%s): the steps after it wait for the next firing', async (failing) => {
+  it.each(['jobs', 'redispatch', 'reconcile'] as const)('runs every step when one throws (%s) — the reconciler is the safety net — then fails the firing with that error, logged', async (failing) => {
     const h = await harness();
     const broken = new Error(`${failing} failed`);
     const steps: SchedulerSteps = { ...h.steps, [failing]: async (input: unknown) => (h.calls.push({ step: failing, input }), Promise.reject(broken)) };
     await expect(schedulerTick(h.deps, FIRED_AT, steps)).rejects.toBe(broken);
-    const order = ['jobs', 'redispatch', 'reconcile'];
-    expect(h.calls.map((c) => c.step)).toEqual(order.slice(0, order.indexOf(failing) + 1));
+    expect(h.calls.map((c) => c.step)).toEqual(['jobs', 'redispatch', 'reconcile']);
+    expect(h.lines.map((l) => JSON.parse(l) as { message: string; step?: string; error?: string })).toContainEqual(expect.objectContaining({ message: 'schedule step failed; the next steps still run', step: failing, error: `${failing} failed` }));
   });
 
   it('an idle firing with the real steps reads the bucket and nothing else: no ECS call, no message, no reply', async () => {
