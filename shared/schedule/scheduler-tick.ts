@@ -2,7 +2,7 @@
  * What the schedule function does each time its timer fires, in this order, each step waiting for
  * the one before:
  *
- * 1. Scheduled jobs (chatops/scheduled-jobs.ts): the timer-mode fire times due in the
+ * 1. Scheduled jobs (jobs-tick.ts): the timer-mode fire times due in the
  *    {@link DEFAULT_LOOKBACK_SECONDS} before the firing start, each exactly once; native-mode jobs
  *    are kept in step with their Cloud Assistant Period invocations. A scheduled run has no chat thread.
  * 2. Hand-offs that never started (chatops/dispatch-run.ts): chat runs handed to dispatch at least
@@ -20,7 +20,6 @@
 import type { CloudAssistant } from '../cloud-assistant/port.ts';
 import type { ChatSender } from '../chat/types.ts';
 import { redispatchStale } from '../chatops/dispatch-run.ts';
-import { runJobsTick } from '../chatops/scheduled-jobs.ts';
 import type { Catalog } from '../config/catalog.ts';
 import type { FunctionEnv } from '../config/env.ts';
 import type { Policy } from '../config/policy.ts';
@@ -31,7 +30,8 @@ import { triggerDate, type TimerEvent } from '../runtime/envelopes/timer.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ObjectStore } from '../store/port.ts';
 import type { Job } from './jobs-file.ts';
-import { DEFAULT_LOOKBACK_SECONDS } from './tick.ts';
+import { runJobsTick } from './jobs-tick.ts';
+import { DEFAULT_LOOKBACK_SECONDS } from './timer-jobs.ts';
 
 /**
  * Stale hand-offs dispatched again per firing at most: fleetrun's own bound, not a platform limit.

@@ -16,7 +16,7 @@ import { createLogger } from '../../shared/runtime/logger.ts';
 import { parseJobsFile } from '../../shared/schedule/jobs-file.ts';
 import type { NativeSyncReport } from '../../shared/schedule/native.ts';
 import { firingTime, REDISPATCH_PER_FIRING, schedulerTick, type SchedulerSteps, type SchedulerTickDeps } from '../../shared/schedule/scheduler-tick.ts';
-import { DEFAULT_LOOKBACK_SECONDS } from '../../shared/schedule/tick.ts';
+import { DEFAULT_LOOKBACK_SECONDS } from '../../shared/schedule/timer-jobs.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

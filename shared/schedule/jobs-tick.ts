@@ -1,7 +1,8 @@
 /**
- * The scheduler's tick: timer-mode jobs due since the last ticks become runs (exactly once per fire
- * time), native-mode jobs are kept in step as Cloud Assistant Period invocations, and the
- * reconciler repairs runs whose events never came.
+ * The jobs step of the schedule function's firing (scheduler-tick.ts): timer-mode jobs due since the
+ * last firings become runs, each fire time once (timer-jobs.ts claims it), and native-mode jobs are
+ * kept in step as Cloud Assistant Period invocations (native.ts). Both are built from the catalog as
+ * a chat run is.
  */
 import type { CloudAssistant } from '../cloud-assistant/port.ts';
 import { resolveTargets } from '../cloud-assistant/targets.ts';
@@ -11,10 +12,10 @@ import { startRun } from '../pipeline/start-run.ts';
 import { buildRunSpec } from '../runs/build-run-spec.ts';
 import { buildCatalogCommand, RunSpecError } from '../runs/command-script.ts';
 import type { Logger } from '../runtime/logger.ts';
-import { syncNativeJobs } from '../schedule/native.ts';
-import { runScheduleTick, scheduledRunId } from '../schedule/tick.ts';
-import type { Job } from '../schedule/jobs-file.ts';
 import type { ObjectStore } from '../store/port.ts';
+import type { Job } from './jobs-file.ts';
+import { syncNativeJobs } from './native.ts';
+import { runTimerJobs, scheduledRunId } from './timer-jobs.ts';
 
 export interface JobsTickDeps {
   jobs: Job[];
@@ -31,7 +32,7 @@ export interface JobsTickDeps {
 }
 
 export async function runJobsTick(deps: JobsTickDeps) {
-  const timer = await runScheduleTick({
+  const timer = await runTimerJobs({
     jobs: deps.jobs,
     store: deps.store,
     now: deps.now,

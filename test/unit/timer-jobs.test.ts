@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RUN_ID } from '../../shared/runs/keys.ts';
 import { createLogger } from '../../shared/runtime/logger.ts';
 import { parseJobsFile, type Job } from '../../shared/schedule/jobs-file.ts';
-import { fireKeys, readFireMarker, runScheduleTick, scheduledRunId, type ScheduleTickDeps } from '../../shared/schedule/tick.ts';
+import { fireKeys, readFireMarker, runTimerJobs, scheduledRunId, type TimerJobsDeps } from '../../shared/schedule/timer-jobs.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 
 const JOBS = parseJobsFile(
@@ -20,20 +20,20 @@ const byName = (name: string): Job => JOBS.find((j) => j.name === name)!;
 const t = (iso: string) => new Date(iso);
 const quiet = createLogger({ sink: () => {} });
 
-function harness(store = new MemoryStore(), start?: ScheduleTickDeps['startJobRun']) {
+function harness(store = new MemoryStore(), start?: TimerJobsDeps['startJobRun']) {
   const calls: { job: string; fireTime: string }[] = [];
-  const startJobRun: ScheduleTickDeps['startJobRun'] =
+  const startJobRun: TimerJobsDeps['startJobRun'] =
     start ??
     (async (job, fireTime) => {
       calls.push({ job: job.name, fireTime: fireTime.toISOString() });
       return { runId: scheduledRunId(job, fireTime) };
     });
-  const tick = (now: string, jobs: Job[] = JOBS, more: Partial<ScheduleTickDeps> = {}) =>
-    runScheduleTick({ jobs, store, now: t(now), lookbackSeconds: 300, startJobRun, logger: quiet, ...more });
+  const tick = (now: string, jobs: Job[] = JOBS, more: Partial<TimerJobsDeps> = {}) =>
+    runTimerJobs({ jobs, store, now: t(now), lookbackSeconds: 300, startJobRun, logger: quiet, ...more });
   return { store, calls, tick };
 }
 
-describe('Function: runScheduleTick', () => {
+describe('Function: runTimerJobs', () => {
   it('fires each due time once, and a tick after missed ones catches up within the lookback', async () => {
     const h = harness();
     const first = await h.tick('2026-11-23T10:00:10Z', [byName('every-minute')]);

@@ -53,7 +53,7 @@ export type FireSkipReason =
   /** More fire times were due than the per-check cap; only the latest were started. */
   | 'capped';
 
-export interface ScheduleTickDeps {
+export interface TimerJobsDeps {
   jobs: Job[];
   store: ObjectStore;
   now: Date;
@@ -66,7 +66,7 @@ export interface ScheduleTickDeps {
   maxFiresPerJob?: number;
 }
 
-export interface ScheduleTickOutcome {
+export interface TimerJobsOutcome {
   fired: { job: string; fireTime: Date; runId: string }[];
   skipped: { job: string; fireTime: Date; reason: FireSkipReason }[];
 }
@@ -80,7 +80,7 @@ function errorText(e: unknown): string {
  * retried ticks. Jobs are independent: one whose run fails to start is logged and recorded, and the
  * others go on. Native-mode and disabled jobs are left alone.
  */
-export async function runScheduleTick(deps: ScheduleTickDeps): Promise<ScheduleTickOutcome> {
+export async function runTimerJobs(deps: TimerJobsDeps): Promise<TimerJobsOutcome> {
   if (!(deps.lookbackSeconds > 0 && deps.lookbackSeconds <= MAX_LOOKBACK_SECONDS)) {
     throw new RangeError(`lookbackSeconds must be more than 0 and at most ${MAX_LOOKBACK_SECONDS} (got ${deps.lookbackSeconds})`);
   }
@@ -90,7 +90,7 @@ export async function runScheduleTick(deps: ScheduleTickDeps): Promise<ScheduleT
   // Jobs run side by side so one slow start does not hold up the rest; a job's own fires go in order.
   const perJob = await Promise.all(
     jobs.map((job) =>
-      tickJob(job, since, max, deps).catch((e: unknown): ScheduleTickOutcome => {
+      tickJob(job, since, max, deps).catch((e: unknown): TimerJobsOutcome => {
         // Not expected (tickJob catches the store's and startJobRun's errors), but one job must never stop the others.
         deps.logger.error('schedule: a job could not be checked', { job: job.name, error: errorText(e) });
         return { fired: [], skipped: [] };
@@ -100,8 +100,8 @@ export async function runScheduleTick(deps: ScheduleTickDeps): Promise<ScheduleT
   return { fired: perJob.flatMap((o) => o.fired), skipped: perJob.flatMap((o) => o.skipped) };
 }
 
-async function tickJob(job: Job, since: Date, max: number, deps: ScheduleTickDeps): Promise<ScheduleTickOutcome> {
-  const out: ScheduleTickOutcome = { fired: [], skipped: [] };
+async function tickJob(job: Job, since: Date, max: number, deps: TimerJobsDeps): Promise<TimerJobsOutcome> {
+  const out: TimerJobsOutcome = { fired: [], skipped: [] };
   const { due, dropped } = fireWindow(job, since, deps.now, max);
   if (dropped.length > 0) {
     deps.logger.warn('schedule: more fire times due than the cap; starting only the latest', {

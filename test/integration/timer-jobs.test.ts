@@ -10,7 +10,7 @@ import { startRun } from '../../shared/pipeline/start-run.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { createLogger } from '../../shared/runtime/logger.ts';
 import { parseJobsFile, type Job } from '../../shared/schedule/jobs-file.ts';
-import { fireKeys, readFireMarker, runScheduleTick, scheduledRunId, type ScheduleTickDeps } from '../../shared/schedule/tick.ts';
+import { fireKeys, readFireMarker, runTimerJobs, scheduledRunId, type TimerJobsDeps } from '../../shared/schedule/timer-jobs.ts';
 import { AliOssStore } from '../../shared/store/ali-oss-store.ts';
 import { parseFleet } from '../../local/ecs/fleet.ts';
 import { startEcsEmulator, type EcsEmulator } from '../../local/ecs/server.ts';
@@ -58,7 +58,7 @@ beforeEach(() => {
 });
 
 /** startJobRun as the schedule function would wire it: the real startRun, with the fire's own run id. */
-function realStart(store: AliOssStore, started: { job: string; fireTime: string; runId: string }[]): ScheduleTickDeps['startJobRun'] {
+function realStart(store: AliOssStore, started: { job: string; fireTime: string; runId: string }[]): TimerJobsDeps['startJobRun'] {
   return async (j, fireTime) => {
     const runId = scheduledRunId(j, fireTime);
     started.push({ job: j.name, fireTime: fireTime.toISOString(), runId });
@@ -72,7 +72,7 @@ function realStart(store: AliOssStore, started: { job: string; fireTime: string;
 
 const hhmm = (d: Date) => d.toISOString().slice(11, 16);
 
-describe('runScheduleTick on the local OSS and Cloud Assistant', () => {
+describe('runTimerJobs on the local OSS and Cloud Assistant', () => {
   it('two ticks at once, on two clients, start a due fire exactly once', async () => {
     // Slow every claim write down, so both ticks' claims are in flight at the same time.
     oss.emulator.faults.delay = ({ action, key }) => (action === 'PutObject' && key.startsWith(fireKeys.prefix) ? 60 : 0);
@@ -81,7 +81,7 @@ describe('runScheduleTick on the local OSS and Cloud Assistant', () => {
       const runCommandsBefore = ecs.calls.RunCommand ?? 0;
       const [storeA, storeB] = [newStore(), newStore()];
       const tick = (store: AliOssStore, now: string) =>
-        runScheduleTick({ jobs: [job], store, now: new Date(now), lookbackSeconds: 60, startJobRun: realStart(store, started), logger });
+        runTimerJobs({ jobs: [job], store, now: new Date(now), lookbackSeconds: 60, startJobRun: realStart(store, started), logger });
       const [a, b] = await Promise.all([tick(storeA, '2026-11-23T10:00:05Z'), tick(storeB, '2026-11-23T10:00:07Z')]);
 
       expect(started).toHaveLength(1);
@@ -99,7 +99,7 @@ describe('runScheduleTick on the local OSS and Cloud Assistant', () => {
   it('a tick after missed ones catches up every fire within the lookback, and nothing twice', async () => {
     const store = newStore();
     const started: { job: string; fireTime: string; runId: string }[] = [];
-    const tick = (now: string) => runScheduleTick({ jobs: [job], store, now: new Date(now), lookbackSeconds: 300, startJobRun: realStart(store, started), logger });
+    const tick = (now: string) => runTimerJobs({ jobs: [job], store, now: new Date(now), lookbackSeconds: 300, startJobRun: realStart(store, started), logger });
 
     const first = await tick('2026-11-23T10:00:02Z');
     expect(first.fired.map((f) => hhmm(f.fireTime))).toEqual(['09:56', '09:57', '09:58', '09:59', '10:00']);
@@ -133,7 +133,7 @@ describe('runScheduleTick on the local OSS and Cloud Assistant', () => {
     const brokenRun = runKeys.prefix(scheduledRunId(job, fire));
     oss.emulator.faults.fail = ({ action, key }) => (action === 'PutObject' && key.startsWith(brokenRun) ? 'InternalError' : undefined);
     const started: { job: string; fireTime: string; runId: string }[] = [];
-    const tick = () => runScheduleTick({ jobs: [job, other], store, now: fire, lookbackSeconds: 30, startJobRun: realStart(store, started), logger });
+    const tick = () => runTimerJobs({ jobs: [job, other], store, now: fire, lookbackSeconds: 30, startJobRun: realStart(store, started), logger });
 
     try {
       const out = await tick();
