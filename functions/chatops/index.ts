@@ -8,9 +8,9 @@ import { handleChat, storeReplayGuard } from '../../shared/chatops/handle-chat.t
 import { isReportRequest, serveReport } from '../../shared/chatops/report-route.ts';
 import { chatConfigOf, chatSecrets } from '../../shared/config/chat-env.ts';
 import { parseChatopsEnv } from '../../shared/config/function-envs.ts';
-import { storeFor } from '../../shared/pipeline/clients.ts';
 import { fc3HttpHandler } from '../../shared/runtime/fc3-http.ts';
 import { functionDeps } from '../../shared/runtime/function-deps.ts';
+import { storeFor } from '../../shared/store/store-client.ts';
 
 const env = parseChatopsEnv(process.env);
 const deps = functionDeps(env, { secrets: chatSecrets(env) })

@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { chatReplier, chatSender } from '../../shared/chatops/chat-replies.ts';
 import { loadChatFiles } from '../../shared/chatops/config-files.ts';
 import { handleDispatch } from '../../shared/chatops/dispatch-run.ts';
+import { lazyAssistant } from '../../shared/cloud-assistant/assistant-client.ts';
 import { chatSecrets } from '../../shared/config/chat-env.ts';
 import { parseDispatchEnv } from '../../shared/config/function-envs.ts';
-import { lazyAssistant } from '../../shared/pipeline/assistant-client.ts';
-import { storeFor } from '../../shared/pipeline/clients.ts';
 import { invocationEnvelope } from '../../shared/runtime/envelopes/invocation.ts';
 import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
 import { functionDeps } from '../../shared/runtime/function-deps.ts';
+import { storeFor } from '../../shared/store/store-client.ts';
 
 const env = parseDispatchEnv(process.env);
 const deps = functionDeps(env, { secrets: chatSecrets(env) })

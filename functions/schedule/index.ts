@@ -1,14 +1,14 @@
 // Timer trigger: scheduled jobs, hand-offs that never started, then the reconciler (shared/schedule/scheduler-tick.ts).
 import { chatReplier, chatSender } from '../../shared/chatops/chat-replies.ts';
 import { loadChatFiles } from '../../shared/chatops/config-files.ts';
+import { lazyAssistant } from '../../shared/cloud-assistant/assistant-client.ts';
 import { chatSecrets } from '../../shared/config/chat-env.ts';
 import { parseScheduleEnv } from '../../shared/config/function-envs.ts';
-import { lazyAssistant } from '../../shared/pipeline/assistant-client.ts';
-import { storeFor } from '../../shared/pipeline/clients.ts';
-import { queueFor } from '../../shared/pipeline/queue-client.ts';
-import { firingTime, schedulerTick } from '../../shared/schedule/scheduler-tick.ts';
+import { queueFor } from '../../shared/queue/queue-client.ts';
 import { fc3TimerHandler } from '../../shared/runtime/fc3-timer.ts';
 import { functionDeps } from '../../shared/runtime/function-deps.ts';
+import { firingTime, schedulerTick } from '../../shared/schedule/scheduler-tick.ts';
+import { storeFor } from '../../shared/store/store-client.ts';
 
 const env = parseScheduleEnv(process.env);
 const deps = functionDeps(env, { secrets: chatSecrets(env) })

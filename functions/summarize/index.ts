@@ -2,11 +2,11 @@
 import { chatReplier, chatSender } from '../../shared/chatops/chat-replies.ts';
 import { chatSecrets } from '../../shared/config/chat-env.ts';
 import { parseSummarizeEnv } from '../../shared/config/function-envs.ts';
-import { storeFor } from '../../shared/pipeline/clients.ts';
 import { StoredResults } from '../../shared/pipeline/stored-results.ts';
 import { handleResultMessages, resultMessagesEnvelope } from '../../shared/pipeline/summarize.ts';
 import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
 import { functionDeps } from '../../shared/runtime/function-deps.ts';
+import { storeFor } from '../../shared/store/store-client.ts';
 import { RESULTS_QUEUE_TRIGGER } from './results-trigger.ts';
 
 const env = parseSummarizeEnv(process.env);

@@ -1,15 +1,15 @@
 // EventBridge trigger on acs.ecs / ecs:CloudAssistant:TaskCompleted → result messages on MNS.
-import { taskCompletedEnvelope } from '../../shared/events/task-completed.ts';
+import { lazyAssistant } from '../../shared/cloud-assistant/assistant-client.ts';
 import { parseTaskEventsEnv } from '../../shared/config/function-envs.ts';
-import { lazyAssistant } from '../../shared/pipeline/assistant-client.ts';
-import { bucketStoreFor, storeFor } from '../../shared/pipeline/clients.ts';
+import { taskCompletedEnvelope } from '../../shared/events/task-completed.ts';
 import { DeliveredOutputIndex } from '../../shared/pipeline/output-sources.ts';
-import { queueFor } from '../../shared/pipeline/queue-client.ts';
 import { ResultFetcher } from '../../shared/pipeline/result-fetcher.ts';
 import { handleTaskEvents } from '../../shared/pipeline/task-events.ts';
 import { CoalescingQueue } from '../../shared/queue/coalescing-queue.ts';
+import { queueFor } from '../../shared/queue/queue-client.ts';
 import { fc3EventHandler } from '../../shared/runtime/fc3-event.ts';
 import { functionDeps } from '../../shared/runtime/function-deps.ts';
+import { bucketStoreFor, storeFor } from '../../shared/store/store-client.ts';
 
 const env = parseTaskEventsEnv(process.env);
 const deps = functionDeps(env)

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { fc3EndpointOf } from '../../shared/chatops/fc3-dispatcher.ts';
 import { ecsEndpoint, fcEndpoint, mnsEndpoint, ossEndpoints, type TransportEnv } from '../../shared/config/endpoints.ts';
 import { parseScheduleEnv, parseTaskEventsEnv } from '../../shared/config/function-envs.ts';
-import { fc3EndpointOf } from '../../shared/chatops/fc3-dispatcher.ts';
-import { storeFor } from '../../shared/pipeline/clients.ts';
-import { queueFor } from '../../shared/pipeline/queue-client.ts';
+import { queueFor } from '../../shared/queue/queue-client.ts';
+import { storeFor } from '../../shared/store/store-client.ts';
 
 const CLOUD: TransportEnv = { FLEETRUN_REGION: 'cn-shanghai', FLEETRUN_ACCOUNT_ID: '5555666677778888' };
 const credentials = { accessKeyId: 'AKID', accessKeySecret: 'secret-value', securityToken: 'sts-token' };

@@ -1,8 +1,8 @@
-import { EcsCloudAssistant } from '../cloud-assistant/ecs-cloud-assistant.ts';
-import type { CloudAssistant } from '../cloud-assistant/port.ts';
 import { ecsEndpoint } from '../config/endpoints.ts';
 import type { EcsEnv } from '../config/env.ts';
 import type { Credentials } from '../runtime/context.ts';
+import { EcsCloudAssistant } from './ecs-cloud-assistant.ts';
+import type { CloudAssistant } from './port.ts';
 
 /** The ECS client, created (and the SDK loaded) on the first call that needs it; HTTPS unless configured otherwise. */
 export function lazyAssistant(env: EcsEnv, credentials: Credentials): () => Promise<CloudAssistant> {

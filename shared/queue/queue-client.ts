@@ -1,8 +1,8 @@
 import { mnsEndpoint } from '../config/endpoints.ts';
 import type { QueueEnv } from '../config/env.ts';
-import { MnsResultQueue } from '../queue/mns-queue.ts';
-import type { ResultQueue } from '../queue/port.ts';
 import type { Credentials } from '../runtime/context.ts';
+import { MnsResultQueue } from './mns-queue.ts';
+import type { ResultQueue } from './port.ts';
 
 /** HTTPS on the region's internal MNS endpoint unless configured otherwise (endpoints.ts). */
 export function queueFor(env: QueueEnv, credentials: Credentials): ResultQueue {

@@ -1,13 +1,13 @@
 /**
  * Builders of the OSS clients from the configuration. Each SDK's builder lives in a module of its
- * own (queue-client.ts, assistant-client.ts), so a function's bundle carries only the SDKs of the
- * parts its wiring names (runtime/function-deps.ts).
+ * own, next to its port (queue/queue-client.ts, cloud-assistant/assistant-client.ts), so a function's
+ * bundle carries only the SDKs of the parts its wiring names (runtime/function-deps.ts).
  */
 import { ossEndpoints } from '../config/endpoints.ts';
 import type { DeploymentEnv } from '../config/env.ts';
 import type { Credentials } from '../runtime/context.ts';
-import { AliOssStore } from '../store/ali-oss-store.ts';
-import type { ObjectStore } from '../store/port.ts';
+import { AliOssStore } from './ali-oss-store.ts';
+import type { ObjectStore } from './port.ts';
 
 /** The runs bucket (FLEETRUN_BUCKET): manifests, results, summaries, reports, markers. */
 export function storeFor(env: DeploymentEnv, credentials: Credentials): ObjectStore {
