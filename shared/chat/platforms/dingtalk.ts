@@ -11,23 +11,8 @@ import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { jsonResponse, type HttpRequest, type HttpResponse } from '../../runtime/http.ts';
 import type { ChatCodec, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
-import {
-  checkEnvelope,
-  checkWindow,
-  ChatSendError,
-  firstLine,
-  handshake,
-  header,
-  originAllowed,
-  parseIntegerHeader,
-  parseJson,
-  postJson,
-  refused,
-  safeEqual,
-  truncate,
-  zodReason,
-  type FetchLike,
-} from './common.ts';
+import { ChatSendError, firstLine, parseJson, postJson, truncate, type FetchLike } from './common.ts';
+import { checkEnvelope, checkWindow, handshake, header, originAllowed, parseIntegerHeader, refused, safeEqual, zodReason } from './verify-steps.ts';
 
 /**
  * ±1 hour: DingTalk documents that the timestamp may differ from the call time by up to one hour,

@@ -14,22 +14,8 @@ import { createDecipheriv, createHash } from 'node:crypto';
 import { z } from 'zod';
 import { jsonResponse, type HttpRequest, type HttpResponse } from '../../runtime/http.ts';
 import type { ChatCodec, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
-import {
-  checkEnvelope,
-  checkWindow,
-  ChatSendError,
-  firstLine,
-  handshake,
-  header,
-  parseIntegerHeader,
-  parseJson,
-  postJson,
-  refused,
-  safeEqual,
-  truncate,
-  zodReason,
-  type FetchLike,
-} from './common.ts';
+import { ChatSendError, firstLine, parseJson, postJson, truncate, type FetchLike } from './common.ts';
+import { checkEnvelope, checkWindow, handshake, header, parseIntegerHeader, refused, safeEqual, zodReason } from './verify-steps.ts';
 
 /** The default Open Platform base (Feishu). Lark international is https://open.larksuite.com. */
 export const LARK_DEFAULT_API_BASE = 'https://open.feishu.cn';

@@ -12,23 +12,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { jsonResponse, type HttpRequest, type HttpResponse } from '../../runtime/http.ts';
 import type { ChatCodec, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
-import {
-  checkEnvelope,
-  checkWindow,
-  ChatSendError,
-  firstLine,
-  handshake,
-  header,
-  originAllowed,
-  parseIntegerHeader,
-  parseJson,
-  postJson,
-  refused,
-  safeEqual,
-  truncate,
-  zodReason,
-  type FetchLike,
-} from './common.ts';
+import { ChatSendError, firstLine, parseJson, postJson, truncate, type FetchLike } from './common.ts';
+import { checkEnvelope, checkWindow, handshake, header, originAllowed, parseIntegerHeader, refused, safeEqual, zodReason } from './verify-steps.ts';
 
 /** Slack's own advice: refuse a request whose timestamp is more than five minutes from now. */
 export const SLACK_WINDOW_SECONDS = 5 * 60;

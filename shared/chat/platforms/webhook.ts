@@ -11,19 +11,8 @@ import { jsonResponse, type HttpRequest, type HttpResponse } from '../../runtime
 import type { ChatCodec, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
 import type { RefusalCode } from '../refusals.ts';
 import { webhookHeaders } from '../sign.ts';
-import {
-  checkEnvelope,
-  checkWindow,
-  handshake,
-  header,
-  parseIntegerHeader,
-  parseJson,
-  postJson,
-  refused,
-  safeEqual,
-  zodReason,
-  type FetchLike,
-} from './common.ts';
+import { parseJson, postJson, type FetchLike } from './common.ts';
+import { checkEnvelope, checkWindow, handshake, header, parseIntegerHeader, refused, safeEqual, zodReason } from './verify-steps.ts';
 
 /** The timestamp may be this far from now, either way. */
 export const WEBHOOK_WINDOW_SECONDS = 5 * 60;
