@@ -12,13 +12,28 @@ import { createHash, createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { jsonResponse, type HttpRequest, type HttpResponse } from '../../runtime/http.ts';
 import type { ChatCodec, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
-import { ChatSendError, firstLine, parseJson, postJson, truncate, type FetchLike } from './common.ts';
-import { checkEnvelope, checkWindow, handshake, header, originAllowed, parseIntegerHeader, refused, safeEqual, zodReason } from './verify-steps.ts';
+import { ChatSendError, firstLine, jsonAs, postJson, truncate, type FetchLike } from './common.ts';
+import {
+  checkEnvelope,
+  checkTimestamp,
+  command,
+  firstDelivery,
+  handshake,
+  header,
+  originAllowed,
+  parsedAs,
+  refused,
+  replayTtlSeconds,
+  requiredHeaders,
+  safeEqual,
+  withName,
+  type TimestampHeader,
+} from './verify-steps.ts';
 
 /** Slack's own advice: refuse a request whose timestamp is more than five minutes from now. */
 export const SLACK_WINDOW_SECONDS = 5 * 60;
-// A signature may be replayed anywhere in the ±5-minute window, so it is remembered for all of it.
-const SIGNATURE_TTL_SECONDS = 2 * SLACK_WINDOW_SECONDS + 60;
+const TIMESTAMP: TimestampHeader = { called: 'X-Slack-Request-Timestamp', unit: 'seconds', windowSeconds: SLACK_WINDOW_SECONDS };
+const SIGNATURE_TTL_SECONDS = replayTtlSeconds(SLACK_WINDOW_SECONDS);
 // response_url is good for 30 minutes; no retry of a command can be useful after that.
 const DELIVERY_TTL_SECONDS = 30 * 60;
 
@@ -144,13 +159,10 @@ export function createSlackCodec(options: SlackOptions, replay: ReplayGuard): Ch
     async verify(req: HttpRequest, now: Date): Promise<Verified> {
       const bad = checkEnvelope(req);
       if (bad) return bad;
-      const signature = header(req, 'x-slack-signature');
-      const timestamp = header(req, 'x-slack-request-timestamp');
-      if (signature === undefined) return refused(401, 'missing X-Slack-Signature header');
-      if (timestamp === undefined) return refused(401, 'missing X-Slack-Request-Timestamp header');
-      const seconds = parseIntegerHeader(timestamp);
-      if (seconds === undefined) return refused(401, 'X-Slack-Request-Timestamp is not unix seconds');
-      const stale = checkWindow(seconds * 1000, now, SLACK_WINDOW_SECONDS, 'X-Slack-Request-Timestamp');
+      const headers = requiredHeaders(req, ['X-Slack-Signature', 'X-Slack-Request-Timestamp']);
+      if (headers.kind === 'refused') return headers;
+      const [signature, timestamp] = headers.value;
+      const stale = checkTimestamp(timestamp, TIMESTAMP, now);
       if (stale) return stale;
 
       // Signed over the timestamp string exactly as sent and the raw bytes, never a re-encoding.
@@ -161,13 +173,13 @@ export function createSlackCodec(options: SlackOptions, replay: ReplayGuard): Ch
         return refused(401, 'replayed request: this exact signed request was already accepted');
       }
 
-      const parsed = slashCommandSchema.safeParse(Object.fromEntries(new URLSearchParams(req.body.toString('utf8'))));
-      if (!parsed.success) return refused(400, zodReason('not a Slack slash command', parsed.error));
-      const form = parsed.data;
+      const parsed = parsedAs(slashCommandSchema, Object.fromEntries(new URLSearchParams(req.body.toString('utf8'))), 'not a Slack slash command');
+      if (parsed.kind === 'refused') return parsed;
+      const form = parsed.value;
       if (!originAllowed(form.response_url, origins)) return refused(400, 'response_url is not on an allowed Slack origin');
 
       const deliveryId = `slack:${form.trigger_id ?? createHash('sha256').update(req.body).digest('hex').slice(0, 40)}`;
-      if (!(await replay.firstSeen(`delivery:${deliveryId}`, DELIVERY_TTL_SECONDS))) {
+      if (!(await firstDelivery(replay, deliveryId, DELIVERY_TTL_SECONDS))) {
         const retry = header(req, 'x-slack-retry-num');
         return handshake(
           jsonResponse(
@@ -181,17 +193,14 @@ export function createSlackCodec(options: SlackOptions, replay: ReplayGuard): Ch
       }
 
       const replyTo: ReplyTarget = { platform: 'slack', responseUrl: form.response_url, channelId: form.channel_id };
-      return {
-        kind: 'command',
-        command: {
-          platform: 'slack',
-          user: { id: form.user_id, ...(form.user_name ? { name: form.user_name } : {}) },
-          channel: { id: form.channel_id, ...(form.channel_name ? { name: form.channel_name } : {}) },
-          text: unescapeSlack(form.text).trim(),
-          replyTo,
-          deliveryId,
-        },
-      };
+      return command({
+        platform: 'slack',
+        user: withName(form.user_id, form.user_name),
+        channel: withName(form.channel_id, form.channel_name),
+        text: unescapeSlack(form.text).trim(),
+        replyTo,
+        deliveryId,
+      });
     },
     ack(message: ChatMessage): HttpResponse {
       // in_channel: a fleet command is everyone's business in the channel (and it echoes who asked).
@@ -208,9 +217,6 @@ export async function sendSlack(fetchImpl: FetchLike, target: Extract<ReplyTarge
   const body = { ...renderSlackMessage(message, 'in_channel'), replace_original: false };
   const { text } = await postJson(fetchImpl, target.responseUrl, body, { what: 'Slack response_url' });
   // response_url answers "ok" in plain text; anything JSON with ok:false is a refusal.
-  const json = parseJson(text);
-  if (json.ok) {
-    const answer = z.object({ ok: z.boolean().optional(), error: z.string().optional() }).safeParse(json.value);
-    if (answer.success && answer.data.ok === false) throw new ChatSendError(`Slack response_url refused the message: ${answer.data.error ?? 'no reason given'}`);
-  }
+  const answer = jsonAs(text, z.object({ ok: z.boolean().optional(), error: z.string().optional() }));
+  if (answer?.ok === false) throw new ChatSendError(`Slack response_url refused the message: ${answer.error ?? 'no reason given'}`);
 }
