@@ -11,8 +11,22 @@ import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { jsonResponse, type HttpRequest, type HttpResponse } from '../../runtime/http.ts';
 import type { ChatCodec, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
-import { ChatSendError, firstLine, parseJson, postJson, truncate, type FetchLike } from './common.ts';
-import { checkEnvelope, checkWindow, handshake, header, originAllowed, parseIntegerHeader, refused, safeEqual, zodReason } from './verify-steps.ts';
+import { ChatSendError, firstLine, jsonAs, markdownLink, postJson, truncate, type FetchLike } from './common.ts';
+import {
+  checkEnvelope,
+  checkTimestamp,
+  command,
+  firstDelivery,
+  handshake,
+  jsonBodyAs,
+  originAllowed,
+  refused,
+  replayTtlSeconds,
+  requiredHeaders,
+  safeEqual,
+  withName,
+  type TimestampHeader,
+} from './verify-steps.ts';
 
 /**
  * ±1 hour: DingTalk documents that the timestamp may differ from the call time by up to one hour,
@@ -20,10 +34,12 @@ import { checkEnvelope, checkWindow, handshake, header, originAllowed, parseInte
  * every sign is accepted once only (below), for longer than the window.
  */
 export const DINGTALK_WINDOW_SECONDS = 60 * 60;
+// The header is called just `timestamp`, so reasons call it the timestamp header.
+const TIMESTAMP: TimestampHeader = { called: 'timestamp header', unit: 'milliseconds', windowSeconds: DINGTALK_WINDOW_SECONDS };
 // The sign covers only the timestamp, not the body: a captured sign could carry any other body
 // within the window. So a sign is accepted once, and remembered for the whole ±1 h window.
-const SIGN_TTL_SECONDS = 2 * DINGTALK_WINDOW_SECONDS + 60;
-const MESSAGE_TTL_SECONDS = 2 * DINGTALK_WINDOW_SECONDS + 60;
+const SIGN_TTL_SECONDS = replayTtlSeconds(DINGTALK_WINDOW_SECONDS);
+const MESSAGE_TTL_SECONDS = replayTtlSeconds(DINGTALK_WINDOW_SECONDS);
 
 /** Where follow-ups may be POSTed by default: DingTalk's own API hosts. */
 export const DINGTALK_SESSION_WEBHOOK_ORIGINS: readonly string[] = ['https://oapi.dingtalk.com', 'https://api.dingtalk.com'];
@@ -69,7 +85,7 @@ const TITLE_LIMIT = 64;
 /** Renders a message as DingTalk markdown. Plain text gets hard line breaks, which DingTalk otherwise joins. */
 export function renderDingtalkMessage(message: ChatMessage): DingtalkMarkdown {
   const body = message.markdown?.trim() ? message.markdown : message.text.replace(/\n/g, '  \n');
-  const link = message.link ? `\n\n[${message.link.title.replace(/[[\]]/g, '')}](${message.link.url})` : '';
+  const link = message.link ? `\n\n${markdownLink(message.link)}` : '';
   return {
     msgtype: 'markdown',
     // The title is what the notification and the conversation list show.
@@ -93,13 +109,10 @@ export function createDingtalkCodec(options: DingtalkOptions, replay: ReplayGuar
     async verify(req: HttpRequest, now: Date): Promise<Verified> {
       const bad = checkEnvelope(req);
       if (bad) return bad;
-      const timestamp = header(req, 'timestamp');
-      const rawSign = header(req, 'sign');
-      if (timestamp === undefined) return refused(401, 'missing timestamp header');
-      if (rawSign === undefined) return refused(401, 'missing sign header');
-      const ms = parseIntegerHeader(timestamp);
-      if (ms === undefined) return refused(401, 'timestamp header is not milliseconds since the epoch');
-      const stale = checkWindow(ms, now, DINGTALK_WINDOW_SECONDS, 'timestamp header');
+      const headers = requiredHeaders(req, ['timestamp', 'sign']);
+      if (headers.kind === 'refused') return headers;
+      const [timestamp, rawSign] = headers.value;
+      const stale = checkTimestamp(timestamp, TIMESTAMP, now);
       if (stale) return stale;
 
       const sign = decodeSign(rawSign);
@@ -107,18 +120,16 @@ export function createDingtalkCodec(options: DingtalkOptions, replay: ReplayGuar
       if (!safeEqual(expected, sign)) return refused(401, 'sign does not match: forged, or signed with another app secret');
       if (!(await replay.firstSeen(`dingtalk:sign:${sign}`, SIGN_TTL_SECONDS))) return refused(401, 'replayed request: this sign was already accepted');
 
-      const json = parseJson(req.body.toString('utf8'));
-      if (!json.ok) return refused(400, 'body is not JSON');
-      const parsed = callbackSchema.safeParse(json.value);
-      if (!parsed.success) return refused(400, zodReason('not a DingTalk robot callback', parsed.error));
-      const body = parsed.data;
+      const parsed = jsonBodyAs(req, callbackSchema, 'not a DingTalk robot callback');
+      if (parsed.kind === 'refused') return parsed;
+      const body = parsed.value;
       if (!originAllowed(body.sessionWebhook, origins)) return refused(400, 'sessionWebhook is not on an allowed DingTalk origin');
 
       if (body.msgtype !== 'text' || body.text === undefined) {
         return handshake(jsonResponse(200, renderDingtalkMessage({ text: 'fleetrun understands text messages only: send the command as text.' })));
       }
       const deliveryId = `dingtalk:${body.msgId}`;
-      if (!(await replay.firstSeen(`delivery:${deliveryId}`, MESSAGE_TTL_SECONDS))) {
+      if (!(await firstDelivery(replay, deliveryId, MESSAGE_TTL_SECONDS))) {
         return handshake(jsonResponse(200, renderDingtalkMessage({ text: 'Already received: the command runs once; results follow here.' })));
       }
 
@@ -128,19 +139,16 @@ export function createDingtalkCodec(options: DingtalkOptions, replay: ReplayGuar
         conversationId: body.conversationId,
         ...(body.sessionWebhookExpiredTime !== undefined ? { expiresAt: body.sessionWebhookExpiredTime } : {}),
       };
-      return {
-        kind: 'command',
-        command: {
-          platform: 'dingtalk',
-          // The staff id is the organisation's stable employee id; senderId is per robot, for outsiders.
-          user: { id: body.senderStaffId ?? body.senderId ?? '', ...(body.senderNick ? { name: body.senderNick } : {}) },
-          channel: { id: body.conversationId, ...(body.conversationTitle ? { name: body.conversationTitle } : {}) },
-          // In groups DingTalk removes the robot's @mention but leaves the space after it.
-          text: body.text.content.trim(),
-          replyTo,
-          deliveryId,
-        },
-      };
+      return command({
+        platform: 'dingtalk',
+        // The staff id is the organisation's stable employee id; senderId is per robot, for outsiders.
+        user: withName(body.senderStaffId ?? body.senderId ?? '', body.senderNick),
+        channel: withName(body.conversationId, body.conversationTitle),
+        // In groups DingTalk removes the robot's @mention but leaves the space after it.
+        text: body.text.content.trim(),
+        replyTo,
+        deliveryId,
+      });
     },
     ack(message: ChatMessage): HttpResponse {
       return jsonResponse(200, renderDingtalkMessage(message));
@@ -176,8 +184,7 @@ export async function sendDingtalk(
   }
   const { text } = await postJson(fetchImpl, target.sessionWebhook, renderDingtalkMessage(message), { what: 'DingTalk sessionWebhook' });
   // DingTalk answers HTTP 200 with errcode ≠ 0 for refusals (expired session, rate limit, bad body).
-  const json = parseJson(text);
-  const answer = json.ok ? z.object({ errcode: z.number(), errmsg: z.string().optional() }).safeParse(json.value) : undefined;
-  if (answer === undefined || !answer.success) throw new ChatSendError('DingTalk sessionWebhook answered something that is not {errcode, errmsg}');
-  if (answer.data.errcode !== 0) throw new ChatSendError(`DingTalk sessionWebhook refused the message: errcode ${answer.data.errcode} ${truncate(answer.data.errmsg ?? '', 200, '…')}`);
+  const answer = jsonAs(text, z.object({ errcode: z.number(), errmsg: z.string().optional() }));
+  if (answer === undefined) throw new ChatSendError('DingTalk sessionWebhook answered something that is not {errcode, errmsg}');
+  if (answer.errcode !== 0) throw new ChatSendError(`DingTalk sessionWebhook refused the message: errcode ${answer.errcode} ${truncate(answer.errmsg ?? '', 200, '…')}`);
 }
