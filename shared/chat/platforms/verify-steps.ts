@@ -101,12 +101,17 @@ export interface TimestampHeader {
 
 const UNIT_WORDS: Record<TimestampHeader['unit'], string> = { seconds: 'unix seconds', milliseconds: 'milliseconds since the epoch' };
 
-/** Checks a timestamp header's value: an integer in the platform's unit, within its window of now; undefined when fresh. */
-export function checkTimestamp(value: string, timestamp: TimestampHeader, now: Date): Refused | undefined {
+/** A timestamp header's value in milliseconds since the epoch; a 401 when it is not an integer in the platform's unit. */
+export function timestampMs(value: string, timestamp: TimestampHeader): Step<number> {
   const count = parseIntegerHeader(value);
   if (count === undefined) return refused(401, `${timestamp.called} is not ${UNIT_WORDS[timestamp.unit]}`);
-  const ms = timestamp.unit === 'seconds' ? count * 1000 : count;
-  return checkWindow(ms, now, timestamp.windowSeconds, timestamp.called);
+  return { kind: 'ok', value: timestamp.unit === 'seconds' ? count * 1000 : count };
+}
+
+/** Checks a timestamp header's value: an integer in the platform's unit, within its window of now; undefined when fresh. */
+export function checkTimestamp(value: string, timestamp: TimestampHeader, now: Date): Refused | undefined {
+  const ms = timestampMs(value, timestamp);
+  return ms.kind === 'ok' ? checkWindow(ms.value, now, timestamp.windowSeconds, timestamp.called) : ms;
 }
 
 /**

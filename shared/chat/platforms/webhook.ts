@@ -11,12 +11,27 @@ import { jsonResponse, type HttpRequest, type HttpResponse } from '../../runtime
 import type { ChatCodec, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
 import type { RefusalCode } from '../refusals.ts';
 import { webhookHeaders } from '../sign.ts';
-import { parseJson, postJson, type FetchLike } from './common.ts';
-import { checkEnvelope, checkWindow, handshake, header, parseIntegerHeader, refused, safeEqual, zodReason } from './verify-steps.ts';
+import { postJson, type FetchLike } from './common.ts';
+import {
+  checkEnvelope,
+  checkWindow,
+  command,
+  firstDelivery,
+  handshake,
+  jsonBodyAs,
+  refused,
+  replayTtlSeconds,
+  requiredHeaders,
+  safeEqual,
+  timestampMs,
+  type Refused,
+  type TimestampHeader,
+} from './verify-steps.ts';
 
 /** The timestamp may be this far from now, either way. */
 export const WEBHOOK_WINDOW_SECONDS = 5 * 60;
-const SIGNATURE_TTL_SECONDS = 2 * WEBHOOK_WINDOW_SECONDS + 60;
+const TIMESTAMP: TimestampHeader = { called: 'x-fleetrun-timestamp', unit: 'seconds', windowSeconds: WEBHOOK_WINDOW_SECONDS };
+const SIGNATURE_TTL_SECONDS = replayTtlSeconds(WEBHOOK_WINDOW_SECONDS);
 // Clients re-sign a retry with a fresh timestamp, so ids are remembered well beyond the window: an
 // hour covers any sensible client retry schedule.
 const ID_TTL_SECONDS = 60 * 60;
@@ -65,8 +80,10 @@ export function renderWebhookMessage(message: ChatMessage): WebhookAnswer {
 }
 
 /** A refusal of verify, with the code the webhook answers; the status stays the one verify chose (400 or 401). */
-function refusedAs(code: RefusalCode, refusal: Verified | undefined): Verified | undefined {
-  return refusal?.kind === 'refused' ? { ...refusal, code } : refusal;
+function refusedAs(code: RefusalCode, refusal: Refused): Refused;
+function refusedAs(code: RefusalCode, refusal: Refused | undefined): Refused | undefined;
+function refusedAs(code: RefusalCode, refusal: Refused | undefined): Refused | undefined {
+  return refusal === undefined ? undefined : { ...refusal, code };
 }
 
 /**
@@ -83,42 +100,36 @@ export function createWebhookCodec(options: WebhookOptions, replay: ReplayGuard)
     async verify(req: HttpRequest, now: Date): Promise<Verified> {
       const bad = refusedAs('BadRequest', checkEnvelope(req));
       if (bad) return bad;
-      const unsigned = (reason: string) => refusedAs('BadSignature', refused(401, reason))!;
-      const timestamp = header(req, 'x-fleetrun-timestamp');
-      const signature = header(req, 'x-fleetrun-signature');
-      if (timestamp === undefined) return unsigned('missing x-fleetrun-timestamp header');
-      if (signature === undefined) return unsigned('missing x-fleetrun-signature header');
-      const seconds = parseIntegerHeader(timestamp);
-      if (seconds === undefined) return unsigned('x-fleetrun-timestamp is not unix seconds');
-      const stale = refusedAs('Expired', checkWindow(seconds * 1000, now, WEBHOOK_WINDOW_SECONDS, 'x-fleetrun-timestamp'));
-      if (stale) return stale;
+      const headers = requiredHeaders(req, ['x-fleetrun-timestamp', 'x-fleetrun-signature']);
+      if (headers.kind === 'refused') return refusedAs('BadSignature', headers);
+      const [timestamp, signature] = headers.value;
+      // A timestamp that is not one is a bad signature; one out of its window, Expired.
+      const sent = timestampMs(timestamp, TIMESTAMP);
+      if (sent.kind === 'refused') return refusedAs('BadSignature', sent);
+      const stale = checkWindow(sent.value, now, TIMESTAMP.windowSeconds, TIMESTAMP.called);
+      if (stale) return refusedAs('Expired', stale);
       const expected = `v1=${createHmac('sha256', secret).update(`${timestamp}.`).update(req.body).digest('hex')}`;
-      if (!safeEqual(expected, signature)) return unsigned('x-fleetrun-signature does not match: forged, altered, or signed with another secret');
+      if (!safeEqual(expected, signature)) return refusedAs('BadSignature', refused(401, 'x-fleetrun-signature does not match: forged, altered, or signed with another secret'));
       if (!(await replay.firstSeen(`webhook:signature:${signature}`, SIGNATURE_TTL_SECONDS)))
-        return refusedAs('Replayed', refused(401, 'replayed request: this signature was already accepted'))!;
+        return refusedAs('Replayed', refused(401, 'replayed request: this signature was already accepted'));
 
-      const json = parseJson(req.body.toString('utf8'));
-      if (!json.ok) return refusedAs('BadRequest', refused(400, 'body is not JSON'))!;
-      const parsed = webhookBodySchema.safeParse(json.value);
-      if (!parsed.success) return refusedAs('BadRequest', refused(400, zodReason('not a fleetrun webhook body', parsed.error)))!;
-      const body = parsed.data;
+      const parsed = jsonBodyAs(req, webhookBodySchema, 'not a fleetrun webhook body');
+      if (parsed.kind === 'refused') return refusedAs('BadRequest', parsed);
+      const body = parsed.value;
 
       const deliveryId = body.id !== undefined ? `webhook:${body.id}` : `webhook:sig:${signature.slice(3, 35)}`;
-      if (body.id !== undefined && !(await replay.firstSeen(`delivery:${deliveryId}`, ID_TTL_SECONDS))) {
+      if (body.id !== undefined && !(await firstDelivery(replay, deliveryId, ID_TTL_SECONDS))) {
         return handshake(jsonResponse(200, { ...renderWebhookMessage({ text: 'Already received: the command runs once.' }), duplicate: true }));
       }
       const replyTo: ReplyTarget = { platform: 'webhook', ...(body.callbackUrl !== undefined ? { callbackUrl: body.callbackUrl } : {}) };
-      return {
-        kind: 'command',
-        command: {
-          platform: 'webhook',
-          user: { id: body.user },
-          ...(body.channel !== undefined ? { channel: { id: body.channel } } : {}),
-          text: body.text.trim(),
-          replyTo,
-          deliveryId,
-        },
-      };
+      return command({
+        platform: 'webhook',
+        user: { id: body.user },
+        ...(body.channel !== undefined ? { channel: { id: body.channel } } : {}),
+        text: body.text.trim(),
+        replyTo,
+        deliveryId,
+      });
     },
     ack(message: ChatMessage): HttpResponse {
       // A refusal answers with its status, so a client needs no text matching to tell it from success.
