@@ -14,8 +14,23 @@ import { createDecipheriv, createHash } from 'node:crypto';
 import { z } from 'zod';
 import { jsonResponse, type HttpRequest, type HttpResponse } from '../../runtime/http.ts';
 import type { ChatCodec, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
-import { ChatSendError, firstLine, parseJson, postJson, truncate, type FetchLike } from './common.ts';
-import { checkEnvelope, checkWindow, handshake, header, parseIntegerHeader, refused, safeEqual, zodReason } from './verify-steps.ts';
+import { ChatSendError, firstLine, jsonAs, markdownLink, parseJson, postJson, truncate, type FetchLike } from './common.ts';
+import {
+  checkEnvelope,
+  checkTimestamp,
+  checkWindow,
+  command,
+  firstDelivery,
+  handshake,
+  header,
+  jsonBody,
+  parsedAs,
+  refused,
+  replayTtlSeconds,
+  requiredHeaders,
+  safeEqual,
+  type TimestampHeader,
+} from './verify-steps.ts';
 
 /** The default Open Platform base (Feishu). Lark international is https://open.larksuite.com. */
 export const LARK_DEFAULT_API_BASE = 'https://open.feishu.cn';
@@ -31,7 +46,8 @@ export const LARK_SIGNATURE_WINDOW_SECONDS = 5 * 60;
 export const LARK_EVENT_MAX_AGE_SECONDS = 10 * 60;
 const EVENT_FUTURE_SECONDS = 5 * 60;
 const EVENT_ID_TTL_SECONDS = LARK_EVENT_MAX_AGE_SECONDS + EVENT_FUTURE_SECONDS + 5 * 60;
-const SIGNATURE_TTL_SECONDS = 2 * LARK_SIGNATURE_WINDOW_SECONDS + 60;
+const SIGNATURE_TTL_SECONDS = replayTtlSeconds(LARK_SIGNATURE_WINDOW_SECONDS);
+const TIMESTAMP: TimestampHeader = { called: 'X-Lark-Request-Timestamp', unit: 'seconds', windowSeconds: LARK_SIGNATURE_WINDOW_SECONDS };
 
 /** Configuration of the Lark codec and sender. The codec needs verificationToken or encryptKey; the sender appId and appSecret. */
 export interface LarkOptions {
@@ -119,21 +135,18 @@ export function createLarkCodec(options: LarkOptions, replay: ReplayGuard): Chat
     async verify(req: HttpRequest, now: Date): Promise<Verified> {
       const bad = checkEnvelope(req);
       if (bad) return bad;
-      const outer = parseJson(req.body.toString('utf8'));
-      if (!outer.ok) return refused(400, 'body is not JSON');
+      const outer = jsonBody(req);
+      if (outer.kind === 'refused') return outer;
 
       let payload: unknown = outer.value;
       if (encryptKey) {
         const signature = header(req, 'x-lark-signature');
-        const timestamp = header(req, 'x-lark-request-timestamp');
-        const nonce = header(req, 'x-lark-request-nonce');
         const signed = signature !== undefined;
         if (signed) {
-          if (timestamp === undefined) return refused(401, 'missing X-Lark-Request-Timestamp header');
-          if (nonce === undefined) return refused(401, 'missing X-Lark-Request-Nonce header');
-          const seconds = parseIntegerHeader(timestamp);
-          if (seconds === undefined) return refused(401, 'X-Lark-Request-Timestamp is not unix seconds');
-          const stale = checkWindow(seconds * 1000, now, LARK_SIGNATURE_WINDOW_SECONDS, 'X-Lark-Request-Timestamp');
+          const headers = requiredHeaders(req, ['X-Lark-Request-Timestamp', 'X-Lark-Request-Nonce']);
+          if (headers.kind === 'refused') return headers;
+          const [timestamp, nonce] = headers.value;
+          const stale = checkTimestamp(timestamp, TIMESTAMP, now);
           if (stale) return stale;
           // A plain SHA-256 (Lark's scheme, not an HMAC) over the raw body bytes as received.
           const expected = createHash('sha256').update(`${timestamp}${nonce}${encryptKey}`).update(req.body).digest('hex');
@@ -159,40 +172,36 @@ export function createLarkCodec(options: LarkOptions, replay: ReplayGuard): Chat
         return handshake(jsonResponse(200, { challenge: challenge.data.challenge }));
       }
 
-      const envelope = envelopeSchema.safeParse(payload);
-      if (!envelope.success) return refused(400, zodReason('not a Lark event of schema 2.0', envelope.error));
-      const head = envelope.data.header;
+      const envelope = parsedAs(envelopeSchema, payload, 'not a Lark event of schema 2.0');
+      if (envelope.kind === 'refused') return envelope;
+      const head = envelope.value.header;
       if (verificationToken && !safeEqual(verificationToken, head.token ?? '')) return refused(401, 'verification token does not match');
       if (appId && head.app_id !== undefined && head.app_id !== appId) return refused(401, 'the event is for another app');
       const stale = checkWindow(Number(head.create_time), now, LARK_EVENT_MAX_AGE_SECONDS, 'header.create_time', EVENT_FUTURE_SECONDS);
       if (stale) return stale;
 
       if (head.event_type !== 'im.message.receive_v1') return ignored();
-      const event = messageEventSchema.safeParse(envelope.data.event);
-      if (!event.success) return refused(400, zodReason('not an im.message.receive_v1 event', event.error));
-      const { sender, message } = event.data;
+      const event = parsedAs(messageEventSchema, envelope.value.event, 'not an im.message.receive_v1 event');
+      if (event.kind === 'refused') return event;
+      const { sender, message } = event.value;
       // Only people issue commands: a bot's own messages (or another app's) would loop.
       if (sender.sender_type !== undefined && sender.sender_type !== 'user') return ignored();
       if (message.message_type !== 'text') return ignored();
-      const content = parseJson(message.content);
-      const text = content.ok ? textContentSchema.safeParse(content.value) : undefined;
-      if (text === undefined || !text.success) return refused(400, 'message.content is not {"text": …} JSON');
+      const content = jsonAs(message.content, textContentSchema);
+      if (content === undefined) return refused(400, 'message.content is not {"text": …} JSON');
 
       const deliveryId = `lark:${head.event_id}`;
-      if (!(await replay.firstSeen(`delivery:${deliveryId}`, EVENT_ID_TTL_SECONDS))) return ignored();
+      if (!(await firstDelivery(replay, deliveryId, EVENT_ID_TTL_SECONDS))) return ignored();
       const replyTo: ReplyTarget = { platform: 'lark', chatId: message.chat_id, messageId: message.message_id };
-      return {
-        kind: 'command',
-        command: {
-          platform: 'lark',
-          // open_id is always present; user_id only with an extra permission, so it cannot be the key.
-          user: { id: sender.sender_id.open_id },
-          channel: { id: message.chat_id },
-          text: stripLarkMentions(text.data.text),
-          replyTo,
-          deliveryId,
-        },
-      };
+      return command({
+        platform: 'lark',
+        // open_id is always present; user_id only with an extra permission, so it cannot be the key.
+        user: { id: sender.sender_id.open_id },
+        channel: { id: message.chat_id },
+        text: stripLarkMentions(content.text),
+        replyTo,
+        deliveryId,
+      });
     },
     ack(_message: ChatMessage): HttpResponse {
       // Lark shows nothing from the callback answer: `{}` within 3 s stops its retries, and the
@@ -215,7 +224,7 @@ const TEXT_LIMIT = 8000;
 /** Plain text as a text message; Markdown or a link as a card with a markdown element. */
 export function renderLarkMessage(message: ChatMessage): LarkOutgoing {
   if (!message.markdown?.trim() && !message.link) return { msg_type: 'text', content: JSON.stringify({ text: truncate(message.text, TEXT_LIMIT) }) };
-  const link = message.link ? `\n[${message.link.title.replace(/[[\]]/g, '')}](${message.link.url})` : '';
+  const link = message.link ? `\n${markdownLink(message.link)}` : '';
   const body = message.markdown?.trim() ? message.markdown : message.text;
   const card = {
     config: { wide_screen_mode: true },
@@ -251,10 +260,9 @@ export function createLarkSender(options: LarkOptions, fetchImpl: FetchLike, now
       { app_id: options.appId, app_secret: options.appSecret },
       { what: 'Lark tenant_access_token', anyStatus: true },
     );
-    const json = parseJson(text);
-    const answer = json.ok ? tokenAnswerSchema.safeParse(json.value) : undefined;
-    if (answer === undefined || !answer.success) throw new ChatSendError('Lark tenant_access_token: the answer is not {code, tenant_access_token, expire}');
-    const { code, msg, tenant_access_token: token, expire } = answer.data;
+    const answer = jsonAs(text, tokenAnswerSchema);
+    if (answer === undefined) throw new ChatSendError('Lark tenant_access_token: the answer is not {code, tenant_access_token, expire}');
+    const { code, msg, tenant_access_token: token, expire } = answer;
     if (code !== 0 || !token) throw new ChatSendError(`Lark tenant_access_token refused: code ${code} ${truncate(msg ?? '', 200, '…')}`);
     cached = { token, renewAt: now().getTime() + Math.max(0, (expire ?? 0) * 1000 - TOKEN_MARGIN_MS) };
     return token;
@@ -269,10 +277,9 @@ export function createLarkSender(options: LarkOptions, fetchImpl: FetchLike, now
 
   async function post(url: string, body: unknown): Promise<{ code: number; msg: string; status: number }> {
     const { status, text } = await postJson(fetchImpl, url, body, { what: 'Lark IM API', headers: { authorization: `Bearer ${await token()}` }, anyStatus: true });
-    const json = parseJson(text);
-    const answer = json.ok ? apiAnswerSchema.safeParse(json.value) : undefined;
-    if (answer === undefined || !answer.success) throw new ChatSendError(`Lark IM API answered HTTP ${status} without {code, msg}`);
-    return { code: answer.data.code, msg: answer.data.msg ?? '', status };
+    const answer = jsonAs(text, apiAnswerSchema);
+    if (answer === undefined) throw new ChatSendError(`Lark IM API answered HTTP ${status} without {code, msg}`);
+    return { code: answer.code, msg: answer.msg ?? '', status };
   }
 
   return {
