@@ -22,7 +22,7 @@ import { createLogger } from '../../shared/runtime/logger.ts';
 import { AliOssStore } from '../../shared/store/ali-oss-store.ts';
 import { parseFleet } from '../../local/ecs/fleet.ts';
 import { PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../../local/local-cloud.ts';
-import { waitForObject, waitUntil } from '../support/pipeline-cloud.ts';
+import { waitForObject, waitUntil } from '../../local/harness/pipeline-cloud.ts';
 import { findSecrets, scanFiles, type SecretHit } from '../support/secret-scan.ts';
 
 /** Distinct, recognisable values, so a hit names what leaked. */

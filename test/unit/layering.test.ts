@@ -33,7 +33,7 @@ describe('layering rules', () => {
     expect(found.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`)).toEqual([]);
   }, 60_000);
 
-  it('refuse an emulator importing library code at run time, and allow types and the CLI', async () => {
+  it('refuse an emulator importing library code at run time, and allow types, the CLI and the harness', async () => {
     const { violations: found } = await violations(path.join(PROJECT_ROOT, 'test/fixtures/layering'), ['{shared,local}/**/*.ts']);
     expect(found.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`)).toEqual(['emulators-own-code: local/ecs/borrows-limits.ts → shared/lib/limits.ts']);
   }, 60_000);
