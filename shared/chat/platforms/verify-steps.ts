@@ -116,20 +116,20 @@ export function checkTimestamp(value: string, timestamp: TimestampHeader, now: D
 
 /**
  * How long an id accepted within a ±window must be remembered: a request may be replayed anywhere in
- * the window, either way, so all of it, and a minute for clocks that differ.
+ * the window, either way, so all of it, and a minute more so none is forgotten at the window's edge.
  */
 export function replayTtlSeconds(windowSeconds: number): number {
   return 2 * windowSeconds + 60;
 }
 
 /** Parses an integer timestamp header: digits only, so `1e3`, `0x10` and `12abc` are not numbers. */
-export function parseIntegerHeader(value: string): number | undefined {
+function parseIntegerHeader(value: string): number | undefined {
   if (!/^\d{1,16}$/.test(value)) return undefined;
   return Number(value);
 }
 
 /** A zod failure as a short, log-safe reason: paths and zod's messages, no input values. */
-export function zodReason(prefix: string, error: z.ZodError): string {
+function zodReason(prefix: string, error: z.ZodError): string {
   const issues = error.issues.slice(0, 3).map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
   return `${prefix}: ${issues.join('; ')}`.slice(0, 300);
 }
