@@ -12,6 +12,7 @@ import { runKeys } from '../runs/keys.ts';
 import { expectedInstances, runDeadline } from '../runs/manifest.ts';
 import { unseal } from '../runs/seal.ts';
 import { parseSummaryJson } from '../runs/summary.ts';
+import { redactorFor } from '../runtime/redaction.ts';
 import type { ResultQueue } from '../queue/port.ts';
 import { finishIfComplete, presentResults, readManifest, settleFinishedRun, type FinishDeps } from './finish-run.ts';
 import { resultMessage } from './result-message.ts';
@@ -63,7 +64,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileOutcome> 
       await finishIfComplete(manifest, deps, { present, kept: new Map() });
       continue;
     }
-    const secrets = manifest.sealedSecrets && deps.sealKey ? unseal(manifest.sealedSecrets, deps.sealKey) : [];
+    const redactor = redactorFor(manifest.sealedSecrets && deps.sealKey ? unseal(manifest.sealedSecrets, deps.sealKey) : []);
     const bodies: string[] = [];
     for (const inv of manifest.invocations) {
       if (!inv.instanceIds.some((id) => missing.has(id))) continue;
@@ -84,7 +85,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileOutcome> 
         for (const r of page.items) {
           if (!missing.has(r.instanceId) || !isFinal(r.status)) continue;
           missing.delete(r.instanceId);
-          const result = resultFromService(runId, r, inv.commandId, secrets);
+          const result = resultFromService(runId, r, inv.commandId, redactor);
           bodies.push(await resultMessage(result, deps.store));
         }
         nextToken = missing.size > 0 ? page.nextToken : undefined;

@@ -4,9 +4,10 @@
  */
 import type { InstanceResult as ServiceResult } from '../cloud-assistant/port.ts';
 import type { InstanceResult } from '../runs/result.ts';
-import { redact } from '../runtime/logger.ts';
+import { NO_SECRETS, type Redactor } from '../runtime/redaction.ts';
 
-export function resultFromService(runId: string, r: ServiceResult, commandId: string, secrets: string[] = []): InstanceResult {
+/** Output and error text go through `redactor`: the run's secrets (redactorFor in redaction.ts). */
+export function resultFromService(runId: string, r: ServiceResult, commandId: string, redactor: Redactor = NO_SECRETS): InstanceResult {
   return {
     version: 1,
     runId,
@@ -16,10 +17,10 @@ export function resultFromService(runId: string, r: ServiceResult, commandId: st
     status: r.status,
     exitCode: r.exitCode,
     errorCode: r.errorCode,
-    errorInfo: redact(r.errorInfo, secrets),
+    errorInfo: redactor.redact(r.errorInfo),
     ...(r.startTime ? { startTime: r.startTime.toISOString() } : {}),
     ...(r.finishTime ? { finishTime: r.finishTime.toISOString() } : {}),
-    output: redact(r.output, secrets),
+    output: redactor.redact(r.output),
     outputBytes: Buffer.byteLength(r.output) + r.dropped,
     // The schema's name for a result read from the service rather than carried by an event.
     source: 'reconciler',

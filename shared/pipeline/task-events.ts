@@ -14,7 +14,7 @@ import { unseal } from '../runs/seal.ts';
 import type { ResultQueue } from '../queue/port.ts';
 import type { ParsedRecord } from '../runtime/envelopes/envelope.ts';
 import type { Logger } from '../runtime/logger.ts';
-import { redact } from '../runtime/logger.ts';
+import { redactorFor, type Redactor } from '../runtime/redaction.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { outputBatchPrefix, type DeliveredOutputIndex } from './output-sources.ts';
 import type { ReadPublisher, ResultFetcher } from './result-fetcher.ts';
@@ -130,7 +130,9 @@ export async function handleTaskEvents(records: ParsedRecord<TaskCompletedEvent>
     if (events.length === 0) continue;
     const secrets = secretsOf(manifest, deps.sealKey, deps.logger);
     const withhold = !!manifest.sealedSecrets && secrets.length === 0;
-    const messageOf = (d: ResultFields, out: FoundOutput | undefined) => resultMessage(instanceResult(runId, d, out, secrets, withhold), deps.store);
+    // One redactor per run: its secrets' forms are worked out once for all of the run's outputs.
+    const redactor = redactorFor(secrets);
+    const messageOf = (d: ResultFields, out: FoundOutput | undefined) => resultMessage(instanceResult(runId, d, out, redactor, withhold), deps.store);
     const { found, fetched } = await outputsFor(manifest, events, deps, arrivedAt, {
       messageOf,
       // A read sends every finished instance it found: their events, in other instances, are then no-ops.
@@ -166,8 +168,8 @@ interface FoundOutput {
 type ResultFields = Pick<TaskCompletedData, 'commandId' | 'instanceId' | 'invocationStatus'> & Partial<Pick<TaskCompletedData, 'invokeId' | 'exitCode' | 'errorCode' | 'errorInfo' | 'startTime' | 'finishTime'>>;
 
 /** The event's fields first, the service's where the event has none; output and error text redacted. */
-function instanceResult(runId: string, d: ResultFields, out: FoundOutput | undefined, secrets: string[], withhold: boolean): InstanceResult {
-  const output = withhold ? '[output withheld: secrets could not be unsealed]' : redact(out?.output ?? '', secrets);
+function instanceResult(runId: string, d: ResultFields, out: FoundOutput | undefined, redactor: Redactor, withhold: boolean): InstanceResult {
+  const output = withhold ? '[output withheld: secrets could not be unsealed]' : redactor.redact(out?.output ?? '');
   return {
     version: 1,
     runId,
@@ -177,7 +179,7 @@ function instanceResult(runId: string, d: ResultFields, out: FoundOutput | undef
     status: d.invocationStatus,
     exitCode: d.exitCode ?? out?.exitCode ?? 0,
     errorCode: d.errorCode ?? out?.errorCode ?? '',
-    errorInfo: redact(d.errorInfo ?? out?.errorInfo ?? '', secrets),
+    errorInfo: redactor.redact(d.errorInfo ?? out?.errorInfo ?? ''),
     ...(d.startTime || out?.startTime ? { startTime: d.startTime || out!.startTime } : {}),
     ...(d.finishTime || out?.finishTime ? { finishTime: d.finishTime || out!.finishTime } : {}),
     output,

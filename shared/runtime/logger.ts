@@ -1,8 +1,11 @@
 /**
  * Log lines for functions and the local cloud. Every line passes through redaction: values the
- * logger was told are secret (access key secrets, secret parameters, signing secrets) are replaced
- * before anything is written, so a secret cannot reach a log by accident.
+ * logger was told are secret (access key secrets, secret parameters, signing secrets), in every
+ * form redaction.ts looks for, are replaced before anything is written, so a secret cannot reach a
+ * log by accident.
  */
+import { redactorFor, type Redactor } from './redaction.ts';
+
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
@@ -14,25 +17,34 @@ export interface Logger {
 
 export type LogSink = (line: string) => void;
 
-export const REDACTED = '***';
-
-/** Replaces every occurrence of each secret (longest first, so one secret inside another goes whole). */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s) out = out.split(s).join(REDACTED);
-  return out;
+/**
+ * Redacts every string of a line before it is serialized — values, keys, and numbers as their text —
+ * so a match never cuts through JSON's escapes or structure, and an escaped secret is found as the
+ * text it stands for.
+ */
+function redactingReplacer(redactor: Redactor): (key: string, value: unknown) => unknown {
+  return (_key, value) => {
+    if (typeof value === 'string') return redactor.redact(value);
+    if (typeof value === 'number') {
+      const text = String(value);
+      const redacted = redactor.redact(text);
+      return redacted === text ? value : redacted;
+    }
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const entries = Object.entries(value);
+      if (entries.some(([k]) => redactor.redact(k) !== k)) return Object.fromEntries(entries.map(([k, v]) => [redactor.redact(k), v]));
+    }
+    return value;
+  };
 }
 
 export function createLogger(options: { sink?: LogSink; requestId?: string; name?: string; secrets?: Iterable<string> } = {}): Logger {
   const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
-  // Secrets shorter than 4 characters would redact ordinary words; such a secret is a configuration mistake anyway.
-  const secrets = [...new Set([...(options.secrets ?? [])].filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
-  // The line is JSON: a secret holding a quote, a backslash or a control character appears in it
-  // escaped, so the escaped form is what has to be found.
-  const needles = [...new Set(secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].sort((a, b) => b.length - a.length);
+  // Secrets shorter than MIN_SECRET_LENGTH are left out by the redactor: they would redact ordinary words.
+  const secrets = [...new Set(options.secrets ?? [])];
+  const replacer = redactingReplacer(redactorFor(secrets));
   const write = (level: string, message: string, fields?: Record<string, unknown>) => {
-    const line = JSON.stringify({ time: new Date().toISOString(), level, ...(options.name ? { fn: options.name } : {}), ...(options.requestId ? { requestId: options.requestId } : {}), message, ...fields });
-    sink(redact(line, needles));
+    sink(JSON.stringify({ time: new Date().toISOString(), level, ...(options.name ? { fn: options.name } : {}), ...(options.requestId ? { requestId: options.requestId } : {}), message, ...fields }, replacer));
   };
   return {
     debug: (m, f) => write('debug', m, f),

@@ -7,7 +7,7 @@ import { parseChatCommand } from '../../shared/chat/grammar.ts';
 import { LIMITS } from '../../shared/cloud-assistant/constants.ts';
 import { CatalogError, findCommand, loadCatalog, parseCatalog, type CatalogEntry } from '../../shared/config/catalog.ts';
 import { DECODE_FAILED_EXIT_CODE, RunSpecError, buildCatalogCommand, buildScriptCommand, type BuiltCommand } from '../../shared/runs/command-script.ts';
-import { redact } from '../../shared/runtime/logger.ts';
+import { redact } from '../../shared/runtime/redaction.ts';
 
 const DEMO_CATALOG = new URL('../../local/demo/catalog.yaml', import.meta.url).pathname;
 
