@@ -67,8 +67,6 @@ export const wireInteger = z.union(
   { error: 'must be a whole number' },
 );
 
-export const wireString = z.string();
-
 /** `InstanceId.N`: a list of ids; the wire decoder collects `InstanceId.1..N` into an array. */
 export const instanceIdList = z.array(z.string().min(1, 'an instance id cannot be empty'));
 
