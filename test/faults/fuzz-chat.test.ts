@@ -29,6 +29,7 @@ import { parseFleet } from '../../local/ecs/fleet.ts';
 import { DEMO_CHAT, PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../../local/local-cloud.ts';
 import { fc3Event, materialise, requestSpec, type ChatRequest, type ChatSecrets, type RequestSpec } from '../support/chat-fuzz.ts';
 import { waitUntil } from '../../local/harness/pipeline-cloud.ts';
+import { stdoutCapture } from '../support/stdout-capture.ts';
 
 const PER_PLATFORM = 10_000;
 const DEPLOYED_PER_PLATFORM = 500;
@@ -64,17 +65,11 @@ const fcContext = {
   accountId: '1234567890123456',
 };
 
-/** The function writes its log lines to stdout, as on FC; in-process they are caught here. */
-const captured: string[] = [];
-const realWrite = process.stdout.write.bind(process.stdout);
-function captureStdout(on: boolean): void {
-  process.stdout.write = on
-    ? (((chunk: string | Uint8Array) => {
-        captured.push(...String(chunk).split('\n').filter(Boolean));
-        return true;
-      }) as typeof process.stdout.write)
-    : realWrite;
-}
+/**
+ * The function writes its log lines to stdout, as on FC; in-process they are caught here. The
+ * in-process adapter's sink adds its lines to the same list.
+ */
+const stdout = stdoutCapture();
 
 beforeAll(async () => {
   cloud = await startLocalCloud({
@@ -108,12 +103,12 @@ beforeAll(async () => {
   coreHandler = fc3HttpHandler(
     async (request, context) => handleChat(request, { ...deps, logger: context.logger.withSecrets(chatSecrets(chatEnv)) }),
     { functionName: 'fleetrun-chatops', region: fnEnv.FLEETRUN_REGION, accountId: fnEnv.FLEETRUN_ACCOUNT_ID },
-    { maxBodyBytes: chatEnv.FLEETRUN_CHAT_MAX_BODY_BYTES, logSink: (line) => captured.push(line) },
+    { maxBodyBytes: chatEnv.FLEETRUN_CHAT_MAX_BODY_BYTES, logSink: (line) => stdout.lines.push(line) },
   );
 }, 60_000);
 
 afterAll(async () => {
-  captureStdout(false);
+  stdout.capture(false);
   await cloud?.close();
 });
 
@@ -129,14 +124,14 @@ interface Tally {
 /** Runs one generated request through an in-process handler and checks its answer. */
 async function checkInProcess(target: Fc3Handler, spec: RequestSpec, tally: Tally): Promise<void> {
   const request = materialise(spec, SECRETS);
-  const from = captured.length;
+  const from = stdout.lines.length;
   let result: Fc3Result;
   try {
     result = await target(fc3Event(request, spec.base64, spec.envelope), fcContext);
   } catch (e) {
     throw new Error(`the handler threw: ${(e as Error).stack ?? String(e)}`);
   }
-  const lines = captured.slice(from);
+  const lines = stdout.lines.slice(from);
   const status = result.statusCode;
   tally.byStatus[status] = (tally.byStatus[status] ?? 0) + 1;
   tally.policyDecisions += lines.filter((l) => l.includes('"policy decision"')).length;
@@ -177,7 +172,7 @@ describe.each(PLATFORMS)('%s', (platform) => {
         { numRuns: PER_PLATFORM },
       );
     } finally {
-      captured.length = 0;
+      stdout.lines.length = 0;
     }
     // The mix reached every stage: refusals of both kinds, and authentic requests past the signature into the grammar and the policy.
     expect(tally.byStatus[401] ?? 0).toBeGreaterThan(PER_PLATFORM / 10);
@@ -188,15 +183,15 @@ describe.each(PLATFORMS)('%s', (platform) => {
 
   it(`${DEPLOYED_PER_PLATFORM} generated requests to the deployed function's handler (replay guard in OSS)`, async () => {
     const tally = newTally();
-    captureStdout(true);
+    stdout.capture(true);
     try {
       await fc.assert(
         fc.asyncProperty(requestSpec(platform), (spec) => checkInProcess(handler, spec, tally)),
         { numRuns: DEPLOYED_PER_PLATFORM },
       );
     } finally {
-      captureStdout(false);
-      captured.length = 0;
+      stdout.capture(false);
+      stdout.lines.length = 0;
     }
     expect(tally.authenticAnswered).toBeGreaterThan(0);
   }, 60_000);
