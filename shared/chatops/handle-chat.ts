@@ -15,7 +15,7 @@ import { buildRunSpec } from '../runs/build-run-spec.ts';
 import { RunSpecError, type RunSpecProblem } from '../runs/command-script.ts';
 import { runKeys } from '../runs/keys.ts';
 import type { RunSummary } from '../runs/summary.ts';
-import type { HttpRequest, HttpResponse } from '../runtime/http.ts';
+import { jsonResponse, type HttpRequest, type HttpResponse } from '../runtime/http.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Job } from '../schedule/jobs-file.ts';
 import type { ObjectStore } from '../store/port.ts';
@@ -48,10 +48,6 @@ export function storeReplayGuard(store: ObjectStore): ReplayGuard {
   };
 }
 
-function json(statusCode: number, body: unknown): HttpResponse {
-  return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) };
-}
-
 function describeTargets(c: Extract<ChatCommand, { kind: 'run' }>): string {
   return 'instanceIds' in c.targets ? c.targets.instanceIds.join(', ') : Object.entries(c.targets.tags).map(([k, v]) => `${k}=${v}`).join(' ');
 }
@@ -59,11 +55,11 @@ function describeTargets(c: Extract<ChatCommand, { kind: 'run' }>): string {
 export async function handleChat(request: HttpRequest, deps: ChatopsDeps): Promise<HttpResponse> {
   const platform = platformOf(request.path);
   const codec = platform ? deps.codecs[platform] : undefined;
-  if (!platform || !codec) return json(404, { error: 'no chat platform is served at this path' });
+  if (!platform || !codec) return jsonResponse(404, { error: 'no chat platform is served at this path' });
   const verified = await codec.verify({ method: request.method, path: request.path, headers: request.headers, query: request.query, body: request.body }, deps.now?.() ?? new Date());
   if (verified.kind === 'refused') {
     deps.logger.warn('chat request refused', { platform, status: verified.status, reason: verified.reason });
-    return codec.refuse ? codec.refuse(verified) : json(verified.status, { error: verified.reason });
+    return codec.refuse ? codec.refuse(verified) : jsonResponse(verified.status, { error: verified.reason });
   }
   if (verified.kind === 'handshake') return { statusCode: verified.response.statusCode, headers: verified.response.headers, body: verified.response.body };
   const message = await answer(verified.command, deps);
