@@ -21,6 +21,7 @@ import { closestWord } from '../chat/grammar.ts';
 import { LIMITS, type CommandType, type TerminationMode } from '../cloud-assistant/constants.ts';
 import { contentParameterNames } from '../cloud-assistant/requests/common.ts';
 import type { CatalogEntry } from '../config/catalog.ts';
+import { MIN_SECRET_LENGTH } from '../runtime/redaction.ts';
 
 /** Why a run cannot be built: the command is not in the catalog, a value does not fit, or its secrets cannot be sealed. */
 export type RunSpecProblem = 'unknown-command' | 'bad-value' | 'no-seal-key';
@@ -170,6 +171,9 @@ export function buildCatalogCommand(entry: CatalogEntry, name: string, withValue
     const key = `${PARAMETER_PREFIX}${n}`;
     parameters[key] = Buffer.from(value, 'utf8').toString('base64');
     if (p.secret) {
+      // Redaction cannot hide a value this short without blanking ordinary text (runtime/redaction.ts),
+      // so such a value would reach outputs and reports in clear: refuse it before anything runs.
+      if (value !== '' && value.length < MIN_SECRET_LENGTH) throw new RunSpecError(`the value of "${n}" is secret and must be at least ${MIN_SECRET_LENGTH} characters, so that it can be hidden in outputs and logs`);
       secretParameters.push(key);
       if (value !== '') secretValues.add(value);
     }

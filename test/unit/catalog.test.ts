@@ -134,6 +134,11 @@ describe('Function: buildCatalogCommand', () => {
     expect(spec.script).not.toContain('s3cret-token');
   });
 
+  it('refuses a secret value too short to be hidden in outputs, before anything runs', () => {
+    expect(() => buildCatalogCommand(disk, 'disk-check', { token: 'abc' })).toThrow(/"token" is secret and must be at least 4 characters/);
+    expect(buildCatalogCommand(disk, 'disk-check', { token: 'abcd' }).secretValues).toEqual(['abcd']);
+  });
+
   it('applies defaults, takes given values over them, and matches keys ignoring case', () => {
     expect(buildCatalogCommand(disk, 'disk-check', { token: 'abcd', MOUNT: '/data' }).parameters!['p_mount']).toBe(b64('/data'));
     expect(buildCatalogCommand(disk, 'disk-check', { token: 'abcd' }).parameters!['p_mount']).toBe(b64('/'));
