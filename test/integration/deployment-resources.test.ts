@@ -52,24 +52,23 @@ describe('the resources s.yaml declares, in the local cloud', () => {
     // ali-oss's types say an array; the client resolves { buckets, … }.
     const { buckets } = (await oss.listBuckets({})) as unknown as { buckets: { name: string }[] };
     expect(buckets.map((b) => b.name).sort()).toEqual(['fleetrun-output', 'fleetrun-runs']);
-    for (const [bucket, prefix] of [['fleetrun-runs', 'runs/'], ['fleetrun-output', 'fleetrun-output/']] as const) {
+    for (const bucket of ['fleetrun-runs', 'fleetrun-output']) {
       const info = await oss.getBucketInfo(bucket);
       expect(info.bucket.AccessControlList.Grant, bucket).toBe('private');
-      const { rules } = await oss.getBucketLifecycle(bucket);
-      expect(rules, bucket).toEqual([expect.objectContaining({ prefix, status: 'Enabled', expiration: expect.objectContaining({ days: '2' }) })]);
     }
+    const rule = (prefix: string, days: string) => expect.objectContaining({ prefix, status: 'Enabled', expiration: expect.objectContaining({ days }) });
+    expect((await oss.getBucketLifecycle('fleetrun-runs')).rules).toEqual([rule('runs/', '2'), rule('chat/seen/', '1')]);
+    expect((await oss.getBucketLifecycle('fleetrun-output')).rules).toEqual([rule('fleetrun-output/', '2')]);
   });
 
-  it('deletes a run once it is older than the retention, and keeps what is not under runs/', async () => {
+  it('deletes a run once it is older than the retention, and replay markers after a day; keeps what is under neither', async () => {
     await oss.put('runs/r-old/manifest.json', Buffer.from('{}'));
+    await oss.put('chat/seen/0123abcd', Buffer.from(''));
     await oss.put('schedule/state.json', Buffer.from('{}'));
+    const left = async () => [...((await oss.list({ prefix: 'runs/', 'max-keys': 10 }, {})).objects ?? []), ...((await oss.list({ prefix: 'chat/', 'max-keys': 10 }, {})).objects ?? [])];
     const deadline = Date.now() + 20 * DAY_MS + 5_000;
-    while (Date.now() < deadline) {
-      const listed = await oss.list({ prefix: 'runs/', 'max-keys': 10 }, {});
-      if ((listed.objects ?? []).length === 0) break;
-      await new Promise((r) => setTimeout(r, DAY_MS / 2));
-    }
-    expect((await oss.list({ prefix: 'runs/', 'max-keys': 10 }, {})).objects ?? []).toEqual([]);
+    while (Date.now() < deadline && (await left()).length > 0) await new Promise((r) => setTimeout(r, DAY_MS / 2));
+    expect(await left()).toEqual([]);
     expect((await oss.get('schedule/state.json')).content.toString()).toBe('{}');
   }, 30_000);
 

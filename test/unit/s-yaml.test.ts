@@ -87,7 +87,7 @@ resources:
     expect(role.Policies).toEqual([{ PolicyName: 'fleetrun-fc-role-policy', PolicyDocument: JSON.parse(await readFile(path.join(ROOT, 'deploy/ram-policy.json'), 'utf8')) }]);
     expect(role.AssumeRolePolicyDocument).toEqual(JSON.parse(await readFile(path.join(ROOT, 'deploy/ram-trust-policy.json'), 'utf8')));
     const runs = stack.resources.find((r) => r.logicalId === 'RunsBucket')!.properties;
-    expect(runs).toMatchObject({ BucketName: 'fleetrun-runs', AccessControl: 'private', LifecycleConfiguration: { Rule: [{ Prefix: 'runs/', Status: 'Enabled', Expiration: { Days: 9 } }] } });
+    expect(runs).toMatchObject({ BucketName: 'fleetrun-runs', AccessControl: 'private', LifecycleConfiguration: { Rule: [{ Prefix: 'runs/', Status: 'Enabled', Expiration: { Days: 9 } }, { Prefix: 'chat/seen/', Status: 'Enabled', Expiration: { Days: 1 } }] } });
     for (const f of s.functions) {
       expect(f.props.role, f.props.functionName).toBe('acs:ram::1234567890123456:role/fleetrun-fc-role');
       expect(f.props.environmentVariables.FLEETRUN_BUCKET, f.props.functionName).toBe('fleetrun-runs');
