@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { createCodecs, MemoryReplayGuard, platformOf } from '../../shared/chat/codecs.ts';
 import { dingtalkHeaders, slackHeaders, webhookHeaders } from '../../shared/chat/sign.ts';
+import { NOT_AUTHENTICATED } from '../../shared/chat/platforms/verify-steps.ts';
 import { chatPost, replayGuardAt } from '../support/chat-codec-requests.ts';
 
 describe('Function: platformOf', () => {
@@ -31,6 +32,28 @@ describe('Function: createCodecs', () => {
     expect(() => createCodecs({ webhook: { secret: '1234567' } }, guard)).toThrow(/webhook.secret/);
     expect(() => createCodecs({ lark: { appId: 'cli_1', appSecret: 'app-secret-01' } }, guard)).toThrow(/verificationToken or an encryptKey/);
     expect(() => createCodecs({ lark: { verificationToken: 'x' } }, guard)).toThrow(/lark.verificationToken/);
+  });
+
+  it('Slack and DingTalk answer every request that does not authenticate alike — missing headers, stale, forged, replayed — and log why', async () => {
+    const now = new Date('2026-11-23T10:00:00Z');
+    const codecs = createCodecs({ slack: { signingSecret: 'slack-secret-01' }, dingtalk: { appSecret: 'SECdingtalk-01' } }, replayGuardAt(now));
+    const slackBody = new URLSearchParams({ command: '/fleetrun', text: 'help', user_id: 'U1', channel_id: 'C1', response_url: 'https://hooks.slack.com/commands/T1/1/a', trigger_id: '1.2' }).toString();
+    const dingBody = JSON.stringify({ msgtype: 'text', text: { content: 'help' }, msgId: 'm1', senderStaffId: 's1', conversationId: 'c1', sessionWebhook: 'https://oapi.dingtalk.com/robot/sendBySession?session=1' });
+    const cases = {
+      slack: { body: slackBody, signed: slackHeaders('slack-secret-01', slackBody, now), forged: slackHeaders('another-secret-99', slackBody, now), stale: slackHeaders('slack-secret-01', slackBody, new Date(now.getTime() - 600_000)) },
+      dingtalk: { body: dingBody, signed: dingtalkHeaders('SECdingtalk-01', now), forged: dingtalkHeaders('another-secret-99', now), stale: dingtalkHeaders('SECdingtalk-01', new Date(now.getTime() - 7_200_000)) },
+    };
+    for (const [platform, c] of Object.entries(cases) as [keyof typeof cases, (typeof cases)[keyof typeof cases]][]) {
+      const codec = codecs[platform]!;
+      const verify = (headers: Record<string, string>) => codec.verify(chatPost(`/${platform}`, c.body, headers), now);
+      expect((await verify(c.signed)).kind, platform).toBe('command');
+      const refusals = [await verify({}), await verify(c.forged), await verify(c.stale), await verify(c.signed)];
+      const reasons = refusals.map((v) => (v.kind === 'refused' ? v.reason : v.kind));
+      expect(new Set(reasons).size, `${platform}: ${reasons.join(' | ')}`).toBe(4);
+      const answers = refusals.map((v) => (v.kind === 'refused' ? codec.refuse!(v) : undefined));
+      expect(answers.every((a) => a?.statusCode === 401), platform).toBe(true);
+      expect(new Set(answers.map((a) => a?.body)), platform).toEqual(new Set([JSON.stringify({ error: NOT_AUTHENTICATED })]));
+    }
   });
 
   it('codecs share one guard yet cannot block each other: keys are namespaced per platform', async () => {

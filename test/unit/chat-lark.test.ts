@@ -4,6 +4,7 @@ import { MemoryReplayGuard } from '../../shared/chat/codecs.ts';
 import { larkEncrypt, larkHeaders } from '../../shared/chat/sign.ts';
 import type { ChatCodec, Verified } from '../../shared/chat/types.ts';
 import type { HttpRequest } from '../../shared/runtime/http.ts';
+import { NOT_AUTHENTICATED } from '../../shared/chat/platforms/verify-steps.ts';
 import { chatPost, expectCommand, expectHandshake, expectRefusal, replayGuardAt } from '../support/chat-codec-requests.ts';
 
 const TOKEN = 'lark-verification-token-0001';
@@ -148,6 +149,42 @@ describe('Function: createLarkCodec — encrypt key mode', () => {
 
   it('401 for an unsigned plaintext body', async () => {
     expectRefused(await keyed().verify(plain(event()), NOW), 401);
+  });
+
+  it('refuses every unsigned body that is not the challenge with one reason and one answer, whether it decrypts or not', async () => {
+    const c = keyed();
+    const unsigned = (body: string): HttpRequest => chatPost('/lark', body, { 'content-type': 'application/json' });
+    const wrapped = (encrypt: string): HttpRequest => unsigned(JSON.stringify({ encrypt }));
+    const bodies = [
+      wrapped(Buffer.alloc(48, 7).toString('base64')), // bad padding
+      wrapped(larkEncrypt(KEY, 'not json at all')), // good padding, not JSON
+      wrapped(larkEncrypt(KEY, JSON.stringify(event()))), // a genuine event, unsigned
+      wrapped(larkEncrypt(KEY, JSON.stringify({ challenge: 'c', token: 'not-the-token', type: 'url_verification' }))), // the challenge with a wrong token
+      wrapped(larkEncrypt('another-encrypt-key-9999', JSON.stringify({ challenge: 'c', token: TOKEN, type: 'url_verification' }))),
+      wrapped('%%%'),
+      unsigned('{"encrypt":'),
+      unsigned(''),
+    ];
+    const refusals = await Promise.all(bodies.map(async (req) => expectRefusal(await c.verify(req, NOW), 401, [TOKEN, KEY])));
+    expect(new Set(refusals.map((r) => r.reason)).size).toBe(1);
+    expect(new Set(refusals.map((r) => String(c.refuse!(r).body))).size).toBe(1);
+  });
+
+  it('answers every 401 alike, whichever check failed; a 400 after authentication says why', async () => {
+    const c = keyed();
+    const req = encrypted(event());
+    const { 'x-lark-request-nonce': _n, ...noNonce } = req.headers;
+    const refusals = [
+      await c.verify({ ...req, headers: noNonce }, NOW),
+      await c.verify({ ...req, headers: { ...req.headers, 'x-lark-signature': 'f'.repeat(64) } }, NOW),
+      await c.verify(encrypted(event(), new Date(NOW.getTime() - 301_000)), NOW),
+      await c.verify({ ...req, headers: {} }, NOW),
+    ].map((v) => expectRefusal(v, 401, [TOKEN, KEY]));
+    const answers = new Set(refusals.map((r) => JSON.stringify(c.refuse!(r))));
+    expect([...answers]).toEqual([JSON.stringify({ statusCode: 401, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ error: NOT_AUTHENTICATED }) })]);
+    const damaged = JSON.stringify({ encrypt: Buffer.alloc(48, 7).toString('base64') });
+    const answer = c.refuse!(expectRefusal(await c.verify(chatPost('/lark', damaged, larkHeaders(KEY, damaged, NOW)), NOW), 400, [TOKEN, KEY]));
+    expect(JSON.parse(String(answer.body))).toEqual({ error: 'cannot decrypt the body: wrong encrypt key or damaged data' });
   });
 
   it('401 for a signature over another body, a wrong key, or a forged value', async () => {

@@ -128,7 +128,11 @@ describe('Function: createWebhookCodec — ack', () => {
     const c = codec();
     const answer = c.refuse!({ kind: 'refused', status: 401, reason: 'replayed request', code: 'Replayed' });
     expect(answer.statusCode).toBe(401);
-    expect(JSON.parse(String(answer.body))).toEqual({ ok: false, code: 'Replayed', message: 'replayed request' });
+    // A 401 says its code's fixed meaning, never the reason verify logged.
+    expect(JSON.parse(String(answer.body))).toEqual({ ok: false, code: 'Replayed', message: REFUSALS.Replayed.meaning });
+    expect(c.refuse!({ kind: 'refused', status: 401, reason: 'missing x-fleetrun-signature header', code: 'BadSignature' }).body).toEqual(
+      c.refuse!({ kind: 'refused', status: 401, reason: 'x-fleetrun-signature does not match', code: 'BadSignature' }).body,
+    );
     expect(JSON.parse(String(c.refuse!({ kind: 'refused', status: 401, reason: 'x' }).body))).toMatchObject({ code: 'BadSignature' });
     expect(JSON.parse(String(c.refuse!({ kind: 'refused', status: 400, reason: 'x' }).body))).toMatchObject({ code: 'BadRequest' });
   });

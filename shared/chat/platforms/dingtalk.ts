@@ -17,9 +17,11 @@ import {
   checkTimestamp,
   command,
   firstDelivery,
+  firstRefusal,
   handshake,
   jsonBodyAs,
   originAllowed,
+  refusalAnswer,
   refused,
   replayTtlSeconds,
   requiredHeaders,
@@ -97,7 +99,8 @@ export function renderDingtalkMessage(message: ChatMessage): DingtalkMarkdown {
  * The DingTalk codec.
  *
  * Refuses (401) missing headers, a timestamp more than 1 hour from now, a sign that does not match,
- * and a sign seen before. Refuses (400) a body that is not a robot callback or whose sessionWebhook
+ * and a sign seen before — all checked before any is acted on, and all answered alike
+ * (NOT_AUTHENTICATED; the reason is logged). Refuses (400) a body that is not a robot callback or whose sessionWebhook
  * is not DingTalk's. A msgId already accepted is answered "already received" with no command.
  * deliveryId is `dingtalk:<msgId>`.
  */
@@ -109,15 +112,16 @@ export function createDingtalkCodec(options: DingtalkOptions, replay: ReplayGuar
     async verify(req: HttpRequest, now: Date): Promise<Verified> {
       const bad = checkEnvelope(req);
       if (bad) return bad;
-      const headers = requiredHeaders(req, ['timestamp', 'sign']);
-      if (headers.kind === 'refused') return headers;
-      const [timestamp, rawSign] = headers.value;
-      const stale = checkTimestamp(timestamp, TIMESTAMP, now);
-      if (stale) return stale;
-
+      const { values, missing } = requiredHeaders(req, ['timestamp', 'sign']);
+      const [timestamp, rawSign] = values;
       const sign = decodeSign(rawSign);
       const expected = createHmac('sha256', appSecret).update(`${timestamp}\n${appSecret}`).digest('base64');
-      if (!safeEqual(expected, sign)) return refused(401, 'sign does not match: forged, or signed with another app secret');
+      const failed = firstRefusal([
+        missing,
+        checkTimestamp(timestamp, TIMESTAMP, now),
+        safeEqual(expected, sign) ? undefined : refused(401, 'sign does not match: forged, or signed with another app secret'),
+      ]);
+      if (failed) return failed;
       if (!(await replay.firstSeen(`dingtalk:sign:${sign}`, SIGN_TTL_SECONDS))) return refused(401, 'replayed request: this sign was already accepted');
 
       const parsed = jsonBodyAs(req, callbackSchema, 'not a DingTalk robot callback');
@@ -153,6 +157,7 @@ export function createDingtalkCodec(options: DingtalkOptions, replay: ReplayGuar
     ack(message: ChatMessage): HttpResponse {
       return jsonResponse(200, renderDingtalkMessage(message));
     },
+    refuse: refusalAnswer,
   };
 }
 

@@ -21,10 +21,12 @@ import {
   checkWindow,
   command,
   firstDelivery,
+  firstRefusal,
   handshake,
   header,
   jsonBody,
   parsedAs,
+  refusalAnswer,
   refused,
   replayTtlSeconds,
   requiredHeaders,
@@ -92,18 +94,70 @@ const messageEventSchema = z.object({
 });
 const textContentSchema = z.object({ text: z.string() });
 
-/** Decrypts a Lark `encrypt` value; undefined when the key is wrong or the data damaged. */
-function decrypt(encryptKey: string, encrypted: string): string | undefined {
+/** The AES-256 key of an encrypt key: its SHA-256, as Lark documents. */
+function aesKey(encryptKey: string): Buffer {
+  return createHash('sha256').update(encryptKey, 'utf8').digest();
+}
+
+/** iv ‖ ciphertext of an `encrypt` value; undefined unless it has an IV and at least one AES block, whole blocks only. */
+function ivAndBlocks(encrypted: string): { iv: Buffer; blocks: Buffer } | undefined {
+  const raw = Buffer.from(encrypted, 'base64');
+  if (raw.length < 32 || raw.length % 16 !== 0) return undefined;
+  return { iv: raw.subarray(0, 16), blocks: raw.subarray(16) };
+}
+
+/** Decrypts a Lark `encrypt` value of an authenticated request; undefined when the key is wrong or the data damaged. */
+function decrypt(key: Buffer, encrypted: string): string | undefined {
+  const parts = ivAndBlocks(encrypted);
+  if (parts === undefined) return undefined;
   try {
-    const raw = Buffer.from(encrypted, 'base64');
-    // IV (16 bytes) and at least one AES block, whole blocks only.
-    if (raw.length < 32 || raw.length % 16 !== 0) return undefined;
-    const key = createHash('sha256').update(encryptKey, 'utf8').digest();
-    const decipher = createDecipheriv('aes-256-cbc', key, raw.subarray(0, 16));
-    return Buffer.concat([decipher.update(raw.subarray(16)), decipher.final()]).toString('utf8');
+    const decipher = createDecipheriv('aes-256-cbc', key, parts.iv);
+    return Buffer.concat([decipher.update(parts.blocks), decipher.final()]).toString('utf8');
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The length of a decrypted text's PKCS#7 padding, 0 when the padding is not valid, found without
+ * a branch or an early exit on the bytes: how long this takes must not say whether the padding held.
+ */
+function paddingLength(plain: Buffer): number {
+  const n = plain[plain.length - 1] ?? 0;
+  // 1 when n is 0 or more than a block.
+  let bad = ((n - 1) >> 31) & 1;
+  bad |= ((16 - n) >> 31) & 1;
+  for (let i = 1; i <= 16; i++) {
+    const inPadding = ((i - n - 1) >> 31) & 1;
+    const differs = (-((plain[plain.length - i] ?? 0) ^ n) >> 31) & 1;
+    bad |= inPadding & differs;
+  }
+  return n & (bad - 1);
+}
+
+/**
+ * The challenge of an unsigned request, when it is Lark's encrypted URL-verification request (with
+ * the verification token, when one is configured); undefined otherwise, whatever the reason.
+ *
+ * Lark does not sign that request, so here — and only here — ciphertext nobody authenticated meets
+ * the key; CBC has no integrity, and a server that answers bad padding differently from good is a
+ * decryption oracle (issue 14). So every step runs whatever the one before found: the AES pass
+ * without Node's padding check (which throws, early), the padding checked without branches, the
+ * plaintext decoded and parsed, the token compared; only then is the conjunction looked at, and
+ * its caller answers every failure alike.
+ */
+function unsignedChallenge(key: Buffer, body: Buffer, verificationToken: string | undefined): string | undefined {
+  // The outer JSON and the base64 are the request's own bytes: nothing here depends on the key.
+  const parts = ivAndBlocks(jsonAs(body.toString('utf8'), encryptedSchema)?.encrypt ?? '');
+  if (parts === undefined) return undefined;
+  const decipher = createDecipheriv('aes-256-cbc', key, parts.iv).setAutoPadding(false);
+  const padded = Buffer.concat([decipher.update(parts.blocks), decipher.final()]);
+  const padding = paddingLength(padded);
+  const payload = parseJson(padded.subarray(0, padded.length - padding).toString('utf8'));
+  const challenge = challengeSchema.safeParse(payload.ok ? payload.value : undefined);
+  const token = challenge.success ? (challenge.data.token ?? '') : '';
+  const tokenHolds = verificationToken === undefined || safeEqual(verificationToken, token);
+  return padding > 0 && challenge.success && tokenHolds ? challenge.data.challenge : undefined;
 }
 
 /**
@@ -122,48 +176,60 @@ const ignored = (): Verified => handshake(jsonResponse(200, {}));
  *
  * With an encrypt key, bodies must be `{encrypt}`; X-Lark-Signature (with its timestamp ±5 min and
  * nonce) is required on everything except the url_verification challenge, which Lark does not
- * sign — decrypting it with our key is its proof. A signature seen before is refused (401). With a
- * verification token, it must match (401). Events older than 10 minutes are refused (401).
+ * sign — decrypting it with our key is its proof. A signed body is authenticated before it is
+ * parsed or decrypted; an unsigned one is opened only as a challenge, in a way that tells nobody
+ * why it was not one (unsignedChallenge). A signature seen before is refused (401). With a
+ * verification token, it must match (401). Every 401 is answered alike (NOT_AUTHENTICATED). Events older than 10 minutes are refused (401).
  * Events other than text messages from a user are acknowledged with `{}` and no command; so is an
  * event_id already accepted (Lark retries deliveries). deliveryId is `lark:<event_id>`.
  */
 export function createLarkCodec(options: LarkOptions, replay: ReplayGuard): ChatCodec {
   const { verificationToken, encryptKey, appId } = options;
   if (!verificationToken && !encryptKey) throw new Error('the Lark codec needs a verificationToken or an encryptKey: without one, anybody could send commands');
+  const key = encryptKey ? { text: encryptKey, aes: aesKey(encryptKey) } : undefined;
   return {
     platform: 'lark',
     async verify(req: HttpRequest, now: Date): Promise<Verified> {
       const bad = checkEnvelope(req);
       if (bad) return bad;
-      const outer = jsonBody(req);
-      if (outer.kind === 'refused') return outer;
-
-      let payload: unknown = outer.value;
-      if (encryptKey) {
+      let payload: unknown;
+      if (key) {
         const signature = header(req, 'x-lark-signature');
-        const signed = signature !== undefined;
-        if (signed) {
-          const headers = requiredHeaders(req, ['X-Lark-Request-Timestamp', 'X-Lark-Request-Nonce']);
-          if (headers.kind === 'refused') return headers;
-          const [timestamp, nonce] = headers.value;
-          const stale = checkTimestamp(timestamp, TIMESTAMP, now);
-          if (stale) return stale;
-          // A plain SHA-256 (Lark's scheme, not an HMAC) over the raw body bytes as received.
-          const expected = createHash('sha256').update(`${timestamp}${nonce}${encryptKey}`).update(req.body).digest('hex');
-          if (!safeEqual(expected, signature)) return refused(401, 'X-Lark-Signature does not match: forged, altered, or made with another encrypt key');
-          if (!(await replay.firstSeen(`lark:signature:${signature}`, SIGNATURE_TTL_SECONDS))) return refused(401, 'replayed request: this signature was already accepted');
+        if (signature === undefined) {
+          // Only the URL-verification challenge comes unsigned; every other unsigned body, and every
+          // reason one is not that challenge, is refused alike.
+          const challenge = unsignedChallenge(key.aes, req.body, verificationToken);
+          if (challenge === undefined) return refused(401, 'missing X-Lark-Signature header: only an encrypted URL-verification challenge comes unsigned, and this is none');
+          return handshake(jsonResponse(200, { challenge }));
         }
+        const { values, missing } = requiredHeaders(req, ['X-Lark-Request-Timestamp', 'X-Lark-Request-Nonce']);
+        const [timestamp, nonce] = values;
+        // A plain SHA-256 (Lark's scheme, not an HMAC) over the raw body bytes as received.
+        const expected = createHash('sha256').update(`${timestamp}${nonce}${key.text}`).update(req.body).digest('hex');
+        const failed = firstRefusal([
+          missing,
+          checkTimestamp(timestamp, TIMESTAMP, now),
+          safeEqual(expected, signature) ? undefined : refused(401, 'X-Lark-Signature does not match: forged, altered, or made with another encrypt key'),
+        ]);
+        if (failed) return failed;
+        if (!(await replay.firstSeen(`lark:signature:${signature}`, SIGNATURE_TTL_SECONDS))) return refused(401, 'replayed request: this signature was already accepted');
+
+        // Authenticated: from here on the body is Lark's, and a body Lark signed that does not open is damaged.
+        const outer = jsonBody(req);
+        if (outer.kind === 'refused') return outer;
         const encrypted = encryptedSchema.safeParse(outer.value);
-        if (!encrypted.success) return signed ? refused(400, 'an encrypt key is configured but the body is not {encrypt}') : refused(401, 'missing X-Lark-Signature header');
-        const plain = decrypt(encryptKey, encrypted.data.encrypt);
-        // Signed by Lark yet undecryptable is a damaged body; unsigned and undecryptable is not from Lark.
-        if (plain === undefined) return refused(signed ? 400 : 401, 'cannot decrypt the body: wrong encrypt key or damaged data');
+        if (!encrypted.success) return refused(400, 'an encrypt key is configured but the body is not {encrypt}');
+        const plain = decrypt(key.aes, encrypted.data.encrypt);
+        if (plain === undefined) return refused(400, 'cannot decrypt the body: wrong encrypt key or damaged data');
         const inner = parseJson(plain);
-        if (!inner.ok) return refused(signed ? 400 : 401, 'the decrypted body is not JSON');
+        if (!inner.ok) return refused(400, 'the decrypted body is not JSON');
         payload = inner.value;
-        if (!signed && !challengeSchema.safeParse(payload).success) return refused(401, 'missing X-Lark-Signature header');
-      } else if (encryptedSchema.safeParse(outer.value).success) {
-        return refused(400, 'the body is encrypted but no encrypt key is configured');
+      } else {
+        // Token mode: nothing is encrypted or signed, and the token to check is inside the JSON.
+        const outer = jsonBody(req);
+        if (outer.kind === 'refused') return outer;
+        if (encryptedSchema.safeParse(outer.value).success) return refused(400, 'the body is encrypted but no encrypt key is configured');
+        payload = outer.value;
       }
 
       const challenge = challengeSchema.safeParse(payload);
@@ -208,6 +274,7 @@ export function createLarkCodec(options: LarkOptions, replay: ReplayGuard): Chat
       // message itself goes out through the sender.
       return jsonResponse(200, {});
     },
+    refuse: refusalAnswer,
   };
 }
 

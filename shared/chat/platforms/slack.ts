@@ -18,10 +18,12 @@ import {
   checkTimestamp,
   command,
   firstDelivery,
+  firstRefusal,
   handshake,
   header,
   originAllowed,
   parsedAs,
+  refusalAnswer,
   refused,
   replayTtlSeconds,
   requiredHeaders,
@@ -141,8 +143,9 @@ function unescapeSlack(text: string): string {
  * The Slack codec.
  *
  * Refuses (401) a missing or malformed signature header, a timestamp more than 5 minutes from now
- * in either direction, a signature that does not match, and a signature seen before (a replay).
- * Refuses (400) a body that is not a slash command, or whose response_url is not Slack's.
+ * in either direction, a signature that does not match, and a signature seen before (a replay) —
+ * all checked before any is acted on, and all answered alike (NOT_AUTHENTICATED; the reason is
+ * logged). Refuses (400) a body that is not a slash command, or whose response_url is not Slack's.
  *
  * Retries: Slack may send a request again (with `X-Slack-Retry-Num`, freshly signed) when the first
  * answer was slow. The deliveryId is `slack:<trigger_id>` — the same in every retry, since the
@@ -159,15 +162,16 @@ export function createSlackCodec(options: SlackOptions, replay: ReplayGuard): Ch
     async verify(req: HttpRequest, now: Date): Promise<Verified> {
       const bad = checkEnvelope(req);
       if (bad) return bad;
-      const headers = requiredHeaders(req, ['X-Slack-Signature', 'X-Slack-Request-Timestamp']);
-      if (headers.kind === 'refused') return headers;
-      const [signature, timestamp] = headers.value;
-      const stale = checkTimestamp(timestamp, TIMESTAMP, now);
-      if (stale) return stale;
-
+      const { values, missing } = requiredHeaders(req, ['X-Slack-Signature', 'X-Slack-Request-Timestamp']);
+      const [signature, timestamp] = values;
       // Signed over the timestamp string exactly as sent and the raw bytes, never a re-encoding.
       const expected = `v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:`).update(req.body).digest('hex')}`;
-      if (!safeEqual(expected, signature)) return refused(401, 'X-Slack-Signature does not match: forged, altered, or signed with another secret');
+      const failed = firstRefusal([
+        missing,
+        checkTimestamp(timestamp, TIMESTAMP, now),
+        safeEqual(expected, signature) ? undefined : refused(401, 'X-Slack-Signature does not match: forged, altered, or signed with another secret'),
+      ]);
+      if (failed) return failed;
       // Recorded only after the signature holds, so forged requests cannot fill the guard or block real ones.
       if (!(await replay.firstSeen(`slack:signature:${signature}`, SIGNATURE_TTL_SECONDS))) {
         return refused(401, 'replayed request: this exact signed request was already accepted');
@@ -206,6 +210,7 @@ export function createSlackCodec(options: SlackOptions, replay: ReplayGuard): Ch
       // in_channel: a fleet command is everyone's business in the channel (and it echoes who asked).
       return jsonResponse(200, renderSlackMessage(message, 'in_channel'));
     },
+    refuse: refusalAnswer,
   };
 }
 

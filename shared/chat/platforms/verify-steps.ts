@@ -7,10 +7,15 @@
  * Signature computation is deliberately NOT here: each codec computes its own, and `../sign.ts` has
  * the signing side, so one shared bug cannot make signer and verifier agree on a wrong value.
  * Reasons are fixed phrases plus header names and numbers we computed, never header or secret values.
+ *
+ * Authentication comes first and whole: a signed body is authenticated before anything parses or
+ * decrypts it, every check of the headers, timestamp and signature is computed before any is acted
+ * on ({@link firstRefusal}), and every request that fails them is answered alike
+ * ({@link NOT_AUTHENTICATED}); the reason is for the log.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
-import type { HttpRequest, HttpResponse } from '../../runtime/http.ts';
+import { jsonResponse, type HttpRequest, type HttpResponse } from '../../runtime/http.ts';
 import type { InboundCommand, ReplayGuard, Verified } from '../types.ts';
 import { parseJson } from './common.ts';
 
@@ -59,17 +64,41 @@ export function header(req: HttpRequest, name: string): string | undefined {
 }
 
 /**
- * The values of headers a request must carry, in the order given: the first one missing is the one
- * the refusal names (`missing <name> header`), so each platform keeps the order its checks have.
+ * The values of headers a request must carry, in the order given — '' for one that is absent — and
+ * the refusal naming the first one missing (`missing <name> header`), undefined when none is. A
+ * missing header does not end verify here: the signature is computed over '' all the same and
+ * {@link firstRefusal} picks the refusal, so a request without a header takes the work of one
+ * with a wrong value and gets the same answer.
  */
-export function requiredHeaders<const Names extends readonly string[]>(req: HttpRequest, names: Names): Step<{ [K in keyof Names]: string }> {
-  const values: string[] = [];
-  for (const name of names) {
-    const value = header(req, name);
-    if (value === undefined) return refused(401, `missing ${name} header`);
-    values.push(value);
-  }
-  return { kind: 'ok', value: values as { [K in keyof Names]: string } };
+export function requiredHeaders<const Names extends readonly string[]>(req: HttpRequest, names: Names): { values: { [K in keyof Names]: string }; missing: Refused | undefined } {
+  const values = names.map((name) => header(req, name) ?? '');
+  const absent = names.find((_, i) => values[i] === '');
+  return { values: values as { [K in keyof Names]: string }, missing: absent === undefined ? undefined : refused(401, `missing ${absent} header`) };
+}
+
+/**
+ * The first refusal of a request's authentication checks, each of which was computed before this
+ * is called (the array's elements are): no check is skipped because an earlier one failed, so the
+ * time taken does not say which failed. Undefined when all passed.
+ */
+export function firstRefusal(checks: ReadonlyArray<Refused | undefined>): Refused | undefined {
+  return checks.find((check) => check !== undefined);
+}
+
+/**
+ * What every request that does not authenticate is answered — a missing header, a stale or
+ * malformed timestamp, a wrong signature or token, a replay, a body that cannot be decrypted —
+ * the same status and words whatever failed, so the answer tells an attacker nothing (issue 14:
+ * Lark's answers once told bad padding from good). Which check failed is logged, never answered.
+ */
+export const NOT_AUTHENTICATED = 'the request could not be authenticated';
+
+/**
+ * The answer to a refusal: every 401 the one {@link NOT_AUTHENTICATED} answer; a 400 (a request that
+ * is no chat request at all, or an authenticated one whose body does not fit) says why.
+ */
+export function refusalAnswer(refusal: Refused): HttpResponse {
+  return refusal.status === 401 ? jsonResponse(401, { error: NOT_AUTHENTICATED }) : jsonResponse(refusal.status, { error: refusal.reason });
 }
 
 /** Checks the request shape every platform shares; undefined when it is fine. */

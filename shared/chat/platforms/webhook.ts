@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { jsonResponse, type HttpRequest, type HttpResponse } from '../../runtime/http.ts';
 import type { ChatCodec, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
-import type { RefusalCode } from '../refusals.ts';
+import { REFUSALS, type RefusalCode } from '../refusals.ts';
 import { webhookHeaders } from '../sign.ts';
 import { postJson, type FetchLike } from './common.ts';
 import {
@@ -17,6 +17,7 @@ import {
   checkWindow,
   command,
   firstDelivery,
+  firstRefusal,
   handshake,
   jsonBodyAs,
   refused,
@@ -88,8 +89,9 @@ function refusedAs(code: RefusalCode, refusal: Refused | undefined): Refused | u
 
 /**
  * The webhook codec. Refuses (401) missing headers, a timestamp more than 5 minutes from now, a
- * signature that does not match and a signature seen before; (400) a body that does not fit
- * {@link webhookBodySchema}. Every refusal, here or of the command, answers
+ * signature that does not match and a signature seen before — all checked before any is acted on,
+ * each answered with its documented code (BadSignature, Expired, Replayed) and that code's fixed
+ * meaning, the reason only logged; (400) a body that does not fit {@link webhookBodySchema}. Every refusal, here or of the command, answers
  * `{ ok: false, code, message }` with the code's status (the codes: ../refusals.ts). deliveryId is `webhook:<id>`, or `webhook:sig:<signature prefix>` when
  * the client sends no id (then only the exact request can be recognised again).
  */
@@ -100,16 +102,17 @@ export function createWebhookCodec(options: WebhookOptions, replay: ReplayGuard)
     async verify(req: HttpRequest, now: Date): Promise<Verified> {
       const bad = refusedAs('BadRequest', checkEnvelope(req));
       if (bad) return bad;
-      const headers = requiredHeaders(req, ['x-fleetrun-timestamp', 'x-fleetrun-signature']);
-      if (headers.kind === 'refused') return refusedAs('BadSignature', headers);
-      const [timestamp, signature] = headers.value;
-      // A timestamp that is not one is a bad signature; one out of its window, Expired.
+      const { values, missing } = requiredHeaders(req, ['x-fleetrun-timestamp', 'x-fleetrun-signature']);
+      const [timestamp, signature] = values;
       const sent = timestampMs(timestamp, TIMESTAMP);
-      if (sent.kind === 'refused') return refusedAs('BadSignature', sent);
-      const stale = checkWindow(sent.value, now, TIMESTAMP.windowSeconds, TIMESTAMP.called);
-      if (stale) return refusedAs('Expired', stale);
       const expected = `v1=${createHmac('sha256', secret).update(`${timestamp}.`).update(req.body).digest('hex')}`;
-      if (!safeEqual(expected, signature)) return refusedAs('BadSignature', refused(401, 'x-fleetrun-signature does not match: forged, altered, or signed with another secret'));
+      const failed = firstRefusal([
+        refusedAs('BadSignature', missing),
+        // A timestamp that is not one is a bad signature; one out of its window, Expired.
+        sent.kind === 'refused' ? refusedAs('BadSignature', sent) : refusedAs('Expired', checkWindow(sent.value, now, TIMESTAMP.windowSeconds, TIMESTAMP.called)),
+        safeEqual(expected, signature) ? undefined : refusedAs('BadSignature', refused(401, 'x-fleetrun-signature does not match: forged, altered, or signed with another secret')),
+      ]);
+      if (failed) return failed;
       if (!(await replay.firstSeen(`webhook:signature:${signature}`, SIGNATURE_TTL_SECONDS)))
         return refusedAs('Replayed', refused(401, 'replayed request: this signature was already accepted'));
 
@@ -136,7 +139,10 @@ export function createWebhookCodec(options: WebhookOptions, replay: ReplayGuard)
       return jsonResponse(message.refusal?.status ?? 200, renderWebhookMessage(message));
     },
     refuse({ status, reason, code }): HttpResponse {
-      const answer: WebhookRefusal = { ok: false, code: code ?? (status === 401 ? 'BadSignature' : 'BadRequest'), message: reason };
+      const refusedWith = code ?? (status === 401 ? 'BadSignature' : 'BadRequest');
+      // A request that does not authenticate learns its documented code and the code's fixed
+      // meaning, never which check failed or why (the reason is logged): see NOT_AUTHENTICATED.
+      const answer: WebhookRefusal = { ok: false, code: refusedWith, message: status === 401 ? REFUSALS[refusedWith].meaning : reason };
       return jsonResponse(status, answer);
     },
   };
