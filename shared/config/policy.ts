@@ -21,6 +21,13 @@
  * rule when, for every tag the rule names, the request filters on that tag with an allowed value;
  * further tags in the request only narrow the set and are fine. A request that leaves out a tag
  * the rule names (`on role=web` against `env: [demo]`) could reach any env, so it is denied.
+ *
+ * `status` and `stop` are decisions on the run they name, as it was asked for: a rule allows them
+ * only for runs within its `commands` (or scripts, with `allowScript`) and its `targets`, exactly
+ * as it would allow `run` of that run; `maxTargets` bounds only `run`. So a rule that allows `run`
+ * allows `status` and `stop` of the same commands on the same targets, whoever started the run. A
+ * rule that can run nothing (no `commands`, no `allowScript`: `actions: [status]`, say) covers
+ * runs of every command on its targets.
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
@@ -96,7 +103,12 @@ export interface Requester {
   channelId?: string;
 }
 
-/** What is asked. For `run`, `targetCount` is the number of instances once targets are resolved. */
+/**
+ * What is asked. For `run`: the catalog command (or `script`), the targets as asked and, once
+ * resolved, their number (`targetCount`). For `status` and `stop`: the command (or `script`) and
+ * targets of the run they name, as it was asked for; without them a rule that limits commands or
+ * targets does not allow.
+ */
 export interface AccessRequest {
   action: PolicyAction;
   command?: string;
@@ -150,36 +162,47 @@ function matchesPrincipal(patterns: readonly string[], platform: string, id: str
   });
 }
 
+/** Why `rule` does not allow the command (or script) of `request`, or undefined when it does. */
+function commandMismatch(rule: PolicyRule, request: AccessRequest, r: string): string | undefined {
+  // A rule that can run nothing is a rule for looking at and stopping runs: every command's.
+  if (request.action !== 'run' && rule.commands.length === 0 && !rule.allowScript) return undefined;
+  if (request.script) return rule.allowScript ? undefined : `${r} does not allow free-form scripts`;
+  if (!request.command) return `${r}: the run names no command`;
+  if (!matchesAny(rule.commands, request.command)) return `${r} does not allow command "${request.command}"`;
+  return undefined;
+}
+
+/** Why `rule` does not allow the targets of `request`, or undefined when it does. */
+function targetsMismatch(rule: PolicyRule, request: AccessRequest, r: string): string | undefined {
+  if (!rule.targets) return undefined;
+  const t = request.targets;
+  if (!t) return `${r} limits targets, and the run names none`;
+  if ('instanceIds' in t) {
+    if (!rule.targets.instanceIds) return `${r} allows only targets chosen by tag`;
+    if (t.instanceIds.length === 0) return `${r}: the run names no instances`;
+    const outside = t.instanceIds.find((id) => !matchesAny(rule.targets!.instanceIds!, id));
+    if (outside) return `${r} does not allow instance ${outside}`;
+    return undefined;
+  }
+  if (!rule.targets.tags) return `${r} allows only targets chosen by instance id`;
+  for (const [key, allowed] of Object.entries(rule.targets.tags)) {
+    const value = Object.hasOwn(t.tags, key) ? t.tags[key] : undefined;
+    if (value === undefined)
+      return request.action === 'run'
+        ? `${r} needs the run limited to tag ${key} (${allowed.join(', ')}): add ${key}=… to "on"`
+        : `${r} covers only runs limited to tag ${key} (${allowed.join(', ')}), and this run is not`;
+    if (!matchesAny(allowed, value)) return `${r} does not allow tag ${key}=${value} (${key} may be ${allowed.join(', ')})`;
+  }
+  return undefined;
+}
+
 /** Why `rule` does not allow `request` (the requester already matched it), or undefined when it does. */
 function mismatch(rule: PolicyRule, request: AccessRequest): string | undefined {
   const r = `rule "${rule.name}"`;
   if (!(rule.actions as readonly string[]).includes(request.action)) return `${r} does not allow "${request.action}"`;
-  if (request.action !== 'run') return undefined;
-
-  if (request.script) {
-    if (!rule.allowScript) return `${r} does not allow free-form scripts`;
-  } else {
-    if (!request.command) return `${r}: the run names no command`;
-    if (!matchesAny(rule.commands, request.command)) return `${r} does not allow command "${request.command}"`;
-  }
-
-  if (rule.targets) {
-    const t = request.targets;
-    if (!t) return `${r} limits targets, and the run names none`;
-    if ('instanceIds' in t) {
-      if (!rule.targets.instanceIds) return `${r} allows only targets chosen by tag`;
-      if (t.instanceIds.length === 0) return `${r}: the run names no instances`;
-      const outside = t.instanceIds.find((id) => !matchesAny(rule.targets!.instanceIds!, id));
-      if (outside) return `${r} does not allow instance ${outside}`;
-    } else {
-      if (!rule.targets.tags) return `${r} allows only targets chosen by instance id`;
-      for (const [key, allowed] of Object.entries(rule.targets.tags)) {
-        const value = Object.hasOwn(t.tags, key) ? t.tags[key] : undefined;
-        if (value === undefined) return `${r} needs the run limited to tag ${key} (${allowed.join(', ')}): add ${key}=… to "on"`;
-        if (!matchesAny(allowed, value)) return `${r} does not allow tag ${key}=${value} (${key} may be ${allowed.join(', ')})`;
-      }
-    }
-  }
+  if (request.action === 'jobs') return undefined;
+  const why = commandMismatch(rule, request, r) ?? targetsMismatch(rule, request, r);
+  if (why !== undefined || request.action !== 'run') return why;
 
   if (rule.maxTargets !== undefined) {
     const count = request.targetCount ?? (request.targets && 'instanceIds' in request.targets ? new Set(request.targets.instanceIds).size : undefined);
@@ -193,13 +216,10 @@ function mismatch(rule: PolicyRule, request: AccessRequest): string | undefined 
 const MAX_REASONS = 3;
 
 /**
- * Decides a request: `help` always; anything else only by the first rule whose users (and
- * channels) include the requester and which allows the action, command or script, targets and
- * target count. The reason names the rule that allowed, or why none did; it never holds
- * parameter values (the request carries none).
+ * Tries the rules in order: the first whose users (and channels) include the requester and which
+ * `allows` (returns no reason against) decides. The reason names that rule, or why none did.
  */
-export function decide(policy: Policy, who: Requester, request: AccessRequest): Decision {
-  if (request.action === 'help') return { allow: true, reason: 'help is always allowed' };
+function firstRule(policy: Policy, who: Requester, allows: (rule: PolicyRule) => string | undefined): Decision {
   const platform = who.platform.toLowerCase();
   const reasons: string[] = [];
   let userKnown = false;
@@ -210,7 +230,7 @@ export function decide(policy: Policy, who: Requester, request: AccessRequest): 
       reasons.push(`rule "${rule.name}" applies only in certain channels`);
       continue;
     }
-    const why = mismatch(rule, request);
+    const why = allows(rule);
     if (why === undefined) return { allow: true, rule: rule.name, reason: `allowed by rule "${rule.name}"` };
     reasons.push(why);
   }
@@ -219,4 +239,25 @@ export function decide(policy: Policy, who: Requester, request: AccessRequest): 
   const shown = reasons.slice(0, MAX_REASONS).join('; ');
   const more = reasons.length > MAX_REASONS ? `; and ${reasons.length - MAX_REASONS} more` : '';
   return { allow: false, reason: `denied: ${shown}${more}` };
+}
+
+/**
+ * Decides a request: `help` always; anything else only by the first rule whose users (and
+ * channels) include the requester and which allows the action, command or script, targets and
+ * (for `run`) target count. The reason names the rule that allowed, or why none did; it never
+ * holds parameter values (the request carries none).
+ */
+export function decide(policy: Policy, who: Requester, request: AccessRequest): Decision {
+  if (request.action === 'help') return { allow: true, reason: 'help is always allowed' };
+  return firstRule(policy, who, (rule) => mismatch(rule, request));
+}
+
+/**
+ * Whether some rule lets the requester ask for `action` at all, before the run it names is looked
+ * up: someone no rule allows `status` or `stop` is refused without learning whether the run
+ * exists. The decision on the run itself is {@link decide}'s.
+ */
+export function decideAction(policy: Policy, who: Requester, action: PolicyAction): Decision {
+  if (action === 'help') return { allow: true, reason: 'help is always allowed' };
+  return firstRule(policy, who, (rule) => ((rule.actions as readonly string[]).includes(action) ? undefined : `rule "${rule.name}" does not allow "${action}"`));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PolicyError, decide, loadPolicy, parsePolicy, type AccessRequest, type Policy, type Requester } from '../../shared/config/policy.ts';
+import { PolicyError, decide, decideAction, loadPolicy, parsePolicy, type AccessRequest, type Policy, type Requester } from '../../shared/config/policy.ts';
 
 const DEMO_POLICY = new URL('../../local/demo/policy.yaml', import.meta.url).pathname;
 
@@ -75,8 +75,8 @@ describe('Function: decide', () => {
 
   it('allows what a rule allows, and says which rule', () => {
     expect(decide(policy, slack('U123', 'C900'), run('disk-check', { env: 'demo' }))).toEqual({ allow: true, rule: 'ops-on-demo', reason: 'allowed by rule "ops-on-demo"' });
-    expect(decide(policy, slack('U123', 'C900'), { action: 'status' }).allow).toBe(true);
-    expect(decide(policy, slack('U123', 'C900'), { action: 'stop' }).allow).toBe(true);
+    expect(decide(policy, slack('U123', 'C900'), { action: 'status', command: 'uptime', targets: { tags: { env: 'demo' } } }).allow).toBe(true);
+    expect(decide(policy, slack('U123', 'C900'), { action: 'stop', command: 'uptime', targets: { tags: { env: 'demo' } } }).allow).toBe(true);
     expect(decide(policy, slack('U123', 'C900'), { action: 'jobs' }).allow).toBe(true);
   });
 
@@ -197,6 +197,68 @@ ${['a', 'b', 'c', 'd', 'e'].map((n) => `  - name: ${n}\n    users: ['slack:*']\n
   });
 });
 
+describe('Function: decide, for status and stop: a decision on the run they name', () => {
+  const policy = parsePolicy(EXAMPLE);
+  const who = slack('U123', 'C900');
+  const on = (action: 'status' | 'stop', command: string, tags: Record<string, string>): AccessRequest => ({ action, command, targets: { tags } });
+
+  it('a rule that allows run of a command on some targets allows status and stop of such runs, whoever started them', () => {
+    for (const action of ['status', 'stop'] as const) {
+      expect(decide(policy, who, on(action, 'uptime', { env: 'staging' })), action).toEqual({ allow: true, rule: 'ops-on-demo', reason: 'allowed by rule "ops-on-demo"' });
+      expect(decide(policy, who, on(action, 'disk-check', { env: 'demo', role: 'web' })).allow, action).toBe(true);
+    }
+  });
+
+  it('and nothing outside them: other targets, other commands, runs not limited to its tags, scripts', () => {
+    for (const action of ['status', 'stop'] as const) {
+      expect(decide(policy, who, on(action, 'uptime', { env: 'prod' })).reason, action).toBe('denied: rule "ops-on-demo" does not allow tag env=prod (env may be demo, staging)');
+      expect(decide(policy, who, on(action, 'reboot', { env: 'demo' })).reason, action).toBe('denied: rule "ops-on-demo" does not allow command "reboot"');
+      expect(decide(policy, who, on(action, 'uptime', { role: 'web' })).reason, action).toBe(
+        'denied: rule "ops-on-demo" covers only runs limited to tag env (demo, staging), and this run is not',
+      );
+      expect(decide(policy, who, { action, script: true, targets: { tags: { env: 'demo' } } }).reason, action).toBe('denied: rule "ops-on-demo" does not allow free-form scripts');
+      // A run known only by its instance ids cannot be shown to be within a tag rule.
+      expect(decide(policy, who, { action, command: 'uptime', targets: { instanceIds: ['i-abc1'] } }).reason, action).toBe('denied: rule "ops-on-demo" allows only targets chosen by tag');
+    }
+  });
+
+  it('fails closed: a request that does not say what the run is about is not allowed by a rule with limits', () => {
+    expect(decide(policy, who, { action: 'status' }).reason).toBe('denied: rule "ops-on-demo": the run names no command');
+    expect(decide(policy, who, { action: 'stop', command: 'uptime' }).reason).toBe('denied: rule "ops-on-demo" limits targets, and the run names none');
+  });
+
+  it('maxTargets bounds only run', () => {
+    expect(decide(policy, who, { ...on('stop', 'uptime', { env: 'demo' }), targetCount: 10_000 }).allow).toBe(true);
+    expect(decide(policy, who, { action: 'status', command: 'uptime', targets: { tags: { env: 'demo' } } }).allow).toBe(true);
+  });
+
+  it('a rule that can run nothing covers every command and script on its targets', () => {
+    const p = parsePolicy("rules:\n  - name: demo-viewers\n    users: ['slack:*']\n    targets: { tags: { env: [demo] } }\n    actions: [status]\n");
+    expect(decide(p, slack('x'), on('status', 'reboot', { env: 'demo' })).allow).toBe(true);
+    expect(decide(p, slack('x'), { action: 'status', script: true, targets: { tags: { env: 'demo' } } }).allow).toBe(true);
+    expect(decide(p, slack('x'), on('status', 'uptime', { env: 'prod' })).allow).toBe(false);
+    expect(decide(p, slack('x'), on('stop', 'uptime', { env: 'demo' })).reason).toBe('denied: rule "demo-viewers" does not allow "stop"');
+  });
+
+  it('a rule for scripts only covers scripts', () => {
+    const p = parsePolicy("rules:\n  - name: scripters\n    users: ['slack:*']\n    allowScript: true\n");
+    expect(decide(p, slack('x'), { action: 'stop', script: true, targets: { instanceIds: ['i-a1'] } }).allow).toBe(true);
+    expect(decide(p, slack('x'), { action: 'stop', command: 'uptime', targets: { instanceIds: ['i-a1'] } }).reason).toBe('denied: rule "scripters" does not allow command "uptime"');
+  });
+});
+
+describe('Function: decideAction', () => {
+  it('allows when some rule of the requester has the action, before the run is known', () => {
+    const policy = parsePolicy(EXAMPLE);
+    expect(decideAction(policy, slack('U123', 'C900'), 'status')).toEqual({ allow: true, rule: 'ops-on-demo', reason: 'allowed by rule "ops-on-demo"' });
+    expect(decideAction(policy, slack('U123', 'C8'), 'stop')).toEqual({ allow: false, reason: 'denied: rule "ops-on-demo" applies only in certain channels' });
+    expect(decideAction(policy, slack('U999', 'C900'), 'stop')).toEqual({ allow: false, reason: 'no rule lets slack:U999 use fleetrun (denied by default)' });
+    const viewers = parsePolicy("rules:\n  - name: viewers\n    users: ['slack:*']\n    actions: [status]\n");
+    expect(decideAction(viewers, slack('x'), 'stop')).toEqual({ allow: false, reason: 'denied: rule "viewers" does not allow "stop"' });
+    expect(decideAction({ rules: [] }, slack('x'), 'help').allow).toBe(true);
+  });
+});
+
 describe('The demo policy', () => {
   it('allows a demo user on each platform on env=demo, and nobody else', async () => {
     const policy = await loadPolicy(DEMO_POLICY);
@@ -223,5 +285,23 @@ describe('The demo policy', () => {
     expect(decide(policy, slack('U0DEMOADMIN', 'C0DEMO1'), script)).toMatchObject({ allow: true, rule: 'demo-admin-scripts' });
     expect(decide(policy, slack('U0DEMOADMIN', 'C0OTHER'), script).allow).toBe(false);
     expect(decide(policy, slack('U0DEMOADMIN', 'C0DEMO1'), { ...script, targets: { tags: { env: 'prod' } } }).allow).toBe(false);
+  });
+
+  it('lets webhook:demo-web run, see and stop runs on the demo web servers only, and demo-ci see and stop those too', async () => {
+    const policy = await loadPolicy(DEMO_POLICY);
+    const web = { platform: 'webhook', userId: 'demo-web' };
+    const ci = { platform: 'webhook', userId: 'demo-ci' };
+    const webRun = { command: 'web-healthcheck', targets: { tags: { env: 'demo', role: 'web' } } };
+    const fleetRun = { command: 'disk-check', targets: { tags: { env: 'demo' } } };
+    expect(decide(policy, web, { action: 'run', ...webRun, targetCount: 3 })).toMatchObject({ allow: true, rule: 'demo-web-team' });
+    for (const action of ['status', 'stop'] as const) {
+      expect(decide(policy, web, { action, ...webRun }), action).toMatchObject({ allow: true, rule: 'demo-web-team' });
+      expect(decide(policy, ci, { action, ...webRun }), action).toMatchObject({ allow: true, rule: 'demo-operators' });
+      expect(decide(policy, web, { action, ...fleetRun }), action).toEqual({
+        allow: false,
+        reason: 'denied: rule "demo-web-team" covers only runs limited to tag role (web), and this run is not',
+      });
+    }
+    expect(decide(policy, web, { action: 'run', ...fleetRun, targetCount: 3 }).allow).toBe(false);
   });
 });
