@@ -10,11 +10,11 @@ import { platformOf } from '../chat/codecs.ts';
 import type { ChatCodec, ChatMessage, ChatPlatform, InboundCommand, ReplayGuard } from '../chat/types.ts';
 import { REFUSALS, refusal, type RefusalCode } from '../chat/refusals.ts';
 import type { Catalog } from '../config/catalog.ts';
-import { decide, type Policy } from '../config/policy.ts';
+import { decide, decideAction, type Decision, type Policy, type Requester } from '../config/policy.ts';
 import { buildRunSpec } from '../runs/build-run-spec.ts';
 import { RunSpecError, type RunSpecProblem } from '../runs/command-script.ts';
 import { runKeys } from '../runs/keys.ts';
-import type { RunSummary } from '../runs/summary.ts';
+import { parseSummaryJson } from '../runs/summary.ts';
 import { jsonResponse, type HttpRequest, type HttpResponse } from '../runtime/http.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Job } from '../schedule/jobs-file.ts';
@@ -23,6 +23,7 @@ import { newRunId } from '../pipeline/start-run.ts';
 import { presentResults, readManifest } from '../pipeline/finish-run.ts';
 import { dispatchRequestSchema, type Dispatcher } from './dispatch-request.ts';
 import { finalMessage, progressMessage, startedMessage } from './messages.ts';
+import { accessToRun, recordRunScope, runScopeOf, type RunScope } from './run-scope.ts';
 
 export interface ChatopsDeps {
   codecs: Partial<Record<ChatPlatform, ChatCodec>>;
@@ -77,39 +78,36 @@ function refuse(code: RefusalCode, text: string): ChatMessage {
   return { text, refusal: refusal(code) };
 }
 
+/** Every policy decision is logged with who asked for what; never a parameter value (the request carries none). */
+function logDecision(deps: ChatopsDeps, who: Requester, asked: { action: string; command?: string | undefined; runId?: string; judgedBy?: RunScope['from'] }, decision: Decision): void {
+  deps.logger.info('policy decision', { platform: who.platform, user: who.userId, channel: who.channelId, ...asked, allow: decision.allow, rule: decision.rule, reason: decision.reason });
+}
+
+function requestedByOf(who: Requester) {
+  return { kind: 'chat' as const, user: `${who.platform}:${who.userId}`, ...(who.channelId ? { channel: who.channelId } : {}) };
+}
+
 async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatMessage> {
-  const who = { platform: inbound.platform, userId: inbound.user.id, ...(inbound.channel ? { channelId: inbound.channel.id } : {}) };
+  const who: Requester = { platform: inbound.platform, userId: inbound.user.id, ...(inbound.channel ? { channelId: inbound.channel.id } : {}) };
   const parsed = parseChatCommand(inbound.text);
   if (!parsed.ok) return refuse('BadGrammar', `${parsed.error}\n\n${USAGE}`);
   const c = parsed.command;
+  if (c.kind === 'status' || c.kind === 'stop') return answerAboutRun(c, who, inbound, deps);
   const decision = decide(deps.policy, who, {
     action: c.kind,
     ...(c.kind === 'run' ? { command: c.script !== undefined ? 'script' : c.command, script: c.script !== undefined, targets: c.targets } : {}),
     // Tag targets are counted at dispatch, where the rule's maxTargets is checked again on the real number.
     ...(c.kind === 'run' ? { targetCount: 'instanceIds' in c.targets ? c.targets.instanceIds.length : 0 } : {}),
   });
-  deps.logger.info('policy decision', { platform: who.platform, user: who.userId, channel: who.channelId, action: c.kind, command: c.kind === 'run' ? (c.script !== undefined ? 'script' : c.command) : undefined, allow: decision.allow, rule: decision.rule, reason: decision.reason });
+  logDecision(deps, who, { action: c.kind, command: c.kind === 'run' ? (c.script !== undefined ? 'script' : c.command) : undefined }, decision);
   if (!decision.allow) return refuse('NotAllowed', `Not allowed: ${decision.reason}`);
-  const requestedBy = { kind: 'chat' as const, user: `${who.platform}:${who.userId}`, ...(who.channelId ? { channel: who.channelId } : {}) };
+  const requestedBy = requestedByOf(who);
 
   switch (c.kind) {
     case 'help':
       return { text: USAGE };
     case 'jobs':
       return { text: deps.jobs.length ? deps.jobs.map((j) => `${j.name}: ${j.command} ${j.frequency}${j.enabled ? '' : ' (disabled)'} [${j.mode}]`).join('\n') : 'No scheduled jobs.' };
-    case 'status': {
-      const manifest = await readManifest(deps.store, c.runId);
-      if (!manifest) return refuse('UnknownRun', `No run ${c.runId}.`);
-      const summary = await deps.store.get(runKeys.summaryJson(c.runId));
-      if (summary) return finalMessage(JSON.parse(summary.toString('utf8')) as RunSummary, deps.reportLink?.(c.runId) ?? deps.store.signedUrl(runKeys.report(c.runId), 7 * 24 * 3600));
-      const have = (await presentResults(deps.store, manifest)).size;
-      return progressMessage(manifest, have, manifest.targets.length - manifest.skipped.length);
-    }
-    case 'stop': {
-      if (!(await readManifest(deps.store, c.runId))) return refuse('UnknownRun', `No run ${c.runId}.`);
-      await deps.dispatcher.dispatch({ version: 1, kind: 'stop', runId: c.runId, requestedBy, replyTo: inbound.replyTo });
-      return { text: `Stopping ${c.runId}…` };
-    }
     case 'run': {
       let spec;
       try {
@@ -141,6 +139,8 @@ async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatM
         return refuse('BadParameters', `the run cannot be sent: ${issue.path.join('.') || 'the request'} ${issue.message}`);
       }
       const dispatch = checked.data;
+      // What the run is about, for the policy's later decisions on its status and stop (run-scope.ts).
+      await recordRunScope(deps.store, runId, { command: spec.command.name, targets: spec.targets });
       // Recorded before the hand-off: if dispatch fails more often than FC retries it (OSS down for
       // minutes), the schedule tick finds the record and starts the run; secrets in it are sealed.
       await deps.store.put(runKeys.pendingDispatch(runId), JSON.stringify(dispatch), { contentType: 'application/json' });
@@ -148,4 +148,34 @@ async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatM
       return startedMessage(runId, c.script !== undefined ? 'a script' : c.command, describeTargets(c));
     }
   }
+}
+
+/**
+ * `status` and `stop`: decisions on the run they name (its command and targets as asked,
+ * run-scope.ts), not only on the action. Someone no rule allows the action at all is refused
+ * before the run is looked up, so they cannot learn which runs exist.
+ */
+async function answerAboutRun(c: Extract<ChatCommand, { kind: 'status' | 'stop' }>, who: Requester, inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatMessage> {
+  const mayAsk = decideAction(deps.policy, who, c.kind);
+  if (!mayAsk.allow) {
+    logDecision(deps, who, { action: c.kind, runId: c.runId }, mayAsk);
+    return refuse('NotAllowed', `Not allowed: ${mayAsk.reason}`);
+  }
+  const manifest = await readManifest(deps.store, c.runId);
+  if (!manifest) return refuse('UnknownRun', `No run ${c.runId}.`);
+  const scope = await runScopeOf(deps.store, manifest, deps.jobs);
+  const decision = decide(deps.policy, who, accessToRun(c.kind, scope));
+  logDecision(deps, who, { action: c.kind, command: scope.command, runId: c.runId, judgedBy: scope.from }, decision);
+  if (!decision.allow) return refuse('NotAllowed', `Not allowed: ${decision.reason}`);
+
+  const stored = await deps.store.get(runKeys.summaryJson(c.runId));
+  const summary = stored ? parseSummaryJson(stored.toString('utf8')) : undefined;
+  const reportUrl = () => deps.reportLink?.(c.runId) ?? deps.store.signedUrl(runKeys.report(c.runId), 7 * 24 * 3600);
+  if (c.kind === 'status') {
+    if (summary) return finalMessage(summary, reportUrl());
+    const have = (await presentResults(deps.store, manifest)).size;
+    return progressMessage(manifest, have, manifest.targets.length - manifest.skipped.length);
+  }
+  await deps.dispatcher.dispatch({ version: 1, kind: 'stop', runId: c.runId, requestedBy: requestedByOf(who), replyTo: inbound.replyTo });
+  return { text: `Stopping ${c.runId}…` };
 }
