@@ -22,7 +22,7 @@ import type { ObjectStore } from '../store/port.ts';
 import { newRunId } from '../pipeline/start-run.ts';
 import { presentResults, readManifest } from '../pipeline/finish-run.ts';
 import { dispatchRequestSchema, type Dispatcher } from './dispatch-request.ts';
-import { finalMessage, progressMessage, startedMessage } from './messages.ts';
+import { alreadyFinishedMessage, finalMessage, progressMessage, startedMessage } from './messages.ts';
 import { accessToRun, recordRunScope, runScopeOf, type RunScope } from './run-scope.ts';
 
 export interface ChatopsDeps {
@@ -176,6 +176,8 @@ async function answerAboutRun(c: Extract<ChatCommand, { kind: 'status' | 'stop' 
     const have = (await presentResults(deps.store, manifest)).size;
     return progressMessage(manifest, have, manifest.targets.length - manifest.skipped.length);
   }
+  // summary.json is written last, when every instance has a result: there is nothing left to stop.
+  if (summary) return alreadyFinishedMessage(summary, reportUrl());
   await deps.dispatcher.dispatch({ version: 1, kind: 'stop', runId: c.runId, requestedBy: requestedByOf(who), replyTo: inbound.replyTo });
   return { text: `Stopping ${c.runId}…` };
 }

@@ -24,6 +24,13 @@ export function dispatchedMessage(manifest: RunManifest): ChatMessage {
   return { text };
 }
 
+/** The answer to `stop` on a run that already finished: its final status and counts, and nothing is stopped. */
+export function alreadyFinishedMessage(summary: RunSummary, reportUrl: string): ChatMessage {
+  const c = summary.counts.byClass;
+  const head = `${summary.command.name} ${summary.runId} already finished: ${summary.status} — ${c.success} succeeded, ${c.failed} failed, ${c.stopped} stopped, ${c.skipped} not run. Nothing to stop.`;
+  return { text: `${head}\nReport: ${reportUrl}`, markdown: `**${head}**\n[Report](${reportUrl})`, link: { title: 'Report', url: reportUrl } };
+}
+
 /** The final reply: overall status, counts, the first failures with their last output line, the report. */
 export function finalMessage(summary: RunSummary, reportUrl: string): ChatMessage {
   const c = summary.counts.byClass;

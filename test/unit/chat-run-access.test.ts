@@ -13,6 +13,7 @@ import { parseCatalog } from '../../shared/config/catalog.ts';
 import { parsePolicy } from '../../shared/config/policy.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { runManifestSchema, type RunManifest } from '../../shared/runs/manifest.ts';
+import { SummaryBuilder, summaryJson } from '../../shared/runs/summary.ts';
 import { createLogger } from '../../shared/runtime/logger.ts';
 import { parseJobsFile } from '../../shared/schedule/jobs-file.ts';
 import { MemoryStore } from '../support/memory-store.ts';
@@ -158,3 +159,24 @@ describe('status and stop are decided on the run they name', () => {
   });
 });
 
+describe('stop on a run that already finished', () => {
+  it('answers with its final status and counts, and hands nothing to dispatch', async () => {
+    const h = harness();
+    const manifest = await demoRun(h);
+    const runId = manifest.runId;
+    const b = new SummaryBuilder(manifest);
+    for (const [instanceId, status, exitCode] of [['i-demo1', 'Success', 0], ['i-demo2', 'Failed', 2]] as const)
+      b.add({ version: 1, runId, invokeId: 't-1', commandId: 'c-1', instanceId, status, exitCode, errorCode: '', errorInfo: '', startTime: '2026-11-23T10:00:01Z', finishTime: '2026-11-23T10:00:02Z', output: '', outputBytes: 0, source: 'event' });
+    await h.store.put(runKeys.summaryJson(runId), summaryJson(b.build()));
+    const before = h.dispatched.length;
+
+    const answer = await h.say('demo-user', `stop ${runId}`);
+    expect(answer.status).toBe(200);
+    expect(answer.json.ok).toBe(true);
+    expect(answer.json.message).toBe(
+      `uptime ${runId} already finished: PartialFailed — 1 succeeded, 1 failed, 0 stopped, 0 not run. Nothing to stop.\nReport: memory://${runKeys.report(runId)}`,
+    );
+    expect(h.dispatched).toHaveLength(before);
+    expect(await h.store.get(runKeys.stopRequest(runId))).toBeUndefined();
+  });
+});
