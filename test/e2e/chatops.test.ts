@@ -170,4 +170,37 @@ describe('chat → run → reply', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect((pc.cloud.ecs.calls.RunCommand ?? 0) - before).toBe(0);
   });
+
+  it('decides status and stop on the run they name, and answers stop on a finished run with its final status (issue 14)', async () => {
+    // demo-ci's run on the whole demo fleet, to its final reply.
+    const ack = await webhook('run web-healthcheck on env=demo');
+    const runId = /Run (r-[a-z0-9-]+) started/.exec(ack.body.message ?? '')?.[1];
+    expect(runId, JSON.stringify(ack.body)).toBeDefined();
+    await waitUntil(() => callbacks.some((c) => c.link && c.text.startsWith(`web-healthcheck ${runId}:`)), 60_000, 'the final reply');
+    await pc.cloud.fc!.asyncInvocations.idle(10_000);
+    const invocations = pc.cloud.fc!.asyncInvocations.list().length;
+
+    // demo-web may act only on the demo web servers (local/demo/policy.yaml): not on this run.
+    for (const verb of ['status', 'stop']) {
+      const refused = await webhook(`${verb} ${runId}`, 'demo-web');
+      expect(refused.status, verb).toBe(403);
+      expect(refused.body, verb).toEqual({ ok: false, code: 'NotAllowed', message: 'Not allowed: denied: rule "demo-web-team" covers only runs limited to tag role (web), and this run is not' });
+    }
+
+    // Its owner's stop comes after the end: the final status, and nothing handed to dispatch.
+    const late = await webhook(`stop ${runId}`);
+    expect(late.status).toBe(200);
+    const [head, report] = (late.body.message ?? '').split('\n');
+    expect(head).toBe(`web-healthcheck ${runId} already finished: PartialFailed — 5 succeeded, 1 failed, 0 stopped, 0 not run. Nothing to stop.`);
+    expect(report?.startsWith(`Report: ${chatUrl}/reports/${runId}?expires=`), report).toBe(true);
+    expect(pc.cloud.fc!.asyncInvocations.list()).toHaveLength(invocations);
+    expect(await pc.store.get(`runs/${runId}/stop-requested`)).toBeUndefined();
+
+    // A run demo-web may start is one both it and demo-ci (env=demo covers role=web) may look at.
+    const webAck = await webhook('run web-healthcheck on env=demo role=web', 'demo-web');
+    const webRunId = /Run (r-[a-z0-9-]+) started/.exec(webAck.body.message ?? '')?.[1];
+    expect(webRunId, JSON.stringify(webAck.body)).toBeDefined();
+    await waitUntil(() => callbacks.some((c) => c.link && c.text.startsWith(`web-healthcheck ${webRunId}:`)), 60_000, 'the final reply');
+    for (const user of ['demo-web', 'demo-ci']) expect((await webhook(`status ${webRunId}`, user)).body.message, user).toContain(`web-healthcheck ${webRunId}: Success — 5 succeeded, 0 failed`);
+  }, 120_000);
 });
