@@ -70,12 +70,24 @@ export interface LocalCloudOptions {
    * one invocation per instance at a time, FC 3.0's rule, holds either way.
    */
   fcMaxInstancesPerFunction?: number;
-  /** Chat platform secrets and the catalog, policy and job files the functions get (default: the demo ones). */
-  chat?: Partial<Record<'FLEETRUN_SLACK_SIGNING_SECRET' | 'FLEETRUN_DINGTALK_APP_SECRET' | 'FLEETRUN_LARK_ENCRYPT_KEY' | 'FLEETRUN_LARK_VERIFICATION_TOKEN' | 'FLEETRUN_WEBHOOK_SECRET' | 'FLEETRUN_SLACK_RESPONSE_ORIGINS' | 'FLEETRUN_DINGTALK_WEBHOOK_ORIGINS' | 'FLEETRUN_CATALOG_FILE' | 'FLEETRUN_POLICY_FILE' | 'FLEETRUN_JOBS_FILE', string>>;
+  /** Chat platform secrets, reply origins and the catalog, policy and job files the functions get (default: the demo ones). */
+  chat?: Partial<Record<'FLEETRUN_SLACK_SIGNING_SECRET' | 'FLEETRUN_DINGTALK_APP_SECRET' | 'FLEETRUN_LARK_ENCRYPT_KEY' | 'FLEETRUN_LARK_VERIFICATION_TOKEN' | 'FLEETRUN_WEBHOOK_SECRET' | 'FLEETRUN_SLACK_RESPONSE_ORIGINS' | 'FLEETRUN_DINGTALK_WEBHOOK_ORIGINS' | 'FLEETRUN_WEBHOOK_CALLBACK_ORIGINS' | 'FLEETRUN_CATALOG_FILE' | 'FLEETRUN_POLICY_FILE' | 'FLEETRUN_JOBS_FILE', string>>;
 }
 
 /** The local machine's share of instances per function (see `fcMaxInstancesPerFunction`). */
 export const LOCAL_INSTANCES_PER_FUNCTION = Math.max(2, 2 * availableParallelism());
+
+/**
+ * The loopback ports the local chat threads (local/cli/chat-thread.ts: npm start's, `fleetrun
+ * chat`'s) listen on, each taking the first one free. The demo lists exactly their origins as the
+ * webhook's callback origins, as a deployment lists its callback server's, so the functions post
+ * replies to nothing else on this machine — not the emulators' control planes, which listen on
+ * ports the system picks. The range is below every system's ephemeral range (Linux's starts at
+ * 32768, macOS's and Windows' at 49152), so no such listener can land on one; sixteen is more
+ * threads than npm start, `fleetrun chat` and two test workers hold at once. A choice of the local
+ * demo, not a limit of anything.
+ */
+export const CHAT_THREAD_PORTS: readonly number[] = Array.from({ length: 16 }, (_, i) => 28_760 + i);
 
 /** Chat secrets of the local demo; local use only (the README says so). */
 export const DEMO_CHAT = {
@@ -83,6 +95,8 @@ export const DEMO_CHAT = {
   FLEETRUN_SLACK_SIGNING_SECRET: 'fleetrun-demo-slack-signing-secret',
   FLEETRUN_DINGTALK_APP_SECRET: 'fleetrun-demo-dingtalk-app-secret',
   FLEETRUN_LARK_ENCRYPT_KEY: 'fleetrun-demo-lark-encrypt-key',
+  /** Webhook replies go to the local chat threads only (CHAT_THREAD_PORTS). */
+  FLEETRUN_WEBHOOK_CALLBACK_ORIGINS: CHAT_THREAD_PORTS.map((port) => `http://127.0.0.1:${port}`).join(','),
 } as const;
 
 export interface LocalCloud {

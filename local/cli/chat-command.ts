@@ -25,7 +25,7 @@ Options:
   --secret S       the webhook signing secret (default FLEETRUN_WEBHOOK_SECRET or the demo one)
   --timeout SEC    how long to wait for the final reply (default 120)
 
-Exit codes: 0 the run finished (or the answer needed no run), 1 refused or failed to send, 2 no final reply in time.`;
+Exit codes: 0 the run finished (or the answer needed no run), 1 refused or failed to send, 2 no final reply in time (from a deployed chatops none comes here).`;
 
 function refusalLine(code: string | undefined, message: string): string {
   return `refused${code ? ` (${code})` : ''}: ${message}`;
@@ -68,9 +68,11 @@ export async function chatCommand(argv: string[], print: (line: string) => void 
     print(reply.message);
     if (reply.link) done(0);
   };
-  const thread = await startChatThread(secret, onReply);
+  // The thread listens on this machine, which only a local cloud's functions reach (and list as a
+  // callback origin); a deployed chatops would refuse the callbackUrl, so it is sent none.
+  const thread = onLoopback(url) ? await startChatThread(secret, onReply) : undefined;
   try {
-    const body = JSON.stringify({ user: values.user ?? 'demo-ci', text, callbackUrl: thread.url });
+    const body = JSON.stringify({ user: values.user ?? 'demo-ci', text, ...(thread ? { callbackUrl: thread.url } : {}) });
     const res = await fetch(`${url.replace(/\/$/, '')}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...webhookHeaders(secret, body) } });
     const answer = (await res.json().catch(() => ({}))) as { ok?: boolean; code?: string; message?: string; error?: string };
     if (!res.ok || answer.ok === false) {
@@ -79,6 +81,10 @@ export async function chatCommand(argv: string[], print: (line: string) => void 
     }
     print(answer.message ?? '');
     if (!/ started/.test(answer.message ?? '')) return 0;
+    if (!thread) {
+      print('no final reply here: a deployed chatops sends a run\'s replies to a chat platform or a callbackUrl it lists, not to this machine');
+      return 2;
+    }
     const timer = setTimeout(() => done(2), timeoutMs);
     const code = await finished;
     clearTimeout(timer);
@@ -86,6 +92,16 @@ export async function chatCommand(argv: string[], print: (line: string) => void 
     return code;
   } finally {
     if (barStarted) bar.stop();
-    await thread.close();
+    await thread?.close();
+  }
+}
+
+/** Whether a URL is on this machine's loopback: a local cloud's chatops. */
+function onLoopback(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+  } catch {
+    return false;
   }
 }
