@@ -28,6 +28,7 @@ export const REFUSALS = {
   NotAllowed: { status: 403, meaning: 'the access policy does not allow this requester this action, command or these targets' },
   UnknownRun: { status: 404, meaning: 'status or stop names a run that does not exist' },
   NoSealKey: { status: 503, meaning: 'the command has secret parameters and this deployment has no seal key to protect them' },
+  CallbackNotAllowed: { status: 400, meaning: 'callbackUrl is not on an origin this deployment lists for webhook replies (FLEETRUN_WEBHOOK_CALLBACK_ORIGINS)' },
 } as const satisfies Record<string, { status: 400 | 401 | 403 | 404 | 422 | 503; meaning: string }>;
 
 export type RefusalCode = keyof typeof REFUSALS;

@@ -13,10 +13,41 @@ export const DEFAULT_CHAT_MAX_BODY_BYTES = 64 * 1024;
 const text = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().min(1).optional());
 const list = z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? v.split(',').map((s) => s.trim()) : undefined), z.array(z.string()).optional());
 
-/** Both receiving and replying: the Lark app (refuses events for another app; sends as it) and the webhook's secret (checks requests; signs replies). */
+/** `scheme://host[:port]` (http or https, a trailing `/` allowed) as URL writes its origin; undefined for anything more or less. */
+function asOrigin(entry: string): string | undefined {
+  try {
+    const u = new URL(entry);
+    const bare = (u.protocol === 'https:' || u.protocol === 'http:') && u.username === '' && u.password === '' && u.pathname === '/' && !/[?#*]/.test(entry);
+    return bare ? u.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Comma-separated origins, each exactly one (no path, no wildcard), as URL writes them so they compare with a URL's origin. */
+const originList = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() !== '' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : undefined),
+  z
+    .array(
+      z.string().transform((entry, ctx) => {
+        const origin = asOrigin(entry);
+        if (origin === undefined) ctx.addIssue({ code: 'custom', message: `"${entry.slice(0, 100)}" is not an origin: scheme://host[:port] with http or https, nothing after it, no wildcard` });
+        return origin ?? entry;
+      }),
+    )
+    .optional(),
+);
+
+/**
+ * Both receiving and replying: the Lark app (refuses events for another app; sends as it), the
+ * webhook's secret (checks requests; signs replies) and the webhook's callback origins (chatops
+ * refuses a callbackUrl off them; the senders post to nothing else).
+ */
 const sharedChatVars = {
   FLEETRUN_LARK_APP_ID: text,
   FLEETRUN_WEBHOOK_SECRET: text,
+  /** The origins a webhook callbackUrl may have, comma-separated; none when unset (WebhookOptions.callbackOrigins). */
+  FLEETRUN_WEBHOOK_CALLBACK_ORIGINS: originList,
 };
 
 /** chatops: the platforms it serves, each on when its secret is set. */
@@ -111,21 +142,25 @@ export function chatConfigOf(env: ChatReceiveEnv): ChatConfig {
           },
         }
       : {}),
-    ...(env.FLEETRUN_WEBHOOK_SECRET ? { webhook: { secret: env.FLEETRUN_WEBHOOK_SECRET } } : {}),
+    ...(env.FLEETRUN_WEBHOOK_SECRET ? { webhook: webhookConfigOf(env.FLEETRUN_WEBHOOK_SECRET, env) } : {}),
   };
+}
+
+function webhookConfigOf(secret: string, env: Pick<ChatReceiveEnv, 'FLEETRUN_WEBHOOK_CALLBACK_ORIGINS'>): NonNullable<ChatConfig['webhook']> {
+  return { secret, callbackOrigins: env.FLEETRUN_WEBHOOK_CALLBACK_ORIGINS ?? [] };
 }
 
 /**
  * What a function that sends replies can send (createSender): Lark with the app's id and secret
  * alone — the request-checking token and key are chatops' business, not the sender's — and the
- * webhook with its secret. Slack and DingTalk need nothing.
+ * webhook with its secret, to its listed callback origins only. Slack and DingTalk need nothing.
  */
 export function replyConfigOf(env: ChatReplyEnv): ChatConfig {
   return {
     ...(env.FLEETRUN_LARK_APP_ID && env.FLEETRUN_LARK_APP_SECRET
       ? { lark: { appId: env.FLEETRUN_LARK_APP_ID, appSecret: env.FLEETRUN_LARK_APP_SECRET, ...(env.FLEETRUN_LARK_API_BASE ? { apiBase: env.FLEETRUN_LARK_API_BASE } : {}) } }
       : {}),
-    ...(env.FLEETRUN_WEBHOOK_SECRET ? { webhook: { secret: env.FLEETRUN_WEBHOOK_SECRET } } : {}),
+    ...(env.FLEETRUN_WEBHOOK_SECRET ? { webhook: webhookConfigOf(env.FLEETRUN_WEBHOOK_SECRET, env) } : {}),
   };
 }
 

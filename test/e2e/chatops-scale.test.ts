@@ -52,7 +52,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   callbackUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/t`;
   pc = await startPipelineCloud(FLEET, {
-    chat: { FLEETRUN_POLICY_FILE: path.join(dir, 'policy.yaml') },
+    chat: { FLEETRUN_POLICY_FILE: path.join(dir, 'policy.yaml'), FLEETRUN_WEBHOOK_CALLBACK_ORIGINS: new URL(callbackUrl).origin },
     // Synthetic agents: no process per instance, so 250 instances take a moment on 2 cores.
     ecs: { synthetic: ({ instanceId }) => ({ durationMs: 50 + (Number(instanceId.slice(-3)) % 7) * 20, exitCode: instanceId.endsWith('7') ? 1 : 0, output: `checked ${instanceId}\n` }) },
   });

@@ -66,7 +66,7 @@ beforeAll(async () => {
   callbackUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/thread`;
   pc = await startPipelineCloud(fleetOf('halt', [{ name: 'node', count: N }]), {
     sandboxRoot,
-    chat: { FLEETRUN_CATALOG_FILE: path.join(dir, 'catalog.yaml'), FLEETRUN_POLICY_FILE: path.join(dir, 'policy.yaml') },
+    chat: { FLEETRUN_CATALOG_FILE: path.join(dir, 'catalog.yaml'), FLEETRUN_POLICY_FILE: path.join(dir, 'policy.yaml'), FLEETRUN_WEBHOOK_CALLBACK_ORIGINS: new URL(callbackUrl).origin },
   });
 }, 60_000);
 

@@ -148,7 +148,7 @@ async function checkInProcess(target: Fc3Handler, spec: RequestSpec, tally: Tall
 }
 
 /** The webhook's refusal codes that verify gives: the request never reached the grammar or the policy. */
-const BEFORE_THE_COMMAND = new Set<RefusalCode>(['BadRequest', 'BadSignature', 'Expired', 'Replayed']);
+const BEFORE_THE_COMMAND = new Set<RefusalCode>(['BadRequest', 'BadSignature', 'Expired', 'Replayed', 'CallbackNotAllowed']);
 
 /** A webhook 4xx from handleChat is `{ ok: false, code, message }` with the code's own status; returns the code. */
 function webhookRefusalOf(status: number, body: string): RefusalCode {

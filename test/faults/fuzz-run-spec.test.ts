@@ -108,7 +108,8 @@ function harness(catalog: Catalog, sealKey: string | undefined): Harness {
     store,
     dispatched,
     deps: {
-      codecs: createCodecs({ webhook: { secret: SECRET } }, new MemoryReplayGuard()),
+      // The thread's origin is listed, as a deployment lists its callback server's.
+      codecs: createCodecs({ webhook: { secret: SECRET, callbackOrigins: ['https://thread.example'] } }, new MemoryReplayGuard()),
       catalog,
       policy: POLICY,
       jobs: [],

@@ -80,6 +80,8 @@ beforeAll(async () => {
     timers: false,
     dataDir,
     log: (line) => logs.push(line),
+    // The replies server's origin is listed, as a deployment lists its callback server's.
+    chat: { FLEETRUN_WEBHOOK_CALLBACK_ORIGINS: new URL(callbackUrl).origin },
     functionEnv: { FLEETRUN_PROGRESS_INTERVAL_SECONDS: '1' },
   });
   store = new AliOssStore({ bucket: 'fleetrun-runs', region: 'oss-cn-hangzhou', credentials: { accessKeyId: KEY.id, accessKeySecret: KEY.secret }, endpoint: cloud.oss.endpoint });

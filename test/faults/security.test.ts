@@ -115,6 +115,7 @@ beforeAll(async () => {
       ...CHAT,
       FLEETRUN_SLACK_RESPONSE_ORIGINS: repliesOrigin,
       FLEETRUN_DINGTALK_WEBHOOK_ORIGINS: repliesOrigin,
+      FLEETRUN_WEBHOOK_CALLBACK_ORIGINS: repliesOrigin,
       FLEETRUN_CATALOG_FILE: path.join(filesDir, 'catalog.yaml'),
       FLEETRUN_POLICY_FILE: path.join(filesDir, 'policy.yaml'),
     },

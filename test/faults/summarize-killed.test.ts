@@ -7,11 +7,10 @@
  * one final chat reply, nothing dead-lettered and no command executed twice.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
-import { startChatThread, type ChatThread, type ThreadReply } from '../../local/cli/chat-thread.ts';
+import { listenOnChatThreadPort, startChatThread, type ChatThread, type ThreadReply } from '../../local/cli/chat-thread.ts';
 import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
 import { expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';
 import { DEAD_LETTERS, expectedStatuses, FINE_OR_FAILING_SCRIPT, queued, RESULTS_QUEUE, STAGGERED_SCRIPT } from '../support/fault-runs.ts';
@@ -187,8 +186,8 @@ describe('the summarize function killed while it works', () => {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
     });
-    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-    const callbackUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/thread`;
+    // On a chat thread port: the local cloud lets webhook replies go there and nowhere else.
+    const callbackUrl = `http://127.0.0.1:${await listenOnChatThreadPort(server)}/thread`;
 
     // Act
     const manifest = await pc.run({

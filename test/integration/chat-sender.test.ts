@@ -208,7 +208,7 @@ describe('Function: createSender — webhook', () => {
 
   it('POSTs the ack JSON to callbackUrl, signed so the receiver can verify it with the same scheme', async () => {
     // Act
-    await createSender({ webhook: { secret } }, fetch, { now: () => now }).send({ platform: 'webhook', callbackUrl: `${server.base}/callback` }, message);
+    await createSender({ webhook: { secret, callbackOrigins: [server.base] } }, fetch, { now: () => now }).send({ platform: 'webhook', callbackUrl: `${server.base}/callback` }, message);
 
     // Assess: recomputed here independently, then checked by the codec a receiver would run.
     const [req] = server.requests;
@@ -231,6 +231,52 @@ describe('Function: createSender — webhook', () => {
 
   it('throws ChatSendError when the receiver answers an error', async () => {
     server.handler = (_req, res) => json(res, 500, { error: 'boom' });
-    await expect(createSender({ webhook: { secret } }).send({ platform: 'webhook', callbackUrl: `${server.base}/callback` }, message)).rejects.toThrow(/HTTP 500/);
+    await expect(createSender({ webhook: { secret, callbackOrigins: [server.base] } }).send({ platform: 'webhook', callbackUrl: `${server.base}/callback` }, message)).rejects.toThrow(/HTTP 500/);
+  });
+
+  it('sends nothing to a callbackUrl off the listed origins: ChatSendError names its host, not its path', async () => {
+    const send = createSender({ webhook: { secret, callbackOrigins: ['https://ci.example.com'] } }).send({ platform: 'webhook', callbackUrl: `${server.base}/_fleet/instances/i-1/agent?online=false` }, message);
+    await expect(send).rejects.toThrow(ChatSendError);
+    await expect(send).rejects.toThrow(new RegExp(`\\(${new URL(server.base).host}\\) is not on an origin FLEETRUN_WEBHOOK_CALLBACK_ORIGINS lists`));
+    await expect(send).rejects.not.toThrow(/_fleet/);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('follows no redirect: a 3xx from a listed origin is a ChatSendError, and its Location gets nothing', async () => {
+    const elsewhere = new CaptureServer();
+    await elsewhere.start();
+    try {
+      for (const status of [301, 302, 303, 307, 308]) {
+        server.handler = (_req, res) => {
+          res.writeHead(status, { location: `${elsewhere.base}/_fleet/instances/i-1/agent?online=false` });
+          res.end();
+        };
+        const send = createSender({ webhook: { secret, callbackOrigins: [server.base] } }).send({ platform: 'webhook', callbackUrl: `${server.base}/callback` }, message);
+        await expect(send, String(status)).rejects.toThrow(new RegExp(`answered a redirect \\(HTTP ${status}\\), which is not followed`));
+      }
+      expect(server.requests).toHaveLength(5);
+      expect(elsewhere.requests).toHaveLength(0);
+    } finally {
+      await elsewhere.stop();
+    }
+  });
+});
+
+describe('Function: createSender — no platform follows a redirect', () => {
+  it('Slack and DingTalk reply URLs answering 302 are refused, and the redirect target gets nothing', async () => {
+    const elsewhere = new CaptureServer();
+    await elsewhere.start();
+    try {
+      server.handler = (_req, res) => {
+        res.writeHead(302, { location: `${elsewhere.base}/stolen` });
+        res.end();
+      };
+      const sender = createSender({});
+      await expect(sender.send({ platform: 'slack', responseUrl: `${server.base}/commands/T1/1/abc` }, message)).rejects.toThrow(/redirect \(HTTP 302\)/);
+      await expect(sender.send({ platform: 'dingtalk', sessionWebhook: `${server.base}/robot/sendBySession?session=1` }, message)).rejects.toThrow(/redirect \(HTTP 302\)/);
+      expect(elsewhere.requests).toHaveLength(0);
+    } finally {
+      await elsewhere.stop();
+    }
   });
 });

@@ -14,6 +14,7 @@ import { parseChatCommand } from '../../shared/chat/grammar.ts';
 import { stripLarkMentions } from '../../shared/chat/platforms/lark.ts';
 import { dingtalkSign, larkEncrypt, larkSignature, slackSignature, webhookSignature } from '../../shared/chat/sign.ts';
 import type { ChatPlatform } from '../../shared/chat/types.ts';
+import { CHAT_THREAD_PORTS } from '../../local/local-cloud.ts';
 
 export type Auth = 'valid' | 'none' | 'wrong-secret' | 'garbage' | 'stale' | 'future' | 'bad-timestamp';
 
@@ -138,7 +139,8 @@ function webhookBody(): fc.Arbitrary<unknown> {
         fc.record(
           {
             channel: maybeWrong(fc.stringMatching(/^[A-Za-z0-9#_-]{1,20}$/)),
-            callbackUrl: maybeWrong(fc.constantFrom('https://example.invalid/cb', 'http://127.0.0.1:1/cb', 'ftp://x', 'not a url')),
+            // The first is on an origin the demo lists (a local chat thread's); the others are refused, or not URLs at all.
+            callbackUrl: maybeWrong(fc.constantFrom(`http://127.0.0.1:${CHAT_THREAD_PORTS[0]}/thread`, 'https://example.invalid/cb', 'http://127.0.0.1:1/cb', 'ftp://x', 'not a url')),
             id: maybeWrong(fc.stringMatching(/^[A-Za-z0-9-]{1,30}$/)),
           },
           { requiredKeys: [] },

@@ -11,6 +11,7 @@ export const DEPLOYING_SHELL: Readonly<Record<string, string>> = {
   FLEETRUN_LARK_APP_ID: 'cli_sample_app',
   FLEETRUN_LARK_APP_SECRET: 'sample-lark-app-secret',
   FLEETRUN_WEBHOOK_SECRET: 'sample-webhook-secret',
+  FLEETRUN_WEBHOOK_CALLBACK_ORIGINS: 'https://ci.example.com,https://chat-relay.example.com:8443',
   FLEETRUN_PUBLIC_URL: 'https://fleetrun-chatops-abcdef.cn-hangzhou.fcapp.run',
   FLEETRUN_REPORT_LINK_DAYS: '3',
   FLEETRUN_CHAT_MAX_BODY_BYTES: '65536',

@@ -52,12 +52,12 @@ interface Harness {
   store: MemoryStore;
 }
 
-function harness(options: { sealKey?: string } = {}): Harness {
+function harness(options: { sealKey?: string; callbackOrigins?: string[] } = {}): Harness {
   const dispatched: DispatchRequest[] = [];
   const logs: string[] = [];
   const store = new MemoryStore();
   const deps: ChatopsDeps = {
-    codecs: createCodecs({ webhook: { secret: WEBHOOK_SECRET }, slack: { signingSecret: SLACK_SECRET } }, new MemoryReplayGuard()),
+    codecs: createCodecs({ webhook: { secret: WEBHOOK_SECRET, callbackOrigins: options.callbackOrigins ?? [] }, slack: { signingSecret: SLACK_SECRET } }, new MemoryReplayGuard()),
     catalog: CATALOG,
     policy: POLICY,
     jobs: [],
@@ -125,6 +125,7 @@ describe('Function: handleChat — refusals on the signed webhook', () => {
       NotAllowed: 403,
       UnknownRun: 404,
       NoSealKey: 503,
+      CallbackNotAllowed: 400,
     });
   });
 
@@ -149,6 +150,22 @@ describe('Function: handleChat — refusals on the signed webhook', () => {
     const extra = JSON.stringify({ user: 'alice', text: 'help', callbackURL: 'https://x.example' });
     expect(await answer(webhookHeaders(WEBHOOK_SECRET, extra), extra)).toMatchObject({ status: 400, json: { ok: false, code: 'BadRequest' } });
     expect(h.dispatched).toHaveLength(1);
+  });
+
+  it('a callbackUrl off the listed origins is CallbackNotAllowed (400) before the command; a listed one goes through', async () => {
+    const h = harness({ callbackOrigins: ['https://ci.example.com'] });
+    const answer = async (callbackUrl: string) => {
+      const body = JSON.stringify({ user: 'alice', text: 'run uptime on env=demo', callbackUrl });
+      const res = await handleChat({ method: 'POST', path: '/webhook', headers: webhookHeaders(WEBHOOK_SECRET, body), query: {}, body: Buffer.from(body) }, h.deps);
+      return { status: res.statusCode, json: JSON.parse(String(res.body)) as { ok: boolean; code?: string; message: string } };
+    };
+    for (const url of ['http://127.0.0.1:8080/_fleet/instances/i-1/agent?online=false', 'http://169.254.169.254/latest', 'http://100.100.100.200/latest/meta-data', 'https://ci.example.com.evil.example/x', 'http://ci.example.com/cb', 'https://ci.example.com:8443/cb']) {
+      expect(await answer(url), url).toMatchObject({ status: 400, json: { ok: false, code: 'CallbackNotAllowed' } });
+    }
+    expect(h.dispatched).toEqual([]);
+    expect(await answer('https://ci.example.com/fleetrun/cb?thread=1')).toMatchObject({ status: 200, json: { ok: true } });
+    expect(h.dispatched).toHaveLength(1);
+    expect(h.dispatched[0]).toMatchObject({ replyTo: { platform: 'webhook', callbackUrl: 'https://ci.example.com/fleetrun/cb?thread=1' } });
   });
 
   it('answers that are not refusals keep 200 and ok:true', async () => {

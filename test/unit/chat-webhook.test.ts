@@ -19,8 +19,11 @@ function request(raw: string, headers: Record<string, string> = webhookHeaders(S
   return chatPost('/webhook', raw, headers);
 }
 
-function codec(): ChatCodec {
-  return createWebhookCodec({ secret: SECRET }, replayGuardAt(NOW));
+/** The origin the bodies' callbackUrl is on, listed as a deployment lists it. */
+const CALLBACK_ORIGIN = 'https://chat.example';
+
+function codec(callbackOrigins: readonly string[] = [CALLBACK_ORIGIN]): ChatCodec {
+  return createWebhookCodec({ secret: SECRET, callbackOrigins }, replayGuardAt(NOW));
 }
 
 function expectRefused(verified: Verified, status: 400 | 401, code?: RefusalCode): string {
@@ -100,6 +103,17 @@ describe('Function: createWebhookCodec — verify', () => {
     expectRefused(await codec().verify(request(body({ text: 42 })), NOW), 400, 'BadRequest');
   });
 
+  it('400 CallbackNotAllowed for a callbackUrl off the listed origins — matched exactly, none when none are listed', async () => {
+    for (const callbackUrl of ['http://127.0.0.1:9000/_fleet/instances/i-1/agent?online=false', 'http://[::1]/x', 'http://10.0.0.8/x', 'http://chat.example/fleetrun', 'https://chat.example:8443/x', 'https://chat.example.evil.example/x', 'https://evil.example/?u=https://chat.example']) {
+      expect(expectRefused(await codec().verify(request(body({ callbackUrl })), NOW), 400, 'CallbackNotAllowed'), callbackUrl).toMatch(/FLEETRUN_WEBHOOK_CALLBACK_ORIGINS/);
+    }
+    expectRefused(await codec([]).verify(request(body()), NOW), 400, 'CallbackNotAllowed');
+    // Listed explicitly, a loopback origin is allowed like any other.
+    expectCommand(await codec(['http://127.0.0.1:28760']).verify(request(body({ callbackUrl: 'http://127.0.0.1:28760/thread' })), NOW));
+    // No callbackUrl needs no origin.
+    expectCommand(await codec([]).verify(request(body({ callbackUrl: undefined })), NOW));
+  });
+
   it('400 BadRequest for a request that is not a POST or is too large, before the signature is read', async () => {
     const raw = body();
     expect(expectRefused(await codec().verify({ ...request(raw), method: 'GET' }, NOW), 400, 'BadRequest')).toMatch(/expected POST/);
@@ -144,10 +158,13 @@ describe('Function: sendWebhook', () => {
     const thread = await startChatThread(SECRET, (r) => replies.push(r));
     try {
       const target = { platform: 'webhook' as const, callbackUrl: thread.url };
-      await sendWebhook(fetch, { secret: SECRET }, target, { text: 'uptime r-1: sent to 3 instances in 1 call.' }, new Date());
-      await sendWebhook(fetch, { secret: SECRET }, target, { text: 'Run r-1 not started: too many targets', refusal: refusal('NotAllowed') }, new Date());
+      const callbackOrigins = [new URL(thread.url).origin];
+      await sendWebhook(fetch, { secret: SECRET, callbackOrigins }, target, { text: 'uptime r-1: sent to 3 instances in 1 call.' }, new Date());
+      await sendWebhook(fetch, { secret: SECRET, callbackOrigins }, target, { text: 'Run r-1 not started: too many targets', refusal: refusal('NotAllowed') }, new Date());
       // Signed with another secret: the thread drops it.
-      await expect(sendWebhook(fetch, { secret: 'another-secret-0002' }, target, { text: 'forged' }, new Date())).rejects.toThrow();
+      await expect(sendWebhook(fetch, { secret: 'another-secret-0002', callbackOrigins }, target, { text: 'forged' }, new Date())).rejects.toThrow();
+      // Its origin not listed: nothing is sent.
+      await expect(sendWebhook(fetch, { secret: SECRET }, target, { text: 'not listed' }, new Date())).rejects.toThrow(/FLEETRUN_WEBHOOK_CALLBACK_ORIGINS/);
     } finally {
       await thread.close();
     }

@@ -58,7 +58,7 @@ describe('each function gets the environment it needs (s.yaml against function-e
       const env = FUNCTION_ENV_SCHEMAS[name].parse(fns.get(name)) as ChatReplyEnv;
       const config = replyConfigOf(env);
       expect(config.lark, name).toEqual({ appId: SHELL.FLEETRUN_LARK_APP_ID, appSecret: SHELL.FLEETRUN_LARK_APP_SECRET });
-      expect(config.webhook, name).toEqual({ secret: SHELL.FLEETRUN_WEBHOOK_SECRET });
+      expect(config.webhook, name).toEqual({ secret: SHELL.FLEETRUN_WEBHOOK_SECRET, callbackOrigins: ['https://ci.example.com', 'https://chat-relay.example.com:8443'] });
     }
   });
 

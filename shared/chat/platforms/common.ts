@@ -5,7 +5,11 @@
  */
 import type { z } from 'zod';
 
-/** How long a follow-up POST may take; FC functions have a deadline, and a hung chat API must not eat it. */
+/**
+ * How long a follow-up POST may take, its answer read included: FC functions have a deadline (the
+ * schedule function's is 120 s, and it replies for many runs), and a hung chat API or callback
+ * receiver must not eat it. No platform documents a deadline for these POSTs; 10 s is fleetrun's own.
+ */
 export const SEND_TIMEOUT_MS = 10_000;
 
 /** A follow-up message could not be delivered. The message never contains a secret or a full capability URL. */
@@ -77,7 +81,9 @@ export interface PostOptions {
 
 /**
  * POSTs JSON and returns the status and response text; throws ChatSendError on a network error, a
- * timeout or (unless anyStatus) a non-2xx status.
+ * timeout, a redirect or (unless anyStatus) a non-2xx status. Redirects are never followed: every
+ * reply URL is held to its platform's (or the webhook's listed) origins, and a 3xx from one of
+ * them must not carry the POST — run results, a signed body — anywhere else.
  */
 export async function postJson(fetchImpl: FetchLike, url: string, body: unknown, options: PostOptions): Promise<{ status: number; text: string }> {
   const timeoutMs = options.timeoutMs ?? SEND_TIMEOUT_MS;
@@ -88,11 +94,16 @@ export async function postJson(fetchImpl: FetchLike, url: string, body: unknown,
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8', ...options.headers },
       body: payload,
+      redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
     const why = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError') ? `no answer within ${timeoutMs} ms` : 'network error';
     throw new ChatSendError(`${options.what} (${hostOf(url)}): ${why}`, { cause: e });
+  }
+  if ((response.status >= 300 && response.status < 400) || response.type === 'opaqueredirect') {
+    await response.body?.cancel().catch(() => {});
+    throw new ChatSendError(`${options.what} (${hostOf(url)}) answered a redirect (HTTP ${response.status}), which is not followed`);
   }
   const text = await response.text().catch(() => '');
   if (!options.anyStatus && (response.status < 200 || response.status > 299)) {

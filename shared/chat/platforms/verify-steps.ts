@@ -192,8 +192,9 @@ export function firstDelivery(replay: ReplayGuard, deliveryId: string, ttlSecond
 
 /**
  * Whether a reply URL taken from a request body may be POSTed to: its origin must be one of the
- * allowed ones. A body is attacker-controlled wherever its signature does not cover it (DingTalk),
- * and follow-ups carry run results, so they go only to the platform's own hosts.
+ * allowed ones, exactly. A body is attacker-controlled wherever its signature does not cover it
+ * (DingTalk), the webhook's signed client picks its callbackUrl, and follow-ups carry run results
+ * from inside the deployment, so they go only to the platform's own hosts or the listed origins.
  */
 export function originAllowed(url: string, allowedOrigins: readonly string[]): boolean {
   try {

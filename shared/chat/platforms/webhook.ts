@@ -11,7 +11,7 @@ import { jsonResponse, type HttpRequest, type HttpResponse } from '../../runtime
 import type { ChatCodec, ChatMessage, ReplayGuard, ReplyTarget, Verified } from '../types.ts';
 import { REFUSALS, type RefusalCode } from '../refusals.ts';
 import { webhookHeaders } from '../sign.ts';
-import { postJson, type FetchLike } from './common.ts';
+import { ChatSendError, hostOf, postJson, SEND_TIMEOUT_MS, type FetchLike } from './common.ts';
 import {
   checkEnvelope,
   checkWindow,
@@ -20,6 +20,7 @@ import {
   firstRefusal,
   handshake,
   jsonBodyAs,
+  originAllowed,
   refused,
   replayTtlSeconds,
   requiredHeaders,
@@ -40,7 +41,19 @@ const ID_TTL_SECONDS = 60 * 60;
 /** Configuration of the webhook codec and sender. */
 export interface WebhookOptions {
   secret: string;
+  /**
+   * The origins (`scheme://host[:port]`) a callbackUrl may have: FLEETRUN_WEBHOOK_CALLBACK_ORIGINS.
+   * None by default — a request with a callbackUrl is then refused (CallbackNotAllowed) — because
+   * the signed client chooses the URL and fleetrun POSTs to it from inside the deployment: without
+   * a list, a client could aim it at anything the functions reach (a metadata service, a control
+   * plane on loopback). Matched exactly, so a loopback or private address is reachable only when
+   * listed as it is.
+   */
+  callbackOrigins?: readonly string[];
 }
+
+/** How long a callback POST may take: the deadline every reply sender has ({@link SEND_TIMEOUT_MS}). */
+export const WEBHOOK_CALLBACK_TIMEOUT_MS = SEND_TIMEOUT_MS;
 
 /** The request body. Unknown keys are refused: a misspelt `callbackURL` silently ignored would lose every reply. */
 export const webhookBodySchema = z.strictObject({
@@ -91,12 +104,14 @@ function refusedAs(code: RefusalCode, refusal: Refused | undefined): Refused | u
  * The webhook codec. Refuses (401) missing headers, a timestamp more than 5 minutes from now, a
  * signature that does not match and a signature seen before — all checked before any is acted on,
  * each answered with its documented code (BadSignature, Expired, Replayed) and that code's fixed
- * meaning, the reason only logged; (400) a body that does not fit {@link webhookBodySchema}. Every refusal, here or of the command, answers
+ * meaning, the reason only logged; (400) a body that does not fit {@link webhookBodySchema}, and
+ * (400, CallbackNotAllowed) a callbackUrl off the listed origins. Every refusal, here or of the command, answers
  * `{ ok: false, code, message }` with the code's status (the codes: ../refusals.ts). deliveryId is `webhook:<id>`, or `webhook:sig:<signature prefix>` when
  * the client sends no id (then only the exact request can be recognised again).
  */
 export function createWebhookCodec(options: WebhookOptions, replay: ReplayGuard): ChatCodec {
   const { secret } = options;
+  const callbackOrigins = options.callbackOrigins ?? [];
   return {
     platform: 'webhook',
     async verify(req: HttpRequest, now: Date): Promise<Verified> {
@@ -119,6 +134,9 @@ export function createWebhookCodec(options: WebhookOptions, replay: ReplayGuard)
       const parsed = jsonBodyAs(req, webhookBodySchema, 'not a fleetrun webhook body');
       if (parsed.kind === 'refused') return refusedAs('BadRequest', parsed);
       const body = parsed.value;
+      if (body.callbackUrl !== undefined && !originAllowed(body.callbackUrl, callbackOrigins)) {
+        return refusedAs('CallbackNotAllowed', refused(400, 'callbackUrl is not on an origin FLEETRUN_WEBHOOK_CALLBACK_ORIGINS lists'));
+      }
 
       const deliveryId = body.id !== undefined ? `webhook:${body.id}` : `webhook:sig:${signature.slice(3, 35)}`;
       if (body.id !== undefined && !(await firstDelivery(replay, deliveryId, ID_TTL_SECONDS))) {
@@ -148,7 +166,13 @@ export function createWebhookCodec(options: WebhookOptions, replay: ReplayGuard)
   };
 }
 
-/** POSTs a follow-up to callbackUrl, signed with the shared secret; without a callbackUrl there is nowhere to send, and nothing is sent. */
+/**
+ * POSTs a follow-up to callbackUrl, signed with the shared secret; without a callbackUrl there is
+ * nowhere to send, and nothing is sent. A callbackUrl off the listed origins is refused here too
+ * (ChatSendError, nothing sent) — a manifest's reply target may predate the list or come from
+ * elsewhere than the codec — and the POST follows no redirect and waits at most
+ * {@link WEBHOOK_CALLBACK_TIMEOUT_MS}.
+ */
 export async function sendWebhook(
   fetchImpl: FetchLike,
   options: WebhookOptions,
@@ -157,6 +181,9 @@ export async function sendWebhook(
   now: Date,
 ): Promise<void> {
   if (target.callbackUrl === undefined) return;
+  if (!originAllowed(target.callbackUrl, options.callbackOrigins ?? [])) {
+    throw new ChatSendError(`webhook callbackUrl (${hostOf(target.callbackUrl)}) is not on an origin FLEETRUN_WEBHOOK_CALLBACK_ORIGINS lists: nothing was sent`);
+  }
   const body = JSON.stringify(renderWebhookMessage(message));
-  await postJson(fetchImpl, target.callbackUrl, body, { what: 'webhook callbackUrl', headers: webhookHeaders(options.secret, body, now) });
+  await postJson(fetchImpl, target.callbackUrl, body, { what: 'webhook callbackUrl', headers: webhookHeaders(options.secret, body, now), timeoutMs: WEBHOOK_CALLBACK_TIMEOUT_MS });
 }
