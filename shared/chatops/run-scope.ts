@@ -48,8 +48,8 @@ export async function recordRunScope(store: ObjectStore, runId: string, scope: {
 export async function runScopeOf(store: ObjectStore, manifest: RunManifest, jobs: readonly Job[]): Promise<RunScope> {
   const raw = await store.get(scopeKey(manifest.runId));
   const recorded = raw ? runScopeSchema.safeParse(parseJson(raw.toString('utf8'))) : undefined;
-  // A record that cannot be read is no record: the run is then judged by its instances.
-  if (recorded?.success) return { command: recorded.data.command, targets: recorded.data.targets, from: 'request' };
+  // A record that cannot be read, or names another command than the run's, is no record: the run is then judged by its instances.
+  if (recorded?.success && recorded.data.command === manifest.command.name) return { command: recorded.data.command, targets: recorded.data.targets, from: 'request' };
   const jobName = manifest.requestedBy.kind === 'schedule' ? /^job:(.+)$/.exec(manifest.requestedBy.user ?? '')?.[1] : undefined;
   const job = jobName === undefined ? undefined : jobs.find((j) => j.name === jobName);
   if (job && job.command === manifest.command.name) return { command: job.command, targets: job.targets, from: 'job' };

@@ -148,6 +148,15 @@ describe('status and stop are decided on the run they name', () => {
     expect(h.decisions().at(-1)).toMatchObject({ judgedBy: 'instances', allow: true, rule: 'admins' });
   });
 
+  it('does not take a record that names another command than the run\'s: the run is judged by its instances', async () => {
+    const h = harness();
+    const runId = 'r-20261123t100000-0bad00';
+    await h.started(runId, 'uptime', { kind: 'chat', user: 'webhook:demo-user' });
+    await h.store.put(`runs/${runId}/scope.json`, JSON.stringify({ version: 1, command: 'disk-check', targets: { tags: { env: 'demo' } } }));
+    expect(await h.say('demo-user', `status ${runId}`)).toMatchObject({ status: 403, json: { message: 'Not allowed: denied: rule "demo-ops" allows only targets chosen by tag' } });
+    expect(h.decisions().at(-1)).toMatchObject({ judgedBy: 'instances', allow: false });
+  });
+
   it('refuses someone no rule allows the action before looking the run up; others learn it does not exist', async () => {
     const h = harness();
     const unknown = 'r-20261123t101500-1a2b3c';
