@@ -81,6 +81,13 @@ export function checkEnvironment(sYaml: SYaml): Finding[] {
       message: `FLEETRUN_PUBLIC_URL is not set (${noPublicUrl.join(', ')} read it): report links fall back to presigned OSS links that stop working when the function role's STS token expires (about an hour). After the first \`s deploy\`, export chatops' HTTP trigger URL as FLEETRUN_PUBLIC_URL and deploy again`,
     });
   }
+  if (chatops && served.includes('webhook') && !chatops.FLEETRUN_WEBHOOK_CALLBACK_ORIGINS?.trim()) {
+    findings.push({
+      check: 'environment',
+      level: 'warning',
+      message: 'the signed webhook is on, but FLEETRUN_WEBHOOK_CALLBACK_ORIGINS is not set: every request that names a callbackUrl is refused (CallbackNotAllowed), so webhook users get only the immediate answer. Export the origins that may receive replies, e.g. `export FLEETRUN_WEBHOOK_CALLBACK_ORIGINS=https://hooks.example.com`',
+    });
+  }
   if (!findings.some((f) => f.level === 'problem')) findings.push({ check: 'environment', level: 'ok', message: `every function gets the variables its schema requires (shared/config/function-envs.ts)` });
   return findings;
 }

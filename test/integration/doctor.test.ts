@@ -83,6 +83,14 @@ describe('fleetrun doctor', () => {
     expect(run.code).toBe(0);
   }, 30_000);
 
+  it('warns, without failing, when the webhook is on and no callback origin is listed', async () => {
+    const { FLEETRUN_WEBHOOK_CALLBACK_ORIGINS: _origins, ...shell } = SHELL;
+    const run = await doctor([], shell);
+    expect(run.out).toMatch(/! the signed webhook is on, but FLEETRUN_WEBHOOK_CALLBACK_ORIGINS is not set: .*CallbackNotAllowed/);
+    expect(run.code).toBe(0);
+    expect((await doctor([])).out).not.toMatch(/FLEETRUN_WEBHOOK_CALLBACK_ORIGINS is not set/);
+  }, 30_000);
+
   it('names a function with instanceConcurrency 10 on a built-in runtime', async () => {
     const file = await sYamlWith('concurrency', (t) => t.replace('      functionName: fleetrun-dispatch\n', '      functionName: fleetrun-dispatch\n      instanceConcurrency: 10\n'));
     const run = await doctor(['--s-yaml', file]);
