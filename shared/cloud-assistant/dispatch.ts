@@ -19,11 +19,11 @@ import { ServiceCallError, toServiceCallError } from './errors.ts';
 import type { CloudAssistant } from './port.ts';
 import { isRetryable } from './retry.ts';
 import { resolveTargets, type ResolvedTargets } from './targets.ts';
+import type { InvokeCommandRequest } from './requests/invoke-command.ts';
+import type { RunCommandRequest } from './requests/run-command.ts';
 
 /** Errors by which the service refuses a whole call for the state of one of its instances. */
 const INSTANCE_STATE_ERRORS = new Set(['InvalidInstance.NotMatch', 'InvalidInstance.NotFound']);
-import type { InvokeCommandRequest } from './requests/invoke-command.ts';
-import type { RunCommandRequest } from './requests/run-command.ts';
 
 /** A count, or a percentage of the targets (`'10%'`), as SSM writes MaxConcurrency and MaxErrors. */
 export type CountOrPercent = number | `${number}%`;
@@ -104,6 +104,70 @@ export class DispatchPlanError extends Error {
   override readonly name = 'DispatchPlanError';
 }
 
+/** What one call of a fan-out needs: the run's id (its ClientTokens), the command, and each call's own fields. */
+export type BatchCall = Pick<DispatchPlan, 'runId' | 'command' | 'perBatch'>;
+
+/**
+ * One call for batch `batch`. Its ClientToken is `<runId>-b<batch>`, and `-n` once narrowed: a
+ * narrowed batch has other instances, so it cannot reuse the first token (IdempotentParameterMismatch).
+ */
+async function callBatch(assistant: CloudAssistant, call: BatchCall, batch: number, targets: string[], narrowed: boolean): Promise<{ invokeId: string; commandId?: string }> {
+  const clientToken = `${call.runId}-b${batch}${narrowed ? '-n' : ''}`;
+  const own = call.perBatch?.(batch) ?? {};
+  return call.command.kind === 'run'
+    ? assistant.runCommand({ ...call.command.request, ...own, InstanceId: targets, ClientToken: clientToken })
+    : assistant.invokeCommand({ ...call.command.request, ...(own.OssOutputDelivery ? { OssOutputDelivery: own.OssOutputDelivery } : {}), InstanceId: targets, ClientToken: clientToken });
+}
+
+/** The batch looked up again: what can still run, when that is fewer than it holds. */
+async function stillRunnable(assistant: CloudAssistant, targets: string[]): Promise<ResolvedTargets | undefined> {
+  const again = await resolveTargets(assistant, { instanceIds: targets }).catch(() => undefined);
+  return again && again.runnable.length < targets.length ? again : undefined;
+}
+
+/** One batch sent: where it went (narrowed when some of its instances could no longer run), or why it was not. */
+export interface SentBatch extends BatchOutcome {
+  setAside: ResolvedTargets['skipped'];
+}
+
+/**
+ * Sends one batch of a fan-out on its own, as {@link dispatch} sends each of its batches: a call
+ * refused for the state of one of its instances is narrowed to those that can still run (once), a
+ * transient failure is tried again under the same ClientToken for up to `sendRounds` rounds
+ * `roundDelayMs` apart, and anything else is the batch's error. Sending the same batch again — a
+ * caller that took over a batch whose sender died — gets the first call's InvokeId back.
+ */
+export async function sendBatch(
+  assistant: CloudAssistant,
+  call: BatchCall & Pick<DispatchPlan, 'sendRounds' | 'roundDelayMs'>,
+  batch: number,
+  targets: string[],
+): Promise<SentBatch> {
+  const sendRounds = Math.max(1, call.sendRounds ?? 3);
+  const setAside: ResolvedTargets['skipped'] = [];
+  let instanceIds = targets;
+  let narrowed = false;
+  for (let round = 1; ; ) {
+    try {
+      return { batch, instanceIds, ...(await callBatch(assistant, call, batch, instanceIds, narrowed)), setAside };
+    } catch (e) {
+      const error = toServiceCallError(call.command.kind === 'run' ? 'RunCommand' : 'InvokeCommand', e);
+      const runnable = INSTANCE_STATE_ERRORS.has(error.code) && !narrowed ? await stillRunnable(assistant, instanceIds) : undefined;
+      if (runnable) {
+        narrowed = true;
+        instanceIds = runnable.runnable;
+        setAside.push(...runnable.skipped);
+        if (instanceIds.length === 0) return { batch, instanceIds, setAside };
+      } else if (isRetryable(error) && round < sendRounds) {
+        round++;
+        await new Promise((r) => setTimeout(r, call.roundDelayMs ?? 1000));
+      } else {
+        return { batch, instanceIds, error, setAside };
+      }
+    }
+  }
+}
+
 export async function dispatch(assistant: CloudAssistant, plan: DispatchPlan): Promise<DispatchResult> {
   if (!/^[\x21-\x7e]{1,56}$/.test(plan.runId)) throw new DispatchPlanError('runId must be 1 to 56 printable ASCII characters without spaces');
   const ids = [...new Set(plan.instanceIds)];
@@ -161,11 +225,6 @@ export async function dispatch(assistant: CloudAssistant, plan: DispatchPlan): P
     if (slot > Date.now()) await new Promise((r) => setTimeout(r, slot - Date.now()));
   }
   const waitForChange = () => new Promise<void>((resolve) => waiters.add(resolve));
-  /** The batch looked up again: what can still run, when that is fewer than it holds. */
-  async function stillRunnable(targets: string[]): Promise<ResolvedTargets | undefined> {
-    const again = await resolveTargets(assistant, { instanceIds: targets }).catch(() => undefined);
-    return again && again.runnable.length < targets.length ? again : undefined;
-  }
   async function worker(): Promise<void> {
     while (true) {
       if (errors > maxErrors) stopped = true;
@@ -185,22 +244,16 @@ export async function dispatch(assistant: CloudAssistant, plan: DispatchPlan): P
       queue.shift();
       inFlightInstances += targets.length;
       calling++;
-      // A narrowed batch has other instances, so it cannot reuse the first token (IdempotentParameterMismatch).
-      const clientToken = `${plan.runId}-b${batch}${narrowed.has(batch) ? '-n' : ''}`;
       try {
         await paced();
-        const own = plan.perBatch?.(batch) ?? {};
-        const sent: { invokeId: string; commandId?: string } =
-          plan.command.kind === 'run'
-            ? await assistant.runCommand({ ...plan.command.request, ...own, InstanceId: targets, ClientToken: clientToken })
-            : await assistant.invokeCommand({ ...plan.command.request, ...(own.OssOutputDelivery ? { OssOutputDelivery: own.OssOutputDelivery } : {}), InstanceId: targets, ClientToken: clientToken });
+        const sent = await callBatch(assistant, plan, batch, targets, narrowed.has(batch));
         outcomes.push({ batch, instanceIds: targets, ...sent });
         dispatched.push(...targets);
       } catch (e) {
         const error = toServiceCallError(plan.command.kind === 'run' ? 'RunCommand' : 'InvokeCommand', e);
         inFlightInstances -= targets.length;
         const round = rounds.get(batch) ?? 1;
-        const runnable = INSTANCE_STATE_ERRORS.has(error.code) && !narrowed.has(batch) ? await stillRunnable(targets) : undefined;
+        const runnable = INSTANCE_STATE_ERRORS.has(error.code) && !narrowed.has(batch) ? await stillRunnable(assistant, targets) : undefined;
         if (runnable) {
           narrowed.add(batch);
           batches[batch] = runnable.runnable;
