@@ -1,23 +1,23 @@
 /**
  * dispatch: the asynchronous half of a chat command. Starts a run (targets resolved, the policy's
- * maxTargets checked on their real number, fan-out in calls of ≤100) or stops one, and tells the
- * chat thread. FC retries a failed async invocation; startRun is idempotent per run id, so a retry
- * never runs a command twice.
+ * maxTargets checked on their real number, what is due sent in calls of ≤100 — a
+ * concurrency-limited run's first wave, the later ones sent as results come in: fan-out.ts) or
+ * stops one, and tells the chat thread. It never waits for instances to finish. FC retries a
+ * failed async invocation; startRun is idempotent per run id, so a retry never runs a command twice.
  */
 import { resolveTargets } from '../cloud-assistant/targets.ts';
 import type { CloudAssistant } from '../cloud-assistant/port.ts';
 import type { ChatSender } from '../chat/types.ts';
 import { refusal, type RefusalCode } from '../chat/refusals.ts';
 import { decide, type Policy } from '../config/policy.ts';
+import { advanceFanOut } from '../pipeline/fan-out.ts';
 import { startRun, stopInvocations } from '../pipeline/start-run.ts';
 import { requestStop } from '../pipeline/stop-request.ts';
-import { readManifest, type ChatReplier } from '../pipeline/finish-run.ts';
+import { finishIfComplete, readManifest, type ChatReplier } from '../pipeline/finish-run.ts';
 import { runKeys } from '../runs/keys.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { dispatchRequestSchema } from './dispatch-request.ts';
-import { dispatchedMessage } from './messages.ts';
-import { storeCompletionFeed } from './store-completions.ts';
 
 export interface DispatchDeps {
   assistant: CloudAssistant;
@@ -49,9 +49,9 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
   };
 
   if (request.kind === 'stop') {
-    // The marker first, then the manifest: a run still fanning out has not recorded its InvokeIds
-    // yet, and it finds the marker and stops them itself (stop-request.ts). Read after the marker,
-    // the manifest is read once and names every InvokeId recorded so far.
+    // The marker first, then the fan-out's log: a batch being sent right now is recorded after this
+    // marker was written, and its sender finds the marker and stops it itself (fan-out.ts). Read
+    // after the marker, the manifest is read once; the log names every call recorded so far.
     await requestStop(deps.store, request.runId);
     const manifest = await readManifest(deps.store, request.runId);
     if (!manifest) {
@@ -59,7 +59,11 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
       await say(`No run ${request.runId}.`, 'UnknownRun');
       return { kind: 'stop', runId: request.runId, state: 'invalid', reason: 'no such run' };
     }
-    await stopInvocations(manifest, deps);
+    // An open fan-out ends here: what was never sent is Cancelled, and the final manifest says so.
+    const fanOutDeps = { ...deps, assistant: async () => deps.assistant };
+    const advanced = await advanceFanOut(manifest, fanOutDeps);
+    await stopInvocations(request.runId, advanced.invocations, deps);
+    if (advanced.finalized) await finishIfComplete(advanced.manifest, deps);
     await say(`${manifest.command.name} ${request.runId}: stop requested; instances still running end Terminated, those not sent or not started Cancelled.`);
     return { kind: 'stop', runId: request.runId, state: 'stopped' };
   }
@@ -76,17 +80,13 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
       return { kind: 'run', runId: request.runId, state: 'refused', reason: decision.reason };
     }
   }
-  // The request is the run's RunSpec as chatops built it: startRun takes it as it is.
-  const manifest = await startRun(
-    {
-      ...request,
-      ...(resolved ? { resolved } : {}),
-      ...(request.maxConcurrency !== undefined ? { completions: storeCompletionFeed(deps.store, request.runId) } : {}),
-    },
+  // The request is the run's RunSpec as chatops built it: startRun takes it as it is. It sends what
+  // is due now and returns; the "sent to N instances" notice goes out as the fan-out ends (fan-out.ts).
+  await startRun(
+    { ...request, ...(resolved ? { resolved } : {}) },
     { assistant: deps.assistant, store: deps.store, regionId: deps.regionId, outputBucket: deps.outputBucket, sealKey: deps.sealKey, chat: deps.chat, logger: deps.logger },
     { manifest: existing },
   );
-  if (!existing && target) await deps.sender.send(target, dispatchedMessage(manifest)).catch((e: unknown) => deps.logger.warn('chat reply failed', { runId: request.runId, error: (e as Error).message }));
   await deps.store.delete(runKeys.pendingDispatch(request.runId));
   return { kind: 'run', runId: request.runId, state: 'dispatched' };
 }

@@ -1,14 +1,14 @@
 /**
- * The ChatReplier on a ChatSender: the final summary, and progress as instances finish — at most
- * one progress message per run in each interval, however many summarizers are folding at once (the
- * interval's marker object is created once).
+ * The ChatReplier on a ChatSender: the final summary, progress as instances finish — at most one
+ * progress message per run in each interval, however many summarizers are folding at once (the
+ * interval's marker object is created once) — and the "sent to N instances" notice as the fan-out ends.
  */
 import type { ChatSender } from '../chat/types.ts';
 import type { ChatReplier } from '../pipeline/finish-run.ts';
 import { runKeys } from '../runs/keys.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ObjectStore } from '../store/port.ts';
-import { finalMessage, progressMessage } from './messages.ts';
+import { dispatchedMessage, finalMessage, progressMessage } from './messages.ts';
 import type { ReportLinkFor } from './report-links.ts';
 
 export function senderReplier(deps: { sender: ChatSender; store: ObjectStore; logger: Logger; intervalSeconds: number; reportLink?: ReportLinkFor; now?: () => Date }): ChatReplier {
@@ -20,6 +20,9 @@ export function senderReplier(deps: { sender: ChatSender; store: ObjectStore; lo
       if (!target) return;
       // The reply marker is already taken: throwing would not bring the reply back, only the batch.
       await deps.sender.send(target, finalMessage(summary, reportUrl)).catch((e: unknown) => deps.logger.error('final chat reply failed', { runId: manifest.runId, error: (e as Error).message }));
+    },
+    async dispatched(manifest) {
+      if (manifest.replyTo) await deps.sender.send(manifest.replyTo, dispatchedMessage(manifest));
     },
     async progress(manifest, have, want) {
       const target = manifest.replyTo;

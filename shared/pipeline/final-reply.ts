@@ -20,6 +20,11 @@ export interface ChatReplier {
   /** Instances finished so far; the replier decides how often to say so. */
   progress?(manifest: RunManifest, have: number, want: number): Promise<void>;
   /**
+   * The fan-out has ended: what was sent, in how many calls, and what was set aside. Called once
+   * per run (a create-once claim), before the final manifest is written, so before any final reply.
+   */
+  dispatched?(manifest: RunManifest): Promise<void>;
+  /**
    * The link people open to see a run's report (fleetrun's signed chatops link: report-links.ts);
    * without one, a presigned OSS URL, which dies with the signer's STS token.
    */

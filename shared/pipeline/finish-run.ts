@@ -49,7 +49,9 @@ export interface KnownResults {
 export async function finishIfComplete(manifest: RunManifest, deps: FinishDeps, known?: KnownResults): Promise<FinishOutcome> {
   const expected = expectedInstances(manifest);
   const present = known?.present ?? (await presentResults(deps.store, manifest));
-  if (present.size < expected.size) {
+  // While the fan-out is open, `skipped` does not yet name what it will leave unsent: not complete
+  // however many results are in (fan-out.ts writes the final manifest, then looks again).
+  if (present.size < expected.size || manifest.fanOut === 'open') {
     await deps.chat.progress?.(manifest, present.size, expected.size);
     return { state: 'incomplete', have: present.size, want: expected.size };
   }

@@ -1,25 +1,28 @@
 /**
- * Starting a run: resolve the targets, write the manifest (before any command is sent, so every
- * event can find its run), fan the command out, then record the InvokeIds. Used by chat, the
+ * Starting a run: resolve the targets, write the plan and then the manifest (before any command is
+ * sent, so every event can find its run), and send what is due at once — every batch, or a
+ * concurrency-limited run's first wave — recording each call as it answers (fan-out.ts). Later
+ * waves are sent by whoever sees results come in; nothing here waits for them. Used by chat, the
  * scheduler and the dispatch function alike.
  */
 import { randomBytes } from 'node:crypto';
-import { dispatch, type CompletionFeed } from '../cloud-assistant/dispatch.ts';
+import { resolveCount } from '../cloud-assistant/dispatch.ts';
+import { LIMITS } from '../cloud-assistant/constants.ts';
 import type { CloudAssistant } from '../cloud-assistant/port.ts';
 import { resolveTargets, type ResolvedTargets } from '../cloud-assistant/targets.ts';
-import { commandNameFor, runKeys } from '../runs/keys.ts';
+import { runKeys } from '../runs/keys.ts';
+import { fanOutPlanSchema, type FanOutPlan } from '../runs/fan-out.ts';
 import { runManifestSchema, type RunManifest, type RunManifestInput } from '../runs/manifest.ts';
-import { runSpecSchema, type RunSpecInput } from '../runs/run-spec.ts';
+import { runSpecSchema, type RunSpec, type RunSpecInput } from '../runs/run-spec.ts';
 import { openSecrets } from '../runs/sealed-secrets.ts';
+import { redactorFor } from '../runtime/redaction.ts';
+import { advanceFanOut, NOTHING_FINISHED, type FanOutDeps } from './fan-out.ts';
 import { finishIfComplete, readManifest, type FinishDeps } from './finish-run.ts';
-import { outputBatchPrefix, outputPrefixFor } from './output-sources.ts';
-import { isStopRequested, watchStopRequest } from './stop-request.ts';
+import { outputPrefixFor } from './output-sources.ts';
 
 /** A run to start: its RunSpec as it was asked for, and what the caller already knows of it. */
 export type StartRunRequest = RunSpecInput & {
   runId?: string;
-  /** Needed with maxConcurrency: tells dispatch when instances finish. */
-  completions?: CompletionFeed;
   /** Targets already resolved by the caller (e.g. to check a policy on their number). */
   resolved?: ResolvedTargets;
 };
@@ -35,8 +38,6 @@ export interface StartRunDeps extends FinishDeps {
   /** With an output bucket, outputs are delivered there by Cloud Assistant (OssOutputDelivery) — except for runs with secret parameters. */
   outputBucket?: string | undefined;
   sealKey?: string | undefined;
-  /** How often dispatch looks for a stop request while it fans out, in ms (default 1,000). */
-  stopPollMs?: number;
 }
 
 /** `r-20261123t101500-1a2b3c`: sortable by time, unique, and safe in keys and ClientTokens. */
@@ -49,6 +50,15 @@ export class RunRequestError extends Error {
   override readonly name = 'RunRequestError';
 }
 
+/** The batches of a fan-out: calls of ≤100 instances (RunCommand), none larger than maxConcurrency. */
+export function planBatches(instanceIds: readonly string[], maxConcurrency: number | undefined): string[][] {
+  const ids = [...new Set(instanceIds)];
+  const size = Math.min(LIMITS.runCommandInstances, maxConcurrency ?? Number.POSITIVE_INFINITY);
+  const batches: string[][] = [];
+  for (let i = 0; i < ids.length; i += size) batches.push(ids.slice(i, i + size));
+  return batches;
+}
+
 export async function startRun(request: StartRunRequest, deps: StartRunDeps, known?: KnownManifest): Promise<RunManifest> {
   const runId = request.runId ?? newRunId();
   const checked = runSpecSchema.safeParse(request);
@@ -59,24 +69,51 @@ export async function startRun(request: StartRunRequest, deps: StartRunDeps, kno
   const spec = checked.data;
   const secretNames = spec.command.secretParameters;
   if (secretNames.length > 0 && !deps.sealKey) throw new RunRequestError('secret parameters need a seal key in the configuration');
-  // The sealed values go into the manifest as they came; opened, they are only sent.
-  const secrets = spec.command.sealedSecrets ? openSecrets(spec.command.sealedSecrets, secretNames, deps.sealKey!) : undefined;
-  const params = { ...spec.command.parameters, ...secrets?.parameters };
+  // The sealed values go into the plan and the manifest as they came; opened, they are only sent.
+  // Whatever goes wrong from here is logged by a logger that knows them, and thrown redacted, since
+  // callers log the error (and the schedule tick keeps it on the fire's marker) knowing nothing of the run.
+  const secrets = spec.command.sealedSecrets ? openSecrets(spec.command.sealedSecrets, secretNames, deps.sealKey!).redact : [];
+  const logger = deps.logger.withSecrets(secrets);
+  try {
+    return await startOpened(runId, spec, request.resolved, { ...deps, logger }, known);
+  } catch (e) {
+    const message = (e as Error).message ?? String(e);
+    logger.error('run failed to start', { runId, error: message });
+    const redacted = redactorFor(secrets).redact(message);
+    if (redacted === message) throw e;
+    const safe = new Error(redacted);
+    safe.name = (e as Error).name ?? 'Error';
+    throw safe;
+  }
+}
 
-  // A retried dispatch (FC retries async invocations) finds the run already started: same manifest,
-  // and, if it died mid-way, the same ClientTokens give back the same InvokeIds.
+async function startOpened(runId: string, spec: RunSpec, resolved: ResolvedTargets | undefined, deps: StartRunDeps, known?: KnownManifest): Promise<RunManifest> {
+  const fanOutDeps: FanOutDeps = { ...deps, assistant: async () => deps.assistant };
+  // A retried dispatch (FC retries async invocations) finds the run already started: its plan and
+  // log are in the bucket, and it goes on from where they stand; the same ClientTokens give back
+  // the same InvokeIds for a batch whose sender died before recording it.
   const existing = known ? known.manifest : await readManifest(deps.store, runId);
-  if (existing && existing.invocations.length > 0) return existing;
-  const targets = request.resolved ?? (await resolveTargets(deps.assistant, spec.targets));
+  if (existing) {
+    const advanced = await advanceFanOut(existing, fanOutDeps);
+    if (advanced.finalized) await finishIfComplete(advanced.manifest, deps);
+    return advanced.manifest;
+  }
+  const targets = resolved ?? (await resolveTargets(deps.assistant, spec.targets));
+  const runnable = targets.runnable;
+  const maxConcurrency = spec.maxConcurrency === undefined ? undefined : Math.max(1, resolveCount(spec.maxConcurrency, runnable.length, runnable.length));
+  const maxErrors = spec.maxErrors === undefined ? undefined : resolveCount(spec.maxErrors, runnable.length, runnable.length);
+  const secretNames = spec.command.secretParameters;
   const draft: RunManifestInput = {
     version: 1,
     runId,
-    createdAt: existing?.createdAt ?? new Date().toISOString(),
+    createdAt: new Date().toISOString(),
     requestedBy: spec.requestedBy,
     command: { name: spec.command.name, type: spec.command.type, timeoutSeconds: spec.command.timeoutSeconds },
-    targets: [...targets.runnable, ...targets.skipped.map((s) => s.instanceId)],
+    targets: [...runnable, ...targets.skipped.map((s) => s.instanceId)],
     skipped: targets.skipped,
     invocations: [],
+    fanOut: 'open',
+    ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
     // Cloud Assistant writes delivered outputs as the script printed them, before fleetrun can
     // redact anything: a run with secret parameters has its outputs fetched instead, so a secret
     // the script echoes never lands in a bucket.
@@ -85,69 +122,34 @@ export async function startRun(request: StartRunRequest, deps: StartRunDeps, kno
     ...(spec.command.sealedSecrets ? { sealedSecrets: spec.command.sealedSecrets } : {}),
     ...(spec.replyTo !== undefined ? { replyTo: spec.replyTo } : {}),
   };
-  let manifest = runManifestSchema.parse(draft);
+  const manifest = runManifestSchema.parse(draft);
+  const plan: FanOutPlan = fanOutPlanSchema.parse({
+    version: 1,
+    runId,
+    command: spec.command,
+    batches: planBatches(runnable, maxConcurrency),
+    ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
+    ...(maxErrors !== undefined ? { maxErrors } : {}),
+  });
+  // The plan first: whoever finds the manifest finds the plan.
+  await deps.store.put(runKeys.fanOutPlan(runId), JSON.stringify(plan), { contentType: 'application/json' });
   await deps.store.put(runKeys.manifest(runId), JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
   await deps.store.put(runKeys.openMarker(runId), runId);
-
-  const hasParams = Object.keys(params).length > 0;
-  const stopWatch = watchStopRequest(deps.store, runId, deps.stopPollMs);
-  const result = await dispatch(deps.assistant, {
-    runId,
-    signal: stopWatch.signal,
-    instanceIds: targets.runnable,
-    command: {
-      kind: 'run',
-      request: {
-        RegionId: deps.regionId,
-        Name: commandNameFor(runId, spec.command.name),
-        Type: spec.command.type,
-        CommandContent: spec.command.script,
-        Timeout: spec.command.timeoutSeconds,
-        // Parameters are substituted by Cloud Assistant; built-ins like {{ACS::InstanceId}} need this on too.
-        EnableParameter: hasParams || /\{\{\s*acs\s*::/i.test(spec.command.script),
-        ...(hasParams ? { Parameters: params } : {}),
-        ...(spec.command.workingDir ? { WorkingDir: spec.command.workingDir } : {}),
-        ...(spec.command.username ? { Username: spec.command.username } : {}),
-        ...(spec.command.terminationMode ? { TerminationMode: spec.command.terminationMode } : {}),
-      },
-    },
-    // Each call's command name and output folder carry its batch number, so task-events finds an
-    // instance's delivered output among its call's ≤100 objects, not among the whole run's.
-    perBatch: (batch) => ({
-      Name: commandNameFor(runId, spec.command.name, batch),
-      ...(manifest.output.mode === 'oss' ? { OssOutputDelivery: `oss://${manifest.output.bucket}/${outputBatchPrefix(manifest.output.prefix, batch)}` } : {}),
-    }),
-    ...(spec.maxConcurrency !== undefined ? { maxConcurrency: spec.maxConcurrency } : {}),
-    ...(spec.maxErrors !== undefined ? { maxErrors: spec.maxErrors } : {}),
-    ...(request.completions ? { completions: request.completions } : {}),
-  }).finally(() => stopWatch.close());
-
-  manifest = runManifestSchema.parse({
-    ...manifest,
-    invocations: result.batches.filter((b) => b.invokeId).map((b) => ({ invokeId: b.invokeId!, commandId: b.commandId ?? '', instanceIds: b.instanceIds })),
-    skipped: [
-      ...manifest.skipped,
-      ...result.setAside,
-      ...result.batches.filter((b) => b.error).flatMap((b) => b.instanceIds.map((instanceId) => ({ instanceId, reason: 'DispatchFailed' as const }))),
-      ...result.notDispatched.map((instanceId) => ({ instanceId, reason: result.stoppedBy === 'stop-requested' ? ('StopRequested' as const) : ('NotDispatched' as const) })),
-    ],
-  });
-  await deps.store.put(runKeys.manifest(runId), JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
-  // A stop that came while the InvokeIds were not yet in the manifest could not reach them: stop them here.
-  if (manifest.invocations.length > 0 && (await isStopRequested(deps.store, runId))) await stopInvocations(manifest, deps);
-  // Everything may have finished (or been set aside) before the manifest knew: finish it here then.
-  await finishIfComplete(manifest, deps);
-  return manifest;
+  // Nothing of a brand-new run is stored yet: what is due now is the first wave.
+  const advanced = await advanceFanOut(manifest, fanOutDeps, { plan, finished: async () => NOTHING_FINISHED });
+  // Everything may have finished (or been set aside) before the manifest was final: finish it here then.
+  if (advanced.finalized) await finishIfComplete(advanced.manifest, deps);
+  return advanced.manifest;
 }
 
 /**
- * StopInvocation for each of the run's invocations. One the stop request already reached, or that
+ * StopInvocation for each of these calls of a run. One the stop request already reached, or that
  * has finished, may refuse; that is logged and the others are still stopped.
  */
-export async function stopInvocations(manifest: RunManifest, deps: Pick<StartRunDeps, 'assistant' | 'regionId' | 'logger'>): Promise<void> {
-  for (const inv of manifest.invocations) {
+export async function stopInvocations(runId: string, invocations: RunManifest['invocations'], deps: Pick<StartRunDeps, 'assistant' | 'regionId' | 'logger'>): Promise<void> {
+  for (const inv of invocations) {
     await deps.assistant.stopInvocation({ RegionId: deps.regionId, InvokeId: inv.invokeId }).catch((e: unknown) => {
-      deps.logger.warn('stop invocation failed', { runId: manifest.runId, invokeId: inv.invokeId, error: (e as Error).message });
+      deps.logger.warn('stop invocation failed', { runId, invokeId: inv.invokeId, error: (e as Error).message });
     });
   }
 }

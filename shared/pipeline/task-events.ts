@@ -16,6 +16,7 @@ import type { ParsedRecord } from '../runtime/envelopes/envelope.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { redactorFor, type Redactor } from '../runtime/redaction.ts';
 import type { ObjectStore } from '../store/port.ts';
+import { recordedInvocation } from './fan-out.ts';
 import { outputBatchPrefix, type DeliveredOutputIndex } from './output-sources.ts';
 import type { ReadPublisher, ResultFetcher } from './result-fetcher.ts';
 import { resultMessage } from './result-message.ts';
@@ -69,13 +70,18 @@ function loadManifest(store: ObjectStore, runId: string): Promise<KnownRun> {
 }
 
 /**
- * The InvokeId the manifest records for a command. Events carry only documented fields, which name
- * no invocation; with it, one DescribeInvocations reads a whole ≤100-instance call instead of pages
- * of 50. A warm copy of the manifest may predate the fan-out's record of it: read it again once.
+ * The InvokeId recorded for a command. Events carry only documented fields, which name no
+ * invocation; with it, one DescribeInvocations reads a whole ≤100-instance call instead of pages
+ * of 50. While the fan-out is open the call is in its log, under the batch the command's name
+ * carries (fan-out.ts); a warm copy of a manifest may predate the fan-out's end: read it again once.
  */
-async function recordedInvokeId(store: ObjectStore, runId: string, manifest: RunManifest, commandId: string): Promise<string | undefined> {
+async function recordedInvokeId(store: ObjectStore, runId: string, manifest: RunManifest, commandId: string, batch: number | undefined): Promise<string | undefined> {
   const known = manifest.invocations.find((i) => i.commandId === commandId)?.invokeId;
   if (known) return known;
+  if (batch !== undefined) {
+    const logged = await recordedInvocation(store, runId, batch);
+    if (logged?.commandId === commandId && logged.invokeId) return logged.invokeId;
+  }
   if ((await manifests.get(runId)?.catch(() => undefined))?.manifest === manifest) manifests.delete(runId);
   const fresh = await loadManifest(store, runId);
   return fresh.manifest.invocations.find((i) => i.commandId === commandId)?.invokeId;
@@ -234,8 +240,8 @@ async function outputsFor(manifest: RunManifest, events: TaskCompletedEvent[], d
     for (const e of events) if (!found.has(e.data.instanceId) && !missing.includes(e)) found.set(e.data.instanceId, { output: '', bytes: 0 });
   }
   const since = Date.parse(manifest.createdAt);
-  const unnamed = [...new Set(missing.filter((e) => !e.data.invokeId).map((e) => e.data.commandId))];
-  const recorded = new Map(await Promise.all(unnamed.map(async (c) => [c, await recordedInvokeId(deps.store, manifest.runId, manifest, c)] as const)));
+  const unnamed = new Map(missing.filter((e) => !e.data.invokeId).map((e) => [e.data.commandId, batchFromCommandName(e.data.commandName)] as const));
+  const recorded = new Map(await Promise.all([...unnamed].map(async ([c, batch]) => [c, await recordedInvokeId(deps.store, manifest.runId, manifest, c, batch)] as const)));
   await Promise.all(
     missing.map((e) =>
       deps.fetcher.fetch({

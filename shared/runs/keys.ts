@@ -21,8 +21,20 @@ export const runKeys = {
   replyClaimsPrefix: (runId: string) => `runs/${runId}/replied`,
   /** Present once the final reply went out (or there was nowhere to send it). */
   replySent: (runId: string) => `runs/${runId}/reply-sent`,
-  /** Present once someone asked to stop the run; dispatch looks for it while it fans out. */
+  /** Present once someone asked to stop the run; whoever sends a batch looks for it before and after. */
   stopRequest: (runId: string) => `runs/${runId}/stop-requested`,
+  /** What the fan-out sends and how (fan-out.ts): written once, before the manifest. */
+  fanOutPlan: (runId: string) => `runs/${runId}/plan.json`,
+  /**
+   * The fan-out's log (pipeline/fan-out.ts): decision n, created once, says batch n goes or the
+   * fan-out ends before it; `<n>.sent` says where batch n went, written once by whoever sent it.
+   * n is zero-padded so the log lists in order.
+   */
+  fanOutPrefix: (runId: string) => `runs/${runId}/fan-out/`,
+  fanOutDecision: (runId: string, n: number) => `runs/${runId}/fan-out/${String(n).padStart(6, '0')}`,
+  fanOutSent: (runId: string, n: number) => `runs/${runId}/fan-out/${String(n).padStart(6, '0')}.sent`,
+  /** Create-once claim on the "sent to N instances" notice, which goes out once, as the fan-out ends. */
+  sentNotice: (runId: string) => `runs/${runId}/sent-notice`,
   /**
    * Create-once claims on a command's result reads, one per slot of the fetch interval (`<slot>`),
    * and what each claimed read covered (`<slot>.done`): the budget every task-events instance shares.

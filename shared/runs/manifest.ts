@@ -27,7 +27,21 @@ export const runManifestSchema = z.object({
   targets: z.array(z.string().min(1)),
   /** Targets that never got the command, and why; they count in the summary as not run. */
   skipped: z.array(z.object({ instanceId: z.string(), reason: z.enum(SKIP_REASONS) })).default([]),
-  invocations: z.array(z.object({ invokeId: z.string(), commandId: z.string(), instanceIds: z.array(z.string()) })).default([]),
+  /**
+   * The calls that went out, with their InvokeIds. While the fan-out is open each call is recorded
+   * under the run's fan-out log the moment it is sent (fan-out.ts) and listed here once it ends.
+   * `sentAt`: when the call was made; a later wave's results are due its timeout after that.
+   */
+  invocations: z.array(z.object({ invokeId: z.string(), commandId: z.string(), instanceIds: z.array(z.string()), sentAt: z.iso.datetime().optional() })).default([]),
+  /**
+   * `open` while batches are still to be sent or recorded (a concurrency-limited run sends its next
+   * wave as results come in): the run cannot be complete then, since `skipped` does not yet name
+   * what the fan-out will leave unsent. `done` once every batch is decided and recorded, and this
+   * manifest lists them all. Manifests from before the fan-out log are done.
+   */
+  fanOut: z.enum(['open', 'done']).default('done'),
+  /** Instances running at once (the run's maxConcurrency as a count); absent: every batch went at once. */
+  maxConcurrency: z.number().int().positive().optional(),
   output: z.discriminatedUnion('mode', [
     z.object({ mode: z.literal('oss'), bucket: z.string(), prefix: z.string() }),
     z.object({ mode: z.literal('fetch') }),

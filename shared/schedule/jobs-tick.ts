@@ -39,13 +39,20 @@ export async function runJobsTick(deps: JobsTickDeps) {
     lookbackSeconds: deps.lookbackSeconds,
     logger: deps.logger,
     startJobRun: async (job, fireTime) => {
-      // Built as a chat run is built, from the catalog, secrets sealed once. The job's maxConcurrency
-      // is not applied, as before: holding instances back means waiting for others to finish, which
-      // a timer tick (bound by the schedule function's timeout in s.yaml) cannot do for a run that
-      // may take a day; the dispatch function, where chat runs wait, can.
+      // Built as a chat run is built, from the catalog, secrets sealed once, with the job's
+      // maxConcurrency and maxErrors: startRun sends the first wave and returns, and the next waves
+      // go as results come in (pipeline/fan-out.ts), so the tick waits for nothing.
       const spec = buildRunSpec(
         deps.catalog,
-        { command: job.command, with: job.with, timeoutSeconds: job.timeout, targets: job.targets, maxErrors: job.maxErrors, requestedBy: { kind: 'schedule', user: `job:${job.name}` } },
+        {
+          command: job.command,
+          with: job.with,
+          timeoutSeconds: job.timeout,
+          targets: job.targets,
+          maxConcurrency: job.maxConcurrency,
+          maxErrors: job.maxErrors,
+          requestedBy: { kind: 'schedule', user: `job:${job.name}` },
+        },
         deps.sealKey,
       );
       const manifest = await startRun(
