@@ -18,7 +18,7 @@ export const SDKS_CALLED: Record<string, string[]> = {
   chatops: ['ali-oss', '@alicloud/fc2'],
   dispatch: ['ali-oss', '@alicloud/ecs20140526'],
   'task-events': ['ali-oss', '@alicloud/mns', '@alicloud/ecs20140526'],
-  summarize: ['ali-oss'],
+  summarize: ['ali-oss', '@alicloud/ecs20140526'],
   schedule: ['ali-oss', '@alicloud/mns', '@alicloud/ecs20140526'],
 };
 const SDKS = ['@alicloud/ecs20140526', '@alicloud/mns', 'ali-oss', '@alicloud/fc2'];

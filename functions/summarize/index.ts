@@ -1,5 +1,6 @@
-// MNS queue trigger (EventBridge event streaming) → per-instance results and run summaries in OSS.
+// MNS queue trigger (EventBridge event streaming) → per-instance results, a concurrency-limited run's next waves, run summaries in OSS.
 import { chatReplier, chatSender } from '../../shared/chatops/chat-replies.ts';
+import { lazyAssistant } from '../../shared/cloud-assistant/assistant-client.ts';
 import { chatSecrets } from '../../shared/config/chat-env.ts';
 import { parseSummarizeEnv } from '../../shared/config/function-envs.ts';
 import { StoredResults } from '../../shared/pipeline/stored-results.ts';
@@ -13,12 +14,17 @@ const env = parseSummarizeEnv(process.env);
 const deps = functionDeps(env, { secrets: chatSecrets(env) })
   .perProcess('sender', chatSender)
   .perCredentials('store', storeFor)
+  // Loaded on the first wave it sends: most batches of results send none.
+  .perCredentials('assistant', lazyAssistant)
   // A warm instance remembers what it stored while its credentials last.
   .perCredentials('stored', (_env, _credentials, { store }) => new StoredResults(store))
   .perInvocation('chat', chatReplier);
 
 export const handler = fc3EventHandler(
   resultMessagesEnvelope(RESULTS_QUEUE_TRIGGER),
-  async (messages, context) => handleResultMessages(messages, { ...deps.for(context), replyTakeoverSeconds: env.FLEETRUN_REPLY_TAKEOVER_SECONDS }),
+  async (messages, context) => {
+    const { assistant, ...d } = deps.for(context);
+    return handleResultMessages(messages, { ...d, replyTakeoverSeconds: env.FLEETRUN_REPLY_TAKEOVER_SECONDS, fanOut: { assistant, regionId: env.FLEETRUN_REGION, sealKey: env.FLEETRUN_SEAL_KEY } });
+  },
   { functionName: 'fleetrun-summarize', region: env.FLEETRUN_REGION, accountId: env.FLEETRUN_ACCOUNT_ID },
 );

@@ -29,13 +29,18 @@ export const deploymentVars = {
   FLEETRUN_OSS_INTERNAL: flag(true),
 };
 
-/** Functions that start or read Cloud Assistant commands. */
-export const ecsVars = {
-  /** Bucket Cloud Assistant delivers outputs to (OssOutputDelivery); without it outputs are fetched. */
-  FLEETRUN_OUTPUT_BUCKET: optionalText,
+/** Functions that call Cloud Assistant: where its API is. */
+export const ecsEndpointVars = {
   /** Overrides for the local cloud: a host (or URL) and its protocol; the regional endpoint over HTTPS when unset. */
   FLEETRUN_ECS_ENDPOINT: optionalText,
   FLEETRUN_ECS_PROTOCOL: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['http', 'https']).optional()),
+};
+
+/** Functions that start runs or read their results from Cloud Assistant. */
+export const ecsVars = {
+  /** Bucket Cloud Assistant delivers outputs to (OssOutputDelivery); without it outputs are fetched. */
+  FLEETRUN_OUTPUT_BUCKET: optionalText,
+  ...ecsEndpointVars,
 };
 
 /** Functions that send result messages to the queue (MNS). */
@@ -93,6 +98,8 @@ export const reportLinkVars = {
 
 export type DeploymentEnv = z.output<z.ZodObject<typeof deploymentVars>>;
 export type EcsEnv = DeploymentEnv & z.output<z.ZodObject<typeof ecsVars>>;
+/** What reaching Cloud Assistant takes: the region and, for the local cloud, the endpoint. */
+export type EcsEndpointEnv = DeploymentEnv & z.output<z.ZodObject<typeof ecsEndpointVars>>;
 export type QueueEnv = DeploymentEnv & z.output<z.ZodObject<typeof queueVars>>;
 
 /**

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { chatFilesVars, chatReceiveVars, chatReplyVars, handOffVars, withFc2Service } from './chat-env.ts';
-import { deploymentVars, ecsVars, fetchVars, finalReplyVars, parseEnvWith, queueVars, reconcileVars, reportLinkVars, sealVars } from './env.ts';
+import { deploymentVars, ecsEndpointVars, ecsVars, fetchVars, finalReplyVars, parseEnvWith, queueVars, reconcileVars, reportLinkVars, sealVars } from './env.ts';
 
 /** HTTP trigger: verifies and answers chat requests, seals secret parameters, hands runs to dispatch, serves report links. */
 export const chatopsEnvSchema = withFc2Service(z.object({ ...deploymentVars, ...sealVars, ...reportLinkVars, ...chatReceiveVars, ...chatFilesVars, ...handOffVars }));
@@ -16,8 +16,8 @@ export const dispatchEnvSchema = z.object({ ...deploymentVars, ...ecsVars, ...se
 /** TaskCompleted events → results (ECS reads, OSS outputs, redaction) → the queue. */
 export const taskEventsEnvSchema = z.object({ ...deploymentVars, ...ecsVars, ...queueVars, ...sealVars, ...fetchVars });
 
-/** Results → summaries and reports; progress and final replies. */
-export const summarizeEnvSchema = z.object({ ...deploymentVars, ...sealVars, ...reportLinkVars, ...chatReplyVars, ...finalReplyVars });
+/** Results → summaries and reports; a concurrency-limited run's next waves (ECS); progress and final replies. */
+export const summarizeEnvSchema = z.object({ ...deploymentVars, ...ecsEndpointVars, ...sealVars, ...reportLinkVars, ...chatReplyVars, ...finalReplyVars });
 
 /** Scheduled jobs, re-dispatch and the reconciler: ECS, the queue, the files, replies. */
 export const scheduleEnvSchema = z.object({ ...deploymentVars, ...ecsVars, ...queueVars, ...sealVars, ...reportLinkVars, ...chatFilesVars, ...chatReplyVars, ...reconcileVars, ...finalReplyVars });

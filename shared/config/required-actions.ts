@@ -32,6 +32,8 @@ export interface RequiredAction {
 const ALL: readonly FunctionName[] = ['fleetrun-chatops', 'fleetrun-dispatch', 'fleetrun-task-events', 'fleetrun-summarize', 'fleetrun-schedule'];
 /** The functions that start runs: chat runs (dispatch), scheduled and re-dispatched runs (schedule). */
 const STARTERS: readonly FunctionName[] = ['fleetrun-dispatch', 'fleetrun-schedule'];
+/** The functions that send a run's batches: its first wave (the starters), the next waves as results come in (summarize, the reconciler). */
+const SENDERS: readonly FunctionName[] = ['fleetrun-dispatch', 'fleetrun-summarize', 'fleetrun-schedule'];
 /** Any of the region's instances / commands: a call names some, and the policy must cover whichever it names. */
 const INSTANCES = 'acs:ecs:{region}:{account}:instance/*';
 const COMMANDS = 'acs:ecs:{region}:{account}:command/*';
@@ -39,12 +41,12 @@ const COMMANDS = 'acs:ecs:{region}:{account}:command/*';
 export const REQUIRED_ACTIONS: readonly RequiredAction[] = [
   // Cloud Assistant (shared/cloud-assistant/ecs-cloud-assistant.ts, one method per action). The
   // resource types per action are ECS's RAM table's (docs/ram.md); DescribeInvocations has none.
-  { action: 'ecs:DescribeInstances', resources: [INSTANCES], functions: STARTERS, calledBy: 'resolveTargets (shared/cloud-assistant/targets.ts), before every run' },
-  { action: 'ecs:DescribeCloudAssistantStatus', resources: [INSTANCES], functions: STARTERS, calledBy: 'resolveTargets: offline agents are set aside' },
-  { action: 'ecs:RunCommand', resources: [INSTANCES], functions: STARTERS, calledBy: 'dispatch (shared/cloud-assistant/dispatch.ts) for chat and timer runs, via startRun (shared/pipeline/start-run.ts)' },
+  { action: 'ecs:DescribeInstances', resources: [INSTANCES], functions: SENDERS, calledBy: 'resolveTargets (shared/cloud-assistant/targets.ts), before every run and for a batch refused for one of its instances (sendBatch)' },
+  { action: 'ecs:DescribeCloudAssistantStatus', resources: [INSTANCES], functions: SENDERS, calledBy: 'resolveTargets: offline agents are set aside' },
+  { action: 'ecs:RunCommand', resources: [INSTANCES], functions: SENDERS, calledBy: 'sendBatch (shared/cloud-assistant/dispatch.ts) from the fan-out (shared/pipeline/fan-out.ts): startRun for chat and timer runs, then summarize and the reconciler for later waves' },
   { action: 'ecs:CreateCommand', resources: [COMMANDS], functions: ['fleetrun-schedule'], calledBy: 'native Period jobs (shared/schedule/native.ts)' },
   { action: 'ecs:InvokeCommand', resources: [COMMANDS, INSTANCES], functions: ['fleetrun-schedule'], calledBy: 'native Period jobs (shared/schedule/native.ts)' },
-  { action: 'ecs:StopInvocation', resources: [INSTANCES], functions: STARTERS, calledBy: 'stopInvocations (shared/pipeline/start-run.ts): chat `stop`; a replaced native job (shared/schedule/native.ts)' },
+  { action: 'ecs:StopInvocation', resources: [INSTANCES], functions: SENDERS, calledBy: 'stopInvocations (shared/pipeline/start-run.ts): chat `stop`; a batch sent as the stop came (shared/pipeline/fan-out.ts); a replaced native job (shared/schedule/native.ts)' },
   { action: 'ecs:DescribeInvocationResults', resources: [COMMANDS, INSTANCES], functions: ['fleetrun-task-events', 'fleetrun-schedule'], calledBy: 'result-fetcher.ts (outputs fetched) and the reconciler (shared/pipeline/reconcile.ts)' },
   { action: 'ecs:DescribeInvocations', resources: ['*'], functions: ['fleetrun-task-events'], calledBy: 'result-fetcher.ts: a whole invocation read once for every instance' },
   // Cloud Assistant creates its service-linked role with the caller's rights on a first OssOutputDelivery.
