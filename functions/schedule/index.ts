@@ -22,7 +22,8 @@ export const handler = fc3TimerHandler(
   async (tick, context) => {
     const d = deps.for(context);
     const firedAt = firingTime(tick, d.logger);
-    return schedulerTick({ ...d, ...(await loadChatFiles(env)), settings: env }, firedAt);
+    // Each step's time is a share of the invocation's, up to the deadline FC's timeout sets.
+    return schedulerTick({ ...d, ...(await loadChatFiles(env)), settings: env, deadline: context.deadline }, firedAt);
   },
   { functionName: 'fleetrun-schedule', region: env.FLEETRUN_REGION, accountId: env.FLEETRUN_ACCOUNT_ID },
 );

@@ -19,6 +19,12 @@ export interface FleetrunContext {
   accountId: string;
   credentials: Credentials;
   logger: Logger;
+  /**
+   * When FC stops this invocation: the handler's start plus the function's timeout
+   * (`context.function.timeout`). FC's Node.js context has no remaining-time method (§5.2), so a
+   * handler that must finish in time budgets from this. Absent when the platform gives no timeout.
+   */
+  deadline?: Date;
 }
 
 /** A handler in the aws-lambda style: typed event in, result out. */

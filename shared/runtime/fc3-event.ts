@@ -14,13 +14,15 @@ import { createLogger, type LogSink } from './logger.ts';
 const fcContextSchema = z.looseObject({
   requestId: z.string().default(() => randomUUID()),
   credentials: z.looseObject({ accessKeyId: z.string(), accessKeySecret: z.string(), securityToken: z.string().optional() }).optional(),
-  function: z.looseObject({ name: z.string() }).optional(),
+  // timeout: seconds (docs/platform-facts.md §5.2); anything else is no timeout known.
+  function: z.looseObject({ name: z.string(), timeout: z.number().positive().optional().catch(undefined) }).optional(),
   region: z.string().optional(),
   accountId: z.string().optional(),
 });
 
 /** The FC context as a FleetrunContext; secrets of the credentials never reach a log line. */
 export function toFleetrunContext(fcContext: unknown, fallback: { functionName: string; region: string; accountId: string }, sink?: LogSink): FleetrunContext {
+  const startedAt = Date.now();
   const c = fcContextSchema.parse(fcContext ?? {});
   const credentials = c.credentials ?? { accessKeyId: '', accessKeySecret: '' };
   const functionName = c.function?.name ?? fallback.functionName;
@@ -31,6 +33,7 @@ export function toFleetrunContext(fcContext: unknown, fallback: { functionName: 
     accountId: c.accountId ?? fallback.accountId,
     credentials,
     logger: createLogger({ ...(sink ? { sink } : {}), requestId: c.requestId, name: functionName, secrets: [credentials.accessKeySecret, credentials.securityToken ?? ''] }),
+    ...(c.function?.timeout !== undefined ? { deadline: new Date(startedAt + c.function.timeout * 1000) } : {}),
   };
 }
 

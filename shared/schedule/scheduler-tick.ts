@@ -16,6 +16,12 @@
  * failing (ECS throttling its native sync, say) must not switch it off — but is logged, and the
  * invocation fails after all three with the first error; the next firing runs all three again, and
  * each is safe to repeat (fire claims, run ids that never run twice, results stored once per instance).
+ *
+ * Each step has its own time ({@link STEP_ENDS}), counted from the invocation's deadline (the
+ * function's timeout, s.yaml `timeout: 120`; FC's context has no remaining-time method:
+ * runtime/context.ts): a step still going at its end is left behind and counts as failed, and the
+ * next step starts, so a slow re-dispatch or a jobs step stuck on a throttled API can never take
+ * the reconciler's time — every run's repair gets its share of every firing.
  */
 import type { CloudAssistant } from '../cloud-assistant/port.ts';
 import type { ChatSender } from '../chat/types.ts';
@@ -38,6 +44,20 @@ import { DEFAULT_LOOKBACK_SECONDS } from './timer-jobs.ts';
  * Each one resolves targets and fans out within the one invocation; the rest wait for the next firings.
  */
 export const REDISPATCH_PER_FIRING = 5;
+
+/**
+ * When each step must be done, as a fraction of the firing's time (from its start to the
+ * invocation's deadline): the jobs by a quarter, the hand-offs by half, the reconciler by nine
+ * tenths — the last tenth left to log and answer before FC stops the invocation. fleetrun's own
+ * split, not a platform limit. A step that ends early leaves its time to the next, and the
+ * reconciler always has at least two fifths of the firing.
+ */
+export const STEP_ENDS: Readonly<Record<keyof SchedulerSteps, number>> = { jobs: 0.25, redispatch: 0.5, reconcile: 0.9 };
+
+/** A step still going at the end of its time: left behind (it is safe to repeat), and the firing moves on. */
+export class StepOutOfTimeError extends Error {
+  override readonly name = 'StepOutOfTimeError';
+}
 
 /** The schedule function's configuration the three steps read. */
 export type SchedulerSettings = Pick<
@@ -64,6 +84,8 @@ export interface SchedulerTickDeps {
   jobs: Job[];
   policy: Policy;
   settings: SchedulerSettings;
+  /** When FC stops the invocation (FleetrunContext.deadline); without it the steps have no time limit. */
+  deadline?: Date | undefined;
 }
 
 /** The three steps; a test hands in its own to watch their order and what each is given. */
@@ -99,13 +121,30 @@ export function firingTime(tick: TimerEvent, logger: Logger, now: () => Date = (
 export async function schedulerTick(deps: SchedulerTickDeps, firedAt: Date, steps: SchedulerSteps = SCHEDULER_STEPS): Promise<SchedulerTickOutcome> {
   const { settings: s, store, assistant, logger } = deps;
   const failures: unknown[] = [];
+  const began = Date.now();
+  const firingMs = deps.deadline ? Math.max(0, deps.deadline.getTime() - began) : Number.POSITIVE_INFINITY;
   const step = async <T>(name: keyof SchedulerSteps, run: () => Promise<T>, otherwise: T): Promise<T> => {
+    const endsIn = began + STEP_ENDS[name] * firingMs - Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const work = run();
     try {
-      return await run();
+      if (!Number.isFinite(endsIn)) return await work;
+      const outOfTime = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new StepOutOfTimeError(`the ${name} step was still going at the end of its time (${Math.round(STEP_ENDS[name] * firingMs)} ms into the firing)`)), Math.max(0, endsIn));
+      });
+      return await Promise.race([work, outOfTime]);
     } catch (e) {
       failures.push(e);
-      logger.error('schedule step failed; the next steps still run', { step: name, error: (e as Error).message });
+      if (e instanceof StepOutOfTimeError) {
+        // Left behind, not stopped: whatever it does later is safe to repeat, and a late failure is only logged.
+        work.catch((late: unknown) => logger.warn('a schedule step left behind failed later', { step: name, error: (late as Error).message }));
+        logger.error('schedule step ran out of its time; the next steps still run', { step: name, error: e.message });
+      } else {
+        logger.error('schedule step failed; the next steps still run', { step: name, error: (e as Error).message });
+      }
       return otherwise;
+    } finally {
+      clearTimeout(timer);
     }
   };
   const scheduled = await step('jobs', () => steps.jobs({

@@ -49,6 +49,18 @@ describe('Function: fc3EventHandler', () => {
     expect(seen[0]![0]).toMatchObject([{ ok: true, id: 'only' }]);
   });
 
+  it("gives the context a deadline from the function's timeout, since FC's context has no remaining-time method, and none without one", async () => {
+    const { seen, handler } = recording<unknown>();
+    const fn = fc3EventHandler(taskCompletedEnvelope, handler, FALLBACK);
+    const before = Date.now();
+    await fn(Buffer.from(JSON.stringify(event('e-1'))), { ...FC_CONTEXT, function: { name: 'fleetrun-schedule', handler: 'index.handler', memory: 256, timeout: 120 } });
+    const deadline = seen[0]![1].deadline!.getTime();
+    expect(deadline).toBeGreaterThanOrEqual(before + 120_000);
+    expect(deadline).toBeLessThanOrEqual(Date.now() + 120_000);
+    await fn(Buffer.from(JSON.stringify(event('e-2'))), FC_CONTEXT);
+    expect(seen[1]![1].deadline).toBeUndefined();
+  });
+
   it('rejects a payload that is not JSON, or not the envelope’s at all, before the handler runs', async () => {
     const { seen, handler } = recording<unknown>();
     await expect(fc3EventHandler(taskCompletedEnvelope, handler, FALLBACK)(Buffer.from('{not json'), FC_CONTEXT)).rejects.toBeInstanceOf(EventPayloadError);

@@ -15,7 +15,7 @@ import type { ResultQueue } from '../../shared/queue/port.ts';
 import { createLogger } from '../../shared/runtime/logger.ts';
 import { parseJobsFile } from '../../shared/schedule/jobs-file.ts';
 import type { NativeSyncReport } from '../../shared/schedule/native.ts';
-import { firingTime, REDISPATCH_PER_FIRING, schedulerTick, type SchedulerSteps, type SchedulerTickDeps } from '../../shared/schedule/scheduler-tick.ts';
+import { firingTime, REDISPATCH_PER_FIRING, schedulerTick, STEP_ENDS, StepOutOfTimeError, type SchedulerSteps, type SchedulerTickDeps } from '../../shared/schedule/scheduler-tick.ts';
 import { DEFAULT_LOOKBACK_SECONDS } from '../../shared/schedule/timer-jobs.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 
@@ -114,6 +114,40 @@ describe('Function: schedulerTick', () => {
     await expect(schedulerTick(h.deps, FIRED_AT, steps)).rejects.toBe(broken);
     expect(h.calls.map((c) => c.step)).toEqual(['jobs', 'redispatch', 'reconcile']);
     expect(h.lines.map((l) => JSON.parse(l) as { message: string; step?: string; error?: string })).toContainEqual(expect.objectContaining({ message: 'schedule step failed; the next steps still run', step: failing, error: `${failing} failed` }));
+  });
+
+  it.each(['jobs', 'redispatch'] as const)('gives each step its own time: a %s step that never ends is left behind at its end, and the reconciler still gets its share before the deadline', async (stuck) => {
+    const h = await harness();
+    const FIRING_MS = 1_000;
+    const startedAt = new Map<string, number>();
+    const began = Date.now();
+    const watched = Object.fromEntries(
+      (Object.keys(h.steps) as (keyof SchedulerSteps)[]).map((name) => [
+        name,
+        (input: never) => {
+          startedAt.set(name, Date.now() - began);
+          return name === stuck ? new Promise(() => {}) : (h.steps[name] as (i: never) => Promise<unknown>)(input);
+        },
+      ]),
+    ) as unknown as SchedulerSteps;
+    const failed = await schedulerTick({ ...h.deps, deadline: new Date(began + FIRING_MS) }, FIRED_AT, watched).catch((e: unknown) => e);
+    const tookMs = Date.now() - began;
+    expect(failed).toBeInstanceOf(StepOutOfTimeError);
+    expect([...startedAt.keys()]).toEqual(['jobs', 'redispatch', 'reconcile']);
+    // The step after the stuck one starts when the stuck one's time is up, not later; the firing ends before its deadline.
+    const next = stuck === 'jobs' ? 'redispatch' : 'reconcile';
+    expect(startedAt.get(next)).toBeGreaterThanOrEqual(STEP_ENDS[stuck] * FIRING_MS - 20);
+    expect(startedAt.get(next)).toBeLessThan(STEP_ENDS[stuck] * FIRING_MS + 200);
+    expect(tookMs).toBeLessThan(FIRING_MS);
+    expect(h.calls.map((c) => c.step)).toContain('reconcile');
+    expect(h.lines.map((l) => JSON.parse(l) as { message: string; step?: string })).toContainEqual(expect.objectContaining({ message: 'schedule step ran out of its time; the next steps still run', step: stuck }));
+  });
+
+  it('a step that runs past its own end but within the firing is not cut short when no deadline is known', async () => {
+    const h = await harness();
+    const slow: SchedulerSteps = { ...h.steps, redispatch: async (input) => (await new Promise((r) => setTimeout(r, 300)), h.steps.redispatch(input)) };
+    const outcome = await schedulerTick(h.deps, FIRED_AT, slow);
+    expect(outcome.redispatched).toEqual([{ kind: 'run', runId: 'r-handed', state: 'dispatched' }]);
   });
 
   it('an idle firing with the real steps reads the bucket and nothing else: no ECS call, no message, no reply', async () => {
