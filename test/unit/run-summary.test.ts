@@ -42,6 +42,27 @@ describe('Class: SummaryBuilder', () => {
     expect(s.durations.histogram.reduce((n, b) => n + b.count, 0)).toBe(4);
   });
 
+  it("derives a stopped run's status by docs/platform-facts.md §3.3, instances never sent counting as Cancelled (stopped)", () => {
+    // Ten sent and finished, forty never sent because of the stop: the issue's run.
+    const ids = Array.from({ length: 50 }, (_, n) => `i-s${String(n).padStart(3, '0')}`);
+    const stopped = (finished: InstanceResult['status'][]) => {
+      const m = runManifestSchema.parse({ ...manifest, targets: ids, skipped: ids.slice(finished.length).map((instanceId) => ({ instanceId, reason: 'StopRequested' })) });
+      const b = new SummaryBuilder(m);
+      finished.forEach((status, n) => b.add({ ...result(ids[n]!, status, status === 'Success' ? 0 : 1, 1), runId: m.runId }));
+      return b.build();
+    };
+    const tenSucceeded = stopped(Array(10).fill('Success'));
+    // "only success and stopped (at least one success) → Success": the rule as documented.
+    expect(tenSucceeded.status).toBe('Success');
+    expect(tenSucceeded.counts.byClass).toEqual({ success: 10, failed: 0, stopped: 40, skipped: 0 });
+    expect(tenSucceeded.counts.byStatus).toEqual({ Success: 10, Cancelled: 40 });
+    // "all stopped → Stopped"; "only failed and stopped → Failed"; "at least one success and one failed → PartialFailed".
+    expect(stopped([]).status).toBe('Stopped');
+    expect(stopped(['Terminated', 'Terminated']).status).toBe('Stopped');
+    expect(stopped(['Failed', 'Terminated']).status).toBe('Failed');
+    expect(stopped(['Success', 'Failed']).status).toBe('PartialFailed');
+  });
+
   it('gives the same bytes whatever the arrival order, and ignores duplicates', () => {
     const forward = new SummaryBuilder(manifest);
     for (const r of results) forward.add(r);
