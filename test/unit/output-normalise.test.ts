@@ -22,7 +22,7 @@ describe('Function: outputNormaliser — numbers', () => {
   });
 
   it('masks nothing else', () => {
-    expect(normalise('deadbeef and abc', { mask: ['numbers'] })).toBe('deadbeef and abc');
+    expect(normalise('deadbeef and abc 10.0.0.1', { mask: ['numbers'] })).toBe('deadbeef and abc <n>.<n>');
   });
 });
 
@@ -33,14 +33,17 @@ describe('Function: outputNormaliser — hex ids', () => {
     ['commit 3f4e5d6c7b8a9 built', 'commit <hex> built'],
     ['req-9f8e7d6c5b4a', 'req-<hex>'],
     ['sha256:9F8E7D6C5B4A', 'sha256:<hex>'],
+    // An id that happens to have no letter, or no digit, groups with those that have.
+    ['req-12345678', 'req-<hex>'],
+    ['req-deadbeef', 'req-<hex>'],
+    ['0xABCDEF', '<hex>'],
   ])('masks %j', (text, want) => {
     expect(normalise(text, { mask: ['hex'] })).toBe(want);
   });
 
   it.each([
-    ['deadbeef', 'all letters is a word'],
-    ['12345678', 'all digits is a number'],
-    ['abc123', 'shorter than 8'],
+    ['1234567', 'seven digits is a number'],
+    ['abc123 and effaced', 'shorter than 8'],
     ['x9f8e7d6c5b4a', 'part of a longer word'],
   ])('leaves %j (%s)', (text) => {
     expect(normalise(text, { mask: ['hex'] })).toBe(text);
@@ -56,6 +59,8 @@ describe('Function: outputNormaliser — IP addresses', () => {
     ['[::1]:8080', '[<ip>]:8080'],
     ['2001:db8::8a2e:370:7334 and 2001:0db8:0000:0000:0000:ff00:0042:8329', '<ip> and <ip>'],
     ['::ffff:192.0.2.1', '<ip>'],
+    ['ends at fe80::1.', 'ends at <ip>.'],
+    ['(2001:db8::1, ::1)', '(<ip>, <ip>)'],
   ])('masks %j', (text, want) => {
     expect(normalise(text, { mask: ['ips'] })).toBe(want);
   });
@@ -66,6 +71,9 @@ describe('Function: outputNormaliser — IP addresses', () => {
     ['std::vector', 'C++ scope, not the address d::'],
     ['a :: b', '"::" alone'],
     ['version 1.2.3', 'three parts'],
+    ['g1::2 and 1::2g', 'a word goes on from either end'],
+    ['at 10:00:05 and 1:2:3', 'a time of day, not an address'],
+    ['fe80::1::2', 'two "::"'],
   ])('leaves %j (%s)', (text) => {
     expect(normalise(text, { mask: ['ips'] })).toBe(text);
   });
