@@ -38,6 +38,16 @@ describe('memory benchmark smoke', () => {
   }, 60_000);
 });
 
+describe('output groups benchmark smoke', () => {
+  it('folds a small mixed run three ways: every output its own group when exact, three when masked', async () => {
+    const { benchOutputGroups, describeOutputGroups } = await import('../../bench/output-groups.ts');
+    const r = benchOutputGroups(400);
+    expect([r.exact.groups, r.masked.groups]).toEqual([400, 3]);
+    for (const way of [r.summary, r.exact, r.masked]) expect(way.usPerResult).toBeGreaterThan(0);
+    expect(describeOutputGroups(r)).toContain('masked ÷ summary');
+  }, 60_000);
+});
+
 describe('events vs polling smoke', () => {
   it('runs one small fleet three ways; the OSS path reads nothing and every way ends in the same exact summary', async () => {
     const { benchEventsVsPolling } = await import('../../bench/events-vs-polling.ts');
