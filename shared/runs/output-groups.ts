@@ -149,9 +149,12 @@ export class OutputGrouper {
     this.config = JSON.stringify({ rules: this.normaliser.rules, outputChars: this.outputChars, instanceIdsKept: idsKept });
   }
 
-  /** Adds one instance's result; false, and nothing changes, for an instance already grouped (the first result wins, as in SummaryBuilder). */
-  add(result: GroupedResult): boolean {
-    if (this.seen.has(result.instanceId)) return false;
+  /**
+   * Adds one instance's result and answers the key of its group (for linking the instance to it);
+   * undefined, and nothing changes, for an instance already grouped: the first result wins, as in SummaryBuilder.
+   */
+  add(result: GroupedResult): string | undefined {
+    if (this.seen.has(result.instanceId)) return undefined;
     this.seen.add(ownCopy(result.instanceId));
     const normalised = this.normaliser.normalise(result.output);
     // NUL cannot occur in the decimal exit code or in a status, so the fields cannot run into each other.
@@ -160,7 +163,7 @@ export class OutputGrouper {
     if (group) {
       group.count++;
       insertKept(group.instanceIds, result.instanceId, this.idsKept);
-      return true;
+      return key;
     }
     this.byKey.set(key, {
       key,
@@ -172,7 +175,7 @@ export class OutputGrouper {
       count: 1,
       instanceIds: this.idsKept > 0 ? [ownCopy(result.instanceId)] : [],
     });
-    return true;
+    return key;
   }
 
   /**

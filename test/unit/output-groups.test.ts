@@ -65,9 +65,11 @@ describe('Class: OutputGrouper — grouping', () => {
 
   it('takes the first result of an instance and ignores a second, as the summary does', () => {
     const g = new OutputGrouper({ outputChars: 10 });
-    expect(g.add(r('i-a', 'first'))).toBe(true);
-    expect(g.add(r('i-a', 'second', 'Failed', 1))).toBe(false);
-    expect(g.build().map((x) => [x.output, x.count])).toEqual([['first', 1]]);
+    const key = g.add(r('i-a', 'first'));
+    expect(g.add(r('i-a', 'second', 'Failed', 1))).toBeUndefined();
+    expect(g.build().map((x) => [x.key, x.output, x.count])).toEqual([[key, 'first', 1]]);
+    // The key names the group an instance went to, for linking one to the other.
+    expect(g.add(r('i-b', 'first\n'))).toBe(key);
   });
 
   it('refuses bounds that are not whole numbers', () => {

@@ -125,6 +125,11 @@ describe('Schema: outputGroupingSchema', () => {
     expect(outputGroupingSchema.safeParse({ patterns: [{ regex: 'a', flags: 'i' }] }).success).toBe(false);
   });
 
+  it('reads its own output back unchanged, as a run manifest that records the rules will', () => {
+    const rules = outputGroupingSchema.parse({ mask: ['ips'], patterns: ['x+', { regex: 'y', as: '<y>' }] });
+    expect(outputGroupingSchema.parse(JSON.parse(JSON.stringify(rules)))).toEqual(rules);
+  });
+
   it('lists masks once, in one order, so equal rules are equal data', () => {
     expect(outputGroupingSchema.parse({ mask: ['timestamps', 'numbers', 'timestamps'] }).mask).toEqual(['numbers', 'timestamps']);
   });
