@@ -19,6 +19,7 @@ import { redactorFor } from '../runtime/redaction.ts';
 import { advanceFanOut, NOTHING_FINISHED, type FanOutDeps } from './fan-out.ts';
 import { finishIfComplete, readManifest, type FinishDeps } from './finish-run.ts';
 import { outputPrefixFor } from './output-sources.ts';
+import { finishedInStore } from './stored-results.ts';
 
 /** A run to start: its RunSpec as it was asked for, and what the caller already knows of it. */
 export type StartRunRequest = RunSpecInput & {
@@ -94,7 +95,7 @@ async function startOpened(runId: string, spec: RunSpec, resolved: ResolvedTarge
   // the same InvokeIds for a batch whose sender died before recording it.
   const existing = known ? known.manifest : await readManifest(deps.store, runId);
   if (existing) {
-    const advanced = await advanceFanOut(existing, fanOutDeps);
+    const advanced = await advanceFanOut(existing, fanOutDeps, { finished: () => finishedInStore(deps.store, existing) });
     if (advanced.finalized) await finishIfComplete(advanced.manifest, deps);
     return advanced.manifest;
   }
