@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '../local/seeded-random.ts';
 import { runManifestSchema, type RunManifest } from '../shared/runs/manifest.ts';
 import { OutputGrouper } from '../shared/runs/output-groups.ts';
 import { EXACT_GROUPING, outputGroupingSchema, type OutputGroupingRules } from '../shared/runs/output-normalise.ts';
@@ -48,25 +49,14 @@ export interface OutputGroupsResult {
   sha256UsPerResult: number;
 }
 
-/** A small deterministic generator (mulberry32), so every way folds the same outputs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Of every 200 instances: 196 healthy, 3 failing with "disk full", 1 timing out. */
 const MIX = { success: 196 / 200, failed: 3 / 200, timeout: 1 / 200 };
 /** Lines of a healthy output: about 24 KB. */
 const LINES = 263;
 
 function resultOf(n: number, runId: string): InstanceResult {
-  const random = prng(n + 1);
+  // Deterministic, so every way folds the same outputs.
+  const random = seededRandom(n + 1);
   const int = (below: number) => Math.floor(random() * below);
   const kind = n % 200 < MIX.success * 200 ? 'ok' : n % 200 < (MIX.success + MIX.failed) * 200 ? 'disk-full' : 'timeout';
   const lines: string[] = [];
