@@ -13,8 +13,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +22,8 @@ import { AliOssStore } from '../../shared/store/ali-oss-store.ts';
 import { waitForObject, waitUntil } from '../../local/harness/pipeline-cloud.ts';
 import { parseFleet } from '../../local/ecs/fleet.ts';
 import { DEMO_CHAT, PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../../local/local-cloud.ts';
-import { findSecrets, scanFiles, type SecretHit } from '../support/secret-scan.ts';
+import { fetchReportsInto, secretsEverywhere, startRepliesRecorder, type RecordedReply, type RepliesRecorder } from '../support/replies-recorder.ts';
+import { scanFiles } from '../support/secret-scan.ts';
 
 const KEY = { id: 'transforms-key', secret: 'transforms-access-secret-7c1e' };
 
@@ -54,24 +53,17 @@ let cloudClosed = false;
 let dataDir: string;
 let store: AliOssStore;
 let chatUrl: string;
-let repliesServer: Server;
+let recorder: RepliesRecorder;
 let callbackUrl: string;
 const logs: string[] = [];
 /** Every chat answer and follow-up, and the reports fetched through their links. */
-const replies: { path: string; body: string }[] = [];
+let replies: RecordedReply[];
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'fleetrun-transforms-'));
-  repliesServer = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      replies.push({ path: req.url ?? '', body: `${JSON.stringify(req.headers)}\n${Buffer.concat(chunks).toString('utf8')}` });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((r) => repliesServer.listen(0, '127.0.0.1', r));
-  callbackUrl = `http://127.0.0.1:${(repliesServer.address() as AddressInfo).port}/webhook`;
+  recorder = await startRepliesRecorder();
+  replies = recorder.replies;
+  callbackUrl = `${recorder.origin}/webhook`;
   // The demo catalog (secret-probe) and policy (webhook:demo-ci on env=demo) are the local cloud's defaults.
   cloud = await startLocalCloud({
     fleet: parseFleet(FLEET),
@@ -90,7 +82,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!cloudClosed) await cloud?.close();
-  repliesServer?.close();
+  recorder?.close();
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -121,13 +113,7 @@ describe('a secret the script transforms', () => {
     // status reads the summary back into a reply; the report is fetched through its link, as a person would.
     for (const runId of runIds) await webhook(`status ${runId}`);
     await cloud.fc!.asyncInvocations.idle(30_000);
-    for (const runId of runIds) {
-      const link = new RegExp(`"url":"([^"]+/reports/${runId}\\?[^"]*)"`).exec(replies.map((r) => r.body).join('\n'))?.[1];
-      expect(link, `a report link for ${runId}`).toBeDefined();
-      const report = await fetch(link!);
-      expect(report.status).toBe(200);
-      replies.push({ path: `report.html of ${runId}`, body: await report.text() });
-    }
+    await fetchReportsInto(replies, runIds);
     const outputs: string[] = [];
     for (const runId of runIds) outputs.push((JSON.parse((await store.get(runKeys.result(runId, 'i-bp1xform0000001')))!.toString()) as { output: string }).output);
     // Every function's output reaches the log once its process is gone.
@@ -135,12 +121,7 @@ describe('a secret the script transforms', () => {
     cloudClosed = true;
 
     const needles = CASES.flatMap((c) => [...windowsOf(c.value), ...windowsOf(c.printed)]);
-    const hits: SecretHit[] = [];
-    logs.forEach((line, n) => hits.push(...findSecrets(line, needles, `log line ${n}`)));
-    replies.forEach((r, n) => hits.push(...findSecrets(r.body, needles, `reply ${n} (${r.path})`)));
-    const oss = await scanFiles(path.join(dataDir, 'oss'), needles);
-    const mns = await scanFiles(path.join(dataDir, 'mns'), needles);
-    hits.push(...oss.hits, ...mns.hits);
+    const hits = await secretsEverywhere({ logs, replies, dataDir }, needles);
     expect(hits.map((h) => `${h.where}: ${h.form} of ${JSON.stringify(h.secret)}: …${JSON.stringify(h.context)}…`)).toEqual([]);
 
     // The scripts did print the tokens (echo's \c swallowed the newline), and the results hold what redaction left: the length, not the token.

@@ -11,8 +11,6 @@
  * - chatops answers a body over its configured limit with 413 and malformed JSON with 400.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +21,8 @@ import { AliOssStore } from '../../shared/store/ali-oss-store.ts';
 import { parseFleet } from '../../local/ecs/fleet.ts';
 import { PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../../local/local-cloud.ts';
 import { waitForObject, waitUntil } from '../../local/harness/pipeline-cloud.ts';
-import { findSecrets, scanFiles, type SecretHit } from '../support/secret-scan.ts';
+import { fetchReportsInto, secretsEverywhere, startRepliesRecorder, type RecordedReply, type RepliesRecorder } from '../support/replies-recorder.ts';
+import { findSecrets, scanFiles } from '../support/secret-scan.ts';
 
 /** Distinct, recognisable values, so a hit names what leaked. */
 const KEY = { id: 'sec-test-key', secret: 'AKSECRET-leakcheck-4e1f9a7c2b' };
@@ -82,28 +81,21 @@ let dataDir: string;
 let filesDir: string;
 let store: AliOssStore;
 let chatUrl: string;
-let repliesServer: Server;
+let recorder: RepliesRecorder;
 let repliesOrigin: string;
 const logs: string[] = [];
 /** Every follow-up the functions POSTed to a chat platform (headers and body), and every immediate chat answer. */
-const replies: { path: string; body: string }[] = [];
+let replies: RecordedReply[];
 
 beforeAll(async () => {
   filesDir = await mkdtemp(path.join(tmpdir(), 'fleetrun-security-files-'));
   dataDir = await mkdtemp(path.join(tmpdir(), 'fleetrun-security-data-'));
   await writeFile(path.join(filesDir, 'catalog.yaml'), CATALOG);
   await writeFile(path.join(filesDir, 'policy.yaml'), POLICY);
-  repliesServer = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      replies.push({ path: req.url ?? '', body: `${JSON.stringify(req.headers)}\n${Buffer.concat(chunks).toString('utf8')}` });
-      // Each platform's "accepted" answer: Slack's plain ok, DingTalk's errcode 0, anything for the webhook.
-      res.writeHead(200, { 'content-type': 'application/json' }).end(req.url?.startsWith('/slack') ? 'ok' : '{"errcode":0}');
-    });
-  });
-  await new Promise<void>((r) => repliesServer.listen(0, '127.0.0.1', r));
-  repliesOrigin = `http://127.0.0.1:${(repliesServer.address() as AddressInfo).port}`;
+  // Each platform's "accepted" answer: Slack's plain ok, DingTalk's errcode 0, anything for the webhook.
+  recorder = await startRepliesRecorder((url) => (url.startsWith('/slack') ? 'ok' : '{"errcode":0}'));
+  replies = recorder.replies;
+  repliesOrigin = recorder.origin;
   cloud = await startLocalCloud({
     fleet: parseFleet(FLEET),
     accessKeys: { [KEY.id]: KEY.secret },
@@ -127,7 +119,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!cloudClosed) await cloud?.close();
-  repliesServer?.close();
+  recorder?.close();
   await rm(filesDir, { recursive: true, force: true });
   await rm(dataDir, { recursive: true, force: true });
 });
@@ -284,23 +276,12 @@ describe('secrets', () => {
     // status reads the summary back into a reply; the report link is fetched as a person would.
     for (const runId of runIds) await send(platforms.webhook(`status ${runId}`));
     await cloud.fc!.asyncInvocations.idle(30_000);
-    for (const runId of runIds) {
-      const link = new RegExp(`"url":"([^"]+/reports/${runId}\\?[^"]*)"`).exec(replies.map((r) => r.body).join('\n'))?.[1];
-      expect(link, `a report link for ${runId}`).toBeDefined();
-      const report = await fetch(link!);
-      expect(report.status).toBe(200);
-      replies.push({ path: `report.html of ${runId}`, body: await report.text() });
-    }
+    await fetchReportsInto(replies, runIds as string[]);
     // Every function's output ends up in the log once its process is gone.
     await cloud.close();
     cloudClosed = true;
 
-    const hits: SecretHit[] = [];
-    logs.forEach((line, n) => hits.push(...findSecrets(line, secrets, `log line ${n}`)));
-    replies.forEach((r, n) => hits.push(...findSecrets(r.body, secrets, `reply ${n} (${r.path})`)));
-    const oss = await scanFiles(path.join(dataDir, 'oss'), secrets);
-    const mns = await scanFiles(path.join(dataDir, 'mns'), secrets);
-    hits.push(...oss.hits, ...mns.hits);
+    const hits = await secretsEverywhere({ logs, replies, dataDir }, secrets);
     expect(hits.map((h) => `${h.where}: ${h.form} of ${h.secret.slice(0, 12)}…: …${h.context}…`)).toEqual([]);
 
     // The scan saw what the runs produced: the non-secret value is in the queue's messages, the
