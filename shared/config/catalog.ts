@@ -12,6 +12,9 @@
  *     parameters:
  *       mount: { description: mount point, default: /, pattern: '^/[A-Za-z0-9_./-]*$' }
  *       token: { secret: true, required: true }
+ *     group:                        # optional: what does not matter when outputs are grouped
+ *       mask: [numbers, timestamps] # any of numbers, hex, ips, timestamps
+ *       patterns: ['req-[a-z0-9]+'] # JavaScript regular expressions; { regex, as, ignoreCase }
  * ```
  *
  * A parameter value never becomes script text: how a command and its values are turned into what
@@ -25,6 +28,7 @@ import { COMMAND_NAME, RESERVED_COMMAND_NAMES, closestWord } from '../chat/gramm
 import { COMMAND_TYPES, LIMITS, TERMINATION_MODES } from '../cloud-assistant/constants.ts';
 import { contentParameterNames, isKnownBuiltIn } from '../cloud-assistant/requests/common.ts';
 import { PARAMETER_PREFIX, RunSpecError, wholeValuePattern } from '../runs/command-script.ts';
+import { outputGroupingSchema } from '../runs/output-normalise.ts';
 
 /** A catalog file that cannot be used; the message names the file, the command and the field. */
 export class CatalogError extends Error {
@@ -106,6 +110,8 @@ const commandSchema = z
     workingDir: z.string().max(LIMITS.workingDirLength).optional(),
     username: z.string().min(1).max(LIMITS.usernameLength).optional(),
     terminationMode: z.enum(TERMINATION_MODES).optional(),
+    /** How the run's outputs are normalised before they are grouped (shared/runs/output-normalise.ts); absent: exactly, up to trailing whitespace. */
+    group: outputGroupingSchema.optional(),
   })
   .superRefine((c, ctx) => {
     const names = Object.keys(c.parameters);

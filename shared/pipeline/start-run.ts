@@ -109,7 +109,12 @@ async function startOpened(runId: string, spec: RunSpec, resolved: ResolvedTarge
     runId,
     createdAt: new Date().toISOString(),
     requestedBy: spec.requestedBy,
-    command: { name: spec.command.name, type: spec.command.type, timeoutSeconds: spec.command.timeoutSeconds },
+    command: {
+      name: spec.command.name,
+      type: spec.command.type,
+      timeoutSeconds: spec.command.timeoutSeconds,
+      ...(spec.command.group !== undefined ? { group: spec.command.group } : {}),
+    },
     targets: [...runnable, ...targets.skipped.map((s) => s.instanceId)],
     skipped: targets.skipped,
     invocations: [],

@@ -41,6 +41,7 @@ export function sealCommand(built: Omit<BuiltCommand, 'secretValues'> & { secret
     ...(built.workingDir !== undefined ? { workingDir: built.workingDir } : {}),
     ...(built.username !== undefined ? { username: built.username } : {}),
     ...(built.terminationMode !== undefined ? { terminationMode: built.terminationMode } : {}),
+    ...(built.group !== undefined ? { group: built.group } : {}),
   };
 }
 

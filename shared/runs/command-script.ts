@@ -22,6 +22,7 @@ import { LIMITS, type CommandType, type TerminationMode } from '../cloud-assista
 import { contentParameterNames } from '../cloud-assistant/requests/common.ts';
 import type { CatalogEntry } from '../config/catalog.ts';
 import { MIN_SECRET_LENGTH } from '../runtime/redaction.ts';
+import type { OutputGroupingRules } from './output-normalise.ts';
 
 /** Why a run cannot be built: the command is not in the catalog, a value does not fit, or its secrets cannot be sealed. */
 export type RunSpecProblem = 'unknown-command' | 'bad-value' | 'no-seal-key';
@@ -69,6 +70,8 @@ export interface BuiltCommand {
   workingDir?: string;
   username?: string;
   terminationMode?: TerminationMode;
+  /** The catalog entry's output grouping rules, if it has any. */
+  group?: OutputGroupingRules;
   secretValues: string[];
 }
 
@@ -193,6 +196,7 @@ export function buildCatalogCommand(entry: CatalogEntry, name: string, withValue
     ...(entry.workingDir !== undefined ? { workingDir: entry.workingDir } : {}),
     ...(entry.username !== undefined ? { username: entry.username } : {}),
     ...(entry.terminationMode !== undefined ? { terminationMode: entry.terminationMode } : {}),
+    ...(entry.group !== undefined ? { group: entry.group } : {}),
     secretValues: [...secretValues],
   };
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { COMMAND_TYPES } from '../cloud-assistant/constants.ts';
 import { RUN_ID } from './keys.ts';
+import { outputGroupingSchema } from './output-normalise.ts';
 import { replyTargetSchema } from './reply-target.ts';
 import { requestedBySchema } from './run-spec.ts';
 import { sealedSecretsSchema } from './sealed-secrets.ts';
@@ -22,6 +23,8 @@ export const runManifestSchema = z.object({
     name: z.string().min(1),
     type: z.enum(COMMAND_TYPES),
     timeoutSeconds: z.number().int().positive(),
+    /** The catalog entry's output grouping rules as the run started: summarize groups by these (output-groups.ts). */
+    group: outputGroupingSchema.optional(),
   }),
   /** Every instance the run is about: dispatched or set aside. A summary is complete when each has a result. */
   targets: z.array(z.string().min(1)),

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { COMMAND_TYPES, TERMINATION_MODES } from '../cloud-assistant/constants.ts';
 import type { Targets } from '../cloud-assistant/targets.ts';
 import { countOrPercentSchema } from './count-or-percent.ts';
+import { outputGroupingSchema } from './output-normalise.ts';
 import { replyTargetSchema } from './reply-target.ts';
 import { sealedSecretsSchema } from './sealed-secrets.ts';
 
@@ -44,6 +45,8 @@ export const runCommandSchema = z
     workingDir: z.string().optional(),
     username: z.string().optional(),
     terminationMode: z.enum(TERMINATION_MODES).optional(),
+    /** The catalog entry's output grouping rules: the run is summarized with the rules it started with, whatever the catalog says later. */
+    group: outputGroupingSchema.optional(),
   })
   .superRefine((c, ctx) => {
     if (c.secretParameters.length > 0 && c.sealedSecrets === undefined)

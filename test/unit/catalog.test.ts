@@ -7,6 +7,9 @@ import { parseChatCommand } from '../../shared/chat/grammar.ts';
 import { LIMITS } from '../../shared/cloud-assistant/constants.ts';
 import { CatalogError, findCommand, loadCatalog, parseCatalog, type CatalogEntry } from '../../shared/config/catalog.ts';
 import { DECODE_FAILED_EXIT_CODE, RunSpecError, buildCatalogCommand, buildScriptCommand, type BuiltCommand } from '../../shared/runs/command-script.ts';
+import { buildRunSpec } from '../../shared/runs/build-run-spec.ts';
+import { outputNormaliser } from '../../shared/runs/output-normalise.ts';
+import { runSpecSchema } from '../../shared/runs/run-spec.ts';
 import { redact } from '../../shared/runtime/redaction.ts';
 
 const DEMO_CATALOG = new URL('../../local/demo/catalog.yaml', import.meta.url).pathname;
@@ -54,6 +57,12 @@ describe('Function: parseCatalog', () => {
     expect(e).toMatchObject({ type: 'RunPowerShellScript', timeout: 600, workingDir: '/tmp', username: 'deploy', terminationMode: 'ProcessTree' });
   });
 
+  it('takes a command\'s output grouping rules, masks in their fixed order and patterns with their defaults', () => {
+    const e = entry("commands:\n  cmd:\n    script: x\n    group:\n      mask: [timestamps, numbers]\n      patterns: ['req-[a-z]+', { regex: 'host \\S+', as: 'host <h>' }]\n");
+    expect(e.group).toEqual({ mask: ['numbers', 'timestamps'], patterns: [{ regex: 'req-[a-z]+', as: '<masked>', ignoreCase: false }, { regex: 'host \\S+', as: 'host <h>', ignoreCase: false }] });
+    expect(entry('commands:\n  cmd:\n    script: x\n').group).toBeUndefined();
+  });
+
   const problems: [string, string, RegExp][] = [
     ['not YAML', 'commands: [\n', /^c\.yaml: not valid YAML/],
     ['no commands', 'cmds: {}\n', /^c\.yaml: commands: is required$/],
@@ -81,6 +90,10 @@ describe('Function: parseCatalog', () => {
     ['a docker format string', "commands:\n  cmd:\n    script: docker ps --format '{{.Names}}'\n", /script: "\{\{\.Names\}\}" would be filled in .* write a literal \{\{ as '\{''\{'$/],
     ['an unknown built-in', 'commands:\n  cmd:\n    script: echo {{ACS::Nope}}\n', /script: "\{\{ACS::Nope\}\}" is not a Cloud Assistant built-in parameter$/],
     ['parameters on a bat script', 'commands:\n  cmd:\n    type: RunBatScript\n    script: echo %a%\n    parameters:\n      a: {}\n', /parameters: a RunBatScript cannot take parameters safely/],
+    ['an unknown mask', 'commands:\n  cmd:\n    script: x\n    group: { mask: [dates] }\n', /^c\.yaml: command "cmd", group\.mask\.0: a mask is one of numbers, hex, ips, timestamps$/],
+    ['a broken group pattern', "commands:\n  cmd:\n    script: x\n    group: { patterns: ['([a-z'] }\n", /^c\.yaml: command "cmd", group\.patterns\.0: not a valid regular expression/],
+    ['a group pattern matching nothing at all', "commands:\n  cmd:\n    script: x\n    group: { patterns: ['a*'] }\n", /group\.patterns\.0: matches the empty text: a\*$/],
+    ['a misspelt group field', 'commands:\n  cmd:\n    script: x\n    group: { masks: [numbers] }\n', /^c\.yaml: command "cmd", group: Unrecognized key: "masks"$/],
     ['a PowerShell automatic variable', 'commands:\n  cmd:\n    type: RunPowerShellScript\n    script: x\n    parameters:\n      Input: {}\n', /parameters\.Input: \$Input is a PowerShell automatic variable/],
   ];
   for (const [what, yaml, message] of problems)
@@ -98,6 +111,14 @@ describe('Function: parseCatalog', () => {
     expect(Object.keys(catalog.commands).sort()).toEqual(['disk-check', 'secret-probe', 'service-status', 'sleep-demo', 'uptime', 'web-healthcheck']);
     expect(catalog.commands['secret-probe']!.parameters['token']).toMatchObject({ secret: true, required: true });
     expect(catalog.commands['service-status']!.parameters['service']).toMatchObject({ required: true });
+    // The failing demo command's healthy instances print only their own names differently: one answer.
+    const normalise = outputNormaliser(catalog.commands['web-healthcheck']!.group).normalise;
+    expect(['web-1: web ok\n', 'batch-1: web ok'].map(normalise)).toEqual(['<name>: web ok', '<name>: web ok']);
+    expect(normalise('db-1 is a database instance: no web server here\n')).toBe('<name> is a database instance: no web server here');
+  });
+
+  it('ships the same catalog as the demo runs', async () => {
+    expect(await loadCatalog(new URL('../../config/catalog.yaml', import.meta.url).pathname)).toEqual(await loadCatalog(DEMO_CATALOG));
   });
 
   it('names the file when it cannot be read', async () => {
@@ -215,6 +236,15 @@ describe('Function: buildCatalogCommand', () => {
   it('passes the RunCommand settings through', () => {
     const e = entry('commands:\n  cmd:\n    script: x\n    workingDir: /srv\n    username: deploy\n    terminationMode: ProcessTree\n    timeout: 120\n');
     expect(buildCatalogCommand(e, 'cmd', {})).toMatchObject({ workingDir: '/srv', username: 'deploy', terminationMode: 'ProcessTree', timeoutSeconds: 120 });
+  });
+
+  it('carries the output grouping rules, which the run spec keeps for summarize', () => {
+    const e = entry('commands:\n  cmd:\n    script: x\n    group: { mask: [ips] }\n');
+    expect(buildCatalogCommand(e, 'cmd', {}).group).toEqual({ mask: ['ips'], patterns: [] });
+    const spec = buildRunSpec(parseCatalog('commands:\n  cmd:\n    script: x\n    group: { mask: [ips] }\n'), { command: 'cmd', with: {}, targets: { tags: { env: 'demo' } }, requestedBy: { kind: 'cli' } }, undefined);
+    expect(spec.command.group).toEqual({ mask: ['ips'], patterns: [] });
+    // As dispatch receives it: the spec's JSON parses back to the same rules.
+    expect(runSpecSchema.parse(JSON.parse(JSON.stringify(spec))).command.group).toEqual(spec.command.group);
   });
 
   it('decodes into PowerShell variables for RunPowerShellScript', () => {
