@@ -116,6 +116,9 @@ async function startOpened(runId: string, spec: RunSpec, resolved: ResolvedTarge
       ...(spec.command.group !== undefined ? { group: spec.command.group } : {}),
     },
     targets: [...runnable, ...targets.skipped.map((s) => s.instanceId)],
+    ...('tags' in spec.targets ? { targetTags: spec.targets.tags } : {}),
+    // Reports and replies show names: they are looked up here, once, with the targets.
+    instanceNames: targets.names ?? {},
     skipped: targets.skipped,
     invocations: [],
     fanOut: 'open',

@@ -28,6 +28,10 @@ export const runManifestSchema = z.object({
   }),
   /** Every instance the run is about: dispatched or set aside. A summary is complete when each has a result. */
   targets: z.array(z.string().min(1)),
+  /** The tags the targets were chosen by (every one of them has all of these); absent: the run named its instances by id. */
+  targetTags: z.record(z.string(), z.string()).optional(),
+  /** Each target's name, as DescribeInstances gave it when the run started (at most 128 characters, ECS's own maximum); targets without one are left out. */
+  instanceNames: z.record(z.string(), z.string()).default({}),
   /** Targets that never got the command, and why; they count in the summary as not run. */
   skipped: z.array(z.object({ instanceId: z.string(), reason: z.enum(SKIP_REASONS) })).default([]),
   /**

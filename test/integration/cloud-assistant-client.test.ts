@@ -159,7 +159,7 @@ describe('EcsCloudAssistant against the local Cloud Assistant', () => {
     expect(emulator.faults.counts.calls - before).toBe(1);
   });
 
-  it('resolves tags into runnable instances and sets aside stopped ones and offline agents', async () => {
+  it('resolves tags into runnable instances and sets aside stopped ones and offline agents, naming every instance found', async () => {
     const ca = await client(emulator);
     const resolved = await resolveTargets(ca, { tags: { env: 'demo' } });
     expect(resolved.runnable.sort()).toEqual(['i-demo000001', 'i-demo000002', 'i-demo000003']);
@@ -167,8 +167,9 @@ describe('EcsCloudAssistant against the local Cloud Assistant', () => {
       { instanceId: 'i-demo000004', reason: 'InstanceNotRunning' },
       { instanceId: 'i-demo000005', reason: 'ClientNotRunning' },
     ]);
+    expect(resolved.names).toEqual({ 'i-demo000001': 'web-1', 'i-demo000002': 'web-2', 'i-demo000003': 'db-1', 'i-demo000004': 'old-1', 'i-demo000005': 'lost-1' });
     const byId = await resolveTargets(ca, { instanceIds: ['i-demo000001', 'i-gone000001'] });
-    expect(byId).toEqual({ runnable: ['i-demo000001'], skipped: [{ instanceId: 'i-gone000001', reason: 'InstanceNotExists' }] });
+    expect(byId).toEqual({ runnable: ['i-demo000001'], skipped: [{ instanceId: 'i-gone000001', reason: 'InstanceNotExists' }], names: { 'i-demo000001': 'web-1' } });
   });
 });
 

@@ -15,6 +15,7 @@ import { NO_CHAT, readManifest, type ChatReplier } from '../../shared/pipeline/f
 import { newRunId, startRun } from '../../shared/pipeline/start-run.ts';
 import { requestStop } from '../../shared/pipeline/stop-request.ts';
 import { StoredResults } from '../../shared/pipeline/stored-results.ts';
+import { buildRunSpec } from '../../shared/runs/build-run-spec.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import type { RunManifest } from '../../shared/runs/manifest.ts';
 import { createLogger } from '../../shared/runtime/logger.ts';
@@ -201,6 +202,25 @@ describe('a sender that dies', () => {
     await waitUntil(() => ran().length >= 2, 5_000, 'the batch to start');
     await new Promise((r) => setTimeout(r, 100));
     expect(ran().sort()).toEqual(targets.slice(2).sort());
+  });
+});
+
+describe('what a run records of its targets and its command', () => {
+  it("keeps the tags it was started on, each target's name and the catalog's grouping rules, in the plan and through to the final manifest", async () => {
+    const catalog = await loadCatalog(path.join(PROJECT_ROOT, 'config/catalog.yaml'));
+    const spec = buildRunSpec(catalog, { command: 'web-healthcheck', with: {}, targets: { tags: { env: 'fan', shard: '3' } }, requestedBy: { kind: 'cli' } }, undefined);
+    const manifest = await startRun({ runId: newRunId(), ...spec }, { assistant, store: newStore(), regionId: REGION, chat: NO_CHAT, logger });
+    const shard3 = ids.filter((id) => ecs.fleet.get(id)!.tags['shard'] === '3');
+    expect(shard3).toHaveLength(4);
+    expect(manifest.targetTags).toEqual({ env: 'fan', shard: '3' });
+    expect(manifest.instanceNames).toEqual(Object.fromEntries(shard3.map((id) => [id, ecs.fleet.get(id)!.name])));
+    expect(manifest.command.group).toEqual(catalog.commands['web-healthcheck']!.group);
+    expect((await readPlan(newStore(), manifest.runId))!.command.group).toEqual(catalog.commands['web-healthcheck']!.group);
+    const final = (await readManifest(newStore(), manifest.runId))!;
+    expect(final.fanOut).toBe('done');
+    expect([final.targetTags, final.instanceNames, final.command.group]).toEqual([manifest.targetTags, manifest.instanceNames, manifest.command.group]);
+    // A run on instance ids was not chosen by tags.
+    expect((await start(ids.slice(0, 1), {})).targetTags).toBeUndefined();
   });
 });
 
