@@ -4,10 +4,13 @@
  * lines with their own timestamps, latencies, addresses and request ids), 1.5 % failing with
  * "disk full" (exit 1) and 0.5 % timing out mid-output. Three ways side by side in one process:
  *
- * - summary: reading each stored result (JSON.parse and its schema) and SummaryBuilder.add — the
- *   baseline: what finish-run does per result today, its storage calls aside;
- * - exact: the summary plus groups by exact output (no masks): nearly every output is its own group;
- * - masked: the summary plus groups with numbers, hex ids, IPs and timestamps masked: three groups.
+ * - summary: reading each stored result (JSON.parse and its schema) and SummaryBuilder.add with its
+ *   output groups turned off — the baseline: what finish-run did per result before groups, its
+ *   storage calls aside;
+ * - exact: SummaryBuilder as finish-run runs it for a command without grouping rules (groups by
+ *   exact output): nearly every output is its own group;
+ * - masked: as finish-run runs it for a command whose catalog entry masks numbers, hex ids, IPs and
+ *   timestamps (the manifest's command.group): three groups.
  *
  * Only reading and adding are timed (making each 24 KB output is not); heap is sampled every 100
  * results (peak, garbage awaiting collection included) and measured after a collection at the end
@@ -20,10 +23,9 @@ import { runInNewContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { seededRandom } from '../local/seeded-random.ts';
 import { runManifestSchema, type RunManifest } from '../shared/runs/manifest.ts';
-import { OutputGrouper } from '../shared/runs/output-groups.ts';
 import { EXACT_GROUPING, outputGroupingSchema, type OutputGroupingRules } from '../shared/runs/output-normalise.ts';
 import { instanceResultSchema, type InstanceResult } from '../shared/runs/result.ts';
-import { SummaryBuilder, tailCharsFor } from '../shared/runs/summary.ts';
+import { SummaryBuilder } from '../shared/runs/summary.ts';
 
 const MASKED = outputGroupingSchema.parse({ mask: ['numbers', 'hex', 'ips', 'timestamps'] });
 
@@ -82,28 +84,28 @@ function collector(): () => void {
 }
 
 function way(manifest: RunManifest, instances: number, rules: OutputGroupingRules | undefined, gc: () => void): GroupingWay {
+  // The rules as a run started with them: in its manifest, where SummaryBuilder reads them (made before the heap is measured).
+  const started = rules === undefined || rules === EXACT_GROUPING ? manifest : runManifestSchema.parse({ ...manifest, command: { ...manifest.command, group: rules } });
   gc();
   const before = v8.getHeapStatistics().used_heap_size;
   let peak = before;
-  const summary = new SummaryBuilder(manifest);
-  const grouper = rules ? new OutputGrouper({ rules, outputChars: tailCharsFor(instances) }) : undefined;
+  const summary = new SummaryBuilder(started, rules === undefined ? { groups: false } : {});
   let spent = 0;
   for (let n = 0; n < instances; n++) {
     // The stored result object, as finish-run reads it (making it is not timed).
     const body = JSON.stringify(resultOf(n, manifest.runId));
-    const started = performance.now();
+    const from = performance.now();
     const result = instanceResultSchema.parse(JSON.parse(body));
     summary.add(result);
-    grouper?.add(result);
-    spent += performance.now() - started;
+    spent += performance.now() - from;
     if (n % 100 === 0) peak = Math.max(peak, v8.getHeapStatistics().used_heap_size);
   }
   peak = Math.max(peak, v8.getHeapStatistics().used_heap_size);
   gc();
   const retained = v8.getHeapStatistics().used_heap_size - before;
-  const groups = grouper?.build().length ?? 0;
-  // Both stay reachable until the heap was measured.
+  // The builder stays reachable until the heap was measured.
   if (summary.resultCount !== instances) throw new Error('the summary lost results');
+  const groups = summary.build().groups.length;
   return { usPerResult: (spent * 1000) / instances, peakHeapBytes: peak - before, retainedHeapBytes: retained, groups };
 }
 

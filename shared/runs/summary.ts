@@ -1,12 +1,13 @@
 /**
  * Folding a run's per-instance results into its summary. The builder takes results one at a time
- * and keeps only what the summary shows (a short output tail per instance), so a 10,000-instance
- * run with 24 KB outputs never sits in memory whole. The summary depends only on the results and
- * the manifest, never on the order they arrived in or on the clock: two summarizers folding the
- * same run write the same bytes.
+ * and keeps only what the summary shows (a short output tail per instance, and the run's output
+ * groups: output-groups.ts), so a 10,000-instance run with 24 KB outputs never sits in memory
+ * whole. The summary depends only on the results and the manifest, never on the order they arrived
+ * in or on the clock: two summarizers folding the same run write the same bytes.
  */
 import { overallStatus, statusClass, type InstanceStatus, type OverallStatus, type StatusClass } from '../cloud-assistant/statuses.ts';
 import { expectedInstances, type RunManifest } from './manifest.ts';
+import { OutputGrouper, type OutputGroup } from './output-groups.ts';
 import { durationMs, type InstanceResult } from './result.ts';
 
 /** Characters of output an instance keeps in the summary and the report, at most… */
@@ -28,6 +29,8 @@ export function tailCharsFor(instances: number): number {
 
 export interface SummaryInstance {
   instanceId: string;
+  /** Its name when the run started ('' when it had none, or the summary is older than names). */
+  name: string;
   status: InstanceStatus;
   statusClass: StatusClass | 'skipped';
   exitCode: number;
@@ -36,6 +39,8 @@ export interface SummaryInstance {
   outputTail: string;
   outputBytes: number;
   outputKey: string | null;
+  /** Its output group: an index into the summary's `groups`; null in a summary from before groups. */
+  group: number | null;
 }
 
 export interface RunSummary {
@@ -53,6 +58,14 @@ export interface RunSummary {
   durations: { p50Ms: number | null; p95Ms: number | null; maxMs: number | null; histogram: { upToMs: number; count: number }[] };
   firstStart: string | null;
   lastFinish: string | null;
+  /** The tags the run's targets were chosen by; null when it named its instances by id. */
+  targetTags: Record<string, string> | null;
+  /**
+   * Every instance grouped by status, exit code, error code and output, normalised by the rules the
+   * run started with (the manifest's command.group): failures first, then by size. [] in a summary
+   * from before groups.
+   */
+  groups: OutputGroup[];
   /** Failures first, then stopped, skipped and successes; by instance id within each. */
   instances: SummaryInstance[];
 }
@@ -76,21 +89,49 @@ function percentile(sorted: number[], p: number): number | null {
   return sorted[rank - 1]!;
 }
 
+export interface SummaryBuilderOptions {
+  /** false: no output groups (`groups` is []) — only to measure what grouping costs (bench/output-groups.ts). */
+  groups?: boolean;
+}
+
 export class SummaryBuilder {
   private readonly byInstance = new Map<string, SummaryInstance>();
   private firstStart: string | null = null;
   private lastFinish: string | null = null;
   private readonly tailChars: number;
+  private readonly grouper: OutputGrouper | undefined;
+  /** Each instance's group key; one string per group (`interned`), not one per instance. */
+  private readonly groupOf = new Map<string, string>();
+  private readonly interned = new Map<string, string>();
 
-  constructor(private readonly manifest: RunManifest) {
+  constructor(
+    private readonly manifest: RunManifest,
+    options: SummaryBuilderOptions = {},
+  ) {
     this.tailChars = tailCharsFor(expectedInstances(manifest).size);
+    // A group keeps as much of its output as each of its instances does.
+    this.grouper = options.groups === false ? undefined : new OutputGrouper({ ...(manifest.command.group ? { rules: manifest.command.group } : {}), outputChars: this.tailChars });
+  }
+
+  private nameOf(instanceId: string): string {
+    return Object.hasOwn(this.manifest.instanceNames, instanceId) ? this.manifest.instanceNames[instanceId]! : '';
+  }
+
+  private group(result: Parameters<OutputGrouper['add']>[0]): void {
+    const key = this.grouper?.add(result);
+    if (key === undefined) return;
+    let kept = this.interned.get(key);
+    if (kept === undefined) this.interned.set(key, (kept = key));
+    this.groupOf.set(result.instanceId, kept);
   }
 
   /** Adds one result; a second result for the same instance replaces nothing (the first stored wins). */
   add(result: InstanceResult): void {
     if (this.byInstance.has(result.instanceId)) return;
+    this.group(result);
     this.byInstance.set(result.instanceId, {
       instanceId: result.instanceId,
+      name: this.nameOf(result.instanceId),
       status: result.status,
       statusClass: statusClass(result.status),
       exitCode: result.exitCode,
@@ -99,6 +140,7 @@ export class SummaryBuilder {
       outputTail: tail(result.output, this.tailChars),
       outputBytes: result.outputBytes,
       outputKey: result.outputKey ?? null,
+      group: null,
     });
     if (result.startTime && (this.firstStart === null || result.startTime < this.firstStart)) this.firstStart = result.startTime;
     if (result.finishTime && (this.lastFinish === null || result.finishTime > this.lastFinish)) this.lastFinish = result.finishTime;
@@ -115,8 +157,13 @@ export class SummaryBuilder {
       // Never delivered: the API's own word for that is Aborted, with the reason as its ErrorCode —
       // or Cancelled when a stop came before it was sent, as StopInvocation leaves a task not started.
       const stopped = s.reason === 'StopRequested';
-      instances.push({ instanceId: s.instanceId, status: stopped ? 'Cancelled' : 'Aborted', statusClass: stopped ? 'stopped' : 'skipped', exitCode: 0, errorCode: s.reason, durationMs: null, outputTail: '', outputBytes: 0, outputKey: null });
+      const status = stopped ? 'Cancelled' : 'Aborted';
+      // Grouped as the summary shows it: the status, the reason as its error code, no output.
+      this.group({ instanceId: s.instanceId, status, exitCode: 0, errorCode: s.reason, output: '' });
+      instances.push({ instanceId: s.instanceId, name: this.nameOf(s.instanceId), status, statusClass: stopped ? 'stopped' : 'skipped', exitCode: 0, errorCode: s.reason, durationMs: null, outputTail: '', outputBytes: 0, outputKey: null, group: null });
     }
+    const groups = this.grouper?.build() ?? [];
+    const indexOf = new Map(groups.map((g, n) => [g.key, n]));
     instances.sort((a, b) => CLASS_ORDER[a.statusClass] - CLASS_ORDER[b.statusClass] || (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0));
     const byStatus: Partial<Record<InstanceStatus, number>> = {};
     const byClass = { success: 0, failed: 0, stopped: 0, skipped: 0 };
@@ -140,7 +187,9 @@ export class SummaryBuilder {
       durations: { p50Ms: percentile(durations, 50), p95Ms: percentile(durations, 95), maxMs: durations.at(-1) ?? null, histogram },
       firstStart: this.firstStart,
       lastFinish: this.lastFinish,
-      instances,
+      targetTags: this.manifest.targetTags ?? null,
+      groups,
+      instances: instances.map((i) => ({ ...i, group: indexOf.get(this.groupOf.get(i.instanceId)!) ?? null })),
     };
   }
 }
@@ -150,7 +199,13 @@ export function summaryJson(summary: RunSummary): string {
   return `${JSON.stringify(summary, (_k, v: unknown) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v), 2)}\n`;
 }
 
-/** Reads a stored summary.json back into the summary it was written from. */
+/** Reads a stored summary.json back into the summary it was written from; one from before groups and names gets none. */
 export function parseSummaryJson(text: string): RunSummary {
-  return JSON.parse(text, (k, v: unknown) => (k === 'upToMs' && v === 'Infinity' ? Number.POSITIVE_INFINITY : v)) as RunSummary;
+  const s = JSON.parse(text, (k, v: unknown) => (k === 'upToMs' && v === 'Infinity' ? Number.POSITIVE_INFINITY : v)) as Partial<RunSummary> & Omit<RunSummary, 'groups' | 'targetTags'>;
+  return {
+    ...s,
+    targetTags: s.targetTags ?? null,
+    groups: s.groups ?? [],
+    instances: s.instances.map((i: Partial<SummaryInstance> & Omit<SummaryInstance, 'name' | 'group'>) => ({ ...i, name: i.name ?? '', group: i.group ?? null })),
+  };
 }

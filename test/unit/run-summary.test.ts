@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runManifestSchema, type RunManifest } from '../../shared/runs/manifest.ts';
 import type { InstanceResult } from '../../shared/runs/result.ts';
-import { SUMMARY_MIN_TAIL_CHARS, SUMMARY_TAIL_CHARS, SummaryBuilder, summaryJson, tailCharsFor } from '../../shared/runs/summary.ts';
+import { GROUP_INSTANCE_IDS } from '../../shared/runs/output-groups.ts';
+import { parseSummaryJson, SUMMARY_MIN_TAIL_CHARS, SUMMARY_TAIL_CHARS, SummaryBuilder, summaryJson, tailCharsFor } from '../../shared/runs/summary.ts';
 import { renderHtml } from '../../shared/runs/render-html.ts';
 import { renderMarkdown } from '../../shared/runs/render-markdown.ts';
 import { batchFromCommandName, commandNameFor, runIdFromCommandName } from '../../shared/runs/keys.ts';
@@ -90,6 +91,84 @@ describe('Class: SummaryBuilder', () => {
     const tail = big.build().instances.find((i) => i.instanceId === 'i-00042')!.outputTail;
     expect(tail).toHaveLength(SUMMARY_MIN_TAIL_CHARS);
     expect(tail.endsWith('END')).toBe(true);
+  });
+});
+
+describe('Class: SummaryBuilder, output groups', () => {
+  // A tag run of a command that masks numbers: i-a and i-c print the same but for a number.
+  const grouped = runManifestSchema.parse({
+    ...manifest,
+    command: { ...manifest.command, group: { mask: ['numbers'] } },
+    targetTags: { env: 'demo' },
+    instanceNames: { 'i-a': 'web-1', 'i-b': 'web-2', 'i-e': 'old-1' },
+  });
+  const groupedResults = [
+    result('i-a', 'Success', 0, 1, 'used 41%\n'),
+    result('i-b', 'Failed', 1, 1, 'disk full\n'),
+    result('i-c', 'Success', 0, 1, 'used 97%  \n'),
+    result('i-d', 'Failed', 1, 1, 'disk full'),
+  ];
+  const build = (order: InstanceResult[], m = grouped) => {
+    const b = new SummaryBuilder({ ...m, runId: m.runId });
+    for (const r of order) b.add({ ...r, runId: m.runId });
+    return b.build();
+  };
+
+  it('groups every instance, the never-sent among them, by the rules the run started with: failures first, then by size', () => {
+    const s = build(groupedResults);
+    expect(s.groups.map((g) => [g.status, g.exitCode, g.errorCode, g.output, g.count, g.instanceIds])).toEqual([
+      ['Failed', 1, 'ExitCodeNonzero', 'disk full', 2, ['i-b', 'i-d']],
+      ['Aborted', 0, 'InstanceNotRunning', '', 1, ['i-e']],
+      ['Success', 0, '', 'used <n>%', 2, ['i-a', 'i-c']],
+    ]);
+    // Each instance links to its group, and carries its name; the run its tags.
+    expect(s.instances.map((i) => [i.instanceId, i.name, i.group])).toEqual([
+      ['i-b', 'web-2', 0], ['i-d', '', 0], ['i-e', 'old-1', 1], ['i-a', 'web-1', 2], ['i-c', '', 2],
+    ]);
+    expect(s.targetTags).toEqual({ env: 'demo' });
+    // Without rules, outputs differing in a number are two answers.
+    const exact = build(groupedResults, runManifestSchema.parse({ ...grouped, command: manifest.command }));
+    expect(exact.groups.map((g) => g.output)).toEqual(['disk full', '', 'used 41%', 'used 97%']);
+    expect(build(groupedResults, manifest).targetTags).toBeNull();
+  });
+
+  it('writes the same summary.json bytes whatever the order, duplicates ignored, and reads them back as they were', () => {
+    const forward = summaryJson(build(groupedResults));
+    const backward = summaryJson(build([...groupedResults].reverse().concat(groupedResults[0]!, { ...groupedResults[1]!, output: 'another answer' })));
+    expect(backward).toBe(forward);
+    // Two summarizers that read the same results in different orders write the same object.
+    expect(parseSummaryJson(forward)).toEqual(build(groupedResults));
+  });
+
+  it('keeps the first instances of a big group and its exact count', () => {
+    const ids = Array.from({ length: 120 }, (_, n) => `i-${String(n).padStart(4, '0')}`);
+    const b = new SummaryBuilder(runManifestSchema.parse({ ...manifest, targets: ids, skipped: [] }));
+    for (const id of [...ids].reverse()) b.add(result(id, 'Success', 0, 1, 'ok\n'));
+    const [group] = b.build().groups;
+    expect(group!.count).toBe(120);
+    expect(group!.instanceIds).toEqual(ids.slice(0, GROUP_INSTANCE_IDS));
+  });
+
+  it('groups nothing when told not to (the benchmark\'s baseline)', () => {
+    const b = new SummaryBuilder(grouped, { groups: false });
+    for (const r of groupedResults) b.add(r);
+    const s = b.build();
+    expect(s.groups).toEqual([]);
+    expect(s.instances.every((i) => i.group === null)).toBe(true);
+  });
+
+  it('reads a summary.json from before groups and names with none of them', () => {
+    const old = JSON.parse(summaryJson(build(groupedResults))) as Record<string, unknown> & { instances: Record<string, unknown>[] };
+    delete old['groups'];
+    delete old['targetTags'];
+    for (const i of old.instances) {
+      delete i['name'];
+      delete i['group'];
+    }
+    const read = parseSummaryJson(JSON.stringify(old));
+    expect([read.groups, read.targetTags]).toEqual([[], null]);
+    expect(read.instances.map((i) => [i.name, i.group])).toEqual(Array(5).fill(['', null]));
+    expect(read.durations.histogram.at(-1)!.upToMs).toBe(Number.POSITIVE_INFINITY);
   });
 });
 
