@@ -118,6 +118,20 @@ export class AliOssStore implements ObjectStore {
     } while (token);
   }
 
+  async *folders(prefix: string): AsyncIterable<string> {
+    let token: string | undefined;
+    do {
+      let res: OSS.ListV2ObjectResult;
+      try {
+        res = await this.client.listV2({ prefix, delimiter: '/', 'max-keys': '1000', ...(token ? { 'continuation-token': token } : {}) } as OSS.ListV2ObjectsQuery, {});
+      } catch (e) {
+        throw new StoreError(`list ${this.bucket}/${prefix} failed: ${(e as Error).message}`, codeOf(e), { cause: e });
+      }
+      for (const p of res.prefixes ?? []) yield p;
+      token = res.isTruncated ? res.nextContinuationToken : undefined;
+    } while (token);
+  }
+
   async delete(key: string): Promise<void> {
     try {
       await this.client.delete(key);

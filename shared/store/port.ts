@@ -19,6 +19,13 @@ export interface ObjectStore {
   get(key: string): Promise<Buffer | undefined>;
   /** Every object under the prefix, in key order, over as many pages as it takes. */
   list(prefix: string): AsyncIterable<StoredObjectInfo>;
+  /**
+   * The folders right under `prefix`, in key order: each key's part up to the next `/` after the
+   * prefix, slash included (ListObjectsV2 with a `/` delimiter, its CommonPrefixes). Objects
+   * directly under the prefix are not listed. Lets a reader of a time-ordered tree find its newest
+   * branch without listing every object in it.
+   */
+  folders(prefix: string): AsyncIterable<string>;
   delete(key: string): Promise<void>;
   /** A URL that reads the object without credentials until it expires. */
   signedUrl(key: string, expiresSeconds: number): string;

@@ -19,6 +19,15 @@ export class MemoryStore implements ObjectStore {
   async *list(prefix: string): AsyncIterable<StoredObjectInfo> {
     for (const [key, body] of [...this.objects].sort(([a], [b]) => (a < b ? -1 : 1))) if (key.startsWith(prefix)) yield { key, size: body.length, lastModified: '' };
   }
+  async *folders(prefix: string): AsyncIterable<string> {
+    const found = new Set<string>();
+    for (const key of this.objects.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      const at = key.indexOf('/', prefix.length);
+      if (at >= 0) found.add(key.slice(0, at + 1));
+    }
+    yield* [...found].sort();
+  }
   async delete(key: string): Promise<void> {
     this.objects.delete(key);
   }
