@@ -1,8 +1,18 @@
 /**
  * report.html: one self-contained page (no scripts, no external assets) a person would rather
- * look at than read — status bar and counts, a status chart, the duration distribution, and every
- * instance with its exit code, duration and output tail, failures first.
+ * look at than read — status bar and counts, a status chart, the duration distribution, each
+ * distinct output once with how many instances gave it, and every instance with its name, exit
+ * code, duration and output tail, failures first.
+ *
+ * A group's "show its instances" link narrows the table to them without a script: it targets an
+ * empty element just before the table, and a rule of the page's own style hides every row of
+ * another group while that element is the :target. Only groups of more than one instance get one;
+ * a single instance is linked to its row.
  */
+import { statusClass } from '../cloud-assistant/statuses.ts';
+import { formatDuration } from './duration.ts';
+import { formatCount } from './output-groups-line.ts';
+import type { OutputGroup } from './output-groups.ts';
 import type { RunSummary, SummaryInstance } from './summary.ts';
 
 const COLORS: Record<SummaryInstance['statusClass'], string> = {
@@ -17,9 +27,9 @@ function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
+/** A duration as the page shows it: "< 1 s" among them, so escaped. */
 function ms(value: number | null): string {
-  if (value === null) return '–';
-  return value < 1000 ? `${value} ms` : value < 120_000 ? `${(value / 1000).toFixed(1)} s` : `${(value / 60_000).toFixed(1)} min`;
+  return esc(formatDuration(value));
 }
 
 function bound(upToMs: number): string {
@@ -73,13 +83,57 @@ function stackedBar(s: RunSummary): string {
   return `<div class="stack">${parts}</div>`;
 }
 
+/** The id of an instance's row: instance ids are letters, digits and hyphens, but the page escapes what it is given. */
+function rowId(instanceId: string): string {
+  return `row-${esc(instanceId)}`;
+}
+
 function row(i: SummaryInstance): string {
   const out = i.outputTail.trimEnd();
-  return `<tr class="${i.statusClass}"><td class="mono">${esc(i.instanceId)}</td><td><span class="pill" style="background:${COLORS[i.statusClass]}">${esc(i.status)}</span></td><td class="r mono">${i.statusClass === 'skipped' ? '–' : i.exitCode}</td><td class="mono">${esc(i.errorCode)}</td><td class="r">${ms(i.durationMs)}</td><td>${out ? `<details${i.statusClass === 'failed' ? ' open' : ''}><summary>${esc(out.split('\n').at(-1)!.slice(-90))}</summary><pre>${esc(out)}</pre></details>` : '<span class="muted">no output</span>'}${i.outputKey ? `<div class="muted">full output: ${esc(i.outputKey)}</div>` : ''}</td></tr>`;
+  const group = i.group === null ? '' : ` g${i.group}`;
+  return `<tr class="${i.statusClass}${group}" id="${rowId(i.instanceId)}"><td class="mono">${i.name ? `<span class="nm">${esc(i.name)}</span> ` : ''}${esc(i.instanceId)}</td><td><span class="pill" style="background:${COLORS[i.statusClass]}">${esc(i.status)}</span></td><td class="r mono">${i.statusClass === 'skipped' ? '–' : i.exitCode}</td><td class="mono">${esc(i.errorCode)}</td><td class="r">${ms(i.durationMs)}</td><td>${out ? `<details${i.statusClass === 'failed' ? ' open' : ''}><summary>${esc(out.split('\n').at(-1)!.slice(-90))}</summary><pre>${esc(out)}</pre></details>` : '<span class="muted">no output</span>'}${i.outputKey ? `<div class="muted">full output: ${esc(i.outputKey)}</div>` : ''}</td><td class="r">${i.group === null ? '–' : `<a href="#group-${i.group}">${i.group + 1}</a>`}</td></tr>`;
+}
+
+function groupBlock(g: OutputGroup, n: number, cls: SummaryInstance['statusClass'], names: Map<string, string>): string {
+  const code = [...(g.exitCode !== 0 ? [`exit ${g.exitCode}`] : []), ...(g.errorCode ? [esc(g.errorCode)] : [])].join(' · ');
+  const members = g.instanceIds.map((id) => `<a href="#${rowId(id)}">${names.get(id) ? `${esc(names.get(id)!)} ` : ''}<span class="mono">${esc(id)}</span></a>`).join(', ');
+  const more = g.count > g.instanceIds.length ? ` and ${formatCount(g.count - g.instanceIds.length)} more` : '';
+  const narrow = g.count > 1 ? ` · <a href="#only-group-${n}">show these ${formatCount(g.count)} in the table</a>` : '';
+  const cut = g.outputChars > g.output.length ? `<div class="muted">its last ${formatCount(g.output.length)} of ${formatCount(g.outputChars)} characters</div>` : '';
+  const output = g.output === '' ? '<div class="muted">no output</div>' : `${cut}<pre class="group-output">${esc(g.output)}</pre>`;
+  return `<div class="group ${cls}" id="group-${n}"><div class="ghead"><span class="gn">${n + 1}</span><span class="pill" style="background:${COLORS[cls]}">${esc(g.status)}</span> <b>${formatCount(g.count)} instance${g.count === 1 ? '' : 's'}</b>${code ? ` · <span class="mono">${code}</span>` : ''}${narrow}</div>${output}<div class="members">${members}${more}</div></div>`;
+}
+
+/** Each distinct output once, above the table; '' for a summary from before groups. */
+function groupsSection(s: RunSummary): string {
+  if (s.groups.length === 0) return '';
+  const names = new Map(s.instances.map((i) => [i.instanceId, i.name]));
+  // A group is coloured as its rows are: an instance never sent (Aborted with fleetrun's reason) is grey, not red.
+  const classes = new Map<number, SummaryInstance['statusClass']>();
+  for (const i of s.instances) if (i.group !== null && !classes.has(i.group)) classes.set(i.group, i.statusClass);
+  const n = s.groups.length;
+  const blocks = s.groups.map((g, k) => groupBlock(g, k, classes.get(k) ?? statusClass(g.status), names));
+  return `<section id="groups" class="card"><h2>${formatCount(n)} distinct output${n === 1 ? '' : 's'} · failures first, then by count</h2>${blocks.join('\n')}</section>`;
+}
+
+/** The empty targets of the groups' "show these" links, and the rules that narrow the table to one group. */
+function narrowing(s: RunSummary): { anchors: string; style: string } {
+  const many = s.groups.map((g, n) => (g.count > 1 ? n : -1)).filter((n) => n >= 0);
+  return {
+    anchors: many.map((n) => `<i id="only-group-${n}" class="only"></i>`).join(''),
+    style: many.map((n) => `#only-group-${n}:target~#instances tbody tr:not(.g${n}){display:none}#only-group-${n}:target~.shown-all{display:block}`).join('\n'),
+  };
+}
+
+function tagsOf(tags: Record<string, string>): string {
+  return Object.entries(tags)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
 }
 
 export function renderHtml(s: RunSummary): string {
   const c = s.counts.byClass;
+  const narrow = narrowing(s);
   const tile = (label: string, n: number, cls: SummaryInstance['statusClass']) => `<div class="tile"><div class="n" style="color:${COLORS[cls]}">${n}</div><div class="t">${label}</div></div>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -101,15 +155,23 @@ td.r{text-align:right}.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monosp
 .pill{color:#fff;border-radius:10px;padding:1px 8px;font-size:12px;font-weight:600}
 tr.failed{background:#fff5f5}pre{margin:6px 0 0;max-height:260px;overflow:auto;background:#0f1720;color:#d7e0ea;padding:8px;border-radius:6px;font-size:12px;white-space:pre-wrap}
 details summary{cursor:pointer;font-family:ui-monospace,monospace;font-size:12px;color:#37414f}.muted{color:#8793a3;font-size:12px}
+.nm{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;font-weight:600;font-size:14px;margin-right:4px}
+#groups{margin:0 0 24px}.group{border-left:4px solid #7a869a;border-radius:6px;padding:10px 12px;margin:10px 0;background:#f8fafc}
+.group.failed{border-color:#d64545;background:#fff5f5}.group.success{border-color:#1f9d55}.group.stopped{border-color:#c98a12}
+.ghead{display:flex;gap:8px;align-items:center;flex-wrap:wrap}.gn{color:#8793a3;font-weight:600;min-width:18px}.members{margin-top:6px;font-size:12.5px}
+a{color:#2563eb;text-decoration:none}a:hover{text-decoration:underline}.only{display:none}.shown-all{display:none;margin:0 0 8px}
+${narrow.style}
 </style></head><body>
 <header><h1>${esc(s.command.name)}<span class="status" style="background:${s.status === 'Success' ? COLORS.success : s.status === 'Stopped' ? COLORS.stopped : COLORS.failed}">${esc(s.status)}</span></h1>
-<div class="sub">run ${esc(s.runId)} · ${esc(s.command.type)} · requested by ${esc(s.requestedBy.user ?? s.requestedBy.kind)} at ${esc(s.createdAt)}${s.lastFinish ? ` · last finished ${esc(s.lastFinish)}` : ''}</div></header>
+<div class="sub">run ${esc(s.runId)} · ${esc(s.command.type)}${s.targetTags ? ` · on the instances tagged ${esc(tagsOf(s.targetTags))}` : ''} · requested by ${esc(s.requestedBy.user ?? s.requestedBy.kind)} at ${esc(s.createdAt)}${s.lastFinish ? ` · last finished ${esc(s.lastFinish)}` : ''}</div></header>
 <main>
 <div class="tiles">${tile('instances', s.counts.total, 'running')}${tile('succeeded', c.success, 'success')}${tile('failed', c.failed, 'failed')}${tile('stopped', c.stopped, 'stopped')}${tile('not run', c.skipped, 'skipped')}</div>
 ${stackedBar(s)}
 <div class="charts"><div class="card"><h2>Instances by status</h2>${statusChart(s)}</div>
 <div class="card"><h2>Duration · p50 ${ms(s.durations.p50Ms)} · p95 ${ms(s.durations.p95Ms)} · max ${ms(s.durations.maxMs)}</h2>${durationChart(s)}</div></div>
-<table id="instances"><thead><tr><th>instance</th><th>status</th><th>exit</th><th>error</th><th>duration</th><th>output (tail)</th></tr></thead><tbody>
+${groupsSection(s)}
+${narrow.anchors}<div class="shown-all">Showing one group's instances · <a href="#instances">show all</a></div>
+<table id="instances"><thead><tr><th>instance</th><th>status</th><th>exit</th><th>error</th><th>duration</th><th>output (tail)</th><th>group</th></tr></thead><tbody>
 ${s.instances.map(row).join('\n')}
 </tbody></table>
 </main></body></html>

@@ -96,6 +96,22 @@ describe('summary.md', () => {
     }
   });
 
+  it("shows each group's output once, in a fenced block no line of the output can close", () => {
+    for (const attack of [...ATTACKS, '```\n# not a heading\n````', '~~~\n<b>x</b>']) {
+      const md = renderMarkdown(summaryOf(`first line\n${attack}\n`, { errorCode: attack }));
+      const lines = md.split('\n');
+      const open = lines.findIndex((l) => /^`{3,}text$/.test(l));
+      expect(open, attack).toBeGreaterThan(0);
+      const fence = lines[open]!.slice(0, -'text'.length);
+      // CommonMark: the block ends at the first line of at least as many backquotes and nothing else.
+      const close = lines.findIndex((l, n) => n > open && new RegExp(`^ {0,3}${fence}\`*\\s*$`).test(l));
+      expect(lines.slice(open + 1, close).join('\n'), attack).toBe(`first line\n${attack}`.split(/\r\n|\n/).map((l) => l.trimEnd()).join('\n'));
+      // Its heading names the error code as text.
+      const heading = lines.find((l) => l.startsWith('### 1. 1 × Failed, exit 1, '))!;
+      expectInert(heading.slice('### 1. 1 × Failed, exit 1, '.length));
+    }
+  });
+
   it('shows the requester as text', () => {
     const md = renderMarkdown(summaryOf('ok\n', { user: 'webhook:[x](https://evil.example)<b>' }));
     const line = md.split('\n').find((l) => l.startsWith('Requested by '))!;
@@ -124,7 +140,7 @@ describe('summary.md', () => {
 });
 
 describe('report.html', () => {
-  const PAGE_TAGS = /^<(!doctype|\/?(html|head|meta|title|style|body|header|h1|h2|span|div|main|svg|text|rect|table|thead|tbody|tr|th|td|details|summary|pre))[\s>]/;
+  const PAGE_TAGS = /^<(!doctype|\/?(html|head|meta|title|style|body|header|h1|h2|span|div|main|svg|text|rect|table|thead|tbody|tr|th|td|details|summary|pre|section|a|b|i))[\s>]/;
   const decode = (html: string) => html.replace(/&(lt|gt|quot|#39|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', '#39': "'", amp: '&' })[e]!);
 
   it('shows output, error code and requester as text: no element, attribute or link of theirs', () => {
@@ -134,11 +150,18 @@ describe('report.html', () => {
       expect(pre, attack).toBeDefined();
       expect(pre, attack).not.toMatch(/[<>"']/);
       expect(decode(pre!)).toBe(`first line\n${attack}`);
-      // Only the page's own markup: one <pre>, and every tag one the page writes, without links, sources or handlers.
+      // The group's output, once, as text too (normalised: each line without its trailing whitespace).
+      const group = /<pre class="group-output">([\s\S]*?)<\/pre>/.exec(html)?.[1];
+      expect(group, attack).not.toMatch(/[<>"']/);
+      expect(decode(group!)).toBe(`first line\n${attack}`.split('\n').map((l) => l.trimEnd()).join('\n'));
+      // Only the page's own markup: one <pre> per instance and per group, and every tag one the page
+      // writes, without sources or handlers, and links only within the page.
       expect(html.match(/<pre>/g), attack).toHaveLength(1);
+      expect(html.match(/<pre class="group-output">/g), attack).toHaveLength(1);
       for (const tag of html.match(/<[^>]*>/g)!) {
         expect(tag, attack).toMatch(PAGE_TAGS);
-        expect(tag, attack).not.toMatch(/\son\w+=|href|src=/i);
+        expect(tag, attack).not.toMatch(/\son\w+=|src=/i);
+        expect(tag.replace(/ href="#[\w-]+"/, ''), attack).not.toMatch(/href/i);
       }
     }
   });

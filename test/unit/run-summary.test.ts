@@ -5,6 +5,7 @@ import { GROUP_INSTANCE_IDS } from '../../shared/runs/output-groups.ts';
 import { parseSummaryJson, SUMMARY_MIN_TAIL_CHARS, SUMMARY_TAIL_CHARS, SummaryBuilder, summaryJson, tailCharsFor } from '../../shared/runs/summary.ts';
 import { renderHtml } from '../../shared/runs/render-html.ts';
 import { renderMarkdown } from '../../shared/runs/render-markdown.ts';
+import { formatDuration } from '../../shared/runs/duration.ts';
 import { batchFromCommandName, commandNameFor, runIdFromCommandName } from '../../shared/runs/keys.ts';
 
 const manifest: RunManifest = runManifestSchema.parse({
@@ -191,6 +192,72 @@ describe('Renderers', () => {
     expect(html).toContain('id="status-chart"');
     expect(html).toContain('id="duration-chart"');
     expect(html.indexOf('i-a</td>')).toBeLessThan(html.indexOf('i-c</td>'));
+  });
+});
+
+describe('Renderers: groups, names, tags and durations', () => {
+  const m = runManifestSchema.parse({
+    ...manifest,
+    command: { ...manifest.command, group: { mask: ['numbers'] } },
+    targetTags: { env: 'demo', role: 'web' },
+    instanceNames: { 'i-a': 'web-1', 'i-b': 'web-2', 'i-c': 'web-3', 'i-e': 'old-1' },
+  });
+  const b = new SummaryBuilder(m);
+  // i-a and i-b started and finished within the same second, as the API tells it.
+  b.add(result('i-a', 'Failed', 3, 0, 'disk 97% full\n'));
+  b.add(result('i-b', 'Failed', 3, 0, 'disk 99% full\n'));
+  b.add(result('i-c', 'Success', 0, 3, 'ok\n'));
+  b.add(result('i-d', 'Success', 0, 125, 'ok\n'));
+  const s = b.build();
+
+  it('formats whole seconds as whole seconds, and a duration within one second as "< 1 s", never "0 ms"', () => {
+    expect([0, 1000, 3000, 1500, 59_000, 125_000, null].map(formatDuration)).toEqual(['< 1 s', '1 s', '3 s', '1.5 s', '59 s', '2.1 min', '–']);
+    expect(formatDuration(350)).toBe('350 ms');
+  });
+
+  it('markdown: each distinct output once with its count, code and instances by name; names in rows; the tags; honest durations', () => {
+    const md = renderMarkdown(s);
+    expect(md).toContain('## 3 distinct outputs');
+    const failed = md.indexOf('### 1. 2 × Failed, exit 3, ExitCodeNonzero');
+    expect(failed).toBeGreaterThan(0);
+    expect(md.slice(failed)).toMatch(/^### 1\. 2 × Failed, exit 3, ExitCodeNonzero\n\nInstances: web-1 \(i-a\), web-2 \(i-b\)\.\n\nOutput:\n\n```text\ndisk <n>% full\n```\n/);
+    // A never-sent instance is among the failures (Aborted), before the successes.
+    expect(md).toContain('### 2. 1 × Aborted, InstanceNotRunning\n\nInstance: old-1 (i-e).\n\n_No output._');
+    expect(md).toContain('### 3. 2 × Success\n\nInstances: web-3 (i-c), i-d.\n\nOutput:\n\n```text\nok\n```');
+    // The groups come before the per-instance table.
+    expect(failed).toBeLessThan(md.indexOf('| instance | status |'));
+    expect(md).toContain('| web-1 (i-a) | Failed | 3 | ExitCodeNonzero | < 1 s | disk 97% full |');
+    expect(md).toContain('| web-3 (i-c) | Success | 0 |   | 3 s | ok |');
+    expect(md).toContain('| i-d | Success | 0 |   | 2.1 min | ok |');
+    expect(md).toContain('on the instances tagged env=demo, role=web.');
+    expect(md).toContain('Duration: p50 < 1 s, p95 2.1 min, max 2.1 min.');
+    expect(md).not.toContain('0 ms');
+  });
+
+  it('html: a groups section above the table, each output once in a <pre>, with its count, code and links to its instances and their rows', () => {
+    const html = renderHtml(s);
+    const section = /<section id="groups"[\s\S]*?<\/section>/.exec(html)![0];
+    expect(html.indexOf('<section id="groups"')).toBeLessThan(html.indexOf('<table id="instances"'));
+    expect(section).toContain('3 distinct outputs');
+    expect(section.match(/<pre class="group-output">[^<]*<\/pre>/g)).toEqual(['<pre class="group-output">disk &lt;n&gt;% full</pre>', '<pre class="group-output">ok</pre>']);
+    expect(section).toMatch(/<div class="group failed" id="group-0">.*<b>2 instances<\/b> · <span class="mono">exit 3 · ExitCodeNonzero<\/span> · <a href="#only-group-0">show these 2 in the table<\/a>/);
+    expect(section).toContain('<a href="#row-i-a">web-1 <span class="mono">i-a</span></a>, <a href="#row-i-b">web-2 <span class="mono">i-b</span></a>');
+    // A never-sent instance's group is grey as its row is, and a group of one links to its row only.
+    expect(section).toMatch(/<div class="group skipped" id="group-1">(?:(?!only-group).)*<a href="#row-i-e">old-1 /);
+    expect(section).toMatch(/<div class="group success" id="group-2">.*<a href="#only-group-2">show these 2 in the table<\/a>/);
+    // Every link to a row or a group has its target on the page, and each narrowing link its rule.
+    for (const [, target] of html.matchAll(/href="#([\w-]+)"/g)) expect(html, target).toMatch(new RegExp(`id="${target}"`));
+    expect(html).toContain('#only-group-0:target~#instances tbody tr:not(.g0){display:none}');
+    expect(html).toMatch(/<tr class="failed g0" id="row-i-a"><td class="mono"><span class="nm">web-1<\/span> i-a<\/td>/);
+    expect(html).toContain('<td class="r">&lt; 1 s</td>');
+    expect(html).toContain('on the instances tagged env=demo, role=web');
+    expect(html).not.toContain('0 ms');
+  });
+
+  it('shows a summary from before groups and names as it did', () => {
+    const old = { ...s, groups: [], targetTags: null, instances: s.instances.map((i) => ({ ...i, name: '', group: null })) };
+    expect(renderHtml(old)).not.toContain('id="groups"');
+    expect(renderMarkdown(old)).not.toContain('distinct output');
   });
 });
 
