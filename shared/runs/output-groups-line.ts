@@ -1,8 +1,11 @@
 /**
  * Output groups in one line of chat text: "3 distinct outputs: 180 × `disk full` (Failed, exit 1),
- * 9,812 × `ok`, …". Plain text, as the final reply's `text`; the Markdown and HTML forms are the
- * renderers', which take the groups themselves and `groupHeadline` for the short label.
+ * 9,812 × `ok`, …". The same line serves the final reply's text and its Markdown: each headline is
+ * in a code span and cannot become a link, image or tag on any platform (chat-text.ts). The
+ * report's forms are the renderers', which take the groups themselves and `groupHeadline` for the
+ * short label.
  */
+import { chatDefused, chatLiteral, chatPlain } from './chat-text.ts';
 import type { OutputGroup } from './output-groups.ts';
 
 /** Groups the line names before it says how many more there are: a chat line, not the report. */
@@ -24,7 +27,7 @@ function lines(group: Pick<OutputGroup, 'output' | 'outputChars'>): string[] {
 
 function shorten(line: string, chars: number, cutAtStart: boolean): string {
   // Control characters (a terminal's colour codes among them) would garble the chat line; a backquote would end its code span.
-  const clean = line.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/`/g, "'");
+  const clean = chatPlain(line);
   const points = Array.from(clean);
   const cut = points.length > chars ? `${points.slice(0, chars - 1).join('')}…` : clean;
   return cutAtStart ? `…${cut}` : cut;
@@ -46,7 +49,7 @@ export function groupHeadline(group: Pick<OutputGroup, 'output' | 'outputChars'>
 function annotation(g: OutputGroup): string {
   if (g.status === 'Success' && g.exitCode === 0 && g.errorCode === '') return '';
   // ExitCodeNonzero says no more than the exit code does.
-  const parts = [g.status, ...(g.exitCode !== 0 ? [`exit ${g.exitCode}`] : []), ...(g.errorCode && g.errorCode !== 'ExitCodeNonzero' ? [g.errorCode] : [])];
+  const parts = [g.status, ...(g.exitCode !== 0 ? [`exit ${g.exitCode}`] : []), ...(g.errorCode && g.errorCode !== 'ExitCodeNonzero' ? [chatLiteral(g.errorCode)] : [])];
   return ` (${parts.join(', ')})`;
 }
 
@@ -62,7 +65,8 @@ export function outputGroupsLine(groups: readonly OutputGroup[], shown = LINE_GR
   const repeated = new Set(firsts.filter((h, n) => firsts.indexOf(h) !== n));
   const items = head.map((g, n) => {
     const headline = repeated.has(firsts[n]!) ? groupHeadline(g, 'last') : firsts[n]!;
-    return `${formatCount(g.count)} × ${headline === '' ? 'no output' : `\`${headline}\``}${annotation(g)}`;
+    // Cut first, then defused: the invisible breaks do not count against the headline's length.
+    return `${formatCount(g.count)} × ${headline === '' ? 'no output' : `\`${chatDefused(headline)}\``}${annotation(g)}`;
   });
   const rest = groups.length - head.length;
   if (rest > 0) items.push(`… and ${formatCount(rest)} more`);
