@@ -61,8 +61,13 @@ describe('chat → run → reply', () => {
     await waitUntil(() => callbacks.some((c) => c.text.includes('succeeded')), 60_000, 'the final reply');
     const final = callbacks.find((c) => c.text.includes('succeeded'))!;
     expect(final.text).toContain(`web-healthcheck ${runId}: PartialFailed — 5 succeeded, 1 failed`);
-    // Failures first: the db instance's line comes before the report link.
-    expect(final.text.split('\n')[1]).toMatch(/^i-bp1chat000002 Failed/);
+    // Failures first, by name: the db instance's line, with its last output line, comes before the report link.
+    expect(final.text.split('\n')[1]).toBe('db-1 (i-bp1chat000002) Failed (ExitCodeNonzero): `db-1 is a database instance: no web server here`');
+    // The distinct outputs, grouped by the catalog's rule (the instance name masked; a zero-width space keeps <name> from reading as a tag), and the tags it ran on.
+    expect(final.text.split('\n').slice(2, 4)).toEqual([
+      '2 distinct outputs: 1 × `<\u200bname> is a database instance: no web server here` (Failed, exit 3), 5 × `<\u200bname>: web ok`',
+      'Targets: the instances tagged env=demo',
+    ]);
     expect(callbacks.filter((c) => c.text.includes('succeeded'))).toHaveLength(1);
     expect(callbacks.some((c) => c.text.includes('sent to 6 instances'))).toBe(true);
     // The link is fleetrun's own, to chatops, for a week; it opens as a page, without credentials.
@@ -79,6 +84,12 @@ describe('chat → run → reply', () => {
     firstRunId = runId;
     expect(html).toContain('i-bp1chat000002');
     expect(html).toContain(runId);
+    // The report's groups section, above the table: the healthy five as one answer, by name.
+    expect(html.indexOf('<section id="groups"')).toBeGreaterThan(0);
+    expect(html.indexOf('<section id="groups"')).toBeLessThan(html.indexOf('<table id="instances"'));
+    expect(html).toContain('<pre class="group-output">&lt;name&gt;: web ok</pre>');
+    expect(html).toMatch(/<b>5 instances<\/b>.*<a href="#only-group-1">show these 5 in the table<\/a>/);
+    expect(html).toContain('<span class="nm">db-1</span> i-bp1chat000002</td>');
     expect(pc.cloud.fc!.asyncInvocations.list().some((i) => i.status === 'succeeded')).toBe(true);
   }, 90_000);
 

@@ -1,6 +1,7 @@
 /**
- * What a newcomer does: `npm start`, paste the printed curl, and find the run's report — started
- * as a child process exactly as the README says, the curl run by a shell.
+ * What a newcomer does: `npm start`, read the demo run's final reply (its failure by name, its
+ * distinct outputs), paste the printed curl, and find the run's report — started as a child
+ * process exactly as the README says, the curl run by a shell.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -41,7 +42,7 @@ async function waitForOutput(get: () => string, pattern: RegExp, ms: number): Pr
 }
 
 describe('npm start', () => {
-  it('prints a signed curl that starts a run whose report appears in the thread and opens', async () => {
+  it("shows the demo run's groups, and prints a signed curl that starts a run whose report appears in the thread and opens", async () => {
     let out = '';
     // Vitest's own variables stay out: the child is a user's shell starting the project.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_OPTIONS' && k !== 'NODE_ENV'));
@@ -49,6 +50,18 @@ describe('npm start', () => {
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const curl = (await waitForOutput(() => out, /^curl .*$/m, 60_000))[0];
+    // The demo's own run, of its failing command: the final reply names the failure and shows the
+    // distinct outputs — the healthy three as one answer, their names masked by the catalog's rule.
+    const demo = (await waitForOutput(() => out, /chat ◂ web-healthcheck r-[a-z0-9-]+: PartialFailed — 3 succeeded, 1 failed, 0 stopped, 2 not run\n((?: {9}.*\n)+)/, 60_000))[1]!;
+    expect(demo.split('\n').map((l) => l.trim())).toEqual([
+      'db-1 (i-bp1demo000000000003) Failed (ExitCodeNonzero): `db-1 is a database instance: no web server here`',
+      'legacy-1 (i-bp1demo000000000005) Aborted (InstanceNotRunning)',
+      'edge-1 (i-bp1demo000000000006) Aborted (ClientNotRunning)',
+      '4 distinct outputs: 1 × `<\u200bname> is a database instance: no web server here` (Failed, exit 3), 1 × no output (Aborted, ClientNotRunning), 1 × no output (Aborted, InstanceNotRunning), 3 × `<\u200bname>: web ok`',
+      'Targets: the instances tagged env=demo',
+      expect.stringMatching(/^Report: http:\/\/127\.0\.0\.1:\d+\/reports\/r-/),
+      '',
+    ]);
     const { stdout } = await run('bash', ['-c', curl]);
     const runId = /Run (r-[a-z0-9-]+) started: disk-check/.exec(stdout)?.[1];
     expect(runId, stdout).toBeDefined();
