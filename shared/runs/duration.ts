@@ -1,6 +1,6 @@
 /**
  * Durations as reports show them. Cloud Assistant gives an instance's StartTime and FinishedTime to
- * the second (DescribeInvocationResults: "2019-12-20T06:15:55Z"), so a duration taken from them is a
+ * the second (DescribeInvocationResults: "2019-12-20T06:15:55Z"; docs/platform-facts.md §4.5), so a duration taken from them is a
  * whole number of seconds: 0 says the task started and finished within one second, not that it
  * took no time — it shows as "< 1 s", never "0 ms" — and 3000 shows as "3 s", not "3.0 s".
  */

@@ -1,14 +1,17 @@
 /**
  * report.html as a person sees it: served by chatops' report route (its signed link, its
  * content-security-policy) and rendered by headless Chromium (Debian's package, which .ci/run
- * installs), the screenshot must show the status chart's bars and the failing instance's red row —
- * so the policy blocks nothing the self-contained page needs.
+ * installs), the screenshot must show the status chart's bars, the output groups above the table
+ * and the failing instance's red row — so the policy blocks nothing the self-contained page needs.
+ *
+ * The README shows this screenshot (docs/report.png): run the test with FLEETRUN_README_SCREENSHOT=1
+ * to write it there after it passed its checks.
  */
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -24,6 +27,7 @@ import { createLogger } from '../../shared/runtime/logger.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 
 const run = promisify(execFile);
+const README_SCREENSHOT = path.resolve(import.meta.dirname, '../../docs/report.png');
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const SEAL_KEY = 'report-screenshot-seal-key';
 let dir: string;
@@ -61,15 +65,31 @@ function countColour(png: PNG, [r, g, b]: [number, number, number], within = 12)
 }
 
 describe('report.html in Chromium', () => {
-  it.runIf(CHROMIUM || process.env.CI)('shows the status chart and the failing instance', async () => {
+  it.runIf(CHROMIUM || process.env.CI)('shows the status chart, the output groups above the table and the failing instance', async () => {
     expect(CHROMIUM, 'Debian chromium must be installed (.ci/run does it)').toBeDefined();
     dir = await mkdtemp(path.join(tmpdir(), 'fleetrun-shot-'));
-    const ids = Array.from({ length: 12 }, (_, i) => `i-shot${String(i).padStart(6, '0')}`);
-    const manifest = runManifestSchema.parse({ version: 1, runId: 'r-20261123t100000-shot01', createdAt: '2026-11-23T10:00:00.000Z', requestedBy: { kind: 'chat', user: 'slack:U1' }, command: { name: 'disk-check', type: 'RunShellScript', timeoutSeconds: 60 }, targets: ids, output: { mode: 'fetch' } });
+    // disk-check on the instances tagged env=demo, numbers masked: eleven healthy disks give one
+    // answer, one is full, one was never sent (its agent offline).
+    const ids = Array.from({ length: 13 }, (_, i) => `i-bp1shot${String(i).padStart(6, '0')}`);
+    const names = Object.fromEntries(ids.map((id, n) => [id, n === 4 ? 'db-1' : n === 12 ? 'edge-1' : `web-${n + 1}`]));
+    const manifest = runManifestSchema.parse({
+      version: 1, runId: 'r-20261123t100000-shot01', createdAt: '2026-11-23T10:00:00.000Z', requestedBy: { kind: 'chat', user: 'slack:U1' },
+      command: { name: 'disk-check', type: 'RunShellScript', timeoutSeconds: 60, group: { mask: ['numbers'] } },
+      targets: ids, targetTags: { env: 'demo' }, instanceNames: names, skipped: [{ instanceId: ids[12]!, reason: 'ClientNotRunning' }], output: { mode: 'fetch' },
+    });
     const b = new SummaryBuilder(manifest);
-    ids.forEach((id, n) => b.add({ version: 1, runId: manifest.runId, invokeId: 't-1', commandId: 'c-1', instanceId: id, status: n === 4 ? 'Failed' : 'Success', exitCode: n === 4 ? 2 : 0, errorCode: n === 4 ? 'ExitCodeNonzero' : '', errorInfo: '', startTime: '2026-11-23T10:00:01Z', finishTime: `2026-11-23T10:00:${String(2 + n).padStart(2, '0')}Z`, output: n === 4 ? 'ERROR: / is 98% full\n' : 'ok\n', outputBytes: 3, source: 'event' }));
+    const df = (used: number) => `Filesystem      Size  Used Avail Use% Mounted on\n/dev/vda1        40G  ${Math.round(used * 0.4)}G  ${40 - Math.round(used * 0.4)}G  ${used}% /\n`;
+    ids.slice(0, 12).forEach((id, n) =>
+      b.add({
+        version: 1, runId: manifest.runId, invokeId: 't-1', commandId: 'c-1', instanceId: id, status: n === 4 ? 'Failed' : 'Success', exitCode: n === 4 ? 2 : 0,
+        errorCode: n === 4 ? 'ExitCodeNonzero' : '', errorInfo: '', startTime: '2026-11-23T10:00:01Z', finishTime: `2026-11-23T10:00:${String(1 + (n % 4)).padStart(2, '0')}Z`,
+        output: n === 4 ? `${df(98)}ERROR: / is 98% full\n` : df(20 + n * 3), outputBytes: 120, source: 'event',
+      }),
+    );
+    const summary = b.build();
+    expect(summary.groups.map((g) => g.count)).toEqual([1, 1, 11]);
     const store = new MemoryStore();
-    await store.put(runKeys.report(manifest.runId), renderHtml(b.build()));
+    await store.put(runKeys.report(manifest.runId), renderHtml(summary));
     const link = signReportLink(await serveReports(store), manifest.runId, Math.floor(Date.now() / 1000) + 3600, reportLinkKey(SEAL_KEY));
     const served = await fetch(link);
     expect(served.status).toBe(200);
@@ -77,14 +97,27 @@ describe('report.html in Chromium', () => {
 
     const dom = (await chromium(['--dump-dom', link])).stdout;
     expect(dom).toMatch(/<svg id="status-chart"[^>]*>.*<rect/s);
+    // The groups section, above the table: three answers, the healthy eleven as one, numbers masked.
+    const groups = /<section id="groups"[\s\S]*?<\/section>/.exec(dom)?.[0];
+    expect(groups, 'the groups section').toBeDefined();
+    expect(dom.indexOf('<section id="groups"')).toBeLessThan(dom.indexOf('<table id="instances"'));
+    expect(groups!.match(/<div class="group /g)).toHaveLength(3);
+    const masked = 'Filesystem      Size  Used Avail Use% Mounted on\n/dev/vda<n>        <n>G  <n>G  <n>G  <n>% /';
+    expect(groups).toContain(`<pre class="group-output">${masked.replace(/</g, '&lt;').replace(/>/g, '&gt;')}</pre>`);
+    expect(groups).toMatch(/<b>11 instances<\/b>/);
     const shot = path.join(dir, 'report.png');
-    await chromium(['--window-size=1280,1000', `--screenshot=${shot}`, link]);
+    await chromium(['--window-size=1280,1400', `--screenshot=${shot}`, link]);
     const png = PNG.sync.read(await readFile(shot));
-    // The chart's green Success bar and red Failed bar, and the failing row's pale red background
+    // The groups section is on screen and styled: the dark <pre> of each group's output (two boxes
+    // across the page, about 135,000 pixels here; the failing row's own <pre>, in its narrow output
+    // cell, is under 30,000).
+    expect(countColour(png, [0x0f, 0x17, 0x20], 4), "the groups' output boxes").toBeGreaterThan(100_000);
+    // The chart's green Success bar and red Failed bar, and the failing row's and group's pale red background
     // (close to exactly: white is within a loose distance of it). Unstyled — a policy that blocked the
     // inline <style> — the page shows about a fifth of the green, a tenth of the red and none of the pale red.
     expect(countColour(png, [0x1f, 0x9d, 0x55])).toBeGreaterThan(10_000);
     expect(countColour(png, [0xd6, 0x45, 0x45])).toBeGreaterThan(2000);
     expect(countColour(png, [0xff, 0xf5, 0xf5], 4)).toBeGreaterThan(2000);
+    if (process.env.FLEETRUN_README_SCREENSHOT === '1') await copyFile(shot, README_SCREENSHOT);
   }, 120_000);
 });
