@@ -5,7 +5,7 @@
  * ```
  * run <command> on <i-… ids | [tag] key=value …> [with k=v …] [timeout N] [concurrency N] [max-errors N|N%]
  * run script "<free-form script>" on …
- * status <run id> · stop <run id> · jobs · help [topic]
+ * status <run id> · stop <run id> · runs [N] · jobs · help [topic]
  * ```
  *
  * The parser never interprets values: a `with` value is kept byte for byte (quotes, `;`, `$(…)`,
@@ -31,6 +31,8 @@ export type ChatCommand =
     }
   | { kind: 'status'; runId: string }
   | { kind: 'stop'; runId: string }
+  /** The last `limit` runs the asker may see. */
+  | { kind: 'runs'; limit: number }
   | { kind: 'jobs' }
   | { kind: 'help'; topic?: string };
 
@@ -50,6 +52,13 @@ export const CHAT_LIMITS = {
   tags: LIMITS.resourceTags,
 } as const;
 
+/**
+ * How many runs `runs [N]` lists: 10 unless asked, at most 50. fleetrun's own bounds, not a
+ * platform's: a reply of 50 runs with their report links is a screenful, and is found and written
+ * within chat's few seconds.
+ */
+export const RUNS_LISTED = { default: 10, max: 50 } as const;
+
 /** The limits a front end may set differently (the signed webhook may allow longer text). */
 export interface ChatLimits {
   textBytes: number;
@@ -68,11 +77,12 @@ export const USAGE = [
   '  run script "<script>" on <targets>   a free-form script, if your access allows it',
   '  status <run id>                      how a run is going (run ids look like r-20261123t101500-1a2b3c)',
   '  stop <run id>                        stop a run',
-  '  jobs                                 recent and running runs',
+  `  runs [N]                             the last N runs you may see, with their reports (default ${RUNS_LISTED.default}, at most ${RUNS_LISTED.max})`,
+  '  jobs                                 the scheduled jobs',
   '  help [topic]                         this text, or help on a command',
 ].join('\n');
 
-const COMMAND_WORDS = ['run', 'status', 'stop', 'jobs', 'help'] as const;
+const COMMAND_WORDS = ['run', 'status', 'stop', 'jobs', 'runs', 'help'] as const;
 const RUN_KEYWORDS = ['on', 'with', 'timeout', 'concurrency', 'max-errors'] as const;
 type RunKeyword = (typeof RUN_KEYWORDS)[number];
 /** Spellings people type for a keyword; the canonical one is in RUN_KEYWORDS. */
@@ -279,6 +289,18 @@ function parseRunId(verb: string, tokens: Token[]): ChatCommand {
   return verb === 'status' ? { kind: 'status', runId: id } : { kind: 'stop', runId: id };
 }
 
+/** `runs` and, optionally, how many. */
+function parseRuns(tokens: Token[]): ChatCommand {
+  const t = tokens[1];
+  if (!t) return { kind: 'runs', limit: RUNS_LISTED.default };
+  if (tokens[2]) throw new ParseError(`"runs" takes one number, got ${quoteWord(tokens[2])} too`);
+  const raw = textOf(t);
+  if (!/^\d{1,9}$/.test(raw)) throw new ParseError(`"runs" wants a number of runs, like runs 20; got ${quoteWord(t)}`);
+  const limit = Number(raw);
+  if (limit < 1 || limit > RUNS_LISTED.max) throw new ParseError(`"runs" lists 1 to ${RUNS_LISTED.max} runs, got ${limit}`);
+  return { kind: 'runs', limit };
+}
+
 /** Whole seconds from `90`, `90s`, `5m` or `2h`. */
 function parseSeconds(raw: string): number | undefined {
   const m = /^(\d{1,9})([smh]?)$/i.exec(raw);
@@ -478,6 +500,8 @@ export function parseChatCommand(text: string, limits: ChatLimits = CHAT_LIMITS)
       case 'status':
       case 'stop':
         return { ok: true, command: parseRunId(verb, tokens) };
+      case 'runs':
+        return { ok: true, command: parseRuns(tokens) };
       case 'jobs':
         if (tokens[1]) throw new ParseError(`"jobs" takes nothing more, got ${quoteWord(tokens[1])}`);
         return { ok: true, command: { kind: 'jobs' } };

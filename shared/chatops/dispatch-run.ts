@@ -4,12 +4,14 @@
  * concurrency-limited run's first wave, the later ones sent as results come in: fan-out.ts) or
  * stops one, and tells the chat thread. It never waits for instances to finish. FC retries a
  * failed async invocation; startRun is idempotent per run id, so a retry never runs a command twice.
+ * A run refused here is appended to the audit record (runs/audit.ts) as chatops' refusals are.
  */
 import { resolveTargets } from '../cloud-assistant/targets.ts';
 import type { CloudAssistant } from '../cloud-assistant/port.ts';
 import type { ChatSender } from '../chat/types.ts';
 import { refusal, type RefusalCode } from '../chat/refusals.ts';
 import { decide, type Policy } from '../config/policy.ts';
+import { appendAudit } from '../pipeline/audit-log.ts';
 import { advanceFanOut } from '../pipeline/fan-out.ts';
 import { startRun, stopInvocations } from '../pipeline/start-run.ts';
 import { requestStop } from '../pipeline/stop-request.ts';
@@ -17,6 +19,7 @@ import { finishIfComplete, readManifest, type ChatReplier } from '../pipeline/fi
 import { runKeys } from '../runs/keys.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ObjectStore } from '../store/port.ts';
+import { dispatchRefusalEvent } from './chat-audit.ts';
 import { dispatchRequestSchema } from './dispatch-request.ts';
 
 export interface DispatchDeps {
@@ -29,6 +32,8 @@ export interface DispatchDeps {
   sender: ChatSender;
   chat: ChatReplier;
   logger: Logger;
+  /** The audit record's clock (tests); the time now when absent. */
+  clock?: () => Date;
 }
 
 export type DispatchOutcome = { kind: 'run' | 'stop'; runId: string; state: 'dispatched' | 'stopped' | 'refused' | 'invalid'; reason?: string };
@@ -75,6 +80,8 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
     const decision = decide(deps.policy, request.requester, { action: 'run', command: request.command.name, targets: request.targets, targetCount: resolved.runnable.length + resolved.skipped.length });
     deps.logger.info('policy decision at dispatch', { runId: request.runId, allow: decision.allow, rule: decision.rule, reason: decision.reason, targets: resolved.runnable.length });
     if (!decision.allow) {
+      const event = dispatchRefusalEvent(request.runId, request, deps.clock?.() ?? new Date(), decision.reason, deps.sealKey);
+      await appendAudit(deps, event.record, event.secrets);
       await say(`Run ${request.runId} not started: ${decision.reason}`, 'NotAllowed');
       await deps.store.delete(runKeys.pendingDispatch(request.runId));
       return { kind: 'run', runId: request.runId, state: 'refused', reason: decision.reason };
@@ -97,7 +104,7 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
  * older than `afterSeconds` is dispatched again here — safe, because a run id never runs twice.
  */
 export async function redispatchStale(
-  deps: Omit<DispatchDeps, 'assistant'> & { assistant: () => Promise<CloudAssistant>; now: Date; afterSeconds: number; max: number },
+  deps: Omit<DispatchDeps, 'assistant' | 'clock'> & { assistant: () => Promise<CloudAssistant>; now: Date; afterSeconds: number; max: number },
 ): Promise<DispatchOutcome[]> {
   const stale: string[] = [];
   for await (const o of deps.store.list(runKeys.pendingDispatchPrefix)) {

@@ -3,6 +3,11 @@
  * verified (forged, expired and replayed ones get 401 and issue nothing), parsed, checked against
  * the access policy (deny by default; every decision logged, never a parameter value), and a run is
  * handed to the dispatch function asynchronously — so this path never loads the ECS SDK.
+ *
+ * Every run started or refused, every stop handed on and every refusal of a verified request is
+ * appended to the audit record (runs/audit.ts) with one PUT before the answer goes; a failed write
+ * is logged and the answer goes all the same. Requests that fail verification are not recorded:
+ * who sent them is not known, and one object each would let anyone fill the bucket; they are logged.
  */
 import { createHash } from 'node:crypto';
 import { parseChatCommand, USAGE, type ChatCommand } from '../chat/grammar.ts';
@@ -21,9 +26,13 @@ import type { Job } from '../schedule/jobs-file.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { newRunId } from '../pipeline/start-run.ts';
 import { presentResults, readManifest } from '../pipeline/finish-run.ts';
+import { appendAudit } from '../pipeline/audit-log.ts';
+import { refusalEvent, runEvent, stopEvent, type AuditEvent, type ChatAuditContext } from './chat-audit.ts';
 import { dispatchRequestSchema, type Dispatcher } from './dispatch-request.ts';
 import { alreadyFinishedMessage, finalMessage, progressMessage, startedMessage } from './messages.ts';
+import { recentRuns } from './recent-runs.ts';
 import { accessToRun, recordRunScope, runScopeOf, type RunScope } from './run-scope.ts';
+import { runsListMessage } from './runs-list-message.ts';
 
 export interface ChatopsDeps {
   codecs: Partial<Record<ChatPlatform, ChatCodec>>;
@@ -63,9 +72,10 @@ export async function handleChat(request: HttpRequest, deps: ChatopsDeps): Promi
     return codec.refuse ? codec.refuse(verified) : jsonResponse(verified.status, { error: verified.reason });
   }
   if (verified.kind === 'handshake') return { statusCode: verified.response.statusCode, headers: verified.response.headers, body: verified.response.body };
-  const message = await answer(verified.command, deps);
+  const { message, event } = await answer(verified.command, deps);
   // The reason logged is the code's fixed meaning: the answer's text may repeat the request's words, parameter values among them.
   if (message.refusal) deps.logger.info('chat request refused', { platform, code: message.refusal.code, reason: REFUSALS[message.refusal.code].meaning });
+  if (event) await appendAudit(deps, event.record, event.secrets);
   const ack = codec.ack(message);
   return { statusCode: ack.statusCode, headers: ack.headers, body: ack.body };
 }
@@ -78,6 +88,12 @@ function refuse(code: RefusalCode, text: string): ChatMessage {
   return { text, refusal: refusal(code) };
 }
 
+/** The answer, and the audit record it makes (none for what changes nothing: help, jobs, an allowed status). */
+interface Answered {
+  message: ChatMessage;
+  event?: AuditEvent | undefined;
+}
+
 /** Every policy decision is logged with who asked for what; never a parameter value (the request carries none). */
 function logDecision(deps: ChatopsDeps, who: Requester, asked: { action: string; command?: string | undefined; runId?: string; judgedBy?: RunScope['from'] }, decision: Decision): void {
   deps.logger.info('policy decision', { platform: who.platform, user: who.userId, channel: who.channelId, ...asked, allow: decision.allow, rule: decision.rule, reason: decision.reason });
@@ -87,12 +103,14 @@ function requestedByOf(who: Requester) {
   return { kind: 'chat' as const, user: `${who.platform}:${who.userId}`, ...(who.channelId ? { channel: who.channelId } : {}) };
 }
 
-async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatMessage> {
+async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<Answered> {
   const who: Requester = { platform: inbound.platform, userId: inbound.user.id, ...(inbound.channel ? { channelId: inbound.channel.id } : {}) };
+  const audit: ChatAuditContext = { who: requestedByOf(who), at: deps.now?.() ?? new Date(), catalog: deps.catalog };
   const parsed = parseChatCommand(inbound.text);
-  if (!parsed.ok) return refuse('BadGrammar', `${parsed.error}\n\n${USAGE}`);
+  if (!parsed.ok) return { message: refuse('BadGrammar', `${parsed.error}\n\n${USAGE}`), event: refusalEvent(undefined, audit, 'BadGrammar') };
   const c = parsed.command;
-  if (c.kind === 'status' || c.kind === 'stop') return answerAboutRun(c, who, inbound, deps);
+  if (c.kind === 'status' || c.kind === 'stop') return answerAboutRun(c, who, inbound, deps, audit);
+  if (c.kind === 'runs') return answerRuns(c, who, deps, audit);
   const decision = decide(deps.policy, who, {
     action: c.kind,
     ...(c.kind === 'run' ? { command: c.script !== undefined ? 'script' : c.command, script: c.script !== undefined, targets: c.targets } : {}),
@@ -100,14 +118,17 @@ async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatM
     ...(c.kind === 'run' ? { targetCount: 'instanceIds' in c.targets ? c.targets.instanceIds.length : 0 } : {}),
   });
   logDecision(deps, who, { action: c.kind, command: c.kind === 'run' ? (c.script !== undefined ? 'script' : c.command) : undefined }, decision);
-  if (!decision.allow) return refuse('NotAllowed', `Not allowed: ${decision.reason}`);
-  const requestedBy = requestedByOf(who);
+  if (!decision.allow) {
+    const message = refuse('NotAllowed', `Not allowed: ${decision.reason}`);
+    return { message, event: c.kind === 'run' ? runEvent(c, audit, { refused: 'NotAllowed', policyReason: decision.reason }) : refusalEvent(c, audit, 'NotAllowed', { policyReason: decision.reason }) };
+  }
+  const requestedBy = audit.who;
 
   switch (c.kind) {
     case 'help':
-      return { text: USAGE };
+      return { message: { text: USAGE } };
     case 'jobs':
-      return { text: deps.jobs.length ? deps.jobs.map((j) => `${j.name}: ${j.command} ${j.frequency}${j.enabled ? '' : ' (disabled)'} [${j.mode}]`).join('\n') : 'No scheduled jobs.' };
+      return { message: { text: deps.jobs.length ? deps.jobs.map((j) => `${j.name}: ${j.command} ${j.frequency}${j.enabled ? '' : ' (disabled)'} [${j.mode}]`).join('\n') : 'No scheduled jobs.' } };
     case 'run': {
       let spec;
       try {
@@ -127,7 +148,7 @@ async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatM
           deps.sealKey,
         );
       } catch (e) {
-        if (e instanceof RunSpecError) return refuse(REFUSAL_OF[e.problem], e.message);
+        if (e instanceof RunSpecError) return { message: refuse(REFUSAL_OF[e.problem], e.message), event: runEvent(c, audit, { refused: REFUSAL_OF[e.problem] }) };
         throw e;
       }
       const runId = newRunId(deps.now?.());
@@ -136,7 +157,7 @@ async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatM
       const checked = dispatchRequestSchema.safeParse({ version: 1, kind: 'run', runId, requester: who, ...spec });
       if (!checked.success) {
         const issue = checked.error.issues[0]!;
-        return refuse('BadParameters', `the run cannot be sent: ${issue.path.join('.') || 'the request'} ${issue.message}`);
+        return { message: refuse('BadParameters', `the run cannot be sent: ${issue.path.join('.') || 'the request'} ${issue.message}`), event: runEvent(c, audit, { refused: 'BadParameters' }) };
       }
       const dispatch = checked.data;
       // What the run is about, for the policy's later decisions on its status and stop (run-scope.ts).
@@ -145,7 +166,7 @@ async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatM
       // minutes), the schedule tick finds the record and starts the run; secrets in it are sealed.
       await deps.store.put(runKeys.pendingDispatch(runId), JSON.stringify(dispatch), { contentType: 'application/json' });
       await deps.dispatcher.dispatch(dispatch);
-      return startedMessage(runId, c.script !== undefined ? 'a script' : c.command, describeTargets(c));
+      return { message: startedMessage(runId, c.script !== undefined ? 'a script' : c.command, describeTargets(c)), event: runEvent(c, audit, { runId }) };
     }
   }
 }
@@ -155,29 +176,56 @@ async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatM
  * run-scope.ts), not only on the action. Someone no rule allows the action at all is refused
  * before the run is looked up, so they cannot learn which runs exist.
  */
-async function answerAboutRun(c: Extract<ChatCommand, { kind: 'status' | 'stop' }>, who: Requester, inbound: InboundCommand, deps: ChatopsDeps): Promise<ChatMessage> {
+async function answerAboutRun(c: Extract<ChatCommand, { kind: 'status' | 'stop' }>, who: Requester, inbound: InboundCommand, deps: ChatopsDeps, audit: ChatAuditContext): Promise<Answered> {
   const mayAsk = decideAction(deps.policy, who, c.kind);
   if (!mayAsk.allow) {
     logDecision(deps, who, { action: c.kind, runId: c.runId }, mayAsk);
-    return refuse('NotAllowed', `Not allowed: ${mayAsk.reason}`);
+    return { message: refuse('NotAllowed', `Not allowed: ${mayAsk.reason}`), event: refusalEvent(c, audit, 'NotAllowed', { policyReason: mayAsk.reason }) };
   }
   const manifest = await readManifest(deps.store, c.runId);
-  if (!manifest) return refuse('UnknownRun', `No run ${c.runId}.`);
+  if (!manifest) return { message: refuse('UnknownRun', `No run ${c.runId}.`), event: refusalEvent(c, audit, 'UnknownRun') };
   const scope = await runScopeOf(deps.store, manifest, deps.jobs);
   const decision = decide(deps.policy, who, accessToRun(c.kind, scope));
   logDecision(deps, who, { action: c.kind, command: scope.command, runId: c.runId, judgedBy: scope.from }, decision);
-  if (!decision.allow) return refuse('NotAllowed', `Not allowed: ${decision.reason}`);
+  if (!decision.allow) return { message: refuse('NotAllowed', `Not allowed: ${decision.reason}`), event: refusalEvent(c, audit, 'NotAllowed', { policyReason: decision.reason, command: scope.command }) };
 
   const stored = await deps.store.get(runKeys.summaryJson(c.runId));
   const summary = stored ? parseSummaryJson(stored.toString('utf8')) : undefined;
   const reportUrl = () => deps.reportLink?.(c.runId) ?? deps.store.signedUrl(runKeys.report(c.runId), 7 * 24 * 3600);
   if (c.kind === 'status') {
-    if (summary) return finalMessage(summary, reportUrl());
+    if (summary) return { message: finalMessage(summary, reportUrl()) };
     const have = (await presentResults(deps.store, manifest)).size;
-    return progressMessage(manifest, have, manifest.targets.length - manifest.skipped.length);
+    return { message: progressMessage(manifest, have, manifest.targets.length - manifest.skipped.length) };
   }
-  // summary.json is written last, when every instance has a result: there is nothing left to stop.
-  if (summary) return alreadyFinishedMessage(summary, reportUrl());
-  await deps.dispatcher.dispatch({ version: 1, kind: 'stop', runId: c.runId, requestedBy: requestedByOf(who), replyTo: inbound.replyTo });
-  return { text: `Stopping ${c.runId}…` };
+  // summary.json is written last, when every instance has a result: there is nothing left to stop,
+  // and nothing is recorded — the run's finish record already says how it ended.
+  if (summary) return { message: alreadyFinishedMessage(summary, reportUrl()) };
+  await deps.dispatcher.dispatch({ version: 1, kind: 'stop', runId: c.runId, requestedBy: audit.who, replyTo: inbound.replyTo });
+  return { message: { text: `Stopping ${c.runId}…` }, event: stopEvent(c.runId, manifest.command.name, audit) };
+}
+
+/**
+ * `runs [N]`: the last N runs the asker may see, from the audit record. Someone no rule allows
+ * `status` at all is refused; otherwise each run is listed only when the policy would answer
+ * `status` on it (its command and targets as asked, as run-scope.ts judges a run), so the list
+ * shows no run its asker could not look at one by one.
+ */
+async function answerRuns(c: Extract<ChatCommand, { kind: 'runs' }>, who: Requester, deps: ChatopsDeps, audit: ChatAuditContext): Promise<Answered> {
+  const mayAsk = decideAction(deps.policy, who, 'status');
+  if (!mayAsk.allow) {
+    logDecision(deps, who, { action: 'runs' }, mayAsk);
+    return { message: refuse('NotAllowed', `Not allowed: ${mayAsk.reason}`), event: refusalEvent(c, audit, 'NotAllowed', { policyReason: mayAsk.reason }) };
+  }
+  let hidden = 0;
+  const found = await recentRuns(deps.store, {
+    limit: c.limit,
+    include: (run) => {
+      const allowed = decide(deps.policy, who, accessToRun('status', { command: run.command, targets: run.targets, from: 'request' })).allow;
+      if (!allowed) hidden++;
+      return allowed;
+    },
+  });
+  deps.logger.info('runs listed', { platform: who.platform, user: who.userId, channel: who.channelId, asked: c.limit, shown: found.runs.length, hidden, scanned: found.scanned });
+  const reportUrl = (runId: string) => deps.reportLink?.(runId) ?? deps.store.signedUrl(runKeys.report(runId), 7 * 24 * 3600);
+  return { message: runsListMessage(found.runs, { reportUrl, stoppedAtScan: found.stoppedAtScan ? { scanned: found.scanned } : undefined }) };
 }

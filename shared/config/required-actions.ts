@@ -61,9 +61,9 @@ export const REQUIRED_ACTIONS: readonly RequiredAction[] = [
   // The results queue (shared/queue/, @alicloud/mns): BatchSendMessage is authorized as SendMessage.
   { action: 'mns:SendMessage', resources: ['acs:mns:{region}:{account}:/queues/{queue}/messages'], functions: ['fleetrun-task-events', 'fleetrun-schedule'], calledBy: 'task-events (shared/pipeline/task-events.ts) and the reconciler send result messages' },
   // The runs bucket (shared/store/ali-oss-store.ts): manifests, results, markers, claims, reports.
-  { action: 'oss:PutObject', resources: ['acs:oss:*:{account}:{bucket}/*'], functions: ALL, calledBy: 'every function writes to the runs bucket (manifests, replay markers, claims, results, summaries)' },
+  { action: 'oss:PutObject', resources: ['acs:oss:*:{account}:{bucket}/*'], functions: ALL, calledBy: 'every function writes to the runs bucket (manifests, replay markers, claims, results, summaries, the audit record)' },
   { action: 'oss:GetObject', resources: ['acs:oss:*:{account}:{bucket}/*'], functions: ALL, calledBy: 'every function reads the runs bucket (manifests, reports served by chatops)' },
-  { action: 'oss:ListObjects', resources: ['acs:oss:*:{account}:{bucket}'], functions: ['fleetrun-dispatch', 'fleetrun-task-events', 'fleetrun-summarize', 'fleetrun-schedule'], calledBy: 'stored results, read slots, final replies, open runs and pending hand-offs are listed' },
+  { action: 'oss:ListObjects', resources: ['acs:oss:*:{account}:{bucket}'], functions: ALL, calledBy: 'stored results, read slots, final replies, open runs and pending hand-offs are listed; chatops lists a run\'s results for `status` and the audit record for `runs` (shared/chatops/recent-runs.ts)' },
   { action: 'oss:DeleteObject', resources: ['acs:oss:*:{account}:{bucket}/*'], functions: ['fleetrun-dispatch', 'fleetrun-summarize', 'fleetrun-schedule'], calledBy: 'pending-dispatch and open-run markers are removed (shared/chatops/dispatch-run.ts, shared/pipeline/finish-run.ts)' },
   // The output bucket: outputs Cloud Assistant delivered (shared/pipeline/output-sources.ts, prefix fleetrun-output/).
   { action: 'oss:GetObject', resources: ['acs:oss:*:{account}:{outputBucket}/fleetrun-output/*'], functions: ['fleetrun-task-events'], calledBy: 'DeliveredOutputIndex reads each instance\'s delivered output' },

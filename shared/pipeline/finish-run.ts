@@ -3,7 +3,8 @@
  * and writes summary.md, report.html and, last, summary.json — its presence marks the run done.
  * Any number of summarizers may call this at once or again later: they fold the same stored
  * results into the same bytes, summary.json is created once (the first writer wins), a run already
- * summarized is not folded again, and the final reply goes out once (final-reply.ts).
+ * summarized is not folded again, and the final reply goes out once (final-reply.ts). The one that
+ * creates summary.json appends the run's finish to the audit record (runs/audit.ts).
  */
 import { runKeys } from '../runs/keys.ts';
 import { expectedInstances, runManifestSchema, type RunManifest } from '../runs/manifest.ts';
@@ -12,6 +13,7 @@ import { renderMarkdown } from '../runs/render-markdown.ts';
 import { instanceResultSchema, type InstanceResult } from '../runs/result.ts';
 import { parseSummaryJson, SummaryBuilder, summaryJson, type RunSummary } from '../runs/summary.ts';
 import type { ObjectStore } from '../store/port.ts';
+import { appendAudit } from './audit-log.ts';
 import { replyOnce, type ReplyDeps } from './final-reply.ts';
 
 export { NO_CHAT, type ChatReplier } from './final-reply.ts';
@@ -79,8 +81,28 @@ export async function finishIfComplete(manifest: RunManifest, deps: FinishDeps, 
   await deps.store.put(runKeys.report(manifest.runId), renderHtml(summary), { contentType: 'text/html; charset=utf-8' });
   // Summarizers that saw the run complete at the same moment fold the same bytes; the first to
   // create summary.json wins and the others leave it as it is.
-  await deps.store.put(runKeys.summaryJson(manifest.runId), summaryJson(summary), { contentType: 'application/json', forbidOverwrite: true });
+  const kept = await deps.store.put(runKeys.summaryJson(manifest.runId), summaryJson(summary), { contentType: 'application/json', forbidOverwrite: true });
+  // One finish record per run: by the summarizer whose summary.json is the one kept. One that dies
+  // between the two leaves the run without it; `runs` then reads the status from summary.json.
+  if (kept === 'written') await appendAudit(deps, finishRecord(summary));
   return settleFinishedRun(manifest, summary, deps);
+}
+
+/**
+ * The audit record of a run's end, as its summary was stored: status, counts, who asked. It holds
+ * no text of the request, so there is nothing in it to redact.
+ */
+function finishRecord(summary: RunSummary) {
+  const c = summary.counts.byClass;
+  return {
+    version: 1 as const,
+    at: new Date().toISOString(),
+    who: summary.requestedBy,
+    kind: 'finish' as const,
+    runId: summary.runId,
+    command: summary.command.name,
+    outcome: { result: 'finished' as const, status: summary.status, counts: { total: summary.counts.total, success: c.success, failed: c.failed, stopped: c.stopped, skipped: c.skipped } },
+  };
 }
 
 /**

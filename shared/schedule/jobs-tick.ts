@@ -2,13 +2,16 @@
  * The jobs step of the schedule function's firing (scheduler-tick.ts): timer-mode jobs due since the
  * last firings become runs, each fire time once (timer-jobs.ts claims it), and native-mode jobs are
  * kept in step as Cloud Assistant Period invocations (native.ts). Both are built from the catalog as
- * a chat run is.
+ * a chat run is. A timer job's run, once started, is appended to the audit record (runs/audit.ts)
+ * as a chat run is, asked for by `job:<name>`.
  */
 import type { CloudAssistant } from '../cloud-assistant/port.ts';
 import { resolveTargets } from '../cloud-assistant/targets.ts';
 import { findCommand, type Catalog } from '../config/catalog.ts';
+import { appendAudit } from '../pipeline/audit-log.ts';
 import type { ChatReplier } from '../pipeline/finish-run.ts';
 import { startRun } from '../pipeline/start-run.ts';
+import { auditedParameters, secretValuesOf } from '../runs/audit.ts';
 import { buildRunSpec } from '../runs/build-run-spec.ts';
 import { buildCatalogCommand, RunSpecError } from '../runs/command-script.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -58,6 +61,25 @@ export async function runJobsTick(deps: JobsTickDeps) {
       const manifest = await startRun(
         { runId: scheduledRunId(job, fireTime), ...spec },
         { assistant: await deps.assistant(), store: deps.store, regionId: deps.regionId, outputBucket: deps.outputBucket, sealKey: deps.sealKey, chat: deps.chat, logger: deps.logger },
+      );
+      const declared = findCommand(deps.catalog, job.command).parameters;
+      await appendAudit(
+        deps,
+        {
+          version: 1,
+          at: new Date().toISOString(),
+          who: spec.requestedBy,
+          kind: 'run',
+          runId: manifest.runId,
+          command: job.command,
+          targets: job.targets,
+          ...auditedParameters(job.with, declared),
+          timeoutSeconds: spec.command.timeoutSeconds,
+          ...(spec.maxConcurrency !== undefined ? { maxConcurrency: spec.maxConcurrency } : {}),
+          ...(spec.maxErrors !== undefined ? { maxErrors: spec.maxErrors } : {}),
+          outcome: { result: 'started' },
+        },
+        secretValuesOf(job.with, declared),
       );
       return { runId: manifest.runId };
     },

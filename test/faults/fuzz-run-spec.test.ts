@@ -13,6 +13,7 @@
 import fc from 'fast-check';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { AUDIT_PREFIX, parseAuditKey } from '../../shared/runs/audit.ts';
 import { createCodecs, MemoryReplayGuard } from '../../shared/chat/codecs.ts';
 import { REFUSALS, type RefusalCode } from '../../shared/chat/refusals.ts';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
@@ -208,7 +209,9 @@ describe('the command of issue 13', () => {
     expect(refused).toMatchObject({ status: 400, answer: { ok: false, code: 'BadGrammar' } });
     expect(refused.answer.message).toMatch(/^"max-errors" percentage must be a whole number, as SSM takes it \(like 10%\), got 10\.5%/);
     expect(h.dispatched).toEqual([]);
-    expect([...h.store.objects.keys()].filter((k) => !k.startsWith('chat/seen/'))).toEqual([]);
+    // Nothing of a run is written: only the replay marker and the refusal's audit record (runs/audit.ts).
+    expect([...h.store.objects.keys()].filter((k) => !k.startsWith('chat/seen/') && !k.startsWith(AUDIT_PREFIX))).toEqual([]);
+    expect([...h.store.objects.keys()].filter((k) => k.startsWith(AUDIT_PREFIX)).map((k) => parseAuditKey(k)?.result)).toEqual(['refused']);
 
     const started = await say(h, 'run disk-check on env=demo with mount=/ max-errors 10%', true);
     expect(started.answer.message).toMatch(/^Run r-\S+ started: disk-check on env=demo/);

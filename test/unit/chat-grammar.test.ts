@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHAT_LIMITS, USAGE, closestWord, parseChatCommand, type ChatCommand, type ChatLimits } from '../../shared/chat/grammar.ts';
+import { CHAT_LIMITS, RUNS_LISTED, USAGE, closestWord, parseChatCommand, type ChatCommand, type ChatLimits } from '../../shared/chat/grammar.ts';
 
 function ok(text: string, limits?: ChatLimits): ChatCommand {
   const parsed = parseChatCommand(text, limits);
@@ -193,6 +193,14 @@ describe('Function: parseChatCommand — status, stop, jobs, help', () => {
     expect(ok('STOP R-20261123T101500-1A2B3C')).toEqual({ kind: 'stop', runId: 'r-20261123t101500-1a2b3c' });
   });
 
+  it('reads runs, with how many: 10 unless asked, 1 to 50', () => {
+    expect(RUNS_LISTED).toEqual({ default: 10, max: 50 });
+    expect(ok('runs')).toEqual({ kind: 'runs', limit: 10 });
+    expect(ok('runs 20')).toEqual({ kind: 'runs', limit: 20 });
+    expect(ok('@fleetrun RUNS 1')).toEqual({ kind: 'runs', limit: 1 });
+    expect(ok('runs 50')).toEqual({ kind: 'runs', limit: 50 });
+  });
+
   it('reads jobs and help', () => {
     expect(ok('jobs')).toEqual({ kind: 'jobs' });
     expect(ok('help')).toEqual({ kind: 'help' });
@@ -202,7 +210,7 @@ describe('Function: parseChatCommand — status, stop, jobs, help', () => {
   });
 
   it('has a usage text that shows every form', () => {
-    for (const form of ['run <command> on', 'run script', 'status <run id>', 'stop <run id>', 'jobs', 'help [topic]', 'max-errors', 'concurrency', 'timeout'])
+    for (const form of ['run <command> on', 'run script', 'status <run id>', 'stop <run id>', 'runs [N]', 'jobs', 'help [topic]', 'max-errors', 'concurrency', 'timeout'])
       expect(USAGE).toContain(form);
   });
 });
@@ -210,7 +218,12 @@ describe('Function: parseChatCommand — status, stop, jobs, help', () => {
 describe('Function: parseChatCommand — errors say what is wrong and where', () => {
   const cases: [string, string][] = [
     ['rnu uptime', 'unknown command "rnu" — did you mean "run"?'],
-    ['deploy everything', 'unknown command "deploy": try run, status, stop, jobs, help'],
+    ['deploy everything', 'unknown command "deploy": try run, status, stop, jobs, runs, help'],
+    ['runs 0', '"runs" lists 1 to 50 runs, got 0'],
+    ['runs 51', '"runs" lists 1 to 50 runs, got 51'],
+    ['runs ten', '"runs" wants a number of runs, like runs 20; got "ten"'],
+    ['runs -1', '"runs" wants a number of runs, like runs 20; got "-1"'],
+    ['runs 5 more', '"runs" takes one number, got "more" too'],
     ['run', '"run" wants a command name: run <command> on <targets>'],
     [`run on ${ID1}`, '"run" wants a command name before "on": run <command> on …'],
     [`run Bad/Name on ${ID1}`, '"Bad/Name" is not a command name (letters, digits, - _ and ., up to 64)'],

@@ -14,6 +14,7 @@ import { parseCatalog } from '../../shared/config/catalog.ts';
 import { parsePolicy } from '../../shared/config/policy.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { createLogger } from '../../shared/runtime/logger.ts';
+import { parseAuditKey, parseAuditRecord } from '../../shared/runs/audit.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 
 const WEBHOOK_SECRET = 'webhook-secret-for-tests-0001';
@@ -105,7 +106,15 @@ describe('Function: handleChat — refusals on the signed webhook', () => {
     expect(answer.json.message).toMatch(says);
     expect(Object.keys(answer.json).sort()).toEqual(['code', 'message', 'ok']);
     expect(h.dispatched).toEqual([]);
-    expect([...h.store.objects.keys()].filter((k) => !k.startsWith('chat/seen/'))).toEqual([]);
+    // Nothing is written but the replay marker and the refusal's one audit record (runs/audit.ts),
+    // which names the code and holds no secret value of the request.
+    const written = [...h.store.objects.keys()].filter((k) => !k.startsWith('chat/seen/'));
+    expect(written).toHaveLength(1);
+    expect(parseAuditKey(written[0]!)).toMatchObject({ result: 'refused' });
+    const record = parseAuditRecord(h.store.objects.get(written[0]!)!.toString('utf8'));
+    expect(record?.outcome).toMatchObject({ result: 'refused', code, reason: REFUSALS[code].meaning });
+    expect(record?.who).toEqual({ kind: 'chat', user: `webhook:${user ?? 'alice'}` });
+    expect(JSON.stringify(record)).not.toContain('hunter22');
     // One log line per refusal with the code and a fixed reason, never the request's words.
     const refusedLines = h.logs.filter((l) => l.includes('"message":"chat request refused"'));
     expect(refusedLines).toHaveLength(1);

@@ -1,0 +1,107 @@
+/**
+ * The audit records of chat commands (runs/audit.ts): what chatops writes for a run it starts or
+ * refuses, a stop it hands on, and a refusal of any command. Built from the parsed command and the
+ * catalog, which says which parameters are secret; nothing here reads the message's text, which
+ * may hold parameter values in words no parser understood.
+ */
+import type { ChatCommand } from '../chat/grammar.ts';
+import type { RefusalCode } from '../chat/refusals.ts';
+import type { Catalog } from '../config/catalog.ts';
+import { auditedParameters, auditedScript, refusedOutcome, secretValuesOf, type AuditRecordInput, type DeclaredParameters } from '../runs/audit.ts';
+import type { RunSpec } from '../runs/run-spec.ts';
+import { openSecrets } from '../runs/sealed-secrets.ts';
+
+/** A record to append, with the secret values to redact from it. */
+export interface AuditEvent {
+  record: AuditRecordInput;
+  secrets: string[];
+}
+
+export interface ChatAuditContext {
+  who: RunSpec['requestedBy'];
+  at: Date;
+  catalog: Catalog;
+}
+
+type RunCommand = Extract<ChatCommand, { kind: 'run' }>;
+
+function declaredOf(catalog: Catalog, c: RunCommand): DeclaredParameters | undefined {
+  if (c.script !== undefined || !Object.hasOwn(catalog.commands, c.command)) return undefined;
+  return catalog.commands[c.command]!.parameters;
+}
+
+/** A run asked for in chat: started (with its run id) or refused. */
+export function runEvent(c: RunCommand, ctx: ChatAuditContext, outcome: { runId: string } | { refused: RefusalCode; policyReason?: string }): AuditEvent {
+  const declared = declaredOf(ctx.catalog, c);
+  return {
+    record: {
+      version: 1,
+      at: ctx.at.toISOString(),
+      who: ctx.who,
+      kind: 'run',
+      ...('runId' in outcome ? { runId: outcome.runId } : {}),
+      command: c.script !== undefined ? 'script' : c.command,
+      ...(c.script !== undefined ? { script: auditedScript(c.script) } : {}),
+      targets: c.targets,
+      ...auditedParameters(c.with, declared),
+      ...(c.timeoutSeconds !== undefined ? { timeoutSeconds: c.timeoutSeconds } : {}),
+      ...(c.concurrency !== undefined ? { maxConcurrency: c.concurrency } : {}),
+      ...(c.maxErrors !== undefined ? { maxErrors: c.maxErrors } : {}),
+      outcome: 'runId' in outcome ? { result: 'started' } : refusedOutcome(outcome.refused, outcome.policyReason !== undefined ? { policyReason: outcome.policyReason } : {}),
+    },
+    secrets: secretValuesOf(c.with, declared),
+  };
+}
+
+/**
+ * A run dispatch refused once its targets were resolved (the rule's maxTargets on their real
+ * number), from the RunSpec chatops handed over: its non-secret parameters as built, the secret
+ * ones by name. Their sealed values are opened, when the seal key is at hand, only to be redacted.
+ */
+export function dispatchRefusalEvent(runId: string, spec: RunSpec, at: Date, policyReason: string, sealKey: string | undefined): AuditEvent {
+  const { command } = spec;
+  let secrets: string[] = [];
+  if (command.sealedSecrets && sealKey) {
+    try {
+      secrets = openSecrets(command.sealedSecrets, command.secretParameters, sealKey).redact;
+    } catch {
+      // Unopenable here means unopenable for startRun too; the record holds no secret either way.
+    }
+  }
+  return {
+    record: {
+      version: 1,
+      at: at.toISOString(),
+      who: spec.requestedBy,
+      kind: 'run',
+      runId,
+      command: command.name,
+      ...(command.name === 'script' ? { script: auditedScript(command.script) } : {}),
+      targets: spec.targets,
+      parameters: command.parameters,
+      withheld: [...command.secretParameters].sort(),
+      timeoutSeconds: command.timeoutSeconds,
+      ...(spec.maxConcurrency !== undefined ? { maxConcurrency: spec.maxConcurrency } : {}),
+      ...(spec.maxErrors !== undefined ? { maxErrors: spec.maxErrors } : {}),
+      outcome: refusedOutcome('NotAllowed', { policyReason, stage: 'dispatch' }),
+    },
+    secrets,
+  };
+}
+
+/** A stop handed to dispatch. */
+export function stopEvent(runId: string, command: string, ctx: ChatAuditContext): AuditEvent {
+  return { record: { version: 1, at: ctx.at.toISOString(), who: ctx.who, kind: 'stop', runId, command, outcome: { result: 'requested' } }, secrets: [] };
+}
+
+/**
+ * A refusal of any command but `run` (runEvent): `status`, `stop`, `runs`, `jobs`, or text that is
+ * no command (`c` undefined). `command`: the run's, when the run named was found.
+ */
+export function refusalEvent(c: Exclude<ChatCommand, RunCommand> | undefined, ctx: ChatAuditContext, code: RefusalCode, options: { policyReason?: string; command?: string } = {}): AuditEvent {
+  const outcome = refusedOutcome(code, options.policyReason !== undefined ? { policyReason: options.policyReason } : {});
+  const base = { version: 1 as const, at: ctx.at.toISOString(), who: ctx.who, outcome, ...(options.command !== undefined ? { command: options.command } : {}) };
+  if (c === undefined || c.kind === 'help') return { record: { ...base, kind: 'chat' }, secrets: [] };
+  if (c.kind === 'status' || c.kind === 'stop') return { record: { ...base, kind: c.kind, runId: c.runId }, secrets: [] };
+  return { record: { ...base, kind: c.kind }, secrets: [] };
+}
