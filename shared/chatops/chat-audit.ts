@@ -9,6 +9,7 @@ import type { RefusalCode } from '../chat/refusals.ts';
 import type { Catalog } from '../config/catalog.ts';
 import { auditedParameters, auditedScript, refusedOutcome, secretValuesOf, type AuditRecordInput, type DeclaredParameters } from '../runs/audit.ts';
 import type { RunSpec } from '../runs/run-spec.ts';
+import { PARAMETER_PREFIX } from '../runs/command-script.ts';
 import { openSecrets } from '../runs/sealed-secrets.ts';
 
 /** A record to append, with the secret values to redact from it. */
@@ -54,9 +55,23 @@ export function runEvent(c: RunCommand, ctx: ChatAuditContext, outcome: { runId:
 }
 
 /**
+ * A built command's parameters as they were typed: a catalog command's travel as `p_<name>`,
+ * base64-encoded (command-script.ts), defaults filled in; the secret ones are named only.
+ */
+function typedParameters(sent: Readonly<Record<string, string>>, secret: readonly string[]): { parameters: Record<string, string>; withheld: string[] } {
+  const nameOf = (key: string) => (key.startsWith(PARAMETER_PREFIX) ? key.slice(PARAMETER_PREFIX.length) : key);
+  const parameters: Record<string, string> = {};
+  for (const [key, value] of Object.entries(sent)) {
+    const typed = key.startsWith(PARAMETER_PREFIX) ? Buffer.from(value, 'base64').toString('utf8') : value;
+    Object.defineProperty(parameters, nameOf(key), { value: typed, enumerable: true, writable: true, configurable: true });
+  }
+  return { parameters, withheld: secret.map(nameOf).sort() };
+}
+
+/**
  * A run dispatch refused once its targets were resolved (the rule's maxTargets on their real
- * number), from the RunSpec chatops handed over: its non-secret parameters as built, the secret
- * ones by name. Their sealed values are opened, when the seal key is at hand, only to be redacted.
+ * number), from the RunSpec chatops handed over: its non-secret parameters as built (defaults
+ * included), the secret ones by name. Their sealed values are opened, when the seal key is at hand, only to be redacted.
  */
 export function dispatchRefusalEvent(runId: string, spec: RunSpec, at: Date, policyReason: string, sealKey: string | undefined): AuditEvent {
   const { command } = spec;
@@ -78,8 +93,7 @@ export function dispatchRefusalEvent(runId: string, spec: RunSpec, at: Date, pol
       command: command.name,
       ...(command.name === 'script' ? { script: auditedScript(command.script) } : {}),
       targets: spec.targets,
-      parameters: command.parameters,
-      withheld: [...command.secretParameters].sort(),
+      ...typedParameters(command.parameters, command.secretParameters),
       timeoutSeconds: command.timeoutSeconds,
       ...(spec.maxConcurrency !== undefined ? { maxConcurrency: spec.maxConcurrency } : {}),
       ...(spec.maxErrors !== undefined ? { maxErrors: spec.maxErrors } : {}),

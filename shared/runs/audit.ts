@@ -187,15 +187,22 @@ export function secretValuesOf(given: Readonly<Record<string, string>>, declared
 }
 
 /**
- * The record as stored: checked against the schema, and every string in it — keys too — with every
- * form of every secret value replaced (runtime/redaction.ts), before it is serialized, so a match
- * never cuts through JSON's escapes.
+ * Fields fleetrun fills from a fixed vocabulary or itself (a time, a run id, a hash, a code and its
+ * meaning), never from what was typed: they hold no secret, and redacting a coincidence in them
+ * (a secret with `dispatch` in it) would only make the record unreadable.
+ */
+const FIXED_FIELDS = new Set(['version', 'at', 'kind', 'runId', 'sha256', 'result', 'code', 'reason', 'stage', 'status']);
+
+/**
+ * The record as stored: checked against the schema, and every other string in it — keys too — with
+ * every form of every secret value replaced (runtime/redaction.ts), before it is serialized, so a
+ * match never cuts through JSON's escapes.
  */
 export function auditJson(record: AuditRecordInput, secrets: Iterable<string> = []): string {
   const checked = auditRecordSchema.parse(record);
   const redactor = redactorFor(secrets);
-  return JSON.stringify(checked, (_key, value: unknown) => {
-    if (typeof value === 'string') return redactor.redact(value);
+  return JSON.stringify(checked, (key, value: unknown) => {
+    if (typeof value === 'string') return FIXED_FIELDS.has(key) ? value : redactor.redact(value);
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
       const entries = Object.entries(value);
       if (entries.some(([k]) => redactor.redact(k) !== k)) return Object.fromEntries(entries.map(([k, v]) => [redactor.redact(k), v]));
