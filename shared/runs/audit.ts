@@ -186,29 +186,43 @@ export function secretValuesOf(given: Readonly<Record<string, string>>, declared
     .map(([, value]) => value);
 }
 
-/**
- * Fields fleetrun fills from a fixed vocabulary or itself (a time, a run id, a hash, a code and its
- * meaning), never from what was typed: they hold no secret, and redacting a coincidence in them
- * (a secret with `dispatch` in it) would only make the record unreadable.
- */
-const FIXED_FIELDS = new Set(['version', 'at', 'kind', 'runId', 'sha256', 'result', 'code', 'reason', 'stage', 'status']);
+/** Every string in `value`, keys of objects too, through `redact`. */
+function redactDeep(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    // defineProperty: a key like __proto__ stays a plain key.
+    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, redact(k), { value: redactDeep(v, redact), enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+  return value;
+}
 
 /**
- * The record as stored: checked against the schema, and every other string in it — keys too — with
- * every form of every secret value replaced (runtime/redaction.ts), before it is serialized, so a
- * match never cuts through JSON's escapes.
+ * Fields fleetrun fills itself from a fixed vocabulary or its own values (the time, the kind, the
+ * run id, a script's hash, an outcome's result, code, meaning, stage and status, who's kind): they
+ * hold nothing typed, and redacting a coincidence in them (a secret with `dispatch` in it) would
+ * only make the record unreadable. Named by position, so a tag or parameter called `kind` is
+ * redacted as any other.
+ */
+const FIXED = { top: new Set(['version', 'at', 'kind', 'runId', 'script']), outcome: new Set(['result', 'code', 'reason', 'stage', 'status', 'counts']), who: new Set(['kind']) };
+
+/** `fields` with every string of every field not named in `fixed` redacted. */
+function redactExcept(fields: Record<string, unknown>, fixed: ReadonlySet<string>, redact: (text: string) => string): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, fixed.has(k) ? v : redactDeep(v, redact)]));
+}
+
+/**
+ * The record as stored: checked against the schema, and every string in it that came from a
+ * request — keys too — with every form of every secret value replaced (runtime/redaction.ts)
+ * before it is serialized, so a match never cuts through JSON's escapes.
  */
 export function auditJson(record: AuditRecordInput, secrets: Iterable<string> = []): string {
   const checked = auditRecordSchema.parse(record);
-  const redactor = redactorFor(secrets);
-  return JSON.stringify(checked, (key, value: unknown) => {
-    if (typeof value === 'string') return FIXED_FIELDS.has(key) ? value : redactor.redact(value);
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      const entries = Object.entries(value);
-      if (entries.some(([k]) => redactor.redact(k) !== k)) return Object.fromEntries(entries.map(([k, v]) => [redactor.redact(k), v]));
-    }
-    return value;
-  });
+  const { redact } = redactorFor(secrets);
+  const { who, outcome, ...rest } = checked;
+  return JSON.stringify({ ...redactExcept(rest, FIXED.top, redact), who: redactExcept(who, FIXED.who, redact), outcome: redactExcept(outcome, FIXED.outcome, redact) });
 }
 
 /** A stored record, or undefined for one that cannot be read or is of a kind or version this reader does not know. */

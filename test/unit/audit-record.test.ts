@@ -69,6 +69,15 @@ describe('Audit values', () => {
     expect(parseAuditRecord(json)).toMatchObject({ kind: 'run', runId: RUN, outcome: { result: 'refused', code: 'NotAllowed' } });
   });
 
+  it('redacts by position: a tag or parameter named like a field fleetrun fills is redacted, the field itself is not', () => {
+    const secret = 'dispatch-code-9x';
+    const record = runRecord({ targets: { tags: { kind: secret, at: secret } }, parameters: { code: secret, stage: secret }, outcome: refusedOutcome('NotAllowed', { policyReason: `no ${secret}`, stage: 'dispatch' }) });
+    const json = auditJson(record, [secret]);
+    expect(findSecrets(json, [secret], 'record')).toEqual([]);
+    // The stage shares "dispatch" with the secret, and stays what it is: the record stays readable.
+    expect(parseAuditRecord(json)).toMatchObject({ targets: { tags: { kind: '***', at: '***' } }, parameters: { code: '***', stage: '***' }, outcome: { stage: 'dispatch', code: 'NotAllowed', policy: 'no ***' } });
+  });
+
   it('word a refusal by the code\'s fixed meaning, the policy\'s reason only for NotAllowed', () => {
     expect(refusedOutcome('BadGrammar', { policyReason: 'ignored' })).toEqual({ result: 'refused', code: 'BadGrammar', reason: expect.stringContaining('grammar'), stage: 'chat' });
     expect(refusedOutcome('NotAllowed', { policyReason: 'denied: x', stage: 'dispatch' })).toMatchObject({ policy: 'denied: x', stage: 'dispatch' });
