@@ -34,7 +34,9 @@ if (options === 'help') {
   const chatUrl = cloud.fc?.httpEndpoints.get('fleetrun-chatops');
   if (chatUrl) {
     await mkdir(path.dirname(LOCAL_STATE_FILE), { recursive: true });
-    await writeFile(LOCAL_STATE_FILE, JSON.stringify({ chatUrl, threadUrl: thread.url }, null, 2));
+    // Where `fleetrun chat`, `fleetrun runs` and `fleetrun report` find this cloud (no secret: the demo key is the default).
+    const bucket = cloud.fc?.functions.get('fleetrun-chatops')?.options.env.FLEETRUN_BUCKET;
+    await writeFile(LOCAL_STATE_FILE, JSON.stringify({ chatUrl, threadUrl: thread.url, ossEndpoint: cloud.oss.endpoint, bucket, region: options.regionId }, null, 2));
     console.log(`\nchat   ${chatUrl}/{slack,dingtalk,lark,webhook}\n\ndemo: "${DEMO_COMMAND}" as a signed webhook message; the replies follow.`);
     const body = JSON.stringify({ user: 'demo-ci', text: DEMO_COMMAND, callbackUrl: thread.url });
     try {
