@@ -22,7 +22,7 @@ export const REFUSALS = {
   BadSignature: { status: 401, meaning: 'the signature headers are missing, malformed or do not match the body' },
   Expired: { status: 401, meaning: 'the timestamp is more than 5 minutes from now' },
   Replayed: { status: 401, meaning: 'this exact signed request was already accepted once' },
-  BadGrammar: { status: 400, meaning: 'the text does not follow the command grammar (including a first word that is not run, status, stop, jobs or help)' },
+  BadGrammar: { status: 400, meaning: 'the text does not follow the command grammar (including a first word that is not run, status, stop, runs, jobs or help)' },
   UnknownCommand: { status: 400, meaning: 'run names a command the catalog does not have' },
   BadParameters: { status: 422, meaning: 'the catalog command does not accept the values, timeout or script given' },
   NotAllowed: { status: 403, meaning: 'the access policy does not allow this requester this action, command or these targets' },
