@@ -5,7 +5,7 @@
  * ```
  * run <command> on <i-… ids | [tag] key=value …> [with k=v …] [timeout N] [concurrency N] [max-errors N|N%]
  * run script "<free-form script>" on …
- * status <run id> · stop <run id> · runs [N] · jobs · help [topic]
+ * status <run id> · stop <run id> · retry <run id> [failed|not-run|all] · runs [N] · jobs · help [topic]
  * ```
  *
  * The parser never interprets values: a `with` value is kept byte for byte (quotes, `;`, `$(…)`,
@@ -16,6 +16,7 @@
 import { LIMITS } from '../cloud-assistant/constants.ts';
 import { countOrPercentFromText, type CountOrPercent } from '../runs/count-or-percent.ts';
 import { RUN_ID } from '../runs/keys.ts';
+import { RETRY_WHICH, type RetryWhich } from '../runs/retry-spec.ts';
 
 /** A parsed chat command. `run` of a free-form script has `command: 'script'` and `script` set. */
 export type ChatCommand =
@@ -31,6 +32,8 @@ export type ChatCommand =
     }
   | { kind: 'status'; runId: string }
   | { kind: 'stop'; runId: string }
+  /** A new run of a finished run's command and parameters on the instances `which` names (runs/retry-spec.ts). */
+  | { kind: 'retry'; runId: string; which: RetryWhich }
   /** The last `limit` runs the asker may see. */
   | { kind: 'runs'; limit: number }
   | { kind: 'jobs' }
@@ -77,12 +80,13 @@ export const USAGE = [
   '  run script "<script>" on <targets>   a free-form script, if your access allows it',
   '  status <run id>                      how a run is going (run ids look like r-20261123t101500-1a2b3c)',
   '  stop <run id>                        stop a run',
+  '  retry <run id> [failed|not-run|all]  run a finished run again on its failed (default), never-run or all instances',
   `  runs [N]                             the last N runs you may see, with their reports (default ${RUNS_LISTED.default}, at most ${RUNS_LISTED.max})`,
   '  jobs                                 the scheduled jobs',
   '  help [topic]                         this text, or help on a command',
 ].join('\n');
 
-const COMMAND_WORDS = ['run', 'status', 'stop', 'jobs', 'runs', 'help'] as const;
+const COMMAND_WORDS = ['run', 'status', 'stop', 'retry', 'jobs', 'runs', 'help'] as const;
 const RUN_KEYWORDS = ['on', 'with', 'timeout', 'concurrency', 'max-errors'] as const;
 type RunKeyword = (typeof RUN_KEYWORDS)[number];
 /** Spellings people type for a keyword; the canonical one is in RUN_KEYWORDS. */
@@ -287,6 +291,24 @@ function parseRunId(verb: string, tokens: Token[]): ChatCommand {
   if (!RUN_ID.test(id)) throw new ParseError(`${quoteWord(t)} is not a run id (they look like ${RUN_ID_EXAMPLE})`);
   if (tokens[2]) throw new ParseError(`unexpected ${quoteWord(tokens[2])} after the run id`);
   return verb === 'status' ? { kind: 'status', runId: id } : { kind: 'stop', runId: id };
+}
+
+/** `retry <run id>` and, optionally, which of its instances. */
+function parseRetry(tokens: Token[]): ChatCommand {
+  const t = tokens[1];
+  if (!t) throw new ParseError(`"retry" wants a run id, like retry ${RUN_ID_EXAMPLE}`);
+  const id = textOf(t).toLowerCase();
+  if (!RUN_ID.test(id)) throw new ParseError(`${quoteWord(t)} is not a run id (they look like ${RUN_ID_EXAMPLE})`);
+  const w = tokens[2];
+  if (tokens[3]) throw new ParseError(`unexpected ${quoteWord(tokens[3])} after ${quoteWord(w!)}`);
+  if (!w) return { kind: 'retry', runId: id, which: 'failed' };
+  const word = bareWord(w) ?? '';
+  const which = RETRY_WHICH.find((x) => x === word);
+  if (!which) {
+    const guess = isBare(w) ? closestWord(textOf(w), RETRY_WHICH) : undefined;
+    throw new ParseError(`"retry" retries ${RETRY_WHICH.join(', ')} instances, got ${quoteWord(w)}${guess ? ` — did you mean "${guess}"?` : ''}`);
+  }
+  return { kind: 'retry', runId: id, which };
 }
 
 /** `runs` and, optionally, how many. */
@@ -500,6 +522,8 @@ export function parseChatCommand(text: string, limits: ChatLimits = CHAT_LIMITS)
       case 'status':
       case 'stop':
         return { ok: true, command: parseRunId(verb, tokens) };
+      case 'retry':
+        return { ok: true, command: parseRetry(tokens) };
       case 'runs':
         return { ok: true, command: parseRuns(tokens) };
       case 'jobs':

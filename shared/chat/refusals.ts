@@ -13,7 +13,8 @@
  * Statuses: 400 when the request itself is wrong and resending it unchanged can never work; 401
  * when it cannot be trusted (the client's signing is wrong, or the request is stale or a copy);
  * 403 when it is understood but the policy does not let this requester do it; 404 when the run it
- * addresses does not exist; 422 when the command exists but the values given do not fit its
+ * addresses does not exist; 409 when it is not in a state the request fits (retry of a run still
+ * open, or of one with nothing of the kind asked for), which the same request may fit later; 422 when the command exists but the values given do not fit its
  * declaration; 503 when the deployment lacks configuration it needs for this request — not the
  * client's fault, and the same request works once the operator fixes it.
  */
@@ -22,14 +23,15 @@ export const REFUSALS = {
   BadSignature: { status: 401, meaning: 'the signature headers are missing, malformed or do not match the body' },
   Expired: { status: 401, meaning: 'the timestamp is more than 5 minutes from now' },
   Replayed: { status: 401, meaning: 'this exact signed request was already accepted once' },
-  BadGrammar: { status: 400, meaning: 'the text does not follow the command grammar (including a first word that is not run, status, stop, runs, jobs or help)' },
+  BadGrammar: { status: 400, meaning: 'the text does not follow the command grammar (including a first word that is not run, status, stop, retry, runs, jobs or help)' },
   UnknownCommand: { status: 400, meaning: 'run names a command the catalog does not have' },
   BadParameters: { status: 422, meaning: 'the catalog command does not accept the values, timeout or script given' },
   NotAllowed: { status: 403, meaning: 'the access policy does not allow this requester this action, command or these targets' },
   UnknownRun: { status: 404, meaning: 'status or stop names a run that does not exist' },
   NoSealKey: { status: 503, meaning: 'the command has secret parameters and this deployment has no seal key to protect them' },
+  NotRetryable: { status: 409, meaning: 'retry names a run that is still running, or that has no instances of the kind asked for' },
   CallbackNotAllowed: { status: 400, meaning: 'callbackUrl is not on an origin this deployment lists for webhook replies (FLEETRUN_WEBHOOK_CALLBACK_ORIGINS)' },
-} as const satisfies Record<string, { status: 400 | 401 | 403 | 404 | 422 | 503; meaning: string }>;
+} as const satisfies Record<string, { status: 400 | 401 | 403 | 404 | 409 | 422 | 503; meaning: string }>;
 
 export type RefusalCode = keyof typeof REFUSALS;
 

@@ -97,9 +97,39 @@ export function dispatchRefusalEvent(runId: string, spec: RunSpec, at: Date, pol
       timeoutSeconds: command.timeoutSeconds,
       ...(spec.maxConcurrency !== undefined ? { maxConcurrency: spec.maxConcurrency } : {}),
       ...(spec.maxErrors !== undefined ? { maxErrors: spec.maxErrors } : {}),
+      ...(spec.retryOf !== undefined ? { retryOf: spec.retryOf } : {}),
       outcome: refusedOutcome('NotAllowed', { policyReason, stage: 'dispatch' }),
     },
     secrets,
+  };
+}
+
+/**
+ * A retry (`retry <run>`), started or refused once its RunSpec was built from the run it retries.
+ * Its parameters are named only: their values are in the record of the run it retries, and their
+ * secret ones stay sealed here — chat never opens them, so it could not redact a value that repeats one.
+ */
+export function retryRunEvent(spec: RunSpec & { retryOf: string }, ctx: ChatAuditContext, outcome: { runId: string } | { refused: RefusalCode; policyReason?: string }): AuditEvent {
+  const { command } = spec;
+  const typed = typedParameters(command.parameters, command.secretParameters);
+  return {
+    record: {
+      version: 1,
+      at: ctx.at.toISOString(),
+      who: ctx.who,
+      kind: 'run',
+      ...('runId' in outcome ? { runId: outcome.runId } : {}),
+      command: command.name,
+      ...(command.name === 'script' ? { script: auditedScript(command.script) } : {}),
+      targets: spec.targets,
+      withheld: [...Object.keys(typed.parameters), ...typed.withheld].sort(),
+      timeoutSeconds: command.timeoutSeconds,
+      ...(spec.maxConcurrency !== undefined ? { maxConcurrency: spec.maxConcurrency } : {}),
+      ...(spec.maxErrors !== undefined ? { maxErrors: spec.maxErrors } : {}),
+      retryOf: spec.retryOf,
+      outcome: 'runId' in outcome ? { result: 'started' } : refusedOutcome(outcome.refused, outcome.policyReason !== undefined ? { policyReason: outcome.policyReason } : {}),
+    },
+    secrets: [],
   };
 }
 
@@ -116,6 +146,6 @@ export function refusalEvent(c: Exclude<ChatCommand, RunCommand> | undefined, ct
   const outcome = refusedOutcome(code, options.policyReason !== undefined ? { policyReason: options.policyReason } : {});
   const base = { version: 1 as const, at: ctx.at.toISOString(), who: ctx.who, outcome, ...(options.command !== undefined ? { command: options.command } : {}) };
   if (c === undefined || c.kind === 'help') return { record: { ...base, kind: 'chat' }, secrets: [] };
-  if (c.kind === 'status' || c.kind === 'stop') return { record: { ...base, kind: c.kind, runId: c.runId }, secrets: [] };
+  if (c.kind === 'status' || c.kind === 'stop' || c.kind === 'retry') return { record: { ...base, kind: c.kind, runId: c.runId }, secrets: [] };
   return { record: { ...base, kind: c.kind }, secrets: [] };
 }

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { RUN_ID } from '../runs/keys.ts';
 import { replyTargetSchema } from '../runs/reply-target.ts';
-import { requestedBySchema, runSpecSchema } from '../runs/run-spec.ts';
+import { requestedBySchema, runSpecSchema, targetsSchema } from '../runs/run-spec.ts';
 
 export const dispatchRequestSchema = z.discriminatedUnion('kind', [
   runSpecSchema.extend({
@@ -17,6 +17,12 @@ export const dispatchRequestSchema = z.discriminatedUnion('kind', [
     runId: z.string().regex(RUN_ID),
     /** Who asked, for the dispatch-time policy check on the resolved target count. */
     requester: z.object({ platform: z.string(), userId: z.string(), channelId: z.string().optional() }).optional(),
+    /**
+     * The targets the policy judged the run by, when they are not its own: a retry runs on instance
+     * ids, and is judged as part of the run it retries, on that run's targets as asked (its tags);
+     * dispatch checks each instance still has them (dispatch-run.ts).
+     */
+    policyTargets: targetsSchema.optional(),
   }),
   z.object({ version: z.literal(1), kind: z.literal('stop'), runId: z.string().regex(RUN_ID), requestedBy: requestedBySchema, replyTo: replyTargetSchema.optional() }),
 ]);

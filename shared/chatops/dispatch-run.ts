@@ -6,7 +6,7 @@
  * failed async invocation; startRun is idempotent per run id, so a retry never runs a command twice.
  * A run refused here is appended to the audit record (runs/audit.ts) as chatops' refusals are.
  */
-import { resolveTargets } from '../cloud-assistant/targets.ts';
+import { resolveTargets, type Targets } from '../cloud-assistant/targets.ts';
 import type { CloudAssistant } from '../cloud-assistant/port.ts';
 import type { ChatSender } from '../chat/types.ts';
 import { refusal, type RefusalCode } from '../chat/refusals.ts';
@@ -20,7 +20,7 @@ import { runKeys } from '../runs/keys.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { dispatchRefusalEvent } from './chat-audit.ts';
-import { dispatchRequestSchema } from './dispatch-request.ts';
+import { dispatchRequestSchema, type DispatchRequest } from './dispatch-request.ts';
 
 export interface DispatchDeps {
   assistant: CloudAssistant;
@@ -77,7 +77,10 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
   const existing = await readManifest(deps.store, request.runId);
   const resolved = existing ? undefined : await resolveTargets(deps.assistant, request.targets);
   if (resolved && request.requester) {
-    const decision = decide(deps.policy, request.requester, { action: 'run', command: request.command.name, targets: request.targets, targetCount: resolved.runnable.length + resolved.skipped.length });
+    const judged = await judgedTargets(deps, request);
+    const decision = judged.outside
+      ? { allow: false, reason: judged.outside }
+      : decide(deps.policy, request.requester, { action: 'run', command: request.command.name, targets: judged.targets, targetCount: resolved.runnable.length + resolved.skipped.length });
     deps.logger.info('policy decision at dispatch', { runId: request.runId, allow: decision.allow, rule: decision.rule, reason: decision.reason, targets: resolved.runnable.length });
     if (!decision.allow) {
       const event = dispatchRefusalEvent(request.runId, request, deps.clock?.() ?? new Date(), decision.reason, deps.sealKey);
@@ -96,6 +99,20 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
   );
   await deps.store.delete(runKeys.pendingDispatch(request.runId));
   return { kind: 'run', runId: request.runId, state: 'dispatched' };
+}
+
+/**
+ * The targets a run is judged by: its own, or (a retry) the targets as asked of the run it retries —
+ * then only while each of its instances still has that run's tags, which may have changed since.
+ */
+async function judgedTargets(deps: DispatchDeps, request: Extract<DispatchRequest, { kind: 'run' }>): Promise<{ targets: Targets; outside?: string }> {
+  const policy = request.policyTargets;
+  if (!policy || !('tags' in policy) || !('instanceIds' in request.targets)) return { targets: request.targets };
+  const tagged = await resolveTargets(deps.assistant, policy);
+  const within = new Set([...tagged.runnable, ...tagged.skipped.map((s) => s.instanceId)]);
+  const outside = request.targets.instanceIds.find((id) => !within.has(id));
+  const tags = Object.entries(policy.tags).map(([k, v]) => `${k}=${v}`).join(' ');
+  return { targets: policy, ...(outside ? { outside: `instance ${outside} no longer has the tags ${tags} the retried run was allowed on` } : {}) };
 }
 
 /**

@@ -33,6 +33,7 @@ import { alreadyFinishedMessage, finalMessage, progressMessage, startedMessage }
 import { recentRuns } from './recent-runs.ts';
 import { accessToRun, recordRunScope, runScopeOf, type RunScope } from './run-scope.ts';
 import { runsListMessage } from './runs-list-message.ts';
+import { answerRetry } from './retry-run.ts';
 
 export interface ChatopsDeps {
   codecs: Partial<Record<ChatPlatform, ChatCodec>>;
@@ -111,6 +112,7 @@ async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<Answe
   const c = parsed.command;
   if (c.kind === 'status' || c.kind === 'stop') return answerAboutRun(c, who, inbound, deps, audit);
   if (c.kind === 'runs') return answerRuns(c, who, deps, audit);
+  if (c.kind === 'retry') return answerRetry(c, who, inbound, deps, audit);
   const decision = decide(deps.policy, who, {
     action: c.kind,
     ...(c.kind === 'run' ? { command: c.script !== undefined ? 'script' : c.command, script: c.script !== undefined, targets: c.targets } : {}),

@@ -57,6 +57,6 @@ export async function runScopeOf(store: ObjectStore, manifest: RunManifest, jobs
 }
 
 /** The policy request for `action` on the run `scope` describes. */
-export function accessToRun(action: 'status' | 'stop', scope: RunScope): AccessRequest {
+export function accessToRun(action: 'status' | 'stop' | 'retry', scope: RunScope): AccessRequest {
   return scope.command === SCRIPT_COMMAND ? { action, script: true, targets: scope.targets } : { action, command: scope.command, targets: scope.targets };
 }

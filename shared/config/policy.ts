@@ -14,7 +14,7 @@
  *       # instanceIds: ['i-abc*']
  *     maxTargets: 200                                           # optional
  *     allowScript: false                                        # free-form scripts
- *     actions: [run, status, stop, jobs]                        # default: all
+ *     actions: [run, status, stop, retry, jobs]                 # default: all
  * ```
  *
  * Tag rules are about where a run can land. Tags in a request are ANDed, so a request is within a
@@ -28,6 +28,9 @@
  * allows `status` and `stop` of the same commands on the same targets, whoever started the run. A
  * rule that can run nothing (no `commands`, no `allowScript`: `actions: [status]`, say) covers
  * runs of every command on its targets.
+ *
+ * `retry` is decided like `status` and `stop`, on the run it names; the new run it starts is then
+ * decided as a `run` too (chatops/retry-run.ts), so retrying needs both.
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
@@ -39,7 +42,7 @@ import { parseYamlFile } from './catalog.ts';
 export const CHAT_PLATFORMS = ['slack', 'dingtalk', 'lark', 'webhook'] as const satisfies readonly ChatPlatform[];
 
 /** What a rule can allow; `help` is not among them because it is always allowed. */
-export const POLICY_ACTIONS = ['run', 'status', 'stop', 'jobs'] as const;
+export const POLICY_ACTIONS = ['run', 'status', 'stop', 'retry', 'jobs'] as const;
 export type PolicyAction = (typeof POLICY_ACTIONS)[number] | 'help';
 
 /** A policy file that cannot be used; the message names the file, the rule and the field. */

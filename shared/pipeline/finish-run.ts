@@ -15,6 +15,7 @@ import { parseSummaryJson, SummaryBuilder, summaryJson, type RunSummary } from '
 import type { ObjectStore } from '../store/port.ts';
 import { appendAudit } from './audit-log.ts';
 import { replyOnce, type ReplyDeps } from './final-reply.ts';
+import { linkRetry } from './retry-link.ts';
 
 export { NO_CHAT, type ChatReplier } from './final-reply.ts';
 
@@ -85,6 +86,8 @@ export async function finishIfComplete(manifest: RunManifest, deps: FinishDeps, 
   // One finish record per run: by the summarizer whose summary.json is the one kept. One that dies
   // between the two leaves the run without it; `runs` then reads the status from summary.json.
   if (kept === 'written') await appendAudit(deps, finishRecord(summary));
+  // A retry's summary links back to its run once, by the same summarizer (retry-link.ts).
+  if (kept === 'written' && manifest.retryOf !== undefined) await linkRetry(deps, manifest.retryOf, manifest.runId);
   return settleFinishedRun(manifest, summary, deps);
 }
 

@@ -130,6 +130,7 @@ async function startOpened(runId: string, spec: RunSpec, resolved: ResolvedTarge
     secretParameters: secretNames,
     ...(spec.command.sealedSecrets ? { sealedSecrets: spec.command.sealedSecrets } : {}),
     ...(spec.replyTo !== undefined ? { replyTo: spec.replyTo } : {}),
+    ...(spec.retryOf !== undefined ? { retryOf: spec.retryOf } : {}),
   };
   const manifest = runManifestSchema.parse(draft);
   const plan: FanOutPlan = fanOutPlanSchema.parse({

@@ -84,6 +84,8 @@ const runSchema = z.object({
   timeoutSeconds: z.number().int().positive().optional(),
   maxConcurrency: countOrPercentSchema.optional(),
   maxErrors: countOrPercentSchema.optional(),
+  /** The run this one retries (`retry <run>`): its command and parameters are that run's. */
+  retryOf: runId.optional(),
   /** `started`: accepted and handed to dispatch (the answer said "started"); a refusal at dispatch follows as its own record. */
   outcome: z.discriminatedUnion('result', [z.object({ result: z.literal('started') }), refusedSchema]),
 });
@@ -111,8 +113,8 @@ const stopSchema = z.object({
   outcome: z.discriminatedUnion('result', [z.object({ result: z.literal('requested') }), refusedSchema]),
 });
 
-/** `status`, `runs`, `jobs`, and `chat` for text that is no command: recorded when refused (an answer to them changes nothing). */
-const refusedOnlySchema = (kind: 'status' | 'runs' | 'jobs' | 'chat') =>
+/** `status`, `runs`, `jobs`, `retry` (refused before the run it names is known: a retry started or refused later is a `run` with `retryOf`), and `chat` for text that is no command: recorded when refused (an answer to them changes nothing). */
+const refusedOnlySchema = (kind: 'status' | 'runs' | 'jobs' | 'chat' | 'retry') =>
   z.object({ ...base, kind: z.literal(kind), runId: runId.optional(), command: z.string().min(1).optional(), outcome: refusedSchema });
 
 /** Approvals (issue 15 part 4): a run waiting for one, and each decision on it. */
@@ -138,6 +140,7 @@ export const auditRecordSchema = z.discriminatedUnion('kind', [
   refusedOnlySchema('runs'),
   refusedOnlySchema('jobs'),
   refusedOnlySchema('chat'),
+  refusedOnlySchema('retry'),
   approvalSchema,
 ]);
 export type AuditRecord = z.output<typeof auditRecordSchema>;

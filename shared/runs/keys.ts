@@ -21,6 +21,9 @@ export const runKeys = {
   replyClaimsPrefix: (runId: string) => `runs/${runId}/replied`,
   /** Present once the final reply went out (or there was nowhere to send it). */
   replySent: (runId: string) => `runs/${runId}/reply-sent`,
+  /** A retry of the run (`retry <run>`), created once by the retry's summarizer: the run's summary lists these as its retries. */
+  retryLink: (runId: string, retryId: string) => `runs/${runId}/retries/${retryId}`,
+  retryLinksPrefix: (runId: string) => `runs/${runId}/retries/`,
   /** Present once someone asked to stop the run; whoever sends a batch looks for it before and after. */
   stopRequest: (runId: string) => `runs/${runId}/stop-requested`,
   /** What the fan-out sends and how (fan-out.ts): written once, before the manifest. */

@@ -59,6 +59,8 @@ export const runManifestSchema = z.object({
   sealedSecrets: sealedSecretsSchema.optional(),
   /** Where the chat replies go. */
   replyTo: replyTargetSchema.optional(),
+  /** The run this one retries (`retry <run>`); its summary links back to that run, and that run's to this one. */
+  retryOf: z.string().regex(RUN_ID).optional(),
 });
 export type RunManifest = z.output<typeof runManifestSchema>;
 export type RunManifestInput = z.input<typeof runManifestSchema>;

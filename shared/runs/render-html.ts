@@ -163,7 +163,7 @@ a{color:#2563eb;text-decoration:none}a:hover{text-decoration:underline}.only{dis
 ${narrow.style}
 </style></head><body>
 <header><h1>${esc(s.command.name)}<span class="status" style="background:${s.status === 'Success' ? COLORS.success : s.status === 'Stopped' ? COLORS.stopped : COLORS.failed}">${esc(s.status)}</span></h1>
-<div class="sub">run ${esc(s.runId)} · ${esc(s.command.type)}${s.targetTags ? ` · on the instances tagged ${esc(tagsOf(s.targetTags))}` : ''} · requested by ${esc(s.requestedBy.user ?? s.requestedBy.kind)} at ${esc(s.createdAt)}${s.lastFinish ? ` · last finished ${esc(s.lastFinish)}` : ''}</div></header>
+<div class="sub">run ${esc(s.runId)} · ${esc(s.command.type)}${s.targetTags ? ` · on the instances tagged ${esc(tagsOf(s.targetTags))}` : ''} · requested by ${esc(s.requestedBy.user ?? s.requestedBy.kind)} at ${esc(s.createdAt)}${s.lastFinish ? ` · last finished ${esc(s.lastFinish)}` : ''}${s.retryOf ? ` · a retry of run <span class="retry-of">${esc(s.retryOf)}</span>` : ''}${s.retries.length ? ` · retried as run <span class="retries">${s.retries.map(esc).join(', ')}</span>` : ''}</div></header>
 <main>
 <div class="tiles">${tile('instances', s.counts.total, 'running')}${tile('succeeded', c.success, 'success')}${tile('failed', c.failed, 'failed')}${tile('stopped', c.stopped, 'stopped')}${tile('not run', c.skipped, 'skipped')}</div>
 ${stackedBar(s)}

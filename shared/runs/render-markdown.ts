@@ -84,6 +84,9 @@ export function renderMarkdown(s: RunSummary): string {
     '',
     `${s.counts.total} instances: **${byClass.success} succeeded**, **${byClass.failed} failed**, ${byClass.stopped} stopped, ${byClass.skipped} not run.`,
     `Requested by ${literal(s.requestedBy.user ?? s.requestedBy.kind)} at ${s.createdAt}${s.targetTags ? `, on the instances tagged ${literal(tagsOf(s.targetTags))}` : ''}.`,
+    // Run ids are letters, digits and - only (keys.ts RUN_ID): a code span holds them as they are.
+    ...(s.retryOf ? [`A retry of run \`${s.retryOf}\`.`] : []),
+    ...(s.retries.length ? [`Retried as run ${s.retries.map((id) => `\`${id}\``).join(', ')}.`] : []),
     '',
     `| status | count |`,
     `| --- | ---: |`,

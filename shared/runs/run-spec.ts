@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { COMMAND_TYPES, TERMINATION_MODES } from '../cloud-assistant/constants.ts';
 import type { Targets } from '../cloud-assistant/targets.ts';
 import { countOrPercentSchema } from './count-or-percent.ts';
+import { RUN_ID } from './keys.ts';
 import { outputGroupingSchema } from './output-normalise.ts';
 import { replyTargetSchema } from './reply-target.ts';
 import { sealedSecretsSchema } from './sealed-secrets.ts';
@@ -66,6 +67,8 @@ export const runSpecSchema = z.object({
   maxErrors: countOrPercentSchema.optional(),
   requestedBy: requestedBySchema,
   replyTo: replyTargetSchema.optional(),
+  /** The run this one retries (retry-spec.ts): the manifest and summary keep it. */
+  retryOf: z.string().regex(RUN_ID).optional(),
 });
 
 export type RunSpec = z.output<typeof runSpecSchema>;

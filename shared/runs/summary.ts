@@ -60,6 +60,15 @@ export interface RunSummary {
   lastFinish: string | null;
   /** The tags the run's targets were chosen by; null when it named its instances by id. */
   targetTags: Record<string, string> | null;
+  /** The run this one retries (`retry <run>`); null when it is no retry. */
+  retryOf: string | null;
+  /**
+   * The retries of this run, by run id in order: [] as the run's own summarizer writes it. A
+   * retry's summarizer adds itself here once the retry is summarized (pipeline/retry-link.ts),
+   * rewriting this run's summary.json, summary.md and report.html from the list of create-once
+   * links under runs/<run>/retries/, so any writer with the same list writes the same bytes.
+   */
+  retries: string[];
   /**
    * Every instance grouped by status, exit code, error code and output, normalised by the rules the
    * run started with (the manifest's command.group): failures first, then by size. [] in a summary
@@ -188,6 +197,8 @@ export class SummaryBuilder {
       firstStart: this.firstStart,
       lastFinish: this.lastFinish,
       targetTags: this.manifest.targetTags ?? null,
+      retryOf: this.manifest.retryOf ?? null,
+      retries: [],
       groups,
       instances: instances.map((i) => ({ ...i, group: indexOf.get(this.groupOf.get(i.instanceId)!) ?? null })),
     };
@@ -199,12 +210,28 @@ export function summaryJson(summary: RunSummary): string {
   return `${JSON.stringify(summary, (_k, v: unknown) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v), 2)}\n`;
 }
 
-/** Reads a stored summary.json back into the summary it was written from; one from before groups and names gets none. */
+/**
+ * Reads a stored summary.json back into the summary it was written from; one from before groups,
+ * names or retries gets none. The keys come back in the order build() writes them, so a summary
+ * read, changed (its retries) and written again is written as build() would have.
+ */
 export function parseSummaryJson(text: string): RunSummary {
-  const s = JSON.parse(text, (k, v: unknown) => (k === 'upToMs' && v === 'Infinity' ? Number.POSITIVE_INFINITY : v)) as Partial<RunSummary> & Omit<RunSummary, 'groups' | 'targetTags'>;
+  const s = JSON.parse(text, (k, v: unknown) => (k === 'upToMs' && v === 'Infinity' ? Number.POSITIVE_INFINITY : v)) as Partial<RunSummary> &
+    Omit<RunSummary, 'groups' | 'targetTags' | 'retryOf' | 'retries'>;
   return {
-    ...s,
+    version: s.version,
+    runId: s.runId,
+    command: s.command,
+    requestedBy: s.requestedBy,
+    createdAt: s.createdAt,
+    status: s.status,
+    counts: s.counts,
+    durations: s.durations,
+    firstStart: s.firstStart,
+    lastFinish: s.lastFinish,
     targetTags: s.targetTags ?? null,
+    retryOf: s.retryOf ?? null,
+    retries: s.retries ?? [],
     groups: s.groups ?? [],
     instances: s.instances.map((i: Partial<SummaryInstance> & Omit<SummaryInstance, 'name' | 'group'>) => ({ ...i, name: i.name ?? '', group: i.group ?? null })),
   };

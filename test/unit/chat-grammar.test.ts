@@ -193,6 +193,13 @@ describe('Function: parseChatCommand — status, stop, jobs, help', () => {
     expect(ok('STOP R-20261123T101500-1A2B3C')).toEqual({ kind: 'stop', runId: 'r-20261123t101500-1a2b3c' });
   });
 
+  it('reads retry, failed unless asked: failed, not-run or all', () => {
+    expect(ok('retry r-20261123t101500-1a2b3c')).toEqual({ kind: 'retry', runId: 'r-20261123t101500-1a2b3c', which: 'failed' });
+    expect(ok('@fleetrun RETRY R-20261123T101500-1A2B3C Not-Run')).toEqual({ kind: 'retry', runId: 'r-20261123t101500-1a2b3c', which: 'not-run' });
+    expect(ok('retry r-20261123t101500-1a2b3c all')).toEqual({ kind: 'retry', runId: 'r-20261123t101500-1a2b3c', which: 'all' });
+    expect(ok('retry r-20261123t101500-1a2b3c failed')).toEqual({ kind: 'retry', runId: 'r-20261123t101500-1a2b3c', which: 'failed' });
+  });
+
   it('reads runs, with how many: 10 unless asked, 1 to 50', () => {
     expect(RUNS_LISTED).toEqual({ default: 10, max: 50 });
     expect(ok('runs')).toEqual({ kind: 'runs', limit: 10 });
@@ -210,7 +217,7 @@ describe('Function: parseChatCommand — status, stop, jobs, help', () => {
   });
 
   it('has a usage text that shows every form', () => {
-    for (const form of ['run <command> on', 'run script', 'status <run id>', 'stop <run id>', 'runs [N]', 'jobs', 'help [topic]', 'max-errors', 'concurrency', 'timeout'])
+    for (const form of ['run <command> on', 'run script', 'status <run id>', 'stop <run id>', 'retry <run id> [failed|not-run|all]', 'runs [N]', 'jobs', 'help [topic]', 'max-errors', 'concurrency', 'timeout'])
       expect(USAGE).toContain(form);
   });
 });
@@ -218,7 +225,14 @@ describe('Function: parseChatCommand — status, stop, jobs, help', () => {
 describe('Function: parseChatCommand — errors say what is wrong and where', () => {
   const cases: [string, string][] = [
     ['rnu uptime', 'unknown command "rnu" — did you mean "run"?'],
-    ['deploy everything', 'unknown command "deploy": try run, status, stop, jobs, runs, help'],
+    ['deploy everything', 'unknown command "deploy": try run, status, stop, retry, jobs, runs, help'],
+    ['retyr r-20261123t101500-1a2b3c', 'unknown command "retyr" — did you mean "retry"?'],
+    ['retry', '"retry" wants a run id, like retry r-20261123t101500-1a2b3c'],
+    ['retry i-abcdef', '"i-abcdef" is not a run id (they look like r-20261123t101500-1a2b3c)'],
+    ['retry r-20261123t101500-1a2b3c faild', '"retry" retries failed, not-run, all instances, got "faild" — did you mean "failed"?'],
+    ['retry r-20261123t101500-1a2b3c everything', '"retry" retries failed, not-run, all instances, got "everything"'],
+    ['retry r-20261123t101500-1a2b3c "all"', '"retry" retries failed, not-run, all instances, got "all"'],
+    ['retry r-20261123t101500-1a2b3c all now', 'unexpected "now" after "all"'],
     ['runs 0', '"runs" lists 1 to 50 runs, got 0'],
     ['runs 51', '"runs" lists 1 to 50 runs, got 51'],
     ['runs ten', '"runs" wants a number of runs, like runs 20; got "ten"'],

@@ -122,7 +122,7 @@ describe('Function: handleChat — refusals on the signed webhook', () => {
     expect(refusedLines[0]).not.toContain('hunter22');
   });
 
-  it('the statuses are the documented ones: 400 grammar and unknown command, 422 values, 403 policy, 404 run, 503 seal key', () => {
+  it('the statuses are the documented ones: 400 grammar and unknown command, 422 values, 403 policy, 404 run, 409 retry of a run not retryable now, 503 seal key', () => {
     expect(Object.fromEntries(Object.entries(REFUSALS).map(([c, r]) => [c, r.status]))).toEqual({
       BadRequest: 400,
       BadSignature: 401,
@@ -134,6 +134,7 @@ describe('Function: handleChat — refusals on the signed webhook', () => {
       NotAllowed: 403,
       UnknownRun: 404,
       NoSealKey: 503,
+      NotRetryable: 409,
       CallbackNotAllowed: 400,
     });
   });

@@ -22,7 +22,7 @@ const run = (command: string, tags: Record<string, string>, targetCount = 3): Ac
 describe('Function: parsePolicy', () => {
   it('fills in the defaults', () => {
     const policy = parsePolicy("rules:\n  - name: r\n    users: ['slack:U1']\n    commands: ['*']\n");
-    expect(policy.rules[0]).toEqual({ name: 'r', users: ['slack:U1'], commands: ['*'], allowScript: false, actions: ['run', 'status', 'stop', 'jobs'] });
+    expect(policy.rules[0]).toEqual({ name: 'r', users: ['slack:U1'], commands: ['*'], allowScript: false, actions: ['run', 'status', 'stop', 'retry', 'jobs'] });
     expect(parsePolicy('rules: []\n').rules).toEqual([]);
   });
 
@@ -41,7 +41,7 @@ describe('Function: parsePolicy', () => {
     ['an unknown platform', "rules:\n  - name: r\n    users: ['teams:U1']\n    commands: ['*']\n", /rule "r", users\.0: looks like platform:id/],
     ['no users', "rules:\n  - name: r\n    users: []\n    commands: ['*']\n", /rule "r", users: lists nobody$/],
     ['empty channels', "rules:\n  - name: r\n    users: ['*:*']\n    channels: []\n    commands: ['*']\n", /rule "r", channels: lists no channels/],
-    ['help as an action', "rules:\n  - name: r\n    users: ['*:*']\n    actions: [help]\n", /rule "r", actions\.0: an action is one of run, status, stop, jobs \(help is always allowed\)$/],
+    ['help as an action', "rules:\n  - name: r\n    users: ['*:*']\n    actions: [help]\n", /rule "r", actions\.0: an action is one of run, status, stop, retry, jobs \(help is always allowed\)$/],
     ['run with nothing to run', "rules:\n  - name: r\n    users: ['*:*']\n", /rule "r", commands: the rule allows "run" but no commands and no scripts/],
     ['empty targets', "rules:\n  - name: r\n    users: ['*:*']\n    commands: ['*']\n    targets: {}\n", /rule "r", targets: names neither tags nor instanceIds/],
     ['a bad instance pattern', "rules:\n  - name: r\n    users: ['*:*']\n    commands: ['*']\n    targets: { instanceIds: [web-1] }\n", /rule "r", targets\.instanceIds\.0: looks like i-bp1abc…/],
@@ -244,6 +244,27 @@ describe('Function: decide, for status and stop: a decision on the run they name
     const p = parsePolicy("rules:\n  - name: scripters\n    users: ['slack:*']\n    allowScript: true\n");
     expect(decide(p, slack('x'), { action: 'stop', script: true, targets: { instanceIds: ['i-a1'] } }).allow).toBe(true);
     expect(decide(p, slack('x'), { action: 'stop', command: 'uptime', targets: { instanceIds: ['i-a1'] } }).reason).toBe('denied: rule "scripters" does not allow command "uptime"');
+  });
+});
+
+describe('Function: decide, for retry: on the run it names, as status and stop', () => {
+  const who = slack('U123', 'C900');
+  const retry = (command: string, tags: Record<string, string>): AccessRequest => ({ action: 'retry', command, targets: { tags } });
+
+  it('is an action of its own: a rule listing actions without it does not allow it; one with the default actions does', () => {
+    expect(decide(parsePolicy(EXAMPLE), who, retry('uptime', { env: 'demo' })).reason).toBe('denied: rule "ops-on-demo" does not allow "retry"');
+    expect(decideAction(parsePolicy(EXAMPLE), who, 'retry').allow).toBe(false);
+    const all = parsePolicy(EXAMPLE.replace('    actions: [run, status, stop, jobs]\n', ''));
+    expect(decide(all, who, retry('uptime', { env: 'staging' }))).toEqual({ allow: true, rule: 'ops-on-demo', reason: 'allowed by rule "ops-on-demo"' });
+    expect(decideAction(all, who, 'retry').allow).toBe(true);
+  });
+
+  it('covers only runs within the rule: other targets, other commands, runs not limited to its tags are refused', () => {
+    const all = parsePolicy(EXAMPLE.replace('    actions: [run, status, stop, jobs]\n', ''));
+    expect(decide(all, who, retry('uptime', { env: 'prod' })).reason).toBe('denied: rule "ops-on-demo" does not allow tag env=prod (env may be demo, staging)');
+    expect(decide(all, who, retry('reboot', { env: 'demo' })).reason).toBe('denied: rule "ops-on-demo" does not allow command "reboot"');
+    expect(decide(all, who, retry('uptime', { role: 'web' })).reason).toBe('denied: rule "ops-on-demo" covers only runs limited to tag env (demo, staging), and this run is not');
+    expect(decide(all, slack('U999', 'C900'), retry('uptime', { env: 'demo' })).reason).toBe('no rule lets slack:U999 use fleetrun (denied by default)');
   });
 });
 
