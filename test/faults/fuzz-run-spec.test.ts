@@ -31,6 +31,8 @@ import { MemoryStore } from '../support/memory-store.ts';
 
 const RUNS_PER_CATALOG = 3000;
 const SECRET = 'webhook-secret-for-the-run-spec-fuzz';
+/** Fixed, so a run is repeatable; set FLEETRUN_FUZZ_SEED to explore other cases (a failure prints its seed). */
+const SEED = Number(process.env.FLEETRUN_FUZZ_SEED ?? 20_261_203);
 const SEAL_KEY = 'a-seal-key-for-the-run-spec-fuzz-0001';
 const POLICY = parsePolicy(`
 rules:
@@ -48,7 +50,8 @@ function word(text: string): string {
 
 /** Mostly what the commands take, often not: each part is valid now and then, so whole commands get through. */
 const value = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom('/', '/data', '/var/log', 'sshd', 'nginx.service', '45', '5', 's3cr3t-token') },
+  // Values that fit a parameter, secret ones included (a secret must be 4 characters or more): the mix must start runs often.
+  { weight: 3, arbitrary: fc.constantFrom('/', '/data', '/var/log', 'sshd', 'nginx.service', '45', '5', 's3cr3t-token', 'token-0042', 'pa55-w0rd') },
   { weight: 2, arbitrary: fc.oneof(fc.stringMatching(/^\/[A-Za-z0-9_./-]{0,20}$/), fc.stringMatching(/^[0-9]{1,4}$/), fc.stringMatching(/^[A-Za-z0-9@._-]{1,20}$/)) },
   { weight: 2, arbitrary: fc.oneof(fc.constantFrom('', ' ', '$(id)', "'; rm -rf /'", '{{ACS::InstanceId}}', '\u0000', 'x'.repeat(30_000)), fc.string({ maxLength: 40 })) },
 );
@@ -65,6 +68,8 @@ const instanceId = fc.oneof({ weight: 4, arbitrary: fc.stringMatching(/^i-[a-z0-
 const tagKey = fc.oneof({ weight: 3, arbitrary: fc.constantFrom('env', 'role', 'Name') }, { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9:_.-]{1,12}$/) }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) });
 const tagValue = fc.oneof({ weight: 3, arbitrary: fc.constantFrom('demo', 'prod', 'web', '') }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) });
 const targets = fc.oneof(
+  // The targets the policy lets the fuzz's user run on, so that runs start often whatever the seed.
+  { weight: 2, arbitrary: fc.constant('env=demo') },
   { weight: 3, arbitrary: fc.array(instanceId, { minLength: 1, maxLength: 4 }).map((ids) => ids.join(' ')) },
   { weight: 3, arbitrary: fc.array(fc.tuple(tagKey, tagValue), { minLength: 1, maxLength: 3 }).map((tags) => tags.map(([k, v]) => `${word(k)}=${word(v)}`).join(' ')) },
   { weight: 1, arbitrary: fc.array(fc.tuple(tagKey, tagValue), { minLength: 1, maxLength: 2 }).map((tags) => `tag ${tags.map(([k, v]) => `${word(k)}=${word(v)}`).join(',')}`) },
@@ -193,7 +198,7 @@ describe.each(CATALOG_FILES)('what a user can type, against %s', (file) => {
       fc.asyncProperty(fc.oneof({ weight: 4, arbitrary: runCommand(catalog) }, { weight: 1, arbitrary: commandText }), fc.boolean(), fc.nat({ max: 9 }), async (text, replyTo, which) =>
         check(which === 0 ? withoutKey : withKey, text, replyTo, tally),
       ),
-      { numRuns: RUNS_PER_CATALOG },
+      { numRuns: RUNS_PER_CATALOG, seed: SEED },
     );
     // The mix reached both outcomes, often.
     expect(tally.started).toBeGreaterThan(RUNS_PER_CATALOG / 20);
