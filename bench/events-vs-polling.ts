@@ -12,7 +12,7 @@
 import type { RunSummary } from '../shared/runs/summary.ts';
 import { runKeys } from '../shared/runs/keys.ts';
 import { seededRandom } from '../local/seeded-random.ts';
-import { startPipelineCloud, waitForObject, type PipelineCloud } from '../local/harness/pipeline-cloud.ts';
+import { startPipelineCloud, waitForObject, type PipelineCloud } from '../local/cli/harness/pipeline-cloud.ts';
 import { ossWriteTimes } from './oss-writes.ts';
 import { pollRun } from './poller.ts';
 

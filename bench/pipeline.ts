@@ -8,7 +8,7 @@
  */
 import { runKeys } from '../shared/runs/keys.ts';
 import type { RunSummary } from '../shared/runs/summary.ts';
-import { fleetOf, startPipelineCloud, waitForObject } from '../local/harness/pipeline-cloud.ts';
+import { fleetOf, startPipelineCloud, waitForObject } from '../local/cli/harness/pipeline-cloud.ts';
 import { ossWriteTimes } from './oss-writes.ts';
 
 export interface PipelineResult {

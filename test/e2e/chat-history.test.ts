@@ -13,7 +13,7 @@ import { AUDIT_PREFIX, parseAuditKey, parseAuditRecord, type AuditRecord } from 
 import { runKeys } from '../../shared/runs/keys.ts';
 import { DEMO_CHAT, PROJECT_ROOT } from '../../local/local-cloud.ts';
 import { startChatThread, type ChatThread } from '../../local/cli/chat-thread.ts';
-import { startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 import { findSecrets } from '../support/secret-scan.ts';
 
 const FLEET = `instances:

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
 import { startChatThread, type ChatThread } from '../../local/cli/chat-thread.ts';
-import { startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 import { parseSummaryJson } from '../../shared/runs/summary.ts';
 import { runManifestSchema } from '../../shared/runs/manifest.ts';
 

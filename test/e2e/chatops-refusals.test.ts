@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slackHeaders, webhookHeaders } from '../../shared/chat/sign.ts';
 import { chatCommand } from '../../local/cli/chat-command.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
-import { startPipelineCloud, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { startPipelineCloud, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 
 const FLEET = `instances:
   - { id: i-bp1refuse0001, name: web-1, tags: { env: demo } }

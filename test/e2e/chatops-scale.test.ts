@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
-import { startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 
 const N = 250;
 const FLEET = `instances:\n${Array.from({ length: N }, (_, i) => `  - { id: i-bigchat${String(i).padStart(6, '0')}, tags: { env: big } }`).join('\n')}\n`;

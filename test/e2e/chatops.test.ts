@@ -10,7 +10,7 @@ import { slackHeaders, webhookHeaders } from '../../shared/chat/sign.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
 import { startChatThread, type ChatThread } from '../../local/cli/chat-thread.ts';
 import { reportLinkKey, signReportLink } from '../../shared/runs/report-link.ts';
-import { startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 
 const FLEET = `instances:
 ${Array.from({ length: 6 }, (_, i) => `  - { id: i-bp1chat00000${i}, name: ${i === 2 ? 'db-1' : `web-${i}`}, tags: { env: demo, role: ${i === 2 ? 'db' : 'web'} } }`).join('\n')}

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealCommand } from '../../shared/runs/build-run-spec.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import type { RunSummary } from '../../shared/runs/summary.ts';
-import { startPipelineCloud, waitForObject, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { startPipelineCloud, waitForObject, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 
 /** web-00..web-15 succeed; bad-00..bad-02 fail; slow-00 times out; down-00 is Stopped. */
 const fleetYaml = `instances:\n${[

@@ -15,7 +15,7 @@ import { runKeys } from '../../shared/runs/keys.ts';
 import { DEMO_CHAT, PROJECT_ROOT } from '../../local/local-cloud.ts';
 import { startChatThread, type ChatThread } from '../../local/cli/chat-thread.ts';
 import type { RamIdentities } from '../../local/ram/identities.ts';
-import { startPipelineCloud, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { startPipelineCloud, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 
 const ROLE = 'fleetrun-fc-role';
 const POLICY = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'deploy/ram-policy.json'), 'utf8')) as { Version: string; Statement: { Sid?: string; Action: string[]; [k: string]: unknown }[] };

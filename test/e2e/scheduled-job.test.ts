@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runKeys } from '../../shared/runs/keys.ts';
 import type { RunSummary } from '../../shared/runs/summary.ts';
-import { fleetOf, startPipelineCloud, waitForObject, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { fleetOf, startPipelineCloud, waitForObject, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 
 let pc: PipelineCloud;
 let dir: string;

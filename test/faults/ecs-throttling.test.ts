@@ -12,7 +12,7 @@ import type { InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
 import type { DispatchRequestInput } from '../../shared/chatops/dispatch-request.ts';
 import { readManifest } from '../../shared/pipeline/finish-run.ts';
 import { newRunId } from '../../shared/pipeline/start-run.ts';
-import { fleetOf, startPipelineCloud, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { fleetOf, startPipelineCloud, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 import { expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';
 import { expectedStatuses } from '../support/fault-runs.ts';
 

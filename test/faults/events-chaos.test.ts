@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runKeys } from '../../shared/runs/keys.ts';
-import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 import { expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';
 import { expectedStatuses, FINE_OR_FAILING_SCRIPT } from '../support/fault-runs.ts';
 

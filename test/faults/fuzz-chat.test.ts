@@ -28,7 +28,7 @@ import { AliOssStore } from '../../shared/store/ali-oss-store.ts';
 import { parseFleet } from '../../local/ecs/fleet.ts';
 import { DEMO_CHAT, PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../../local/local-cloud.ts';
 import { fc3Event, materialise, requestSpec, type ChatRequest, type ChatSecrets, type RequestSpec } from '../support/chat-fuzz.ts';
-import { waitUntil } from '../../local/harness/pipeline-cloud.ts';
+import { waitUntil } from '../../local/cli/harness/pipeline-cloud.ts';
 import { stdoutCapture } from '../support/stdout-capture.ts';
 
 const PER_PLATFORM = 10_000;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
 import { isAlive } from '../support/ecs-test-cloud.ts';
-import { startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 import { executedInstances, expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';
 
 const FLEET = `instances:

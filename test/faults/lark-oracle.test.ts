@@ -15,7 +15,7 @@ import { createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { larkEncrypt, larkHeaders } from '../../shared/chat/sign.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
-import { startPipelineCloud, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { startPipelineCloud, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 
 const FLEET = `instances:
   - { id: i-bp1oracle000001, name: web-1, tags: { env: demo } }

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { AliOssStore } from '../../shared/store/ali-oss-store.ts';
-import { waitForObject, waitUntil } from '../../local/harness/pipeline-cloud.ts';
+import { waitForObject, waitUntil } from '../../local/cli/harness/pipeline-cloud.ts';
 import { parseFleet } from '../../local/ecs/fleet.ts';
 import { DEMO_CHAT, PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../../local/local-cloud.ts';
 import { fetchReportsInto, secretsEverywhere, startRepliesRecorder, type RecordedReply, type RepliesRecorder } from '../support/replies-recorder.ts';

@@ -20,7 +20,7 @@ import { createLogger } from '../../shared/runtime/logger.ts';
 import { AliOssStore } from '../../shared/store/ali-oss-store.ts';
 import { parseFleet } from '../../local/ecs/fleet.ts';
 import { PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../../local/local-cloud.ts';
-import { waitForObject, waitUntil } from '../../local/harness/pipeline-cloud.ts';
+import { waitForObject, waitUntil } from '../../local/cli/harness/pipeline-cloud.ts';
 import { fetchReportsInto, secretsEverywhere, startRepliesRecorder, type RecordedReply, type RepliesRecorder } from '../support/replies-recorder.ts';
 import { findSecrets, scanFiles } from '../support/secret-scan.ts';
 

@@ -13,7 +13,7 @@ import { runKeys } from '../../shared/runs/keys.ts';
 import { startChatThread, type ChatThread, type ThreadReply } from '../../local/cli/chat-thread.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
 import type { AsyncInvocationRecord } from '../../local/fc/async-invocations.ts';
-import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 import { expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';
 import { DEAD_LETTERS, expectedStatuses, FINE_OR_FAILING_SCRIPT, queued, RESULTS_QUEUE, STAGGERED_SCRIPT } from '../support/fault-runs.ts';
 

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
 import { listenOnChatThreadPort, startChatThread, type ChatThread, type ThreadReply } from '../../local/cli/chat-thread.ts';
-import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 import { expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';
 import { DEAD_LETTERS, expectedStatuses, FINE_OR_FAILING_SCRIPT, queued, RESULTS_QUEUE, STAGGERED_SCRIPT } from '../support/fault-runs.ts';
 

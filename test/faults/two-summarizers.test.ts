@@ -14,7 +14,7 @@ import { startChatThread, type ChatThread, type ThreadReply } from '../../local/
 import { MnsStreamSource } from '../../local/eventbridge/mns-source.ts';
 import { FunctionInstance } from '../../local/fc/function-instance.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
-import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 import { expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';
 import { DEAD_LETTERS, expectedStatuses, FINE_OR_FAILING_SCRIPT, RESULTS_QUEUE } from '../support/fault-runs.ts';
 

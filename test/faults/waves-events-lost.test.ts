@@ -22,7 +22,7 @@ import { webhookHeaders } from '../../shared/chat/sign.ts';
 import type { InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
 import { startChatThread, type ChatThread, type ThreadReply } from '../../local/cli/chat-thread.ts';
-import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 import { expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';
 import { DEAD_LETTERS, queued } from '../support/fault-runs.ts';
 

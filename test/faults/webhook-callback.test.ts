@@ -15,7 +15,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
-import { startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 
 const FLEET = `instances:
   - { id: i-bp1callback0001, name: web-1, tags: { env: demo } }

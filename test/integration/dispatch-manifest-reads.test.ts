@@ -17,7 +17,7 @@ import { runKeys } from '../../shared/runs/keys.ts';
 import { createLogger } from '../../shared/runtime/logger.ts';
 import type { ObjectStore } from '../../shared/store/port.ts';
 import { PROJECT_ROOT } from '../../local/local-cloud.ts';
-import { fleetOf, REGION, startPipelineCloud, waitForObject, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { fleetOf, REGION, startPipelineCloud, waitForObject, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 
 let pc: PipelineCloud;
 

@@ -14,7 +14,7 @@ import { AUDIT_PREFIX, parseAuditKey, parseAuditRecord } from '../../shared/runs
 import { buildRunSpec } from '../../shared/runs/build-run-spec.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { createLogger } from '../../shared/runtime/logger.ts';
-import { fleetOf, REGION, startPipelineCloud, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { fleetOf, REGION, startPipelineCloud, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 import { findSecrets } from '../support/secret-scan.ts';
 
 // It shares `dispatch` with the record's stage: a field fleetrun fills itself stays readable.

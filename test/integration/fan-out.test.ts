@@ -25,7 +25,7 @@ import { AliOssStore } from '../../shared/store/ali-oss-store.ts';
 import type { ObjectStore } from '../../shared/store/port.ts';
 import { generatedFleet } from '../../local/ecs/fleet.ts';
 import { startEcsEmulator, type EcsEmulator } from '../../local/ecs/server.ts';
-import { waitUntil } from '../../local/harness/pipeline-cloud.ts';
+import { waitUntil } from '../../local/cli/harness/pipeline-cloud.ts';
 import { PROJECT_ROOT } from '../../local/local-cloud.ts';
 import { AK, BUCKET, REGION as OSS_REGION, SK, startTestOss, type TestOss } from './oss-test-cloud.ts';
 

@@ -14,7 +14,7 @@ import { runKeys } from '../../shared/runs/keys.ts';
 import { runManifestSchema } from '../../shared/runs/manifest.ts';
 import type { InstanceResult } from '../../shared/runs/result.ts';
 import { createLogger } from '../../shared/runtime/logger.ts';
-import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 
 let pc: PipelineCloud;
 beforeAll(async () => {

@@ -3,7 +3,7 @@
  * fail), the statuses that gives a fleet made by fleetOf, and the results queue's depth.
  */
 import type { InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
-import type { PipelineCloud } from '../../local/harness/pipeline-cloud.ts';
+import type { PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 
 /** Instances named bad-* print "failing" and exit 4; the others print "fine <name>". */
 export const FINE_OR_FAILING_SCRIPT = 'case "{{ACS::InstanceName}}" in bad-*) echo failing; exit 4 ;; *) echo "fine {{ACS::InstanceName}}" ;; esac';

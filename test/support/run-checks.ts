@@ -8,7 +8,7 @@ import { runKeys } from '../../shared/runs/keys.ts';
 import type { RunSummary } from '../../shared/runs/summary.ts';
 import type { ObjectStore } from '../../shared/store/port.ts';
 import type { EcsEmulator } from '../../local/ecs/server.ts';
-import { waitForObject } from '../../local/harness/pipeline-cloud.ts';
+import { waitForObject } from '../../local/cli/harness/pipeline-cloud.ts';
 
 export async function summaryOf(store: ObjectStore, runId: string, ms = 30_000): Promise<RunSummary> {
   return JSON.parse((await waitForObject(store, runKeys.summaryJson(runId), ms)).toString('utf8')) as RunSummary;

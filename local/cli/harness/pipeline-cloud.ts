@@ -1,18 +1,18 @@
 /**
  * The whole local cloud with s.yaml's functions, and the clients a test or a benchmark drives it
  * with: it starts runs through the library (startRun) and reads the runs bucket through the store,
- * as a user of the deployed product would, so it lives in local/harness/ and not among the emulators.
+ * as a user of the deployed product would, so it lives in local/cli/harness/ and not among the emulators.
  */
 import path from 'node:path';
-import { EcsCloudAssistant } from '../../shared/cloud-assistant/ecs-cloud-assistant.ts';
-import { NO_CHAT } from '../../shared/pipeline/finish-run.ts';
-import { startRun, type StartRunRequest } from '../../shared/pipeline/start-run.ts';
-import type { RunManifest } from '../../shared/runs/manifest.ts';
-import { createLogger } from '../../shared/runtime/logger.ts';
-import { AliOssStore } from '../../shared/store/ali-oss-store.ts';
-import type { ObjectStore } from '../../shared/store/port.ts';
-import { parseFleet } from '../ecs/fleet.ts';
-import { PROJECT_ROOT, startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../local-cloud.ts';
+import { EcsCloudAssistant } from '../../../shared/cloud-assistant/ecs-cloud-assistant.ts';
+import { NO_CHAT } from '../../../shared/pipeline/finish-run.ts';
+import { startRun, type StartRunRequest } from '../../../shared/pipeline/start-run.ts';
+import type { RunManifest } from '../../../shared/runs/manifest.ts';
+import { createLogger } from '../../../shared/runtime/logger.ts';
+import { AliOssStore } from '../../../shared/store/ali-oss-store.ts';
+import type { ObjectStore } from '../../../shared/store/port.ts';
+import { parseFleet } from '../../ecs/fleet.ts';
+import { PROJECT_ROOT, startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../local-cloud.ts';
 
 export const REGION = 'cn-hangzhou';
 const KEY = { id: 'pipeline-key', secret: 'pipeline-secret-value-0001' };
