@@ -5,7 +5,7 @@
  * ```
  * run <command> on <i-… ids | [tag] key=value …> [with k=v …] [timeout N] [concurrency N] [max-errors N|N%]
  * run script "<free-form script>" on …
- * status <run id> · stop <run id> · retry <run id> [failed|not-run|all] · runs [N] · jobs · help [topic]
+ * status <run id> · stop <run id> · approve <run id> · deny <run id> · retry <run id> [failed|not-run|all] · runs [N] · jobs · help [topic]
  * ```
  *
  * The parser never interprets values: a `with` value is kept byte for byte (quotes, `;`, `$(…)`,
@@ -32,6 +32,9 @@ export type ChatCommand =
     }
   | { kind: 'status'; runId: string }
   | { kind: 'stop'; runId: string }
+  /** A decision on a run waiting for approval (chatops/approvals.ts). */
+  | { kind: 'approve'; runId: string }
+  | { kind: 'deny'; runId: string }
   /** A new run of a finished run's command and parameters on the instances `which` names (runs/retry-spec.ts). */
   | { kind: 'retry'; runId: string; which: RetryWhich }
   /** The last `limit` runs the asker may see. */
@@ -80,13 +83,15 @@ export const USAGE = [
   '  run script "<script>" on <targets>   a free-form script, if your access allows it',
   '  status <run id>                      how a run is going (run ids look like r-20261123t101500-1a2b3c)',
   '  stop <run id>                        stop a run',
+  '  approve <run id>                     start a run waiting for approval (not your own)',
+  '  deny <run id>                        refuse a run waiting for approval',
   '  retry <run id> [failed|not-run|all]  run a finished run again on its failed (default), never-run or all instances',
   `  runs [N]                             the last N runs you may see, with their reports (default ${RUNS_LISTED.default}, at most ${RUNS_LISTED.max})`,
   '  jobs                                 the scheduled jobs',
   '  help [topic]                         this text, or help on a command',
 ].join('\n');
 
-const COMMAND_WORDS = ['run', 'status', 'stop', 'retry', 'jobs', 'runs', 'help'] as const;
+const COMMAND_WORDS = ['run', 'status', 'stop', 'approve', 'deny', 'retry', 'jobs', 'runs', 'help'] as const;
 const RUN_KEYWORDS = ['on', 'with', 'timeout', 'concurrency', 'max-errors'] as const;
 type RunKeyword = (typeof RUN_KEYWORDS)[number];
 /** Spellings people type for a keyword; the canonical one is in RUN_KEYWORDS. */
@@ -284,13 +289,13 @@ function quoteWord(t: Token): string {
   return JSON.stringify(textOf(t));
 }
 
-function parseRunId(verb: string, tokens: Token[]): ChatCommand {
+function parseRunId(verb: 'status' | 'stop' | 'approve' | 'deny', tokens: Token[]): ChatCommand {
   const t = tokens[1];
   if (!t) throw new ParseError(`"${verb}" wants a run id, like ${verb} ${RUN_ID_EXAMPLE}`);
   const id = textOf(t).toLowerCase();
   if (!RUN_ID.test(id)) throw new ParseError(`${quoteWord(t)} is not a run id (they look like ${RUN_ID_EXAMPLE})`);
   if (tokens[2]) throw new ParseError(`unexpected ${quoteWord(tokens[2])} after the run id`);
-  return verb === 'status' ? { kind: 'status', runId: id } : { kind: 'stop', runId: id };
+  return { kind: verb, runId: id };
 }
 
 /** `retry <run id>` and, optionally, which of its instances. */
@@ -521,6 +526,8 @@ export function parseChatCommand(text: string, limits: ChatLimits = CHAT_LIMITS)
         return { ok: true, command: parseRun(tokens, limits) };
       case 'status':
       case 'stop':
+      case 'approve':
+      case 'deny':
         return { ok: true, command: parseRunId(verb, tokens) };
       case 'retry':
         return { ok: true, command: parseRetry(tokens) };

@@ -23,13 +23,15 @@ export const REFUSALS = {
   BadSignature: { status: 401, meaning: 'the signature headers are missing, malformed or do not match the body' },
   Expired: { status: 401, meaning: 'the timestamp is more than 5 minutes from now' },
   Replayed: { status: 401, meaning: 'this exact signed request was already accepted once' },
-  BadGrammar: { status: 400, meaning: 'the text does not follow the command grammar (including a first word that is not run, status, stop, retry, runs, jobs or help)' },
+  BadGrammar: { status: 400, meaning: 'the text does not follow the command grammar (including a first word that is not run, status, stop, approve, deny, retry, runs, jobs or help)' },
   UnknownCommand: { status: 400, meaning: 'run names a command the catalog does not have' },
   BadParameters: { status: 422, meaning: 'the catalog command does not accept the values, timeout or script given' },
   NotAllowed: { status: 403, meaning: 'the access policy does not allow this requester this action, command or these targets' },
   UnknownRun: { status: 404, meaning: 'status or stop names a run that does not exist' },
   NoSealKey: { status: 503, meaning: 'the command has secret parameters and this deployment has no seal key to protect them' },
   NotRetryable: { status: 409, meaning: 'retry names a run that is still running, or that has no instances of the kind asked for' },
+  NotPending: { status: 409, meaning: 'approve or deny names a run that is not waiting for approval: already decided, or expired' },
+  SelfApproval: { status: 403, meaning: 'approve names a run its requester asked for: someone else must approve it' },
   CallbackNotAllowed: { status: 400, meaning: 'callbackUrl is not on an origin this deployment lists for webhook replies (FLEETRUN_WEBHOOK_CALLBACK_ORIGINS)' },
 } as const satisfies Record<string, { status: 400 | 401 | 403 | 404 | 409 | 422 | 503; meaning: string }>;
 

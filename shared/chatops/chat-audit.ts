@@ -146,6 +146,12 @@ export function refusalEvent(c: Exclude<ChatCommand, RunCommand> | undefined, ct
   const outcome = refusedOutcome(code, options.policyReason !== undefined ? { policyReason: options.policyReason } : {});
   const base = { version: 1 as const, at: ctx.at.toISOString(), who: ctx.who, outcome, ...(options.command !== undefined ? { command: options.command } : {}) };
   if (c === undefined || c.kind === 'help') return { record: { ...base, kind: 'chat' }, secrets: [] };
+  if (c.kind === 'approve' || c.kind === 'deny') return { record: { ...base, kind: 'approval', runId: c.runId }, secrets: [] };
   if (c.kind === 'status' || c.kind === 'stop' || c.kind === 'retry') return { record: { ...base, kind: c.kind, runId: c.runId }, secrets: [] };
   return { record: { ...base, kind: c.kind }, secrets: [] };
+}
+
+/** A run waiting for approval, and each decision on it (chatops/approvals.ts). */
+export function approvalEvent(runId: string, command: string, ctx: Pick<ChatAuditContext, 'who' | 'at'>, result: 'requested' | 'approved' | 'denied' | 'expired'): AuditEvent {
+  return { record: { version: 1, at: ctx.at.toISOString(), who: ctx.who, kind: 'approval', runId, command, outcome: { result } }, secrets: [] };
 }

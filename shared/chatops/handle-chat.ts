@@ -34,6 +34,8 @@ import { recentRuns } from './recent-runs.ts';
 import { accessToRun, recordRunScope, runScopeOf, type RunScope } from './run-scope.ts';
 import { runsListMessage } from './runs-list-message.ts';
 import { answerRetry } from './retry-run.ts';
+import { answerApproval, holdForApproval } from './approvals.ts';
+import { approvalNeedOf } from '../config/approval-fields.ts';
 
 export interface ChatopsDeps {
   codecs: Partial<Record<ChatPlatform, ChatCodec>>;
@@ -47,6 +49,8 @@ export interface ChatopsDeps {
   reportLink?: (runId: string) => string;
   logger: Logger;
   now?: () => Date;
+  /** How long a run waiting for approval may wait (FLEETRUN_APPROVAL_TTL_SECONDS). */
+  approvalTtlSeconds?: number | undefined;
 }
 
 /** Replays and redeliveries are refused across every instance: the first write of a marker wins. */
@@ -113,6 +117,7 @@ async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<Answe
   if (c.kind === 'status' || c.kind === 'stop') return answerAboutRun(c, who, inbound, deps, audit);
   if (c.kind === 'runs') return answerRuns(c, who, deps, audit);
   if (c.kind === 'retry') return answerRetry(c, who, inbound, deps, audit);
+  if (c.kind === 'approve' || c.kind === 'deny') return answerApproval(c, who, deps, audit);
   const decision = decide(deps.policy, who, {
     action: c.kind,
     ...(c.kind === 'run' ? { command: c.script !== undefined ? 'script' : c.command, script: c.script !== undefined, targets: c.targets } : {}),
@@ -162,7 +167,12 @@ async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<Answe
         return { message: refuse('BadParameters', `the run cannot be sent: ${issue.path.join('.') || 'the request'} ${issue.message}`), event: runEvent(c, audit, { refused: 'BadParameters' }) };
       }
       const dispatch = checked.data;
+      if (dispatch.kind !== 'run') throw new Error('a run was checked as something else');
       // What the run is about, for the policy's later decisions on its status and stop (run-scope.ts).
+      // The catalog command's or the allowing rule's `approval: required`: recorded, not dispatched (approvals.ts).
+      const entry = c.script === undefined && Object.hasOwn(deps.catalog.commands, c.command) ? deps.catalog.commands[c.command]! : undefined;
+      const need = decision.approval ?? (entry ? approvalNeedOf(entry) : undefined);
+      if (need) return holdForApproval(dispatch, need, { command: c.script !== undefined ? 'a script' : c.command, targets: describeTargets(c) }, deps, audit);
       await recordRunScope(deps.store, runId, { command: spec.command.name, targets: spec.targets });
       // Recorded before the hand-off: if dispatch fails more often than FC retries it (OSS down for
       // minutes), the schedule tick finds the record and starts the run; secrets in it are sealed.

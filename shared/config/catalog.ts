@@ -24,6 +24,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { approvalFields } from './approval-fields.ts';
 import { COMMAND_NAME, RESERVED_COMMAND_NAMES, closestWord } from '../chat/grammar.ts';
 import { COMMAND_TYPES, LIMITS, TERMINATION_MODES } from '../cloud-assistant/constants.ts';
 import { contentParameterNames, isKnownBuiltIn } from '../cloud-assistant/requests/common.ts';
@@ -112,6 +113,8 @@ const commandSchema = z
     terminationMode: z.enum(TERMINATION_MODES).optional(),
     /** How the run's outputs are normalised before they are grouped (shared/runs/output-normalise.ts); absent: exactly, up to trailing whitespace. */
     group: outputGroupingSchema.optional(),
+    /** `approval: required`: a run of it waits until someone else approves it (chatops/approvals.ts); `approvers` limits who. */
+    ...approvalFields,
   })
   .superRefine((c, ctx) => {
     const names = Object.keys(c.parameters);

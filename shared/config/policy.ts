@@ -15,6 +15,8 @@
  *     maxTargets: 200                                           # optional
  *     allowScript: false                                        # free-form scripts
  *     actions: [run, status, stop, retry, jobs]                 # default: all
+ *     approval: required                                        # optional: runs it allows wait for approval
+ *     approvers: ['slack:U456']                                 # optional: who may approve them
  * ```
  *
  * Tag rules are about where a run can land. Tags in a request are ANDed, so a request is within a
@@ -34,12 +36,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { ChatPlatform } from '../chat/types.ts';
 import type { Targets } from '../cloud-assistant/targets.ts';
 import { parseYamlFile } from './catalog.ts';
 
-/** The chat front ends a user or channel id can come from (the `platform:` part of a pattern). */
-export const CHAT_PLATFORMS = ['slack', 'dingtalk', 'lark', 'webhook'] as const satisfies readonly ChatPlatform[];
+import { approvalFields, approvalNeedOf, principal, type ApprovalNeed } from './approval-fields.ts';
+
+export { CHAT_PLATFORMS } from './approval-fields.ts';
 
 /** What a rule can allow; `help` is not among them because it is always allowed. */
 export const POLICY_ACTIONS = ['run', 'status', 'stop', 'retry', 'jobs'] as const;
@@ -50,10 +52,6 @@ export class PolicyError extends Error {
   override readonly name = 'PolicyError';
 }
 
-const PRINCIPAL = new RegExp(`^(?:\\*|${CHAT_PLATFORMS.join('|')}):\\S+$`);
-const principal = z
-  .string()
-  .regex(PRINCIPAL, `looks like platform:id, the platform one of ${CHAT_PLATFORMS.join(', ')} or *`);
 
 const tagValues = z
   .union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1, 'lists no values')])
@@ -78,6 +76,7 @@ const ruleSchema = z
       .array(z.enum(POLICY_ACTIONS, { error: `an action is one of ${POLICY_ACTIONS.join(', ')} (help is always allowed)` }))
       .min(1)
       .default([...POLICY_ACTIONS]),
+    ...approvalFields,
   })
   .superRefine((r, ctx) => {
     if (r.actions.includes('run') && r.commands.length === 0 && !r.allowScript)
@@ -125,6 +124,8 @@ export interface Decision {
   allow: boolean;
   rule?: string;
   reason: string;
+  /** The allowing rule's `approval: required` (a `run` then waits for someone else to approve it). */
+  approval?: ApprovalNeed;
 }
 
 /** Points at a rule by its name, read back from the YAML, which says more than its index. */
@@ -157,7 +158,7 @@ function matchesAny(patterns: readonly string[], value: string): boolean {
 }
 
 /** `platform:id` patterns: the platform ignores case, the id does not (Slack ids are case-sensitive). */
-function matchesPrincipal(patterns: readonly string[], platform: string, id: string): boolean {
+export function matchesPrincipal(patterns: readonly string[], platform: string, id: string): boolean {
   return patterns.some((p) => {
     const colon = p.indexOf(':');
     const pp = p.slice(0, colon).toLowerCase();
@@ -234,7 +235,10 @@ function firstRule(policy: Policy, who: Requester, allows: (rule: PolicyRule) =>
       continue;
     }
     const why = allows(rule);
-    if (why === undefined) return { allow: true, rule: rule.name, reason: `allowed by rule "${rule.name}"` };
+    if (why === undefined) {
+      const approval = approvalNeedOf(rule);
+      return { allow: true, rule: rule.name, reason: `allowed by rule "${rule.name}"`, ...(approval ? { approval } : {}) };
+    }
     reasons.push(why);
   }
   const me = `${platform}:${who.userId}`;

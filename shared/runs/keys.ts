@@ -46,6 +46,10 @@ export const runKeys = {
   readsPrefix: (runId: string, scope: string) => `runs/${runId}/reads/${encodeURIComponent(scope)}/`,
   readClaim: (runId: string, scope: string, slot: number) => `runs/${runId}/reads/${encodeURIComponent(scope)}/${slot}`,
   readDone: (runId: string, scope: string, slot: number) => `runs/${runId}/reads/${encodeURIComponent(scope)}/${slot}.done`,
+  /** A run waiting for approval (chatops/approvals.ts): the dispatch request as built, written once. */
+  approvalRequest: (runId: string) => `runs/${runId}/approval/request.json`,
+  /** The one decision on it (approved, denied or expired), written once: racing approvers start it once. */
+  approvalDecision: (runId: string) => `runs/${runId}/approval/decision.json`,
   /** A chat run handed to dispatch and not yet started (or refused): the schedule tick retries it. */
   pendingDispatch: (runId: string) => `index/dispatch/${runId}.json`,
   pendingDispatchPrefix: 'index/dispatch/',

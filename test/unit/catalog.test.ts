@@ -390,3 +390,13 @@ describe('Injection: values reach the script only as data', () => {
     }
   });
 });
+
+describe('Catalog: approval', () => {
+  it('a command may require approval, by anyone or by the approvers it lists', () => {
+    const catalog = parseCatalog("commands:\n  reboot:\n    script: reboot\n    approval: required\n    approvers: ['slack:U2']\n  uptime:\n    script: uptime\n");
+    expect(findCommand(catalog, 'reboot')).toMatchObject({ approval: 'required', approvers: ['slack:U2'] });
+    expect(findCommand(catalog, 'uptime').approval).toBeUndefined();
+    expect(() => parseCatalog('commands:\n  reboot:\n    script: reboot\n    approval: yes\n')).toThrow(/approval is "required"/);
+    expect(() => parseCatalog("commands:\n  reboot:\n    script: reboot\n    approval: required\n    approvers: ['U2']\n")).toThrow(/looks like platform:id/);
+  });
+});

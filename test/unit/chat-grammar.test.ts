@@ -193,6 +193,16 @@ describe('Function: parseChatCommand — status, stop, jobs, help', () => {
     expect(ok('STOP R-20261123T101500-1A2B3C')).toEqual({ kind: 'stop', runId: 'r-20261123t101500-1a2b3c' });
   });
 
+  it('reads approve and deny of a run id, in any case, and nothing after it', () => {
+    expect(ok('approve r-20261123t101500-1a2b3c')).toEqual({ kind: 'approve', runId: 'r-20261123t101500-1a2b3c' });
+    expect(ok('@fleetrun DENY R-20261123T101500-1A2B3C')).toEqual({ kind: 'deny', runId: 'r-20261123t101500-1a2b3c' });
+    expect(parseChatCommand('approve')).toEqual({ ok: false, error: '"approve" wants a run id, like approve r-20261123t101500-1a2b3c' });
+    expect(parseChatCommand('deny r-20261123t101500-1a2b3c now')).toEqual({ ok: false, error: 'unexpected "now" after the run id' });
+    expect(parseChatCommand('aprove r-20261123t101500-1a2b3c')).toEqual({ ok: false, error: 'unknown command "aprove" — did you mean "approve"?' });
+    expect(USAGE).toContain('approve <run id>');
+    expect(USAGE).toContain('deny <run id>');
+  });
+
   it('reads retry, failed unless asked: failed, not-run or all', () => {
     expect(ok('retry r-20261123t101500-1a2b3c')).toEqual({ kind: 'retry', runId: 'r-20261123t101500-1a2b3c', which: 'failed' });
     expect(ok('@fleetrun RETRY R-20261123T101500-1A2B3C Not-Run')).toEqual({ kind: 'retry', runId: 'r-20261123t101500-1a2b3c', which: 'not-run' });
@@ -225,7 +235,7 @@ describe('Function: parseChatCommand — status, stop, jobs, help', () => {
 describe('Function: parseChatCommand — errors say what is wrong and where', () => {
   const cases: [string, string][] = [
     ['rnu uptime', 'unknown command "rnu" — did you mean "run"?'],
-    ['deploy everything', 'unknown command "deploy": try run, status, stop, retry, jobs, runs, help'],
+    ['deploy everything', 'unknown command "deploy": try run, status, stop, approve, deny, retry, jobs, runs, help'],
     ['retyr r-20261123t101500-1a2b3c', 'unknown command "retyr" — did you mean "retry"?'],
     ['retry', '"retry" wants a run id, like retry r-20261123t101500-1a2b3c'],
     ['retry i-abcdef', '"i-abcdef" is not a run id (they look like r-20261123t101500-1a2b3c)'],

@@ -135,6 +135,8 @@ describe('Function: handleChat — refusals on the signed webhook', () => {
       UnknownRun: 404,
       NoSealKey: 503,
       NotRetryable: 409,
+      NotPending: 409,
+      SelfApproval: 403,
       CallbackNotAllowed: 400,
     });
   });

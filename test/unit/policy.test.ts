@@ -59,6 +59,20 @@ describe('Function: parsePolicy', () => {
   });
 });
 
+describe('Policy: approval', () => {
+  it('a rule with approval: required says so in the decision it allows, with its approvers', () => {
+    const policy = parsePolicy("rules:\n  - name: gated\n    users: ['slack:U1']\n    commands: [reboot]\n    approval: required\n    approvers: ['slack:U2', 'lark:*']\n  - name: open\n    users: ['slack:U1']\n    commands: ['*']\n");
+    expect(decide(policy, { platform: 'slack', userId: 'U1' }, { action: 'run', command: 'reboot' })).toEqual({ allow: true, rule: 'gated', reason: 'allowed by rule "gated"', approval: { approvers: ['slack:U2', 'lark:*'] } });
+    expect(decide(policy, { platform: 'slack', userId: 'U1' }, { action: 'run', command: 'uptime' })).toEqual({ allow: true, rule: 'open', reason: 'allowed by rule "open"' });
+  });
+
+  it('refuses an approval other than "required" and approvers that are not platform:id', () => {
+    expect(() => parsePolicy("rules:\n  - name: r\n    users: ['slack:U1']\n    commands: ['*']\n    approval: maybe\n")).toThrow(/approval is "required"/);
+    expect(() => parsePolicy("rules:\n  - name: r\n    users: ['slack:U1']\n    commands: ['*']\n    approval: required\n    approvers: [bob]\n")).toThrow(/looks like platform:id/);
+    expect(() => parsePolicy("rules:\n  - name: r\n    users: ['slack:U1']\n    commands: ['*']\n    approval: required\n    approvers: []\n")).toThrow(/lists nobody/);
+  });
+});
+
 describe('Function: decide', () => {
   const policy = parsePolicy(EXAMPLE);
 
