@@ -24,7 +24,7 @@ export const handler = fc3HttpHandler(
     const d = deps.for(context);
     // The report links of the replies; the chat webhooks are every other path.
     if (isReportRequest(request)) return serveReport(request, { store: d.store, sealKey: env.FLEETRUN_SEAL_KEY, logger: d.logger });
-    return handleChat(request, { ...d, ...(await loadChatFiles(env)), sealKey: env.FLEETRUN_SEAL_KEY });
+    return handleChat(request, { ...d, ...(await loadChatFiles(env)), sealKey: env.FLEETRUN_SEAL_KEY, approvalTtlSeconds: env.FLEETRUN_APPROVAL_TTL_SECONDS });
   },
   { functionName: 'fleetrun-chatops', region: env.FLEETRUN_REGION, accountId: env.FLEETRUN_ACCOUNT_ID },
   { maxBodyBytes: env.FLEETRUN_CHAT_MAX_BODY_BYTES },

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { ChatCommand } from '../chat/grammar.ts';
 import { refusal, type RefusalCode } from '../chat/refusals.ts';
 import type { ChatMessage } from '../chat/types.ts';
-import type { ApprovalNeed } from '../config/approval-fields.ts';
+import { DEFAULT_APPROVAL_TTL_SECONDS, type ApprovalNeed } from '../config/approval-fields.ts';
 import { decide, decideAction, matchesPrincipal, type Policy, type Requester } from '../config/policy.ts';
 import { appendAudit } from '../pipeline/audit-log.ts';
 import { runKeys } from '../runs/keys.ts';
@@ -21,9 +21,6 @@ import { approvalEvent, refusalEvent, type AuditEvent, type ChatAuditContext } f
 import { dispatchRequestSchema, type Dispatcher, type DispatchRequest } from './dispatch-request.ts';
 import { startedMessage } from './messages.ts';
 import { recordRunScope } from './run-scope.ts';
-
-/** fleetrun's own default, not a platform limit: an hour to find an approver. */
-export const DEFAULT_APPROVAL_TTL_SECONDS = 3600;
 
 export interface ApprovalDeps {
   policy: Policy;

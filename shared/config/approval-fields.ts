@@ -29,3 +29,6 @@ export interface ApprovalNeed {
 export function approvalNeedOf(fields: { approval?: 'required' | undefined; approvers?: string[] | undefined }): ApprovalNeed | undefined {
   return fields.approval === 'required' ? { approvers: fields.approvers ?? [] } : undefined;
 }
+
+/** How long a run may wait for approval when FLEETRUN_APPROVAL_TTL_SECONDS is unset: fleetrun's own default, an hour, not a platform limit. */
+export const DEFAULT_APPROVAL_TTL_SECONDS = 3600;

@@ -5,6 +5,7 @@
  * Parsed once per cold start with one clear message on a mistake; no other code reads process.env.
  */
 import { z } from 'zod';
+import { DEFAULT_APPROVAL_TTL_SECONDS } from './approval-fields.ts';
 
 /** How long a final reply's claim stays its holder's before another summarizer or the reconciler takes it over. */
 export const DEFAULT_REPLY_TAKEOVER_SECONDS = 300;
@@ -64,6 +65,11 @@ export const fetchVars = {
   FLEETRUN_FETCH_WINDOW_MS: z.coerce.number().int().min(0).max(5000).default(100),
   /** task-events never reads a command's results more often than a poller with this interval would have. */
   FLEETRUN_FETCH_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+};
+
+/** chatops: runs waiting for approval (chatops/approvals.ts) expire unstarted after this long. */
+export const approvalVars = {
+  FLEETRUN_APPROVAL_TTL_SECONDS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).default(DEFAULT_APPROVAL_TTL_SECONDS)),
 };
 
 /** schedule: the reconciler. */

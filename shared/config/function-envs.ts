@@ -5,10 +5,10 @@
  */
 import { z } from 'zod';
 import { chatFilesVars, chatReceiveVars, chatReplyVars, handOffVars, withFc2Service } from './chat-env.ts';
-import { deploymentVars, ecsEndpointVars, ecsVars, fetchVars, finalReplyVars, parseEnvWith, queueVars, reconcileVars, reportLinkVars, sealVars } from './env.ts';
+import { approvalVars, deploymentVars, ecsEndpointVars, ecsVars, fetchVars, finalReplyVars, parseEnvWith, queueVars, reconcileVars, reportLinkVars, sealVars } from './env.ts';
 
 /** HTTP trigger: verifies and answers chat requests, seals secret parameters, hands runs to dispatch, serves report links. */
-export const chatopsEnvSchema = withFc2Service(z.object({ ...deploymentVars, ...sealVars, ...reportLinkVars, ...chatReceiveVars, ...chatFilesVars, ...handOffVars }));
+export const chatopsEnvSchema = withFc2Service(z.object({ ...deploymentVars, ...sealVars, ...reportLinkVars, ...chatReceiveVars, ...chatFilesVars, ...handOffVars, ...approvalVars }));
 
 /** Starts and stops runs (ECS), re-checks the policy, replies. */
 export const dispatchEnvSchema = z.object({ ...deploymentVars, ...ecsVars, ...sealVars, ...reportLinkVars, ...chatFilesVars, ...chatReplyVars });
