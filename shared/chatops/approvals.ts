@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { ChatCommand } from '../chat/grammar.ts';
 import { refusal, type RefusalCode } from '../chat/refusals.ts';
 import type { ChatMessage } from '../chat/types.ts';
+import type { Targets } from '../cloud-assistant/targets.ts';
 import { DEFAULT_APPROVAL_TTL_SECONDS, type ApprovalNeed } from '../config/approval-fields.ts';
 import { decide, decideAction, matchesPrincipal, type Policy, type Requester } from '../config/policy.ts';
 import { appendAudit } from '../pipeline/audit-log.ts';
@@ -104,7 +105,9 @@ export async function answerApproval(
   const me = `${who.platform}:${who.userId}`;
   if (c.kind === 'approve' && pending.requester === me) return refuse('SelfApproval', `You asked for ${c.runId}: someone else must approve it.`, { command });
   const scope = pending.scope;
-  const onRun = decide(deps.policy, who, { action: 'run', ...(scope.script ? { script: true } : { command }), targets: scope.targets as never });
+  const targets = scope.targets as Targets;
+  // Judged as the requester's run was in chatops: tag targets are counted at dispatch.
+  const onRun = decide(deps.policy, who, { action: 'run', ...(scope.script ? { script: true } : { command }), targets, targetCount: 'instanceIds' in targets ? targets.instanceIds.length : 0 });
   log(onRun.allow, onRun.reason, onRun.rule);
   if (!onRun.allow) return refuse('NotAllowed', `Not allowed: ${onRun.reason}`, { policyReason: onRun.reason, command });
   if (pending.approvers.length && !matchesPrincipal(pending.approvers, who.platform.toLowerCase(), who.userId)) {

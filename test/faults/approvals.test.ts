@@ -1,0 +1,170 @@
+/**
+ * Approvals on the local cloud (issue 15 part 4): a policy rule with `approval: required` holds
+ * each run, answered "waiting for approval" with nothing dispatched. Then the faults: an approval
+ * replayed (the replay guard refuses the copy; the run starts once), an approval after expiry
+ * (refused; nothing runs), two approvers racing (the run starts once) and the requester approving
+ * their own run (refused with the reason). Every decision is in the audit record.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webhookHeaders } from '../../shared/chat/sign.ts';
+import { DEMO_CHAT } from '../../local/local-cloud.ts';
+import { startChatThread, type ChatThread } from '../../local/cli/chat-thread.ts';
+import { startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
+
+const FLEET = `instances:
+${Array.from({ length: 2 }, (_, i) => `  - { id: i-bp1approve000${i}, name: web-${i}, tags: { env: demo, role: web } }`).join('\n')}
+`;
+// Short enough to wait out in a test; the other cases approve at once.
+const TTL_SECONDS = 8;
+const POLICY = `rules:
+  - name: gated
+    users: ['webhook:demo-ci', 'webhook:demo-web', 'webhook:demo-ops', 'webhook:demo-viewer']
+    commands: ['*']
+    targets: { tags: { env: [demo] } }
+    maxTargets: 10
+    approval: required
+    approvers: ['webhook:demo-ci', 'webhook:demo-web', 'webhook:demo-ops']
+`;
+
+let pc: PipelineCloud;
+let chatUrl: string;
+let thread: ChatThread;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'fleetrun-approvals-'));
+  writeFileSync(path.join(dir, 'policy.yaml'), POLICY);
+  thread = await startChatThread(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, () => {});
+  pc = await startPipelineCloud(FLEET, { chat: { FLEETRUN_POLICY_FILE: path.join(dir, 'policy.yaml') }, functionEnv: { FLEETRUN_APPROVAL_TTL_SECONDS: String(TTL_SECONDS) } });
+  chatUrl = pc.cloud.fc!.httpEndpoints.get('fleetrun-chatops')!;
+}, 60_000);
+
+afterAll(async () => {
+  await pc?.close();
+  await thread?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function signed(text: string, user: string) {
+  const body = JSON.stringify({ user, text, callbackUrl: thread.url });
+  return { body, headers: { 'content-type': 'application/json', ...webhookHeaders(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, body) } };
+}
+
+async function send(request: { body: string; headers: Record<string, string> }) {
+  const res = await fetch(`${chatUrl}/webhook`, { method: 'POST', body: request.body, headers: request.headers });
+  return { status: res.status, body: (await res.json()) as { ok?: boolean; code?: string; message?: string } };
+}
+
+const webhook = (text: string, user: string) => send(signed(text, user));
+
+/** Asks for a run as demo-ci; it waits for approval, nothing handed to dispatch. */
+let asked = 0;
+async function requestRun(): Promise<string> {
+  await pc.cloud.fc!.asyncInvocations.idle(10_000);
+  const before = dispatches();
+  // A timeout of its own: each request a different body, which the replay guard would otherwise refuse as a copy.
+  const ack = await webhook(`run uptime on env=demo timeout ${60 + asked++}`, 'demo-ci');
+  expect(ack.status, JSON.stringify(ack.body)).toBe(200);
+  const runId = /Run (r-[a-z0-9-]+) is waiting for approval: uptime on env=demo\./.exec(ack.body.message ?? '')?.[1];
+  expect(runId, JSON.stringify(ack.body)).toBeDefined();
+  expect(dispatches()).toBe(before);
+  expect(await pc.store.get(`runs/${runId}/approval/request.json`)).toBeDefined();
+  return runId!;
+}
+
+/** Hand-offs to dispatch so far (a test's run is the only one open while it counts them). */
+const dispatches = () => pc.cloud.fc!.asyncInvocations.list().filter((r) => r.functionName === 'fleetrun-dispatch').length;
+
+async function auditOf(runId: string) {
+  const records: Record<string, unknown>[] = [];
+  for await (const o of pc.store.list('audit/')) {
+    const r = JSON.parse((await pc.store.get(o.key))!.toString('utf8')) as Record<string, unknown>;
+    if (r.runId === runId) records.push(r);
+  }
+  return records;
+}
+
+async function finished(runId: string) {
+  await waitUntil(async () => (await pc.store.get(`runs/${runId}/summary.json`)) !== undefined, 60_000, `the summary of ${runId}`);
+}
+
+describe('approvals', () => {
+  it('the requester cannot approve their own run; someone not among the approvers cannot either', async () => {
+    const runId = await requestRun();
+    const before = dispatches();
+    const own = await webhook(`approve ${runId}`, 'demo-ci');
+    expect(own.status).toBe(403);
+    expect(own.body).toEqual({ ok: false, code: 'SelfApproval', message: `You asked for ${runId}: someone else must approve it.` });
+    const viewer = await webhook(`approve ${runId}`, 'demo-viewer');
+    expect(viewer.status).toBe(403);
+    expect(viewer.body).toEqual({ ok: false, code: 'NotAllowed', message: `Not allowed: webhook:demo-viewer is not among the approvers of ${runId}` });
+    expect(await pc.store.get(`runs/${runId}/approval/decision.json`)).toBeUndefined();
+    await pc.cloud.fc!.asyncInvocations.idle(10_000);
+    expect(dispatches() - before).toBe(0);
+    // Still pending: someone else may deny it.
+    const denied = await webhook(`deny ${runId}`, 'demo-web');
+    expect(denied.status).toBe(200);
+    expect(denied.body.message).toBe(`Run ${runId} denied by webhook:demo-web: it will not start.`);
+    const late = await webhook(`approve ${runId}`, 'demo-ops');
+    expect(late.status).toBe(409);
+    expect(late.body).toEqual({ ok: false, code: 'NotPending', message: `${runId} is not waiting for approval: denied by webhook:demo-web.` });
+    await pc.cloud.fc!.asyncInvocations.idle(10_000);
+    expect(dispatches() - before).toBe(0);
+    expect(await pc.store.get(`runs/${runId}/manifest.json`)).toBeUndefined();
+    const audit = await auditOf(runId);
+    expect(audit.map((r) => (r.outcome as { result: string; code?: string }).code ?? (r.outcome as { result: string }).result).sort()).toEqual(['NotAllowed', 'NotPending', 'SelfApproval', 'denied', 'requested']);
+    expect(audit.every((r) => r.kind === 'approval')).toBe(true);
+  }, 60_000);
+
+  it('an approval replayed: the copy is refused as replayed and the run starts once', async () => {
+    const runId = await requestRun();
+    const before = dispatches();
+    const request = signed(`approve ${runId}`, 'demo-web');
+    const approved = await send(request);
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(approved.body.message).toBe(`Run ${runId} started: uptime on env=demo. Progress will follow here.`);
+    const replayed = await send(request);
+    expect(replayed.status).toBe(401);
+    expect(replayed.body.code).toBe('Replayed');
+    await finished(runId);
+    await pc.cloud.fc!.asyncInvocations.idle(10_000);
+    expect(dispatches() - before).toBe(1);
+    const audit = await auditOf(runId);
+    expect(audit.filter((r) => r.kind === 'approval').map((r) => (r.outcome as { result: string }).result).sort()).toEqual(['approved', 'requested']);
+    expect(audit.find((r) => (r.outcome as { result: string }).result === 'approved')).toMatchObject({ who: { kind: 'chat', user: 'webhook:demo-web' }, command: 'uptime' });
+  }, 90_000);
+
+  it('two approvers racing: one decision is kept, the run starts once', async () => {
+    const runId = await requestRun();
+    const before = dispatches();
+    const [a, b] = await Promise.all([webhook(`approve ${runId}`, 'demo-web'), webhook(`approve ${runId}`, 'demo-ops')]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    const lost = a.status === 409 ? a : b;
+    expect(lost.body.code).toBe('NotPending');
+    await finished(runId);
+    await pc.cloud.fc!.asyncInvocations.idle(10_000);
+    expect(dispatches() - before).toBe(1);
+    const results = (await auditOf(runId)).filter((r) => r.kind === 'approval').map((r) => (r.outcome as { result: string; code?: string }).code ?? (r.outcome as { result: string }).result);
+    expect(results.sort()).toEqual(['NotPending', 'approved', 'requested']);
+  }, 90_000);
+
+  it('approving a run that expired is refused, the expiry is recorded, and nothing runs', async () => {
+    const runId = await requestRun();
+    const before = dispatches();
+    await new Promise((r) => setTimeout(r, (TTL_SECONDS + 1) * 1000));
+    const late = await webhook(`approve ${runId}`, 'demo-web');
+    expect(late.status).toBe(409);
+    expect(late.body.code).toBe('NotPending');
+    expect(late.body.message).toMatch(new RegExp(`^${runId} expired unstarted at `));
+    const again = await webhook(`approve ${runId}`, 'demo-ops');
+    expect(again.body).toEqual({ ok: false, code: 'NotPending', message: `${runId} is not waiting for approval: expired.` });
+    await pc.cloud.fc!.asyncInvocations.idle(10_000);
+    expect(dispatches() - before).toBe(0);
+    expect(await pc.store.get(`runs/${runId}/manifest.json`)).toBeUndefined();
+    const results = (await auditOf(runId)).map((r) => (r.outcome as { result: string; code?: string }).code ?? (r.outcome as { result: string }).result);
+    expect(results.sort()).toEqual(['NotPending', 'NotPending', 'expired', 'requested']);
+  }, 60_000);
+});
