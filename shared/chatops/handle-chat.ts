@@ -2,7 +2,9 @@
  * chatops: one chat request in, an answer within the platform's few seconds out. The request is
  * verified (forged, expired and replayed ones get 401 and issue nothing), parsed, checked against
  * the access policy (deny by default; every decision logged, never a parameter value), and a run is
- * handed to the dispatch function asynchronously — so this path never loads the ECS SDK.
+ * handed to the dispatch function asynchronously — so this path never loads the ECS SDK. A run its
+ * catalog command or allowing rule marks `approval: required` is recorded instead, and handed over
+ * only when someone else approves it (approvals.ts).
  *
  * Every run started or refused, every stop handed on and every refusal of a verified request is
  * appended to the audit record (runs/audit.ts) with one PUT before the answer goes; a failed write

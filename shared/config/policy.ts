@@ -33,6 +33,10 @@
  *
  * `retry` is decided like `status` and `stop`, on the run it names; the new run it starts is then
  * decided as a `run` too (chatops/retry-run.ts), so retrying needs both.
+ *
+ * `approval: required` on the rule that allows a `run` holds the run until someone else approves
+ * it (chatops/approvals.ts); the approver needs a rule allowing them that `run` themselves, and
+ * must match `approvers` when the rule lists them.
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
