@@ -80,6 +80,23 @@ async function readJson<S extends z.ZodType>(store: ObjectStore, key: string, sc
   return parsed.success ? parsed.data : undefined;
 }
 
+/** A run held for approval as `status` shows it: what it is about (for the policy) and where its approval stands. */
+export async function approvalState(store: ObjectStore, runId: string, now: Date): Promise<{ scope: { command: string; targets: Targets }; text: string } | undefined> {
+  const pending = await readJson(store, runKeys.approvalRequest(runId), pendingApprovalSchema);
+  if (!pending) return undefined;
+  const decided = await readJson(store, runKeys.approvalDecision(runId), decisionSchema);
+  const what = `${pending.describe.command} ${runId} on ${pending.describe.targets}`;
+  const text =
+    decided?.decision === 'approved'
+      ? `${what}: approved by ${decided.by ?? 'an approver'}, starting.`
+      : decided?.decision === 'denied'
+        ? `${what}: denied by ${decided.by ?? 'an approver'}; it will not start.`
+        : decided?.decision === 'expired' || now.getTime() >= Date.parse(pending.expiresAt)
+          ? `${what}: expired unstarted at ${pending.expiresAt}; ask for it again.`
+          : `${what}: waiting for approval (asked by ${pending.requester}${pending.approvers.length ? `; approvers: ${pending.approvers.join(', ')}` : ''}); expires at ${pending.expiresAt}.`;
+  return { scope: { command: pending.scope.command, targets: pending.scope.targets as Targets }, text };
+}
+
 /** `approve <run>` and `deny <run>`. */
 export async function answerApproval(
   c: Extract<ChatCommand, { kind: 'approve' | 'deny' }>,

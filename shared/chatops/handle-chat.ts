@@ -36,7 +36,7 @@ import { recentRuns } from './recent-runs.ts';
 import { accessToRun, recordRunScope, runScopeOf, type RunScope } from './run-scope.ts';
 import { runsListMessage } from './runs-list-message.ts';
 import { answerRetry } from './retry-run.ts';
-import { answerApproval, holdForApproval } from './approvals.ts';
+import { answerApproval, approvalState, holdForApproval } from './approvals.ts';
 import { approvalNeedOf } from '../config/approval-fields.ts';
 
 export interface ChatopsDeps {
@@ -197,6 +197,16 @@ async function answerAboutRun(c: Extract<ChatCommand, { kind: 'status' | 'stop' 
     return { message: refuse('NotAllowed', `Not allowed: ${mayAsk.reason}`), event: refusalEvent(c, audit, 'NotAllowed', { policyReason: mayAsk.reason }) };
   }
   const manifest = await readManifest(deps.store, c.runId);
+  if (!manifest && c.kind === 'status') {
+    // A run held for approval has no manifest yet: its status is where the approval stands, decided on what it is about.
+    const held = await approvalState(deps.store, c.runId, deps.now?.() ?? audit.at);
+    if (held) {
+      const onHeld = decide(deps.policy, who, accessToRun('status', { ...held.scope, from: 'request' }));
+      logDecision(deps, who, { action: 'status', command: held.scope.command, runId: c.runId, judgedBy: 'request' }, onHeld);
+      if (!onHeld.allow) return { message: refuse('NotAllowed', `Not allowed: ${onHeld.reason}`), event: refusalEvent(c, audit, 'NotAllowed', { policyReason: onHeld.reason, command: held.scope.command }) };
+      return { message: { text: held.text } };
+    }
+  }
   if (!manifest) return { message: refuse('UnknownRun', `No run ${c.runId}.`), event: refusalEvent(c, audit, 'UnknownRun') };
   const scope = await runScopeOf(deps.store, manifest, deps.jobs);
   const decision = decide(deps.policy, who, accessToRun(c.kind, scope));

@@ -104,10 +104,15 @@ describe('approvals', () => {
     expect(await pc.store.get(`runs/${runId}/approval/decision.json`)).toBeUndefined();
     await pc.cloud.fc!.asyncInvocations.idle(10_000);
     expect(dispatches() - before).toBe(0);
+    // status says where the approval stands rather than "No run".
+    const waiting = await webhook(`status ${runId}`, 'demo-web');
+    expect(waiting.status).toBe(200);
+    expect(waiting.body.message).toMatch(new RegExp(`^uptime ${runId} on env=demo: waiting for approval \\(asked by webhook:demo-ci; approvers: .*\\); expires at \\d{4}-`));
     // Still pending: someone else may deny it.
     const denied = await webhook(`deny ${runId}`, 'demo-web');
     expect(denied.status).toBe(200);
     expect(denied.body.message).toBe(`Run ${runId} denied by webhook:demo-web: it will not start.`);
+    expect((await webhook(`status ${runId} `, 'demo-web')).body.message).toBe(`uptime ${runId} on env=demo: denied by webhook:demo-web; it will not start.`);
     const late = await webhook(`approve ${runId}`, 'demo-ops');
     expect(late.status).toBe(409);
     expect(late.body).toEqual({ ok: false, code: 'NotPending', message: `${runId} is not waiting for approval: denied by webhook:demo-web.` });
