@@ -31,16 +31,25 @@ function declaredOf(catalog: Catalog, c: RunCommand): DeclaredParameters | undef
   return catalog.commands[c.command]!.parameters;
 }
 
+/** What every record starts with: its version, when and who. */
+function recordHead(ctx: Pick<ChatAuditContext, 'who' | 'at'>) {
+  return { version: 1 as const, at: ctx.at.toISOString(), who: ctx.who };
+}
+
+/** A run (or retry) the chat started, with its id, or refused with its code. */
+type RunOutcome = { runId: string } | { refused: RefusalCode; policyReason?: string };
+const runIdOf = (outcome: RunOutcome) => ('runId' in outcome ? { runId: outcome.runId } : {});
+const runResultOf = (outcome: RunOutcome) =>
+  'runId' in outcome ? { result: 'started' as const } : refusedOutcome(outcome.refused, outcome.policyReason !== undefined ? { policyReason: outcome.policyReason } : {});
+
 /** A run asked for in chat: started (with its run id) or refused. */
-export function runEvent(c: RunCommand, ctx: ChatAuditContext, outcome: { runId: string } | { refused: RefusalCode; policyReason?: string }): AuditEvent {
+export function runEvent(c: RunCommand, ctx: ChatAuditContext, outcome: RunOutcome): AuditEvent {
   const declared = declaredOf(ctx.catalog, c);
   return {
     record: {
-      version: 1,
-      at: ctx.at.toISOString(),
-      who: ctx.who,
+      ...recordHead(ctx),
       kind: 'run',
-      ...('runId' in outcome ? { runId: outcome.runId } : {}),
+      ...runIdOf(outcome),
       command: c.script !== undefined ? 'script' : c.command,
       ...(c.script !== undefined ? { script: auditedScript(c.script) } : {}),
       targets: c.targets,
@@ -48,7 +57,7 @@ export function runEvent(c: RunCommand, ctx: ChatAuditContext, outcome: { runId:
       ...(c.timeoutSeconds !== undefined ? { timeoutSeconds: c.timeoutSeconds } : {}),
       ...(c.concurrency !== undefined ? { maxConcurrency: c.concurrency } : {}),
       ...(c.maxErrors !== undefined ? { maxErrors: c.maxErrors } : {}),
-      outcome: 'runId' in outcome ? { result: 'started' } : refusedOutcome(outcome.refused, outcome.policyReason !== undefined ? { policyReason: outcome.policyReason } : {}),
+      outcome: runResultOf(outcome),
     },
     secrets: secretValuesOf(c.with, declared),
   };
@@ -85,9 +94,7 @@ export function dispatchRefusalEvent(runId: string, spec: RunSpec, at: Date, pol
   }
   return {
     record: {
-      version: 1,
-      at: at.toISOString(),
-      who: spec.requestedBy,
+      ...recordHead({ at, who: spec.requestedBy }),
       kind: 'run',
       runId,
       command: command.name,
@@ -109,16 +116,14 @@ export function dispatchRefusalEvent(runId: string, spec: RunSpec, at: Date, pol
  * Its parameters are named only: their values are in the record of the run it retries, and their
  * secret ones stay sealed here — chat never opens them, so it could not redact a value that repeats one.
  */
-export function retryRunEvent(spec: RunSpec & { retryOf: string }, ctx: ChatAuditContext, outcome: { runId: string } | { refused: RefusalCode; policyReason?: string }): AuditEvent {
+export function retryRunEvent(spec: RunSpec & { retryOf: string }, ctx: ChatAuditContext, outcome: RunOutcome): AuditEvent {
   const { command } = spec;
   const typed = typedParameters(command.parameters, command.secretParameters);
   return {
     record: {
-      version: 1,
-      at: ctx.at.toISOString(),
-      who: ctx.who,
+      ...recordHead(ctx),
       kind: 'run',
-      ...('runId' in outcome ? { runId: outcome.runId } : {}),
+      ...runIdOf(outcome),
       command: command.name,
       ...(command.name === 'script' ? { script: auditedScript(command.script) } : {}),
       targets: spec.targets,
@@ -127,7 +132,7 @@ export function retryRunEvent(spec: RunSpec & { retryOf: string }, ctx: ChatAudi
       ...(spec.maxConcurrency !== undefined ? { maxConcurrency: spec.maxConcurrency } : {}),
       ...(spec.maxErrors !== undefined ? { maxErrors: spec.maxErrors } : {}),
       retryOf: spec.retryOf,
-      outcome: 'runId' in outcome ? { result: 'started' } : refusedOutcome(outcome.refused, outcome.policyReason !== undefined ? { policyReason: outcome.policyReason } : {}),
+      outcome: runResultOf(outcome),
     },
     secrets: [],
   };
@@ -135,7 +140,7 @@ export function retryRunEvent(spec: RunSpec & { retryOf: string }, ctx: ChatAudi
 
 /** A stop handed to dispatch. */
 export function stopEvent(runId: string, command: string, ctx: ChatAuditContext): AuditEvent {
-  return { record: { version: 1, at: ctx.at.toISOString(), who: ctx.who, kind: 'stop', runId, command, outcome: { result: 'requested' } }, secrets: [] };
+  return { record: { ...recordHead(ctx), kind: 'stop', runId, command, outcome: { result: 'requested' } }, secrets: [] };
 }
 
 /**
@@ -144,7 +149,7 @@ export function stopEvent(runId: string, command: string, ctx: ChatAuditContext)
  */
 export function refusalEvent(c: Exclude<ChatCommand, RunCommand> | undefined, ctx: ChatAuditContext, code: RefusalCode, options: { policyReason?: string; command?: string } = {}): AuditEvent {
   const outcome = refusedOutcome(code, options.policyReason !== undefined ? { policyReason: options.policyReason } : {});
-  const base = { version: 1 as const, at: ctx.at.toISOString(), who: ctx.who, outcome, ...(options.command !== undefined ? { command: options.command } : {}) };
+  const base = { ...recordHead(ctx), outcome, ...(options.command !== undefined ? { command: options.command } : {}) };
   if (c === undefined || c.kind === 'help') return { record: { ...base, kind: 'chat' }, secrets: [] };
   if (c.kind === 'approve' || c.kind === 'deny') return { record: { ...base, kind: 'approval', runId: c.runId }, secrets: [] };
   if (c.kind === 'status' || c.kind === 'stop' || c.kind === 'retry') return { record: { ...base, kind: c.kind, runId: c.runId }, secrets: [] };
@@ -153,5 +158,5 @@ export function refusalEvent(c: Exclude<ChatCommand, RunCommand> | undefined, ct
 
 /** A run waiting for approval, and each decision on it (chatops/approvals.ts). */
 export function approvalEvent(runId: string, command: string, ctx: Pick<ChatAuditContext, 'who' | 'at'>, result: 'requested' | 'approved' | 'denied' | 'expired'): AuditEvent {
-  return { record: { version: 1, at: ctx.at.toISOString(), who: ctx.who, kind: 'approval', runId, command, outcome: { result } }, secrets: [] };
+  return { record: { ...recordHead(ctx), kind: 'approval', runId, command, outcome: { result } }, secrets: [] };
 }
