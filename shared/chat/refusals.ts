@@ -13,7 +13,7 @@
  * Statuses: 400 when the request itself is wrong and resending it unchanged can never work; 401
  * when it cannot be trusted (the client's signing is wrong, or the request is stale or a copy);
  * 403 when it is understood but the policy does not let this requester do it; 404 when the run it
- * addresses does not exist; 409 when it is not in a state the request fits (retry of a run still
+ * addresses does not exist (for approve and deny: was never held for approval); 409 when it is not in a state the request fits (retry of a run still
  * open, or of one with nothing of the kind asked for), which the same request may fit later; 422 when the command exists but the values given do not fit its
  * declaration; 503 when the deployment lacks configuration it needs for this request — not the
  * client's fault, and the same request works once the operator fixes it.
@@ -27,7 +27,7 @@ export const REFUSALS = {
   UnknownCommand: { status: 400, meaning: 'run names a command the catalog does not have' },
   BadParameters: { status: 422, meaning: 'the catalog command does not accept the values, timeout or script given' },
   NotAllowed: { status: 403, meaning: 'the access policy does not allow this requester this action, command or these targets' },
-  UnknownRun: { status: 404, meaning: 'status or stop names a run that does not exist' },
+  UnknownRun: { status: 404, meaning: 'status, stop or retry names a run that does not exist, or approve or deny one that was never held for approval' },
   NoSealKey: { status: 503, meaning: 'the command has secret parameters and this deployment has no seal key to protect them' },
   NotRetryable: { status: 409, meaning: 'retry names a run that is still running, or that has no instances of the kind asked for' },
   NotPending: { status: 409, meaning: 'approve or deny names a run that is not waiting for approval: already decided, or expired' },

@@ -93,6 +93,9 @@ const CASES: { code: RefusalCode; text: string; user?: string; says: RegExp; sea
   { code: 'NotAllowed', text: 'run uptime on env=prod', says: /^Not allowed: .*env=prod/ },
   { code: 'UnknownRun', text: 'status r-20261123t101500-1a2b3c', says: /^No run r-20261123t101500-1a2b3c\.$/ },
   { code: 'UnknownRun', text: 'stop r-20261123t101500-1a2b3c', says: /^No run r-20261123t101500-1a2b3c\.$/ },
+  { code: 'UnknownRun', text: 'retry r-20261123t101500-1a2b3c', says: /^No run r-20261123t101500-1a2b3c\.$/ },
+  { code: 'UnknownRun', text: 'approve r-20261123t101500-1a2b3c', says: /^No run r-20261123t101500-1a2b3c is waiting for approval\.$/ },
+  { code: 'UnknownRun', text: 'deny r-20261123t101500-1a2b3c', says: /^No run r-20261123t101500-1a2b3c is waiting for approval\.$/ },
   { code: 'NoSealKey', text: 'run probe on env=demo with token=hunter22', says: /no seal key is configured/, sealKey: '' },
 ];
 
@@ -120,6 +123,15 @@ describe('Function: handleChat — refusals on the signed webhook', () => {
     expect(refusedLines).toHaveLength(1);
     expect(JSON.parse(refusedLines[0]!)).toMatchObject({ platform: 'webhook', code, reason: REFUSALS[code].meaning });
     expect(refusedLines[0]).not.toContain('hunter22');
+  });
+
+  it('each code\'s meaning names the commands that answer with it (UnknownRun: status, stop, retry, approve, deny)', () => {
+    for (const { code, text } of CASES) {
+      const verb = text.split(' ')[0]!;
+      // Codes about one command kind name it; the grammar's and the policy's apply to any text.
+      if (code === 'UnknownRun' || code === 'UnknownCommand') expect(REFUSALS[code].meaning, `${code} for ${verb}`).toMatch(new RegExp(`\\b${verb}\\b`));
+    }
+    expect(CASES.filter((c) => c.code === 'UnknownRun').map((c) => c.text.split(' ')[0]).sort()).toEqual(['approve', 'deny', 'retry', 'status', 'stop']);
   });
 
   it('the statuses are the documented ones: 400 grammar and unknown command, 422 values, 403 policy, 404 run, 409 retry of a run not retryable now, 503 seal key', () => {
