@@ -21,6 +21,7 @@ const deps = functionDeps(env)
 
 export const handler = fc3EventHandler(
   taskCompletedEnvelope,
-  async (events, context) => handleTaskEvents(events, { ...deps.for(context), sealKey: env.FLEETRUN_SEAL_KEY }),
+  // A batch is one unit: a failure in some of its events fails the invocation (TaskEventsFailedError, naming them) after the rest were sent.
+  async (events, context) => handleTaskEvents(events, { ...deps.for(context), sealKey: env.FLEETRUN_SEAL_KEY, outputWaitMs: env.FLEETRUN_OUTPUT_WAIT_MS, deadline: context.deadline }),
   { functionName: 'fleetrun-task-events', region: env.FLEETRUN_REGION, accountId: env.FLEETRUN_ACCOUNT_ID },
 );

@@ -13,8 +13,21 @@ export const chatopsEnvSchema = withFc2Service(z.object({ ...deploymentVars, ...
 /** Starts and stops runs (ECS), re-checks the policy, replies. */
 export const dispatchEnvSchema = z.object({ ...deploymentVars, ...ecsVars, ...sealVars, ...reportLinkVars, ...chatFilesVars, ...chatReplyVars });
 
+/**
+ * task-events: how long an output object that has not landed in OSS when its TaskCompleted event
+ * arrives is waited for (relisting, backing off) before its result is read from ECS instead. The
+ * order of the two is undocumented (docs/platform-facts.md). 20 s by default, fleetrun's own choice,
+ * no cloud limit: a delivery seconds behind its event costs no ECS read, while one that failed
+ * (it never lands) still has its result read, with the read's own worst case (a 5 s fetch slot and
+ * its 10 s holder grace), well inside the function's 60 s timeout; the wait is cut short by the
+ * invocation's deadline in any case. 0 reads at once, as before the wait existed.
+ */
+export const outputWaitVars = {
+  FLEETRUN_OUTPUT_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
+};
+
 /** TaskCompleted events → results (ECS reads, OSS outputs, redaction) → the queue. */
-export const taskEventsEnvSchema = z.object({ ...deploymentVars, ...ecsVars, ...queueVars, ...sealVars, ...fetchVars });
+export const taskEventsEnvSchema = z.object({ ...deploymentVars, ...ecsVars, ...queueVars, ...sealVars, ...fetchVars, ...outputWaitVars });
 
 /** Results → summaries and reports; a concurrency-limited run's next waves (ECS); progress and final replies. */
 export const summarizeEnvSchema = z.object({ ...deploymentVars, ...ecsEndpointVars, ...sealVars, ...reportLinkVars, ...chatReplyVars, ...finalReplyVars });

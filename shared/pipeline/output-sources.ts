@@ -45,11 +45,32 @@ interface Folder {
 /** Folders a warm instance remembers; a run's events come close together, older folders go first. */
 const MAX_FOLDERS = 2000;
 
+/** How long an output's delivery is waited for, and what to do with each one found meanwhile. */
+export interface OutputWait {
+  /** Only a listing that began at or after this moment can say an object is missing (the event's arrival). */
+  askedAt: number;
+  /** No listing starts after this moment; what is still missing then is the caller's to fetch. */
+  until: number;
+  /** Called with each batch of newly found instances as it is found, before the wait goes on for the rest. */
+  onFound?: (found: Map<string, string>) => Promise<void>;
+}
+
+/** First pause before listing a folder again for a late output; each pause doubles up to the cap. */
+export const RELIST_FIRST_PAUSE_MS = 50;
+/**
+ * The longest pause between two listings of a folder while outputs are awaited: a late object is
+ * seen at most this long after it lands, for at most one LIST per folder per half second of waiting.
+ */
+export const RELIST_MAX_PAUSE_MS = 500;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
+
 /**
  * Finds delivered outputs. The service's key layout under the prefix is not documented, so nothing
  * here assumes one: the object that belongs to an instance is the one whose key names it as a
- * whole token. Cloud Assistant writes an output before its event goes out, so a listing that began
- * after the event arrived sees it; the listings of a folder are shared by every event waiting on
+ * whole token. Nor is the order of an output object and its TaskCompleted event documented
+ * (docs/platform-facts.md): an object may land after its event, so `waitFor` lists again, backing
+ * off, until a bound the caller sets. The listings of a folder are shared by every event waiting on
  * it, and what they saw is kept, so a burst of events costs a few listings, not one each.
  */
 export class DeliveredOutputIndex {
@@ -73,6 +94,32 @@ export class DeliveredOutputIndex {
     if (found.size === instanceIds.length) return found;
     await (folder.listing?.done ?? this.relist(prefix, folder));
     return this.match(folder, instanceIds);
+  }
+
+  /**
+   * `find`, repeated with pauses that double from RELIST_FIRST_PAUSE_MS to RELIST_MAX_PAUSE_MS until
+   * every instance is found or `until` passes (one last listing at the bound). Each newly found
+   * batch goes to `onFound` at once, so an early output is not held back by a late one. Resolves
+   * with every instance found.
+   */
+  async waitFor(prefix: string, instanceIds: string[], wait: OutputWait): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    let want = instanceIds;
+    let askedAt = wait.askedAt;
+    let pause = RELIST_FIRST_PAUSE_MS;
+    for (;;) {
+      const seen = await this.find(prefix, want, askedAt);
+      if (seen.size > 0) {
+        for (const [id, key] of seen) found.set(id, key);
+        want = want.filter((id) => !seen.has(id));
+        await wait.onFound?.(seen);
+      }
+      const now = Date.now();
+      if (want.length === 0 || now >= wait.until) return found;
+      await sleep(Math.min(pause, wait.until - now));
+      pause = Math.min(pause * 2, RELIST_MAX_PAUSE_MS);
+      askedAt = Date.now();
+    }
   }
 
   private relist(prefix: string, folder: Folder): Promise<void> {

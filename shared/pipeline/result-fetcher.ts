@@ -57,6 +57,11 @@ export interface FetchRequest {
    * One instance is then read alone, with DescribeInvocationResults.
    */
   onlyThese?: boolean;
+  /**
+   * The latest moment (ms) this request may still be waiting: its invocation's deadline less what
+   * the caller needs after it. Past it, or past `maxWaitMs`, whichever comes first, it is deferred.
+   */
+  giveUpAt?: number | undefined;
   /** This request's own message from what the read found (undefined: the service has no result for it). */
   message(result: ServiceResult | undefined): Promise<string>;
   publisher: ReadPublisher;
@@ -131,7 +136,7 @@ export class ResultFetcher {
     s.invokeId ??= request.invokeId ?? request.recordedInvokeId;
     const state = s;
     const answer = new Promise<FetchOutcome>((resolve, reject) =>
-      state.waiters.push({ request, giveUpAt: Date.now() + (this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS), resolve, reject }),
+      state.waiters.push({ request, giveUpAt: Math.min(Date.now() + (this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS), request.giveUpAt ?? Number.POSITIVE_INFINITY), resolve, reject }),
     );
     if (!s.running) void this.serve(key, s);
     return answer;
