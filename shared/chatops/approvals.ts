@@ -5,7 +5,10 @@
  * record) instead of being handed to dispatch. `approve <run>` by someone else — allowed by the
  * policy to run that command on those targets, and among `approvers` when listed — hands it to
  * dispatch exactly as a normal run; `deny <run>` refuses it. The one decision is a create-once
- * object, so approvers racing start it once; past FLEETRUN_APPROVAL_TTL_SECONDS it expires unstarted.
+ * object, so approvers racing start it once. Past FLEETRUN_APPROVAL_TTL_SECONDS it expires
+ * unstarted: the schedule tick records that decision (approval-expiry.ts), finding the runs that wait
+ * by an index named by expiry time (runs/keys.ts approvalWaiting); an approve or deny that comes
+ * later is refused, and records the expiry itself if the tick has not yet.
  */
 import { z } from 'zod';
 import type { ChatCommand } from '../chat/grammar.ts';
@@ -18,7 +21,7 @@ import { appendAudit } from '../pipeline/audit-log.ts';
 import { runKeys } from '../runs/keys.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { ObjectStore } from '../store/port.ts';
-import { approvalEvent, refusalEvent, type AuditEvent, type ChatAuditContext } from './chat-audit.ts';
+import { approvalEvent, approvalRequestedEvent, refusalEvent, type AuditEvent, type ChatAuditContext } from './chat-audit.ts';
 import { dispatchRequestSchema, type Dispatcher, type DispatchRequest } from './dispatch-request.ts';
 import { startedMessage } from './messages.ts';
 import { recordRunScope } from './run-scope.ts';
@@ -30,11 +33,13 @@ export interface ApprovalDeps {
   logger: Logger;
   now?: () => Date;
   approvalTtlSeconds?: number | undefined;
+  /** Opens the run's sealed values only to redact them from its `requested` record. */
+  sealKey?: string | undefined;
 }
 
 type RunDispatch = Extract<DispatchRequest, { kind: 'run' }>;
 
-const pendingApprovalSchema = z.object({
+export const pendingApprovalSchema = z.object({
   version: z.literal(1),
   /** `platform:user` of who asked for the run: they cannot approve it. */
   requester: z.string(),
@@ -45,9 +50,9 @@ const pendingApprovalSchema = z.object({
   describe: z.object({ command: z.string(), targets: z.string() }),
   dispatch: z.unknown(),
 });
-type PendingApproval = z.infer<typeof pendingApprovalSchema>;
+export type PendingApproval = z.infer<typeof pendingApprovalSchema>;
 
-const decisionSchema = z.object({ decision: z.enum(['approved', 'denied', 'expired']), by: z.string().optional(), at: z.iso.datetime() });
+export const decisionSchema = z.object({ decision: z.enum(['approved', 'denied', 'expired']), by: z.string().optional(), at: z.iso.datetime() });
 
 /** The run is recorded as waiting; nothing is dispatched yet. */
 export async function holdForApproval(
@@ -67,16 +72,46 @@ export async function holdForApproval(
     describe,
     dispatch,
   };
+  // The index first: one whose request was never written is dropped by the tick; a request the
+  // tick could not find would only expire when someone next approves or denies it.
+  await deps.store.put(runKeys.approvalWaiting(record.expiresAt, dispatch.runId), '', { forbidOverwrite: true });
   await deps.store.put(runKeys.approvalRequest(dispatch.runId), JSON.stringify(record), { contentType: 'application/json', forbidOverwrite: true });
   const who = need.approvers.length ? ` (${need.approvers.join(', ')})` : '';
   const text = `Run ${dispatch.runId} is waiting for approval: ${describe.command} on ${describe.targets}. Someone else${who} may "approve ${dispatch.runId}" or "deny ${dispatch.runId}" within ${ttl} seconds.`;
-  return { message: { text }, event: approvalEvent(dispatch.runId, dispatch.command.name, audit, 'requested') };
+  return { message: { text }, event: approvalRequestedEvent(dispatch.runId, dispatch, audit, { approvers: need.approvers, expiresAt: record.expiresAt }, deps.sealKey) };
 }
 
-async function readJson<S extends z.ZodType>(store: ObjectStore, key: string, schema: S): Promise<z.output<S> | undefined> {
+/**
+ * Records that `pending`'s run expired unstarted, once: the create-once `expired` decision and, for
+ * whoever wrote it, its audit record (who asked, the command and targets). `written` false: a
+ * decision was already there (expired, or decided in time).
+ */
+export async function recordExpiry(deps: { store: ObjectStore; logger: Logger }, runId: string, pending: PendingApproval, at: Date): Promise<{ written: boolean }> {
+  const written = await deps.store.put(runKeys.approvalDecision(runId), JSON.stringify({ decision: 'expired', at: at.toISOString() }), { contentType: 'application/json', forbidOverwrite: true });
+  if (written !== 'written') return { written: false };
+  const asked = dispatchRequestSchema.safeParse(pending.dispatch);
+  const who = asked.success && asked.data.kind === 'run' ? asked.data.requestedBy : { kind: 'chat' as const, user: pending.requester };
+  const expired = approvalEvent(runId, aboutOf(pending), { who, at }, 'expired');
+  await appendAudit(deps, expired.record, expired.secrets);
+  return { written: true };
+}
+
+/** What a held run is about, for the policy and the audit record. */
+function aboutOf(pending: PendingApproval): { command: string; targets: Targets } {
+  return { command: pending.scope.command, targets: pending.scope.targets as Targets };
+}
+
+/** Read as JSON against `schema`; undefined when absent or unreadable. */
+export async function readJson<S extends z.ZodType>(store: ObjectStore, key: string, schema: S): Promise<z.output<S> | undefined> {
   const raw = await store.get(key);
   if (!raw) return undefined;
-  const parsed = schema.safeParse(JSON.parse(raw.toString('utf8')));
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const parsed = schema.safeParse(json);
   return parsed.success ? parsed.data : undefined;
 }
 
@@ -136,12 +171,8 @@ export async function answerApproval(
   const decided = await readJson(deps.store, runKeys.approvalDecision(c.runId), decisionSchema);
   if (decided) return refuse('NotPending', `${c.runId} is not waiting for approval: ${decided.decision}${decided.by ? ` by ${decided.by}` : ''}.`, { command });
   if (at.getTime() >= Date.parse(pending.expiresAt)) {
-    // The first to find it expired records the expiry; it was never started.
-    const written = await deps.store.put(runKeys.approvalDecision(c.runId), JSON.stringify({ decision: 'expired', at: at.toISOString() }), { contentType: 'application/json', forbidOverwrite: true });
-    if (written === 'written') {
-      const expired = approvalEvent(c.runId, command, { who: { kind: 'chat', user: pending.requester }, at }, 'expired');
-      await appendAudit(deps, expired.record, expired.secrets);
-    }
+    // Before the tick got to it: the first to find it expired records the expiry; it was never started.
+    await recordExpiry(deps, c.runId, pending, at);
     return refuse('NotPending', `${c.runId} expired unstarted at ${pending.expiresAt}; ask for it again.`, { command });
   }
   const decision = c.kind === 'approve' ? 'approved' : 'denied';
@@ -150,7 +181,9 @@ export async function answerApproval(
     const other = await readJson(deps.store, runKeys.approvalDecision(c.runId), decisionSchema);
     return refuse('NotPending', `${c.runId} is not waiting for approval: ${other?.decision ?? 'decided'}${other?.by ? ` by ${other.by}` : ''}.`, { command });
   }
-  if (decision === 'denied') return { message: { text: `Run ${c.runId} denied by ${me}: it will not start.` }, event: approvalEvent(c.runId, command, audit, 'denied') };
+  // Decided: the tick need not look at it again (it drops the entry itself if this delete fails).
+  await deps.store.delete(runKeys.approvalWaiting(pending.expiresAt, c.runId)).catch((e: unknown) => deps.logger.warn('approval index entry not removed', { runId: c.runId, error: (e as Error).message }));
+  if (decision === 'denied') return { message: { text: `Run ${c.runId} denied by ${me}: it will not start.` }, event: approvalEvent(c.runId, aboutOf(pending), audit, 'denied') };
 
   const dispatch = dispatchRequestSchema.parse(pending.dispatch);
   if (dispatch.kind !== 'run') throw new Error(`the approval of ${c.runId} holds no run`);
@@ -158,5 +191,5 @@ export async function answerApproval(
   await recordRunScope(deps.store, c.runId, { command, targets: dispatch.targets });
   await deps.store.put(runKeys.pendingDispatch(c.runId), JSON.stringify(dispatch), { contentType: 'application/json' });
   await deps.dispatcher.dispatch(dispatch);
-  return { message: startedMessage(c.runId, pending.describe.command, pending.describe.targets), event: approvalEvent(c.runId, command, audit, 'approved') };
+  return { message: startedMessage(c.runId, pending.describe.command, pending.describe.targets), event: approvalEvent(c.runId, aboutOf(pending), audit, 'approved') };
 }

@@ -6,6 +6,7 @@
  */
 import type { ChatCommand } from '../chat/grammar.ts';
 import type { RefusalCode } from '../chat/refusals.ts';
+import type { Targets } from '../cloud-assistant/targets.ts';
 import type { Catalog } from '../config/catalog.ts';
 import { auditedParameters, auditedScript, refusedOutcome, secretValuesOf, type AuditRecordInput, type DeclaredParameters } from '../runs/audit.ts';
 import type { RunSpec } from '../runs/run-spec.ts';
@@ -78,36 +79,60 @@ function typedParameters(sent: Readonly<Record<string, string>>, secret: readonl
 }
 
 /**
+ * What a record keeps of a run as built (its RunSpec, as chatops hands it to dispatch): the command
+ * (a script as its hash and length), the targets as asked, its parameters as typed (defaults
+ * included; the secret ones by name), its timeout and limits — and the secret values to redact from
+ * it, opened from their seal only for that. When they cannot be opened (no seal key at hand), a
+ * non-secret value could repeat one unseen: then every value is withheld, names kept.
+ */
+function builtRun(spec: RunSpec, sealKey: string | undefined) {
+  const { command } = spec;
+  const secrets = sealedValuesToRedact(command, sealKey);
+  const typed = typedParameters(command.parameters, command.secretParameters);
+  const blind = command.secretParameters.length > 0 && secrets.length === 0;
+  const kept = blind ? { parameters: {}, withheld: [...Object.keys(typed.parameters), ...typed.withheld].sort() } : typed;
+  return {
+    fields: {
+      command: command.name,
+      ...(command.name === 'script' ? { script: auditedScript(command.script) } : {}),
+      targets: spec.targets,
+      ...kept,
+      timeoutSeconds: command.timeoutSeconds,
+      ...(spec.maxConcurrency !== undefined ? { maxConcurrency: spec.maxConcurrency } : {}),
+      ...(spec.maxErrors !== undefined ? { maxErrors: spec.maxErrors } : {}),
+    },
+    secrets,
+  };
+}
+
+/** A built run's secret values, opened (when the seal key is at hand) only to be redacted from its record. */
+function sealedValuesToRedact(command: RunSpec['command'], sealKey: string | undefined): string[] {
+  if (!command.sealedSecrets || !sealKey) return [];
+  try {
+    return openSecrets(command.sealedSecrets, command.secretParameters, sealKey).redact;
+  } catch {
+    // Unopenable here means unopenable for startRun too; builtRun then keeps no value at all.
+    return [];
+  }
+}
+
+/**
  * A run dispatch refused once its targets were resolved (the rule's maxTargets on their real
  * number), from the RunSpec chatops handed over: its non-secret parameters as built (defaults
  * included), the secret ones by name. Their sealed values are opened, when the seal key is at hand, only to be redacted.
  */
 export function dispatchRefusalEvent(runId: string, spec: RunSpec, at: Date, policyReason: string, sealKey: string | undefined): AuditEvent {
-  const { command } = spec;
-  let secrets: string[] = [];
-  if (command.sealedSecrets && sealKey) {
-    try {
-      secrets = openSecrets(command.sealedSecrets, command.secretParameters, sealKey).redact;
-    } catch {
-      // Unopenable here means unopenable for startRun too; the record holds no secret either way.
-    }
-  }
+  const built = builtRun(spec, sealKey);
   return {
     record: {
       ...recordHead({ at, who: spec.requestedBy }),
       kind: 'run',
       runId,
-      command: command.name,
-      ...(command.name === 'script' ? { script: auditedScript(command.script) } : {}),
-      targets: spec.targets,
-      ...typedParameters(command.parameters, command.secretParameters),
-      timeoutSeconds: command.timeoutSeconds,
-      ...(spec.maxConcurrency !== undefined ? { maxConcurrency: spec.maxConcurrency } : {}),
-      ...(spec.maxErrors !== undefined ? { maxErrors: spec.maxErrors } : {}),
+      ...built.fields,
       ...(spec.retryOf !== undefined ? { retryOf: spec.retryOf } : {}),
       outcome: refusedOutcome('NotAllowed', { policyReason, stage: 'dispatch' }),
     },
-    secrets,
+    secrets: built.secrets,
   };
 }
 
@@ -156,7 +181,20 @@ export function refusalEvent(c: Exclude<ChatCommand, RunCommand> | undefined, ct
   return { record: { ...base, kind: c.kind }, secrets: [] };
 }
 
-/** A run waiting for approval, and each decision on it (chatops/approvals.ts). */
-export function approvalEvent(runId: string, command: string, ctx: Pick<ChatAuditContext, 'who' | 'at'>, result: 'requested' | 'approved' | 'denied' | 'expired'): AuditEvent {
-  return { record: { ...recordHead(ctx), kind: 'approval', runId, command, outcome: { result } }, secrets: [] };
+/**
+ * A run held for approval (chatops/approvals.ts), from the run as built: what it would do, as a
+ * run record keeps it (builtRun: the secret parameters by name, their sealed values opened
+ * only to be redacted), who may approve it and until when.
+ */
+export function approvalRequestedEvent(runId: string, spec: RunSpec, ctx: Pick<ChatAuditContext, 'who' | 'at'>, hold: { approvers: string[]; expiresAt: string }, sealKey: string | undefined): AuditEvent {
+  const built = builtRun(spec, sealKey);
+  return {
+    record: { ...recordHead(ctx), kind: 'approval', runId, ...built.fields, approvers: hold.approvers, expiresAt: hold.expiresAt, outcome: { result: 'requested' } },
+    secrets: built.secrets,
+  };
+}
+
+/** A decision on a run held for approval: its command and the targets it was asked on. */
+export function approvalEvent(runId: string, about: { command: string; targets: Targets }, ctx: Pick<ChatAuditContext, 'who' | 'at'>, result: 'approved' | 'denied' | 'expired'): AuditEvent {
+  return { record: { ...recordHead(ctx), kind: 'approval', runId, command: about.command, targets: about.targets, outcome: { result } }, secrets: [] };
 }

@@ -117,12 +117,28 @@ const stopSchema = z.object({
 const refusedOnlySchema = (kind: 'status' | 'runs' | 'jobs' | 'chat' | 'retry') =>
   z.object({ ...base, kind: z.literal(kind), runId: runId.optional(), command: z.string().min(1).optional(), outcome: refusedSchema });
 
-/** Approvals (issue 15 part 4): a run waiting for one, and each decision on it. */
+/**
+ * Approvals (issue 15 part 4): a run waiting for one, and each decision on it. `requested` keeps
+ * what the run would do as a run record does (targets as asked, parameters by the same rules,
+ * limits) and who may approve it until when; a decision on a run found waiting keeps its targets.
+ * A refusal of approve or deny before the run was found has neither.
+ */
 const approvalSchema = z.object({
   ...base,
   kind: z.literal('approval'),
   runId,
   command: z.string().min(1).optional(),
+  script: runSchema.shape.script,
+  targets: targetsSchema.optional(),
+  parameters: z.record(z.string(), z.string()).optional(),
+  withheld: z.array(z.string()).optional(),
+  timeoutSeconds: runSchema.shape.timeoutSeconds,
+  maxConcurrency: runSchema.shape.maxConcurrency,
+  maxErrors: runSchema.shape.maxErrors,
+  /** Who may approve (`platform:user` patterns; none listed: anyone the policy allows the run). */
+  approvers: z.array(z.string()).optional(),
+  /** When it expires unstarted if nobody decides. */
+  expiresAt: z.iso.datetime().optional(),
   outcome: z.discriminatedUnion('result', [
     z.object({ result: z.literal('requested') }),
     z.object({ result: z.literal('approved') }),
@@ -204,12 +220,12 @@ function redactDeep(value: unknown, redact: (text: string) => string): unknown {
 
 /**
  * Fields fleetrun fills itself from a fixed vocabulary or its own values (the time, the kind, the
- * run id, a script's hash, an outcome's result, code, meaning, stage and status, who's kind): they
+ * run id, a script's hash, an approval's expiry, an outcome's result, code, meaning, stage and status, who's kind): they
  * hold nothing typed, and redacting a coincidence in them (a secret with `dispatch` in it) would
  * only make the record unreadable. Named by position, so a tag or parameter called `kind` is
  * redacted as any other.
  */
-const FIXED = { top: new Set(['version', 'at', 'kind', 'runId', 'script']), outcome: new Set(['result', 'code', 'reason', 'stage', 'status', 'counts']), who: new Set(['kind']) };
+const FIXED = { top: new Set(['version', 'at', 'kind', 'runId', 'script', 'expiresAt']), outcome: new Set(['result', 'code', 'reason', 'stage', 'status', 'counts']), who: new Set(['kind']) };
 
 /** `fields` with every string of every field not named in `fixed` redacted. */
 function redactExcept(fields: Record<string, unknown>, fixed: ReadonlySet<string>, redact: (text: string) => string): Record<string, unknown> {

@@ -50,6 +50,14 @@ export const runKeys = {
   approvalRequest: (runId: string) => `runs/${runId}/approval/request.json`,
   /** The one decision on it (approved, denied or expired), written once: racing approvers start it once. */
   approvalDecision: (runId: string) => `runs/${runId}/approval/decision.json`,
+  /** Told once to the requester's thread that the run expired unstarted (chatops/approval-expiry.ts). */
+  approvalExpiryTold: (runId: string) => `runs/${runId}/approval/expiry-told`,
+  /**
+   * A run waiting for approval, named by when it expires (an ISO time: the listing is in expiry
+   * order), so the schedule tick finds the ones past it without opening the others; removed once decided.
+   */
+  approvalWaiting: (expiresAt: string, runId: string) => `index/approval/${expiresAt}_${runId}`,
+  approvalWaitingPrefix: 'index/approval/',
   /** A chat run handed to dispatch and not yet started (or refused): the schedule tick retries it. */
   pendingDispatch: (runId: string) => `index/dispatch/${runId}.json`,
   pendingDispatchPrefix: 'index/dispatch/',

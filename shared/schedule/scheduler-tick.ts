@@ -7,15 +7,19 @@
  *    are kept in step with their Cloud Assistant Period invocations. A scheduled run has no chat thread.
  * 2. Hand-offs that never started (chatops/dispatch-run.ts): chat runs handed to dispatch at least
  *    FLEETRUN_REDISPATCH_AFTER_SECONDS before the firing are dispatched again, replying in their thread.
- * 3. The reconciler (pipeline/reconcile.ts): open runs past their timeout and grace are read from
+ * 3. Approvals past their time (chatops/approval-expiry.ts): each run still waiting for approval at
+ *    the firing past the expiry it was given gets the `expired` decision and its audit record, and
+ *    its thread is told; it can never start after that.
+ * 4. The reconciler (pipeline/reconcile.ts): open runs past their timeout and grace are read from
  *    ECS and fed through the results queue; final replies left unconfirmed are sent.
  *
- * The first two measure time from the firing (when the timer fired, not when this instance got to
+ * The first three measure time from the firing (when the timer fired, not when this instance got to
  * it); the reconciler measures run deadlines by the clock. A step that throws does not stop the
  * others — the reconciler is the safety net for runs whose events never came, so a job that keeps
  * failing (ECS throttling its native sync, say) must not switch it off — but is logged, and the
- * invocation fails after all three with the first error; the next firing runs all three again, and
- * each is safe to repeat (fire claims, run ids that never run twice, results stored once per instance).
+ * invocation fails after all four with the first error; the next firing runs all four again, and
+ * each is safe to repeat (fire claims, run ids that never run twice, create-once decisions, results
+ * stored once per instance).
  *
  * Each step has its own time ({@link STEP_ENDS}), counted from the invocation's deadline (the
  * function's timeout, s.yaml `timeout: 120`; FC's context has no remaining-time method:
@@ -23,6 +27,7 @@
  * next step starts, so a slow re-dispatch or a jobs step stuck on a throttled API can never take
  * the reconciler's time — every run's repair gets its share of every firing.
  */
+import { expireApprovals } from '../chatops/approval-expiry.ts';
 import type { CloudAssistant } from '../cloud-assistant/port.ts';
 import type { ChatSender } from '../chat/types.ts';
 import { redispatchStale } from '../chatops/dispatch-run.ts';
@@ -47,19 +52,21 @@ export const REDISPATCH_PER_FIRING = 5;
 
 /**
  * When each step must be done, as a fraction of the firing's time (from its start to the
- * invocation's deadline): the jobs by a quarter, the hand-offs by half, the reconciler by nine
- * tenths — the last tenth left to log and answer before FC stops the invocation. fleetrun's own
- * split, not a platform limit. A step that ends early leaves its time to the next, and the
+ * invocation's deadline): the jobs by a quarter, the hand-offs by 45 %, the expired approvals by half
+ * (a listing that stops at the first not yet due, and a few small writes each: a twentieth, six
+ * seconds of s.yaml's 120, is ample, and what is left waits for the next firing), the reconciler by
+ * nine tenths — the last tenth left to log and answer before FC stops the invocation. fleetrun's
+ * own split, not a platform limit. A step that ends early leaves its time to the next, and the
  * reconciler always has at least two fifths of the firing.
  */
-export const STEP_ENDS: Readonly<Record<keyof SchedulerSteps, number>> = { jobs: 0.25, redispatch: 0.5, reconcile: 0.9 };
+export const STEP_ENDS: Readonly<Record<keyof SchedulerSteps, number>> = { jobs: 0.25, redispatch: 0.45, approvals: 0.5, reconcile: 0.9 };
 
 /** A step still going at the end of its time: left behind (it is safe to repeat), and the firing moves on. */
 export class StepOutOfTimeError extends Error {
   override readonly name = 'StepOutOfTimeError';
 }
 
-/** The schedule function's configuration the three steps read. */
+/** The schedule function's configuration the steps read. */
 export type SchedulerSettings = Pick<
   FunctionEnv,
   | 'FLEETRUN_REGION'
@@ -75,7 +82,7 @@ export interface SchedulerTickDeps {
   store: ObjectStore;
   queue: ResultQueue;
   assistant: () => Promise<CloudAssistant>;
-  /** Replies of re-dispatched runs ("started", refusals). */
+  /** Replies of re-dispatched runs ("started", refusals) and of runs whose approval expired. */
   sender: ChatSender;
   /** Progress and final replies of the runs the last two steps move on. */
   chat: ChatReplier;
@@ -88,20 +95,22 @@ export interface SchedulerTickDeps {
   deadline?: Date | undefined;
 }
 
-/** The three steps; a test hands in its own to watch their order and what each is given. */
+/** The four steps; a test hands in its own to watch their order and what each is given. */
 export interface SchedulerSteps {
   jobs: typeof runJobsTick;
   redispatch: typeof redispatchStale;
+  approvals: typeof expireApprovals;
   reconcile: typeof reconcile;
 }
 
-export const SCHEDULER_STEPS: SchedulerSteps = { jobs: runJobsTick, redispatch: redispatchStale, reconcile };
+export const SCHEDULER_STEPS: SchedulerSteps = { jobs: runJobsTick, redispatch: redispatchStale, approvals: expireApprovals, reconcile };
 
 type JobsOutcome = Awaited<ReturnType<typeof runJobsTick>>;
 
-/** The reconciler's outcome, the hand-offs dispatched again, and the jobs fired or skipped. */
+/** The reconciler's outcome, the hand-offs dispatched again, the approvals found past their time, and the jobs fired or skipped. */
 export type SchedulerTickOutcome = Awaited<ReturnType<typeof reconcile>> & {
   redispatched: Awaited<ReturnType<typeof redispatchStale>>;
+  approvals: Awaited<ReturnType<typeof expireApprovals>>;
   jobs: { fired: JobsOutcome['timer']['fired']; skipped: JobsOutcome['timer']['skipped']; native: NonNullable<JobsOutcome['native']>['outcomes'] };
 };
 
@@ -174,6 +183,7 @@ export async function schedulerTick(deps: SchedulerTickDeps, firedAt: Date, step
     afterSeconds: s.FLEETRUN_REDISPATCH_AFTER_SECONDS,
     max: REDISPATCH_PER_FIRING,
   }), []);
+  const approvals = await step('approvals', () => steps.approvals({ store, sender: deps.sender, logger, now: firedAt }), []);
   const reconciled = await step('reconcile', () => steps.reconcile({
     store,
     queue: deps.queue,
@@ -188,5 +198,5 @@ export async function schedulerTick(deps: SchedulerTickDeps, firedAt: Date, step
   }), undefined);
   if (failures.length > 0) throw failures[0];
   logger.info('reconciled', { ...reconciled! });
-  return { ...reconciled!, redispatched, jobs: { fired: scheduled.timer.fired, skipped: scheduled.timer.skipped, native: scheduled.native?.outcomes ?? [] } };
+  return { ...reconciled!, redispatched, approvals, jobs: { fired: scheduled.timer.fired, skipped: scheduled.timer.skipped, native: scheduled.native?.outcomes ?? [] } };
 }

@@ -3,7 +3,11 @@
  * each run, answered "waiting for approval" with nothing dispatched. Then the faults: an approval
  * replayed (the replay guard refuses the copy; the run starts once), an approval after expiry
  * (refused; nothing runs), two approvers racing (the run starts once) and the requester approving
- * their own run (refused with the reason). Every decision is in the audit record.
+ * their own run (refused with the reason). Every decision is in the audit record: the request
+ * with what the run would do (targets, parameters — secret ones by name only — and limits).
+ * Expiry is a decision the schedule tick records: a run left waiting past its time gets the
+ * `expired` decision, its audit record and a message in its thread, once however often the tick
+ * fires, and can never start after that.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,12 +36,14 @@ const POLICY = `rules:
 let pc: PipelineCloud;
 let chatUrl: string;
 let thread: ChatThread;
+/** What fleetrun posted to the thread. */
+const posted: string[] = [];
 let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'fleetrun-approvals-'));
   writeFileSync(path.join(dir, 'policy.yaml'), POLICY);
-  thread = await startChatThread(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, () => {});
+  thread = await startChatThread(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, (reply) => posted.push(reply.message));
   pc = await startPipelineCloud(FLEET, { chat: { FLEETRUN_POLICY_FILE: path.join(dir, 'policy.yaml') }, functionEnv: { FLEETRUN_APPROVAL_TTL_SECONDS: String(TTL_SECONDS) } });
   chatUrl = pc.cloud.fc!.httpEndpoints.get('fleetrun-chatops')!;
 }, 60_000);
@@ -172,4 +178,89 @@ describe('approvals', () => {
     const results = (await auditOf(runId)).map((r) => (r.outcome as { result: string; code?: string }).code ?? (r.outcome as { result: string }).result);
     expect(results.sort()).toEqual(['NotPending', 'NotPending', 'expired', 'requested']);
   }, 60_000);
+
+  it('the request\'s record keeps what the run would do: targets as asked, parameters (a secret one by name), limits, approvers and expiry', async () => {
+    const SECRET = 'Approve-Me-Secret-0042';
+    await pc.cloud.fc!.asyncInvocations.idle(10_000);
+    const before = dispatches();
+    const ack = await webhook(`run secret-probe on env=demo with token=${SECRET} max-errors 1`, 'demo-ci');
+    const probe = /Run (r-[a-z0-9-]+) is waiting for approval/.exec(ack.body.message ?? '')?.[1];
+    expect(probe, JSON.stringify(ack.body)).toBeDefined();
+    const disk = /Run (r-[a-z0-9-]+) is waiting for approval/.exec((await webhook('run disk-check on env=demo role=web with mount=/var concurrency 1', 'demo-ci')).body.message ?? '')?.[1];
+    expect(disk).toBeDefined();
+    expect(dispatches()).toBe(before);
+
+    const [probeRecord] = await auditOf(probe!);
+    expect(probeRecord).toEqual({
+      version: 1,
+      at: expect.any(String),
+      who: { kind: 'chat', user: 'webhook:demo-ci' },
+      kind: 'approval',
+      runId: probe,
+      command: 'secret-probe',
+      targets: { tags: { env: 'demo' } },
+      parameters: {},
+      withheld: ['token'],
+      timeoutSeconds: expect.any(Number),
+      maxErrors: 1,
+      approvers: ['webhook:demo-ci', 'webhook:demo-web', 'webhook:demo-ops'],
+      expiresAt: new Date(Date.parse(probeRecord!.at as string) + TTL_SECONDS * 1000).toISOString(),
+      outcome: { result: 'requested' },
+    });
+    const [diskRecord] = await auditOf(disk!);
+    expect(diskRecord).toMatchObject({ command: 'disk-check', targets: { tags: { env: 'demo', role: 'web' } }, parameters: { mount: '/var' }, withheld: [], maxConcurrency: 1, outcome: { result: 'requested' } });
+    // The secret in no form in any record, nor in the held request (sealed there).
+    for await (const o of pc.store.list('audit/')) expect((await pc.store.get(o.key))!.toString('utf8')).not.toContain(SECRET);
+    expect((await pc.store.get(`runs/${probe}/approval/request.json`))!.toString('utf8')).not.toContain(SECRET);
+  }, 60_000);
+
+  it('the schedule tick expires a run left waiting: the decision, its record and a message in the thread, once; it never starts after', async () => {
+    const runId = await requestRun();
+    // One decided in time, and one left waiting that is not yet due when the tick fires: neither is touched.
+    const decided = await requestRun();
+    expect((await webhook(`deny ${decided}`, 'demo-web')).status).toBe(200);
+    const before = dispatches();
+    const waiting = async () => {
+      const keys: string[] = [];
+      for await (const o of pc.store.list('index/approval/')) keys.push(o.key);
+      return keys;
+    };
+    expect((await waiting()).filter((k) => k.endsWith(runId))).toHaveLength(1);
+    expect((await waiting()).filter((k) => k.endsWith(decided))).toEqual([]);
+    await new Promise((r) => setTimeout(r, (TTL_SECONDS + 1) * 1000));
+    const later = await requestRun();
+
+    // Nobody approves or denies: the tick alone records the expiry.
+    const tick = (await pc.cloud.fc!.fireTimer('fleetrun-schedule')) as { approvals: { runId: string; state: string }[] };
+    // (Runs the earlier tests left waiting are past their time too: they are expired alongside.)
+    expect(tick.approvals).toContainEqual({ runId, state: 'expired' });
+    expect(tick.approvals.map((a) => a.runId)).not.toContain(later);
+    expect(tick.approvals.map((a) => a.runId)).not.toContain(decided);
+    expect(JSON.parse((await pc.store.get(`runs/${runId}/approval/decision.json`))!.toString('utf8'))).toEqual({ decision: 'expired', at: expect.any(String) });
+    expect(await pc.store.get(`runs/${later}/approval/decision.json`)).toBeUndefined();
+    const remaining = await waiting();
+    expect(remaining.filter((k) => k.endsWith(runId))).toEqual([]);
+    expect(remaining.filter((k) => k.endsWith(later))).toHaveLength(1);
+    await waitUntil(() => posted.some((m) => m.startsWith(`Run ${runId} expired unstarted at `)), 10_000, 'the expiry in the thread');
+    expect(posted.find((m) => m.startsWith(`Run ${runId} expired`))).toMatch(new RegExp(`^Run ${runId} expired unstarted at \\S+: nobody approved uptime on env=demo in time\\. It will not start; ask for it again\\.$`));
+    const expired = (await auditOf(runId)).filter((r) => (r.outcome as { result: string }).result === 'expired');
+    expect(expired).toEqual([{ version: 1, at: expect.any(String), who: { kind: 'chat', user: 'webhook:demo-ci' }, kind: 'approval', runId, command: 'uptime', targets: { tags: { env: 'demo' } }, outcome: { result: 'expired' } }]);
+
+    // status says so; an approval now is refused with the code an approval after expiry always got, and records nothing more than its refusal.
+    expect((await webhook(`status ${runId}`, 'demo-web')).body.message).toMatch(new RegExp(`^uptime ${runId} on env=demo: expired unstarted at `));
+    const late = await webhook(`approve ${runId}`, 'demo-web');
+    expect(late.status).toBe(409);
+    expect(late.body).toEqual({ ok: false, code: 'NotPending', message: `${runId} is not waiting for approval: expired.` });
+
+    // The tick again: nothing new — no second decision, record or message.
+    const again = (await pc.cloud.fc!.fireTimer('fleetrun-schedule')) as { approvals: unknown[] };
+    expect(again.approvals).toEqual([]);
+    await pc.cloud.fc!.asyncInvocations.idle(10_000);
+    expect(dispatches() - before).toBe(0);
+    expect(await pc.store.get(`runs/${runId}/manifest.json`)).toBeUndefined();
+    expect(posted.filter((m) => m.startsWith(`Run ${runId} expired`))).toHaveLength(1);
+    expect((await auditOf(runId)).map((r) => (r.outcome as { result: string; code?: string }).code ?? (r.outcome as { result: string }).result).sort()).toEqual(['NotPending', 'expired', 'requested']);
+    // The one denied in time stays denied.
+    expect(JSON.parse((await pc.store.get(`runs/${decided}/approval/decision.json`))!.toString('utf8'))).toMatchObject({ decision: 'denied' });
+  }, 90_000);
 });

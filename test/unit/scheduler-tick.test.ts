@@ -1,5 +1,5 @@
 /**
- * The schedule function's firing as a use case: the order of its three steps, what each is given,
+ * The schedule function's firing as a use case: the order of its four steps, what each is given,
  * what a step's failure does, and the firing's time. The steps are recording stand-ins, and the
  * store an in-memory ObjectStore; the steps themselves run against the local cloud in
  * test/e2e/scheduled-job.test.ts and the fault suite.
@@ -61,6 +61,10 @@ async function harness() {
       calls.push({ step: 'redispatch', input });
       return [{ kind: 'run', runId: 'r-handed', state: 'dispatched' }];
     },
+    approvals: async (input) => {
+      calls.push({ step: 'approvals', input });
+      return [{ runId: 'r-held', state: 'expired' }];
+    },
     reconcile: async (input) => {
       calls.push({ step: 'reconcile', input });
       return reconciled;
@@ -70,10 +74,10 @@ async function harness() {
 }
 
 describe('Function: schedulerTick', () => {
-  it('runs the scheduled jobs, then the stale hand-offs, then the reconciler, each given what it needs', async () => {
+  it('runs the scheduled jobs, then the stale hand-offs, then the expired approvals, then the reconciler, each given what it needs', async () => {
     const h = await harness();
     const outcome = await schedulerTick(h.deps, FIRED_AT, h.steps);
-    expect(h.calls.map((c) => c.step)).toEqual(['jobs', 'redispatch', 'reconcile']);
+    expect(h.calls.map((c) => c.step)).toEqual(['jobs', 'redispatch', 'approvals', 'reconcile']);
     const d = h.deps;
     const where = { regionId: 'cn-hangzhou', sealKey: 'a-seal-key-of-16-or-more' };
     // Scheduled runs have no chat thread; the jobs due are those of the lookback before the firing.
@@ -87,14 +91,17 @@ describe('Function: schedulerTick', () => {
       store: d.store, assistant: d.assistant, ...where, outputBucket: 'outputs', policy: d.policy, sender: d.sender, chat: d.chat,
       logger: d.logger, now: FIRED_AT, afterSeconds: 600, max: REDISPATCH_PER_FIRING,
     });
+    // An approval expires by the firing's time, and its thread is told through the sender.
+    expect(h.calls[2]!.input).toEqual({ store: d.store, sender: d.sender, logger: d.logger, now: FIRED_AT });
     // The reconciler reads run deadlines by the clock: it is given no time.
-    expect(h.calls[2]!.input).toEqual({
+    expect(h.calls[3]!.input).toEqual({
       store: d.store, queue: d.queue, assistant: d.assistant, chat: d.chat, replyTakeoverSeconds: 900, logger: d.logger, ...where,
       graceSeconds: 120, maxCalls: 50,
     });
     expect(outcome).toEqual({
       ...h.reconciled,
       redispatched: [{ kind: 'run', runId: 'r-handed', state: 'dispatched' }],
+      approvals: [{ runId: 'r-held', state: 'expired' }],
       jobs: { fired: [{ job: 'nightly', fireTime: FIRED_AT, runId: 'r-nightly' }], skipped: [], native: [] },
     });
     expect(h.lines.map((l) => JSON.parse(l) as { message: string; runsRepaired?: string[] })).toEqual([expect.objectContaining({ message: 'reconciled', runsRepaired: ['r-1'] })]);
@@ -107,16 +114,16 @@ describe('Function: schedulerTick', () => {
     expect((await schedulerTick(h.deps, FIRED_AT, steps)).jobs.native).toEqual(native.outcomes);
   });
 
-  it.each(['jobs', 'redispatch', 'reconcile'] as const)('runs every step when one throws (%s) — the reconciler is the safety net — then fails the firing with that error, logged', async (failing) => {
+  it.each(['jobs', 'redispatch', 'approvals', 'reconcile'] as const)('runs every step when one throws (%s) — the reconciler is the safety net — then fails the firing with that error, logged', async (failing) => {
     const h = await harness();
     const broken = new Error(`${failing} failed`);
     const steps: SchedulerSteps = { ...h.steps, [failing]: async (input: unknown) => (h.calls.push({ step: failing, input }), Promise.reject(broken)) };
     await expect(schedulerTick(h.deps, FIRED_AT, steps)).rejects.toBe(broken);
-    expect(h.calls.map((c) => c.step)).toEqual(['jobs', 'redispatch', 'reconcile']);
+    expect(h.calls.map((c) => c.step)).toEqual(['jobs', 'redispatch', 'approvals', 'reconcile']);
     expect(h.lines.map((l) => JSON.parse(l) as { message: string; step?: string; error?: string })).toContainEqual(expect.objectContaining({ message: 'schedule step failed; the next steps still run', step: failing, error: `${failing} failed` }));
   });
 
-  it.each(['jobs', 'redispatch'] as const)('gives each step its own time: a %s step that never ends is left behind at its end, and the reconciler still gets its share before the deadline', async (stuck) => {
+  it.each(['jobs', 'redispatch', 'approvals'] as const)('gives each step its own time: a %s step that never ends is left behind at its end, and the reconciler still gets its share before the deadline', async (stuck) => {
     const h = await harness();
     const FIRING_MS = 1_000;
     const startedAt = new Map<string, number>();
@@ -133,9 +140,9 @@ describe('Function: schedulerTick', () => {
     const failed = await schedulerTick({ ...h.deps, deadline: new Date(began + FIRING_MS) }, FIRED_AT, watched).catch((e: unknown) => e);
     const tookMs = Date.now() - began;
     expect(failed).toBeInstanceOf(StepOutOfTimeError);
-    expect([...startedAt.keys()]).toEqual(['jobs', 'redispatch', 'reconcile']);
+    expect([...startedAt.keys()]).toEqual(['jobs', 'redispatch', 'approvals', 'reconcile']);
     // The step after the stuck one starts when the stuck one's time is up, not later; the firing ends before its deadline.
-    const next = stuck === 'jobs' ? 'redispatch' : 'reconcile';
+    const next = ({ jobs: 'redispatch', redispatch: 'approvals', approvals: 'reconcile' } as const)[stuck];
     expect(startedAt.get(next)).toBeGreaterThanOrEqual(STEP_ENDS[stuck] * FIRING_MS - 20);
     expect(startedAt.get(next)).toBeLessThan(STEP_ENDS[stuck] * FIRING_MS + 200);
     expect(tookMs).toBeLessThan(FIRING_MS);
@@ -153,7 +160,7 @@ describe('Function: schedulerTick', () => {
   it('an idle firing with the real steps reads the bucket and nothing else: no ECS call, no message, no reply', async () => {
     const h = await harness();
     const outcome = await schedulerTick({ ...h.deps, jobs: [] }, FIRED_AT);
-    expect(outcome).toEqual({ runsChecked: 0, runsRepaired: [], resultsFed: 0, calls: 0, deferred: [], redispatched: [], jobs: { fired: [], skipped: [], native: [] } });
+    expect(outcome).toEqual({ runsChecked: 0, runsRepaired: [], resultsFed: 0, calls: 0, deferred: [], redispatched: [], approvals: [], jobs: { fired: [], skipped: [], native: [] } });
   });
 });
 
