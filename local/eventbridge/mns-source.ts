@@ -3,7 +3,9 @@
  * (CountBasedWindow messages or TimeBasedWindow seconds, whichever comes first), handed to the
  * target as an array of CloudEvents, and deleted only after the target returned. A failed batch is
  * left for the queue's visibility timeout to deliver again; after MaximumRetryAttempts a message
- * goes to the dead-letter queue.
+ * goes to the dead-letter queue. A push that would pass the invocation body limit goes out in
+ * parts. Event streaming's own delivery delay is undocumented: with `delay`, a message sent at t
+ * is handed on no earlier than t + a drawn delay (held back by the source if received sooner).
  * @see docs/platform-facts.md §5.6, §7
  */
 import { randomUUID } from 'node:crypto';
@@ -24,6 +26,10 @@ export interface MnsSourceOptions {
   deadLetterQueue?: string | undefined;
   target: (events: unknown[]) => Promise<unknown>;
   log: (line: string) => void;
+  /** Draws each message's delivery delay in ms (event streaming's own, undocumented); none when absent. */
+  delay?: (() => number) | undefined;
+  /** The invocation body limit of the trigger's invocation type (sync 32 MB, async 128 KB); none when absent. */
+  maxBodyBytes?: number | undefined;
 }
 
 interface Received {
@@ -31,6 +37,8 @@ interface Received {
   ReceiptHandle: string;
   MessageBody: string;
   DequeueCount: string;
+  /** Epoch milliseconds. */
+  EnqueueTime?: string;
 }
 
 function isEmpty(e: unknown): boolean {
@@ -40,6 +48,10 @@ function isEmpty(e: unknown): boolean {
 export class MnsStreamSource {
   private stopped = false;
   private loop: Promise<void> | undefined;
+  /** MessageId → when the message may be handed on (drawn once, so a message that comes again keeps its time). */
+  private readonly readyAt = new Map<string, number>();
+  /** Messages received before their time, newest receipt handle kept. */
+  private readonly early = new Map<string, Received>();
   readonly counts = { batches: 0, delivered: 0, failedBatches: 0, deadLettered: 0 };
 
   constructor(private readonly o: MnsSourceOptions) {}
@@ -53,7 +65,50 @@ export class MnsStreamSource {
     await this.loop;
   }
 
+  /** What may be handed on now: received messages whose delivery delay has passed, up to `max`. */
   private async receive(max: number, waitSeconds: number): Promise<Received[]> {
+    if (!this.o.delay) return this.receiveFromQueue(max, waitSeconds);
+    const ready = this.takeReady(max);
+    if (ready.length >= max) return ready;
+    // A long poll must not outlast the next held message's time, nor keep what is ready waiting.
+    const untilNext = this.nextReadyAt() - Date.now();
+    const wait = ready.length > 0 ? 0 : Math.min(waitSeconds, Math.max(0, Math.floor(untilNext / 1000)));
+    for (const m of await this.receiveFromQueue(max - ready.length, wait)) this.hold(m);
+    ready.push(...this.takeReady(max - ready.length));
+    if (ready.length === 0 && wait < waitSeconds && this.early.size > 0) {
+      await new Promise((r) => setTimeout(r, Math.max(0, Math.min(waitSeconds * 1000, this.nextReadyAt() - Date.now()))));
+      ready.push(...this.takeReady(max));
+    }
+    return ready;
+  }
+
+  private hold(m: Received): void {
+    if (!this.readyAt.has(m.MessageId)) {
+      const sent = Number(m.EnqueueTime);
+      this.readyAt.set(m.MessageId, (Number.isFinite(sent) ? sent : Date.now()) + this.o.delay!());
+    }
+    this.early.set(m.MessageId, m);
+  }
+
+  private takeReady(max: number): Received[] {
+    const now = Date.now();
+    const out: Received[] = [];
+    for (const [id, m] of this.early) {
+      if (out.length >= max) break;
+      if (this.readyAt.get(id)! > now) continue;
+      this.early.delete(id);
+      out.push(m);
+    }
+    return out;
+  }
+
+  private nextReadyAt(): number {
+    let next = Infinity;
+    for (const id of this.early.keys()) next = Math.min(next, this.readyAt.get(id)!);
+    return next;
+  }
+
+  private async receiveFromQueue(max: number, waitSeconds: number): Promise<Received[]> {
     try {
       const res = await this.o.client.batchReceiveMessage(this.o.queueName, Math.min(16, max), waitSeconds);
       const body = res.body as unknown as Received | Received[] | undefined;
@@ -117,30 +172,56 @@ export class MnsStreamSource {
   }
 
   private async deliver(batch: Received[]): Promise<void> {
-    this.counts.batches++;
     // Messages delivered too often go to the dead-letter queue instead of the function again.
     const fresh: Received[] = [];
     for (const m of batch) {
       if (Number(m.DequeueCount) > this.o.maxRetryAttempts + 1 && this.o.deadLetterQueue) {
         await this.o.client.sendMessage(this.o.deadLetterQueue, { MessageBody: m.MessageBody });
         await this.o.client.deleteMessage(this.o.queueName, m.ReceiptHandle).catch(() => {});
+        this.readyAt.delete(m.MessageId);
         this.counts.deadLettered++;
       } else fresh.push(m);
     }
-    if (fresh.length === 0) return;
+    for (const part of this.parts(fresh.map((m) => ({ m, event: this.toEvent(m) })))) await this.push(part);
+  }
+
+  /** The push in parts that each fit the invocation body limit (a JSON array: brackets and commas counted). */
+  private parts(items: { m: Received; event: unknown }[]): { m: Received; event: unknown }[][] {
+    const limit = this.o.maxBodyBytes;
+    if (limit === undefined) return items.length > 0 ? [items] : [];
+    const out: { m: Received; event: unknown }[][] = [];
+    let part: { m: Received; event: unknown }[] = [];
+    let bytes = 2;
+    for (const item of items) {
+      const size = Buffer.byteLength(JSON.stringify(item.event));
+      if (part.length > 0 && bytes + 1 + size > limit) {
+        out.push(part);
+        part = [];
+        bytes = 2;
+      }
+      bytes += size + (part.length > 0 ? 1 : 0);
+      part.push(item);
+    }
+    if (part.length > 0) out.push(part);
+    return out;
+  }
+
+  private async push(part: { m: Received; event: unknown }[]): Promise<void> {
+    this.counts.batches++;
     try {
-      await this.o.target(fresh.map((m) => this.toEvent(m)));
+      await this.o.target(part.map((p) => p.event));
     } catch (e) {
       this.counts.failedBatches++;
-      this.o.log(`[eventbridge] ${this.o.sourceName}: batch of ${fresh.length} failed, left for redelivery: ${(e as Error).message}`);
+      this.o.log(`[eventbridge] ${this.o.sourceName}: batch of ${part.length} failed, left for redelivery: ${(e as Error).message}`);
       return;
     }
-    this.counts.delivered += fresh.length;
+    this.counts.delivered += part.length;
+    for (const { m } of part) this.readyAt.delete(m.MessageId);
     // A handle may have gone stale if the target ran past the visibility timeout; the message then comes again.
     // BatchDeleteMessage takes at most 16 receipt handles; a push may carry up to CountBasedWindow.
     const deletes: Promise<unknown>[] = [];
-    for (let i = 0; i < fresh.length; i += 16) {
-      const handles = fresh.slice(i, i + 16).map((m) => m.ReceiptHandle);
+    for (let i = 0; i < part.length; i += 16) {
+      const handles = part.slice(i, i + 16).map((p) => p.m.ReceiptHandle);
       deletes.push(this.o.client.batchDeleteMessage(this.o.queueName, handles).catch((e: unknown) => this.o.log(`[eventbridge] ${this.o.sourceName}: delete: ${(e as Error).message}`)));
     }
     await Promise.all(deletes);
