@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { delaySampler, NO_DELAY, type DelayDistribution } from './delay-distribution.ts';
 import { EventBus, type Chaos } from './eventbridge/bus.ts';
 import type { FleetInstance } from './ecs/fleet.ts';
 import { startEcsEmulator, type EcsEmulator, type EcsEmulatorOptions } from './ecs/server.ts';
@@ -20,6 +21,7 @@ import { startOssEmulator, type OssEmulator, type PresetBucket } from './oss/ser
 import { deployedRoles } from './ram/deployment.ts';
 import { RamIdentities } from './ram/identities.ts';
 import { declaredResources, type DeclaredResources } from './ros/declared-resources.ts';
+import { seededRandom } from './seeded-random.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -45,6 +47,13 @@ export interface LocalCloudOptions {
   functionsMode?: 'source' | 'bundle';
   /** What the event bus does to TaskCompleted events: drop, duplicate, reorder. */
   chaos?: Partial<Chaos>;
+  /** Delivery delays the real cloud has but documents nowhere (docs/platform-facts.md): off (0) by default. */
+  delays?: { eventBridge?: DelayDistribution; eventStreaming?: DelayDistribution; outputObject?: DelayDistribution; seed?: number };
+  /**
+   * Whether an `eventSourceType: Default` trigger's runOptions.batchWindow batches (unconfirmed:
+   * docs/platform-facts.md §5.5): 'honoured' (default) or 'ignored' (one event per invocation).
+   */
+  defaultTriggerBatchWindow?: 'honoured' | 'ignored';
   timers?: boolean;
   /** Extra environment for every function (overrides s.yaml), e.g. a shorter reconcile grace. */
   functionEnv?: Record<string, string>;
@@ -156,6 +165,13 @@ function ossDelivery(oss: OssEmulator): OutputDelivery {
   };
 }
 
+/** Seeds of the three delays, each its own stream of the one seed, so turning one on changes none of the others' draws. */
+const DELAY_STREAMS = { eventBridge: 0x2545f491, eventStreaming: 0x9e3779b9, outputObject: 0x85ebca6b } as const;
+
+function isNoDelay(d: DelayDistribution | undefined): boolean {
+  return d === undefined || (d.kind === 'fixed' && d.ms === 0);
+}
+
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
   const regionId = options.regionId ?? 'cn-hangzhou';
   const accountId = options.accountId ?? '1234567890123456';
@@ -181,6 +197,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     for (const [role, docs] of Object.entries(ramOption?.policies ?? {})) ram.setPolicies(role, docs.map((document, i) => ({ document, source: `${role} policy ${i + 1}` })));
   }
   const authorize = ram ? { authorize: ram.authorize } : {};
+  const delays = options.delays ?? {};
+  const delaySeed = (stream: keyof typeof DELAY_STREAMS) => ((delays.seed ?? 1) ^ DELAY_STREAMS[stream]) >>> 0;
+  // Checked before anything starts: a nonsensical distribution refuses the cloud, not its first event.
+  const outputObjectDelay = isNoDelay(delays.outputObject) ? undefined : delaySampler(delays.outputObject!, seededRandom(delaySeed('outputObject')));
+  const eventStreamingDelay = isNoDelay(delays.eventStreaming) ? undefined : { distribution: delays.eventStreaming!, seed: delaySeed('eventStreaming') };
+  const bus = new EventBus(options.chaos, log, { distribution: delays.eventBridge ?? NO_DELAY, seed: delaySeed('eventBridge') });
 
   const started: { close(): Promise<void> }[] = [];
   try {
@@ -198,7 +220,6 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       fsync: options.fsync ?? false,
     });
     started.push(mns);
-    const bus = new EventBus(options.chaos, log);
     const ecs = await startEcsEmulator({
       fleet: options.fleet,
       accessKeys: keys,
@@ -207,6 +228,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       accountId,
       port: options.ports?.ecs ?? 0,
       outputDelivery: ossDelivery(oss),
+      ...(outputObjectDelay ? { outputObjectDelay } : {}),
       // The deployment declares Cloud Assistant's service-linked role (deploy/cloud-assistant-role).
       // `ecs: { slrExists: false }` (or `ecs.serviceLinkedRole.delete()`) shows an account without it, whose
       // first delivery the functions' role makes possible with the one ram:CreateServiceLinkedRole its policy grants.
@@ -246,12 +268,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           accountId,
           bus,
           mns: { endpoint: mns.endpoint },
+          ...(eventStreamingDelay ? { eventStreamingDelay } : {}),
+          ...(options.defaultTriggerBatchWindow ? { defaultTriggerBatchWindow: options.defaultTriggerBatchWindow } : {}),
           timers: options.timers ?? true,
           maxInstancesPerFunction: options.fcMaxInstancesPerFunction ?? LOCAL_INSTANCES_PER_FUNCTION,
           log,
         })
       : undefined;
     if (fc) started.push(fc);
+    // Closed first: no event travels on into functions being stopped.
+    started.push({ close: async () => bus.close() });
     // FC 3.0 gives an HTTP trigger its URL at creation; on the cloud it reaches the functions as
     // FLEETRUN_PUBLIC_URL after deploy, here the local trigger's is handed to every function (workers start lazily).
     const chatopsUrl = fc?.httpEndpoints.get('fleetrun-chatops');

@@ -66,6 +66,13 @@ export interface AgentOptions {
   /** Where OssOutputDelivery writes; without it, a delivery asked for fails with the record's error fields. */
   outputDelivery?: OutputDelivery | undefined;
   outputKeyTemplate?: string | undefined;
+  /**
+   * Draws how long after a run's TaskCompleted event its output object lands in OSS (undocumented:
+   * docs/platform-facts.md §1.1). Absent: the object is written before the event goes out. Present:
+   * the event goes out on time with OssOutputStatus InProgress, and the record turns Finished (or
+   * Failed) once the object is written.
+   */
+  outputObjectDelay?: (() => number) | undefined;
 }
 
 interface Activity {
@@ -77,6 +84,8 @@ export class FleetAgents {
   readonly executionLog: ExecutionLogEntry[] = [];
   private readonly activity = new Map<string, Activity>();
   private readonly running = new Set<Promise<unknown>>();
+  /** Output objects still to be written after their events (outputObjectDelay). */
+  private readonly lateOutputs = new Set<NodeJS.Timeout>();
   private closed = false;
 
   constructor(
@@ -126,9 +135,11 @@ export class FleetAgents {
     return started;
   }
 
-  /** Ends every timer and process; records still open stay as they are. */
+  /** Ends every timer and process; records still open stay as they are, and output objects not yet written are not. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const t of this.lateOutputs) clearTimeout(t);
+    this.lateOutputs.clear();
     for (const act of this.activity.values()) {
       if (act.timer) clearTimeout(act.timer);
       act.stop?.();
@@ -282,10 +293,15 @@ export class FleetAgents {
       this.activity.delete(key(invocation, record));
       record.repeats = repeat;
       let run = runFromResult(result);
-      // The output is in the bucket before the event goes out, so a consumer never looks too early.
-      if (delivering) run = { ...run, ...(await this.deliverOutput(invocation, instance.id, repeat, synthetic ? synthetic.output : fullOutputPath, !!synthetic)) };
+      const outputSource = synthetic ? synthetic.output : fullOutputPath;
+      const late = delivering ? this.options.outputObjectDelay : undefined;
+      // Without a modelled delay the output is in the bucket before the event goes out.
+      if (delivering && !late) run = { ...run, ...(await this.deliverOutput(invocation, instance.id, repeat, outputSource, !!synthetic)) };
+      if (late) run = { ...run, ossOutputStatus: 'InProgress', ossOutputUri: '', ossOutputErrorCode: '', ossOutputErrorInfo: '' };
       const periodicContinues = !invocation.stopRequested && (invocation.repeatMode === 'Period' || invocation.repeatMode === 'EveryReboot') && run.status !== 'Terminated';
       this.finishRun(invocation, record, run, !periodicContinues);
+      // The event is out (finishRun published it): the object follows a drawn delay later.
+      if (late) this.deliverLate(invocation, instance.id, repeat, outputSource, !!synthetic, run, late());
       if (periodicContinues && !this.closed) {
         if (invocation.repeatMode === 'Period') this.schedule(invocation, record);
         else this.setStatus(record, 'Scheduled');
@@ -294,6 +310,18 @@ export class FleetAgents {
     this.running.add(done);
     void done.finally(() => this.running.delete(done));
     await done;
+  }
+
+  /** Writes the output `ms` after now and updates the run's record with how the delivery went. */
+  private deliverLate(invocation: Invocation, instanceId: string, repeat: number, source: string, inline: boolean, run: RunRecord, ms: number): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.lateOutputs.delete(timer);
+      const done = this.deliverOutput(invocation, instanceId, repeat, source, inline).then((outcome) => void Object.assign(run, outcome));
+      this.running.add(done);
+      void done.finally(() => this.running.delete(done));
+    }, Math.max(0, ms));
+    this.lateOutputs.add(timer);
   }
 
   private async deliverOutput(invocation: Invocation, instanceId: string, repeat: number, source: string, inline: boolean): Promise<Partial<RunRecord>> {

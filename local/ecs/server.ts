@@ -51,6 +51,8 @@ export interface EcsEmulatorOptions {
   outputDelivery?: OutputDelivery;
   /** Object-key layout of delivered outputs (output-delivery.ts); the real one is undocumented. */
   outputKeyTemplate?: string;
+  /** Draws how long after its TaskCompleted event a run's output object lands (agent.ts); absent, it lands before the event. */
+  outputObjectDelay?: () => number;
   /** One line per request; defaults to silence (tests) — the CLI passes console.log. */
   log?: (line: string) => void;
   /** The local RAM, asked after the signature checks out; every call is allowed without it. */
@@ -100,6 +102,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
     eventPerPeriodicRun: options.eventPerPeriodicRun ?? true,
     outputDelivery: options.outputDelivery,
     outputKeyTemplate: options.outputKeyTemplate,
+    outputObjectDelay: options.outputObjectDelay,
     onRunFinished: (inv, record, run) => events.publish(taskCompletedEvent(inv, record, run, eventOptions)),
   });
   const service = new CloudAssistantService(fleet, agents, { regionId, notRunningInstance: options.notRunningInstance ?? 'reject-call', unseeded: options.unseededChecks });
