@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { faultConfigSchema, type FaultConfigInput } from '../ecs/faults.ts';
 import { loadFleet } from '../ecs/fleet.ts';
 import path from 'node:path';
-import { PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../local-cloud.ts';
+import { PROJECT_ROOT, startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../local-cloud.ts';
+import { defaultTriggerBatchWindowFromEnv, delaysFromEnv, describeDelays } from '../delay-env.ts';
 import { parseAccessKeys, UsageError } from './access-keys.ts';
 
 export const DEMO_FLEET = fileURLToPath(new URL('../demo/fleet.yaml', import.meta.url));
@@ -28,7 +29,15 @@ Options:
   --region ID              region the services answer for (default cn-hangzhou)
   --sandbox DIR            where instance sandboxes live (default: a temporary folder)
   --quiet                  no per-request log lines
-  -h, --help               this text`;
+  -h, --help               this text
+
+Environment (delays the real cloud has but documents nowhere; off by default):
+  FLEETRUN_LOCAL_DELAY_EVENTBRIDGE     each TaskCompleted event's way to its rules, e.g. lognormal:1s,p95=3s
+  FLEETRUN_LOCAL_DELAY_EVENTSTREAMING  each MNS message's way to the event-streaming source, e.g. 500ms
+  FLEETRUN_LOCAL_DELAY_OUTPUTOBJECT    an output object's landing after its event, e.g. uniform:0-2s
+  FLEETRUN_LOCAL_DELAY_SEED            the seed of their draws (a whole number)
+  FLEETRUN_LOCAL_DEFAULT_TRIGGER_BATCH_WINDOW  ignored: Default triggers take one event per call
+                                       whatever their batchWindow (default honoured)`;
 
 export interface LocalCommandOptions {
   fleet: string;
@@ -40,9 +49,11 @@ export interface LocalCommandOptions {
   regionId: string;
   sandboxRoot?: string;
   quiet: boolean;
+  delays?: LocalCloudOptions['delays'];
+  defaultTriggerBatchWindow?: 'honoured' | 'ignored';
 }
 
-export function parseLocalArgs(argv: string[]): LocalCommandOptions | 'help' {
+export function parseLocalArgs(argv: string[], env: Record<string, string | undefined> = process.env): LocalCommandOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -78,7 +89,18 @@ export function parseLocalArgs(argv: string[]): LocalCommandOptions | 'help' {
     regionId: values.region ?? 'cn-hangzhou',
     ...(values.sandbox ? { sandboxRoot: values.sandbox } : {}),
     quiet: values.quiet ?? false,
+    ...fromEnv(env),
   };
+}
+
+function fromEnv(env: Record<string, string | undefined>): Pick<LocalCommandOptions, 'delays' | 'defaultTriggerBatchWindow'> {
+  try {
+    const delays = delaysFromEnv(env);
+    const batching = defaultTriggerBatchWindowFromEnv(env);
+    return { ...(delays ? { delays } : {}), ...(batching ? { defaultTriggerBatchWindow: batching } : {}) };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 function parseFaults(text: string): FaultConfigInput {
@@ -105,10 +127,14 @@ export async function startFromOptions(o: LocalCommandOptions, print: (line: str
     ...(o.dataDir ? { dataDir: o.dataDir } : {}),
     ...(o.faults ? { ecs: { faults: o.faults } } : {}),
     ...(o.sandboxRoot ? { sandboxRoot: o.sandboxRoot } : {}),
+    ...(o.delays ? { delays: o.delays } : {}),
+    ...(o.defaultTriggerBatchWindow ? { defaultTriggerBatchWindow: o.defaultTriggerBatchWindow } : {}),
     ...(o.quiet ? {} : { log: print }),
   });
   for (const s of cloud.services) print(`${s.name.padEnd(6)} ${s.endpoint}`);
   // Key ids only: a secret never goes to a log line.
+  if (o.delays) print(`delays ${describeDelays(o.delays)} (FLEETRUN_LOCAL_DELAY_*)`);
+  if (o.defaultTriggerBatchWindow === 'ignored') print('batch  Default triggers ignore their batchWindow (FLEETRUN_LOCAL_DEFAULT_TRIGGER_BATCH_WINDOW)');
   print(`fleet  ${fleet.length} instances from ${o.fleet}; region ${o.regionId}; access keys: ${Object.keys(o.accessKeys).join(', ')}`);
   return cloud;
 }
