@@ -24,7 +24,6 @@ import type { ObjectStore } from '../store/port.ts';
 import { approvalEvent, approvalRequestedEvent, refusalEvent, type AuditEvent, type ChatAuditContext } from './chat-audit.ts';
 import { dispatchRequestSchema, type Dispatcher, type DispatchRequest } from './dispatch-request.ts';
 import { startedMessage } from './messages.ts';
-import { recordRunScope } from './run-scope.ts';
 
 export interface ApprovalDeps {
   policy: Policy;
@@ -187,8 +186,7 @@ export async function answerApproval(
 
   const dispatch = dispatchRequestSchema.parse(pending.dispatch);
   if (dispatch.kind !== 'run') throw new Error(`the approval of ${c.runId} holds no run`);
-  // As a chat run does (handle-chat.ts): what the run is about, then the pending record, then the hand-off.
-  await recordRunScope(deps.store, c.runId, { command, targets: dispatch.targets });
+  // As a chat run does (handle-chat.ts): the pending record, then the hand-off; dispatch records what the run is about once it accepts it.
   await deps.store.put(runKeys.pendingDispatch(c.runId), JSON.stringify(dispatch), { contentType: 'application/json' });
   await deps.dispatcher.dispatch(dispatch);
   return { message: startedMessage(c.runId, pending.describe.command, pending.describe.targets), event: approvalEvent(c.runId, aboutOf(pending), audit, 'approved') };

@@ -21,6 +21,7 @@ import type { Logger } from '../runtime/logger.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { dispatchRefusalEvent } from './chat-audit.ts';
 import { dispatchRequestSchema, type DispatchRequest } from './dispatch-request.ts';
+import { recordRunScope } from './run-scope.ts';
 
 export interface DispatchDeps {
   assistant: CloudAssistant;
@@ -90,6 +91,9 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
       return { kind: 'run', runId: request.runId, state: 'refused', reason: decision.reason };
     }
   }
+  // Accepted: what the run is about, for the policy's later decisions on it (run-scope.ts), written
+  // before its manifest — never for a run refused above, which leaves nothing under runs/<id>/.
+  if (!existing) await recordRunScope(deps.store, request.runId, { command: request.command.name, targets: request.policyTargets ?? request.targets });
   // The request is the run's RunSpec as chatops built it: startRun takes it as it is. It sends what
   // is due now and returns; the "sent to N instances" notice goes out as the fan-out ends (fan-out.ts).
   await startRun(

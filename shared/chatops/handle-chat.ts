@@ -33,7 +33,7 @@ import { refusalEvent, runEvent, stopEvent, type AuditEvent, type ChatAuditConte
 import { dispatchRequestSchema, type Dispatcher } from './dispatch-request.ts';
 import { alreadyFinishedMessage, finalMessage, progressMessage, startedMessage } from './messages.ts';
 import { recentRuns } from './recent-runs.ts';
-import { accessToRun, recordRunScope, runScopeOf, type RunScope } from './run-scope.ts';
+import { accessToRun, runScopeOf, type RunScope } from './run-scope.ts';
 import { runsListMessage } from './runs-list-message.ts';
 import { answerRetry } from './retry-run.ts';
 import { answerApproval, approvalState, holdForApproval } from './approvals.ts';
@@ -170,12 +170,11 @@ async function answer(inbound: InboundCommand, deps: ChatopsDeps): Promise<Answe
       }
       const dispatch = checked.data;
       if (dispatch.kind !== 'run') throw new Error('a run was checked as something else');
-      // What the run is about, for the policy's later decisions on its status and stop (run-scope.ts).
       // The catalog command's or the allowing rule's `approval: required`: recorded, not dispatched (approvals.ts).
       const entry = c.script === undefined && Object.hasOwn(deps.catalog.commands, c.command) ? deps.catalog.commands[c.command]! : undefined;
       const need = decision.approval ?? (entry ? approvalNeedOf(entry) : undefined);
       if (need) return holdForApproval(dispatch, need, { command: c.script !== undefined ? 'a script' : c.command, targets: describeTargets(c) }, deps, audit);
-      await recordRunScope(deps.store, runId, { command: spec.command.name, targets: spec.targets });
+      // What the run is about (run-scope.ts) is recorded by dispatch once it accepts the run.
       // Recorded before the hand-off: if dispatch fails more often than FC retries it (OSS down for
       // minutes), the schedule tick finds the record and starts the run; secrets in it are sealed.
       await deps.store.put(runKeys.pendingDispatch(runId), JSON.stringify(dispatch), { contentType: 'application/json' });

@@ -22,7 +22,7 @@ import { newRunId } from '../pipeline/start-run.ts';
 import { refusalEvent, retryRunEvent, type AuditEvent, type ChatAuditContext } from './chat-audit.ts';
 import { dispatchRequestSchema, type Dispatcher } from './dispatch-request.ts';
 import { startedMessage } from './messages.ts';
-import { accessToRun, recordRunScope, runScopeOf } from './run-scope.ts';
+import { accessToRun, runScopeOf } from './run-scope.ts';
 
 export interface RetryDeps {
   policy: Policy;
@@ -88,8 +88,8 @@ export async function answerRetry(c: Retry, who: Requester, inbound: Pick<Inboun
     const issue = checked.error.issues[0]!;
     return { message: refused('BadParameters', `the retry cannot be sent: ${issue.path.join('.') || 'the request'} ${issue.message}`), event: retryRunEvent(retry, audit, { refused: 'BadParameters' }) };
   }
-  // As a chat run does (handle-chat.ts): what the run is about, then the pending record, then the hand-off.
-  await recordRunScope(deps.store, runId, { command: spec.command.name, targets: judged });
+  // As a chat run does (handle-chat.ts): the pending record, then the hand-off. Dispatch records
+  // what the run is about — its policyTargets: the tags it was judged on — once it accepts it.
   await deps.store.put(runKeys.pendingDispatch(runId), JSON.stringify(checked.data), { contentType: 'application/json' });
   await deps.dispatcher.dispatch(checked.data);
   return { message: startedMessage(runId, script ? 'a script' : spec.command.name, describeInstances(ids, c.which, c.runId)), event: retryRunEvent(retry, audit, { runId }) };

@@ -1,9 +1,10 @@
 /**
  * What a run is about, for the access policy's decisions on `status` and `stop` (policy.ts): its
  * command and its targets as they were asked for. The manifest knows only the instances a run
- * resolved to, and a rule limited by tag cannot be checked against instance ids, so chatops
- * records what was asked next to the run (`runs/<id>/scope.json`, created once, before the run is
- * handed to dispatch). A scheduled run is about its job's command and targets (the jobs file).
+ * resolved to, and a rule limited by tag cannot be checked against instance ids, so what was
+ * asked is recorded next to the run (`runs/<id>/scope.json`, created once by dispatch when it
+ * accepts the run, before its manifest: a run refused at dispatch leaves none behind; a retry's
+ * is the tags it was judged on). A scheduled run is about its job's command and targets (the jobs file).
  * A run with neither — started before this record existed, or by another tool — is about the
  * instances it resolved to: a rule limited by tag does not cover it (fail closed).
  */

@@ -1,7 +1,8 @@
 /**
  * A 250-instance run started from chat: chatops hands it to dispatch (asynchronous invoke),
  * dispatch checks the policy on the resolved count and fans out in three calls, and the thread
- * gets exactly one summary reply. A rule's maxTargets refuses a run that resolves to more.
+ * gets exactly one summary reply. A rule's maxTargets refuses a run that resolves to more, and
+ * such a run leaves nothing under runs/<id>/ (what a run is about is recorded only once accepted).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -81,6 +82,8 @@ describe('a large run from chat', () => {
     expect(replies.some((r) => r.includes(`uptime ${runId}: sent to 250 instances in 3 calls`))).toBe(true);
     expect(pc.cloud.ecs.calls.RunCommand).toBe(3);
     expect(pc.cloud.fc!.asyncInvocations.list().filter((i) => i.functionName === 'fleetrun-dispatch')).toHaveLength(1);
+    // Accepted: dispatch recorded what the run is about, its targets as asked (run-scope.ts).
+    expect(JSON.parse((await pc.store.get(`runs/${runId}/scope.json`))!.toString('utf8'))).toEqual({ version: 1, command: 'uptime', targets: { tags: { env: 'big' } } });
   }, 120_000);
 
   it("refuses at dispatch a run whose targets resolve to more than the rule's maxTargets", async () => {
@@ -92,5 +95,11 @@ describe('a large run from chat', () => {
     // The refusal at dispatch reaches the webhook's thread the way a machine reads it.
     const refusal = posted.find((r) => r.message.includes(`Run ${runId} not started`))!;
     expect([refusal.ok, refusal.code]).toEqual([false, 'NotAllowed']);
+    // Nothing of it is left under runs/<id>/ — no scope.json of a run that never was — and its hand-off record is gone.
+    const left: string[] = [];
+    for await (const o of pc.store.list(`runs/${runId}/`)) left.push(o.key);
+    expect(left).toEqual([]);
+    expect(await pc.store.get(`index/dispatch/${runId}.json`)).toBeUndefined();
+    expect((await send('small-ops', `status ${runId}`)).message).toBe(`No run ${runId}.`);
   }, 60_000);
 });

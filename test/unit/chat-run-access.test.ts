@@ -1,6 +1,6 @@
 /**
  * `status` and `stop` through handleChat are decisions on the run they name (issue 14, item 5):
- * its command and targets as asked (recorded by chatops when it accepted the run), a scheduled
+ * its command and targets as asked (recorded by dispatch when it accepted the run), a scheduled
  * run's job, or else its instance ids — each decision logged like run's. And `stop` on a finished
  * run answers with the final status instead of handing a stop to dispatch.
  */
@@ -9,6 +9,7 @@ import { createCodecs, MemoryReplayGuard } from '../../shared/chat/codecs.ts';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
 import type { DispatchRequest } from '../../shared/chatops/dispatch-request.ts';
 import { handleChat, type ChatopsDeps } from '../../shared/chatops/handle-chat.ts';
+import { recordRunScope } from '../../shared/chatops/run-scope.ts';
 import { parseCatalog } from '../../shared/config/catalog.ts';
 import { parsePolicy } from '../../shared/config/policy.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
@@ -76,8 +77,14 @@ function harness() {
     const res = await handleChat({ method: 'POST', path: '/webhook', headers: webhookHeaders(SECRET, body), query: {}, body: Buffer.from(body) }, deps);
     return { status: res.statusCode, json: JSON.parse(String(res.body)) as { ok: boolean; code?: string; message: string } };
   };
-  /** What dispatch would write once it started the run: its manifest, with the instances it resolved to. */
+  /**
+   * What dispatch would write once it accepted and started the run: what it is about, from the
+   * request chatops handed over (a run chatops did not hand over has none), and its manifest, with
+   * the instances it resolved to.
+   */
   const started = async (runId: string, command: string, requestedBy: RunManifest['requestedBy'], targets = ['i-demo1', 'i-demo2']) => {
+    const handed = dispatched.find((r) => r.kind === 'run' && r.runId === runId);
+    if (handed?.kind === 'run') await recordRunScope(store, runId, { command: handed.command.name, targets: handed.policyTargets ?? handed.targets });
     const manifest = runManifestSchema.parse({
       version: 1, runId, createdAt: '2026-11-23T10:00:00.000Z', requestedBy, command: { name: command, type: 'RunShellScript', timeoutSeconds: 60 }, targets, output: { mode: 'fetch' },
     });
@@ -88,7 +95,7 @@ function harness() {
   return { deps, dispatched, logs, decisions, store, say, started };
 }
 
-/** A run demo-user asked for through chat: chatops recorded what it is about, dispatch wrote the manifest. */
+/** A run demo-user asked for through chat: dispatch recorded what it is about and wrote the manifest. */
 async function demoRun(h: ReturnType<typeof harness>): Promise<RunManifest> {
   const ack = await h.say('demo-user', 'run uptime on env=demo');
   const runId = /Run (r-[a-z0-9-]+) started/.exec(ack.json.message)?.[1];
