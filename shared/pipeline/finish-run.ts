@@ -7,7 +7,7 @@
  * creates summary.json appends the run's finish to the audit record (runs/audit.ts).
  */
 import { runKeys } from '../runs/keys.ts';
-import { expectedInstances, runManifestSchema, type RunManifest } from '../runs/manifest.ts';
+import { expectedInstances, type RunManifest } from '../runs/manifest.ts';
 import { renderHtml } from '../runs/render-html.ts';
 import { renderMarkdown } from '../runs/render-markdown.ts';
 import { instanceResultSchema, type InstanceResult } from '../runs/result.ts';
@@ -26,10 +26,8 @@ export interface FinishDeps extends ReplyDeps {
 
 export type FinishOutcome = { state: 'incomplete'; have: number; want: number } | { state: 'complete'; summary: RunSummary; replied: boolean };
 
-export async function readManifest(store: ObjectStore, runId: string): Promise<RunManifest | undefined> {
-  const raw = await store.get(runKeys.manifest(runId));
-  return raw ? runManifestSchema.parse(JSON.parse(raw.toString('utf8'))) : undefined;
-}
+/** Parsed once per content in a warm instance, and shared: read-only (manifest-reads.ts). */
+export { readManifest } from './manifest-reads.ts';
 
 /** Result keys present for the run's expected instances. */
 export async function presentResults(store: ObjectStore, manifest: RunManifest): Promise<Set<string>> {

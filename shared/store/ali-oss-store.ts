@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import OSS from 'ali-oss';
 import type { Credentials } from '../runtime/context.ts';
-import { StoreError, type ObjectStore, type PutOptions, type StoredObjectInfo } from './port.ts';
+import { StoreError, type ChangedObject, type ObjectStore, type PutOptions, type StoredObjectInfo } from './port.ts';
 
 export interface AliOssStoreOptions {
   bucket: string;
@@ -98,6 +98,19 @@ export class AliOssStore implements ObjectStore {
     try {
       const res = await this.client.get(key);
       return Buffer.isBuffer(res.content) ? res.content : Buffer.from(res.content as string);
+    } catch (e) {
+      if (codeOf(e) === 'NoSuchKey') return undefined;
+      throw new StoreError(`get ${this.bucket}/${key} failed: ${(e as Error).message}`, codeOf(e), { cause: e });
+    }
+  }
+
+  async getIfChanged(key: string, etag: string | undefined): Promise<ChangedObject | undefined> {
+    try {
+      // ali-oss counts 304 among get()'s successes (lib/common/object/get.js), with an empty body.
+      const res = await this.client.get(key, { headers: etag ? { 'If-None-Match': etag } : {} });
+      if (res.res.status === 304) return 'unchanged';
+      const tag = (res.res.headers as Record<string, string | undefined>).etag;
+      return { body: Buffer.isBuffer(res.content) ? res.content : Buffer.from(res.content as string), etag: tag || undefined };
     } catch (e) {
       if (codeOf(e) === 'NoSuchKey') return undefined;
       throw new StoreError(`get ${this.bucket}/${key} failed: ${(e as Error).message}`, codeOf(e), { cause: e });

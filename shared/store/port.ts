@@ -11,12 +11,21 @@ export interface PutOptions {
   forbidOverwrite?: boolean;
 }
 
+/** An object read again only if it changed: its bytes and ETag, or 'unchanged' (304 Not Modified). */
+export type ChangedObject = { body: Buffer; etag: string | undefined } | 'unchanged';
+
 export interface ObjectStore {
   readonly bucket: string;
   /** 'exists' when forbidOverwrite found the key taken. */
   put(key: string, body: Buffer | string, options?: PutOptions): Promise<'written' | 'exists'>;
   /** undefined when there is no such object. */
   get(key: string): Promise<Buffer | undefined>;
+  /**
+   * The object unless its ETag is still `etag` (a GET with If-None-Match, which OSS answers 304
+   * without a body): 'unchanged' then; undefined when there is no such object. Lets a warm instance
+   * keep what it parsed from an object that is read often and rarely rewritten (a run's manifest).
+   */
+  getIfChanged(key: string, etag: string | undefined): Promise<ChangedObject | undefined>;
   /** Every object under the prefix, in key order, over as many pages as it takes. */
   list(prefix: string): AsyncIterable<StoredObjectInfo>;
   /**

@@ -31,9 +31,15 @@ afterAll(async () => pc?.close());
 function countingStore(store: ObjectStore): { store: ObjectStore; reads: Map<string, number> } {
   const reads = new Map<string, number>();
   const counted: ObjectStore = Object.create(store) as ObjectStore;
+  const count = (key: string) => reads.set(key, (reads.get(key) ?? 0) + 1);
   counted.get = async (key: string) => {
-    reads.set(key, (reads.get(key) ?? 0) + 1);
+    count(key);
     return store.get(key);
+  };
+  // A read made conditional on the ETag (the manifest's) is a read all the same.
+  counted.getIfChanged = async (key: string, etag: string | undefined) => {
+    count(key);
+    return store.getIfChanged(key, etag);
   };
   return { store: counted, reads };
 }

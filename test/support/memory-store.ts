@@ -1,4 +1,5 @@
-import type { ObjectStore, PutOptions, StoredObjectInfo } from '../../shared/store/port.ts';
+import { createHash } from 'node:crypto';
+import type { ChangedObject, ObjectStore, PutOptions, StoredObjectInfo } from '../../shared/store/port.ts';
 
 /** An in-memory ObjectStore with the port's semantics (forbidOverwrite answers 'exists'); it can be told to fail puts. */
 export class MemoryStore implements ObjectStore {
@@ -15,6 +16,13 @@ export class MemoryStore implements ObjectStore {
   }
   async get(key: string): Promise<Buffer | undefined> {
     return this.objects.get(key);
+  }
+  /** ETags as OSS gives a simple upload's: the body's MD5, upper-case hex in quotes. */
+  async getIfChanged(key: string, etag: string | undefined): Promise<ChangedObject | undefined> {
+    const body = this.objects.get(key);
+    if (!body) return undefined;
+    const tag = `"${createHash('md5').update(body).digest('hex').toUpperCase()}"`;
+    return tag === etag ? 'unchanged' : { body, etag: tag };
   }
   async *list(prefix: string): AsyncIterable<StoredObjectInfo> {
     for (const [key, body] of [...this.objects].sort(([a], [b]) => (a < b ? -1 : 1))) if (key.startsWith(prefix)) yield { key, size: body.length, lastModified: '' };
