@@ -29,7 +29,7 @@ export const REFUSALS = {
   NotAllowed: { status: 403, meaning: 'the access policy does not allow this requester this action, command or these targets' },
   UnknownRun: { status: 404, meaning: 'status, stop or retry names a run that does not exist, or approve or deny one that was never held for approval' },
   NoSealKey: { status: 503, meaning: 'the command has secret parameters and this deployment has no seal key to protect them' },
-  NotRetryable: { status: 409, meaning: 'retry names a run that is still running, or that has no instances of the kind asked for' },
+  NotRetryable: { status: 409, meaning: 'retry names a run not finished (running, not started yet, or held for approval), or that has no instances of the kind asked for' },
   NotPending: { status: 409, meaning: 'approve or deny names a run that is not waiting for approval: already decided, or expired' },
   SelfApproval: { status: 403, meaning: 'approve names a run its requester asked for: someone else must approve it' },
   CallbackNotAllowed: { status: 400, meaning: 'callbackUrl is not on an origin this deployment lists for webhook replies (FLEETRUN_WEBHOOK_CALLBACK_ORIGINS)' },

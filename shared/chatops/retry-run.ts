@@ -4,7 +4,9 @@
  * it names, as `status` and `stop` are (run-scope.ts), and `run` of the new run — its command on
  * the run's targets as asked, with the number of instances retried. A run asked for by tag is
  * judged on its tags, which instance ids alone cannot show; dispatch then checks each instance
- * still has them. What cannot be retried is refused at once, with the reason.
+ * still has them. What cannot be retried is refused at once, with the reason: NotRetryable for a
+ * run not finished (running, handed to dispatch and not started, or held for approval) or with
+ * nothing of the kind; UnknownRun only for a run fleetrun has no trace of.
  */
 import type { ChatCommand } from '../chat/grammar.ts';
 import { refusal, type RefusalCode } from '../chat/refusals.ts';
@@ -22,7 +24,8 @@ import { newRunId } from '../pipeline/start-run.ts';
 import { refusalEvent, retryRunEvent, type AuditEvent, type ChatAuditContext } from './chat-audit.ts';
 import { dispatchRequestSchema, type Dispatcher } from './dispatch-request.ts';
 import { startedMessage } from './messages.ts';
-import { accessToRun, runScopeOf } from './run-scope.ts';
+import { approvalState } from './approvals.ts';
+import { accessToRun, runScopeOf, type RunScope } from './run-scope.ts';
 
 export interface RetryDeps {
   policy: Policy;
@@ -46,6 +49,28 @@ function describeInstances(ids: readonly string[], which: Retry['which'], runId:
   return `${shown} (the ${kind}instance${ids.length === 1 ? '' : 's'} of ${runId})`;
 }
 
+/**
+ * A run named that has no manifest: handed to dispatch and not started yet (its hand-off record),
+ * or held for approval (approvals.ts) — what it is about, and why it cannot be retried now.
+ */
+async function notStarted(store: ObjectStore, runId: string, now: Date): Promise<{ scope: RunScope; text: string } | undefined> {
+  const raw = await store.get(runKeys.pendingDispatch(runId));
+  if (raw) {
+    let handed: ReturnType<typeof dispatchRequestSchema.safeParse> | undefined;
+    try {
+      handed = dispatchRequestSchema.safeParse(JSON.parse(raw.toString('utf8')));
+    } catch {
+      handed = undefined;
+    }
+    if (handed?.success && handed.data.kind === 'run') {
+      const scope: RunScope = { command: handed.data.command.name, targets: handed.data.policyTargets ?? handed.data.targets, from: 'request' };
+      return { scope, text: `${runId} has not started yet; wait for it to finish, then retry.` };
+    }
+  }
+  const held = await approvalState(store, runId, now);
+  return held ? { scope: { ...held.scope, from: 'request' }, text: `${runId} has not run, so there is nothing to retry — ${held.text}` } : undefined;
+}
+
 export async function answerRetry(c: Retry, who: Requester, inbound: Pick<InboundCommand, 'replyTo'>, deps: RetryDeps, audit: ChatAuditContext): Promise<{ message: ChatMessage; event: AuditEvent }> {
   const log = (asked: Record<string, unknown>, d: Decision) =>
     deps.logger.info('policy decision', { platform: who.platform, user: who.userId, channel: who.channelId, action: 'retry', runId: c.runId, ...asked, allow: d.allow, rule: d.rule, reason: d.reason });
@@ -58,7 +83,15 @@ export async function answerRetry(c: Retry, who: Requester, inbound: Pick<Inboun
     return refuse('NotAllowed', `Not allowed: ${mayAsk.reason}`, { policyReason: mayAsk.reason });
   }
   const manifest = await readManifest(deps.store, c.runId);
-  if (!manifest) return refuse('UnknownRun', `No run ${c.runId}.`);
+  if (!manifest) {
+    // A run accepted but not started yet, or held for approval, is no unknown run: it is not retryable yet (or ever, once denied or expired), said to those who may retry it.
+    const early = await notStarted(deps.store, c.runId, deps.now?.() ?? audit.at);
+    if (!early) return refuse('UnknownRun', `No run ${c.runId}.`);
+    const onEarly = decide(deps.policy, who, accessToRun('retry', early.scope));
+    log({ command: early.scope.command, judgedBy: early.scope.from }, onEarly);
+    if (!onEarly.allow) return refuse('NotAllowed', `Not allowed: ${onEarly.reason}`, { policyReason: onEarly.reason, command: early.scope.command });
+    return refuse('NotRetryable', early.text, { command: early.scope.command });
+  }
   const scope = await runScopeOf(deps.store, manifest, deps.jobs);
   const onRun = decide(deps.policy, who, accessToRun('retry', scope));
   log({ command: scope.command, judgedBy: scope.from }, onRun);

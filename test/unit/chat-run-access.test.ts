@@ -29,6 +29,10 @@ commands:
   disk-check:
     description: disk use
     script: df -h
+  gated:
+    description: needs a second person
+    script: reboot
+    approval: required
 `);
 
 const POLICY = parsePolicy(`
@@ -194,5 +198,27 @@ describe('stop on a run that already finished', () => {
     );
     expect(h.dispatched).toHaveLength(before);
     expect(await h.store.get(runKeys.stopRequest(runId))).toBeUndefined();
+  });
+});
+
+describe('retry of a run that has not finished', () => {
+  it('is refused NotRetryable, not UnknownRun, while the run is handed over, running or held for approval — to those who may retry it', async () => {
+    const h = harness();
+    const ack = await h.say('demo-user', 'run uptime on env=demo');
+    const runId = /Run (r-[a-z0-9-]+) started/.exec(ack.json.message)![1]!;
+    // Handed to dispatch, not started yet: no manifest, only the hand-off record.
+    expect(await h.say('demo-user', `retry ${runId}`)).toEqual({ status: 409, json: { ok: false, code: 'NotRetryable', message: `${runId} has not started yet; wait for it to finish, then retry.` } });
+    expect(await h.say('prod-user', `retry ${runId}`)).toMatchObject({ status: 403, json: { code: 'NotAllowed', message: 'Not allowed: denied: rule "prod-ops" does not allow tag env=demo (env may be prod)' } });
+    // Started: its manifest, no summary yet.
+    await h.started(runId, 'uptime', { kind: 'chat', user: 'webhook:demo-user' });
+    expect(await h.say('demo-user', `retry ${runId} all`)).toEqual({ status: 409, json: { ok: false, code: 'NotRetryable', message: `${runId} is still running; stop it or wait for it to finish, then retry.` } });
+    // Held for approval: it has not run, and says where its approval stands.
+    const held = /Run (r-[a-z0-9-]+) is waiting for approval/.exec((await h.say('demo-user', 'run gated on env=demo')).json.message)![1]!;
+    const answer = await h.say('admin', `retry ${held}`);
+    expect(answer).toMatchObject({ status: 409, json: { ok: false, code: 'NotRetryable' } });
+    expect(answer.json.message).toMatch(new RegExp(`^${held} has not run, so there is nothing to retry — gated ${held} on env=demo: waiting for approval \\(asked by webhook:demo-user\\); expires at `));
+    expect(await h.say('prod-user', `retry ${held}`)).toMatchObject({ status: 403, json: { code: 'NotAllowed' } });
+    // Nothing of either was handed over again.
+    expect(h.dispatched.filter((r) => r.kind === 'run').map((r) => r.runId)).toEqual([runId]);
   });
 });
