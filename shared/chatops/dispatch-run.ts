@@ -79,10 +79,10 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
   const resolved = existing ? undefined : await resolveTargets(deps.assistant, request.targets);
   if (resolved && request.requester) {
     const judged = await judgedTargets(deps, request);
-    const decision = judged.outside
-      ? { allow: false, reason: judged.outside }
-      : decide(deps.policy, request.requester, { action: 'run', command: request.command.name, targets: judged.targets, targetCount: resolved.runnable.length + resolved.skipped.length });
-    deps.logger.info('policy decision at dispatch', { runId: request.runId, allow: decision.allow, rule: decision.rule, reason: decision.reason, targets: resolved.runnable.length });
+    const count = resolved.runnable.length + resolved.skipped.length;
+    const asked = decide(deps.policy, request.requester, { action: 'run', command: request.command.name, targets: judged.targets, targetCount: count });
+    const decision = judged.left && !asked.allow ? { ...asked, reason: `${judged.left}; by instance id, ${asked.reason}` } : asked;
+    deps.logger.info('policy decision at dispatch', { runId: request.runId, allow: decision.allow, rule: decision.rule, reason: decision.reason, targets: resolved.runnable.length, ...(judged.left ? { judgedBy: 'instances' } : {}) });
     if (!decision.allow) {
       const event = dispatchRefusalEvent(request.runId, request, deps.clock?.() ?? new Date(), decision.reason, deps.sealKey);
       await appendAudit(deps, event.record, event.secrets);
@@ -106,17 +106,25 @@ export async function handleDispatch(raw: unknown, deps: DispatchDeps): Promise<
 }
 
 /**
- * The targets a run is judged by: its own, or (a retry) the targets as asked of the run it retries —
- * then only while each of its instances still has that run's tags, which may have changed since.
+ * The targets a run is judged by: its own, or — a retry of a run asked for by tag — that run's tags
+ * (policyTargets), while each instance it names still has them. The tags may have changed since:
+ * then the retry, which runs on exactly the instances it names or not at all, is judged on those
+ * instance ids, as `run … on <ids>` would be. A rule that covers them so (one with no target
+ * limit, or listing them) still allows it; one that allowed them only by the tags they no longer
+ * have does not — a retry never reaches an instance its requester could not run on now.
+ * `left` says which instances left the tags, for the refusal.
  */
-async function judgedTargets(deps: DispatchDeps, request: Extract<DispatchRequest, { kind: 'run' }>): Promise<{ targets: Targets; outside?: string }> {
+async function judgedTargets(deps: DispatchDeps, request: Extract<DispatchRequest, { kind: 'run' }>): Promise<{ targets: Targets; left?: string }> {
   const policy = request.policyTargets;
   if (!policy || !('tags' in policy) || !('instanceIds' in request.targets)) return { targets: request.targets };
   const tagged = await resolveTargets(deps.assistant, policy);
   const within = new Set([...tagged.runnable, ...tagged.skipped.map((s) => s.instanceId)]);
-  const outside = request.targets.instanceIds.find((id) => !within.has(id));
+  const outside = request.targets.instanceIds.filter((id) => !within.has(id));
+  if (outside.length === 0) return { targets: policy };
   const tags = Object.entries(policy.tags).map(([k, v]) => `${k}=${v}`).join(' ');
-  return { targets: policy, ...(outside ? { outside: `instance ${outside} no longer has the tags ${tags} the retried run was allowed on` } : {}) };
+  const named = outside.length <= 5 ? outside.join(', ') : `${outside.slice(0, 5).join(', ')} and ${outside.length - 5} more`;
+  const which = outside.length === 1 ? `instance ${named} no longer has` : `instances ${named} no longer have`;
+  return { targets: request.targets, left: `${which} the tags ${tags} the retried run was allowed on` };
 }
 
 /**
