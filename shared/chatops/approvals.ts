@@ -23,7 +23,6 @@ import type { Logger } from '../runtime/logger.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { approvalEvent, approvalRequestedEvent, refusalEvent, type AuditEvent, type ChatAuditContext } from './chat-audit.ts';
 import { dispatchRequestSchema, type Dispatcher, type DispatchRequest } from './dispatch-request.ts';
-import { startedMessage } from './messages.ts';
 
 export interface ApprovalDeps {
   policy: Policy;
@@ -189,5 +188,7 @@ export async function answerApproval(
   // As a chat run does (handle-chat.ts): the pending record, then the hand-off; dispatch records what the run is about once it accepts it.
   await deps.store.put(runKeys.pendingDispatch(c.runId), JSON.stringify(dispatch), { contentType: 'application/json' });
   await deps.dispatcher.dispatch(dispatch);
-  return { message: startedMessage(c.runId, pending.describe.command, pending.describe.targets), event: approvalEvent(c.runId, aboutOf(pending), audit, 'approved') };
+  // The run replies where it was asked for (its replyTo), not to the approver.
+  const text = `Run ${c.runId} approved by ${me}: ${pending.describe.command} on ${pending.describe.targets} starts now; its progress and result go to the thread it was asked in.`;
+  return { message: { text }, event: approvalEvent(c.runId, aboutOf(pending), audit, 'approved') };
 }

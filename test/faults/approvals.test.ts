@@ -136,7 +136,7 @@ describe('approvals', () => {
     const request = signed(`approve ${runId}`, 'demo-web');
     const approved = await send(request);
     expect(approved.status, JSON.stringify(approved.body)).toBe(200);
-    expect(approved.body.message).toBe(`Run ${runId} started: uptime on env=demo. Progress will follow here.`);
+    expect(approved.body.message).toBe(`Run ${runId} approved by webhook:demo-web: uptime on env=demo starts now; its progress and result go to the thread it was asked in.`);
     const replayed = await send(request);
     expect(replayed.status).toBe(401);
     expect(replayed.body.code).toBe('Replayed');
