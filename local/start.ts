@@ -2,7 +2,8 @@
  * `npm start`: the whole local cloud — ECS Cloud Assistant with the demo fleet, OSS, MNS, the event
  * bus and the five functions of s.yaml in their own processes — with a chat thread of its own: it
  * sends one signed demo command through chatops and prints every reply (progress, the summary, the
- * report link), then prints a ready curl for the next command and keeps serving until Ctrl-C.
+ * report link), then prints ready curls for a next command and for the retry of the demo run's
+ * failed instance (its replies in the same thread), and keeps serving until Ctrl-C.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -39,9 +40,12 @@ if (options === 'help') {
     await writeFile(LOCAL_STATE_FILE, JSON.stringify({ chatUrl, threadUrl: thread.url, ossEndpoint: cloud.oss.endpoint, bucket, region: options.regionId }, null, 2));
     console.log(`\nchat   ${chatUrl}/{slack,dingtalk,lark,webhook}\n\ndemo: "${DEMO_COMMAND}" as a signed webhook message; the replies follow.`);
     const body = JSON.stringify({ user: 'demo-ci', text: DEMO_COMMAND, callbackUrl: thread.url });
+    let demoRunId: string | undefined;
     try {
       const res = await fetch(`${chatUrl}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...webhookHeaders(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, body) } });
-      console.log(`  chat ◂ ${((await res.json()) as { message?: string; error?: string }).message ?? res.status}`);
+      const message = ((await res.json()) as { message?: string; error?: string }).message;
+      demoRunId = /^Run (r-[a-z0-9-]+) started/.exec(message ?? '')?.[1];
+      console.log(`  chat ◂ ${message ?? res.status}`);
     } catch (e) {
       console.error(`demo command failed: ${(e as Error).message}`);
     }
@@ -52,10 +56,15 @@ Send a chat command yourself — this curl is signed for the next 5 minutes, and
 replies (progress, the summary and the report link) appear above, in this terminal:
 
 ${signedCurl(chatUrl, 'run disk-check on env=demo with mount=/', thread.url)}
+${demoRunId ? `
+Once the demo run's final reply is above, run it again where it failed (db-1 only) — the replies follow in this thread too:
 
+${signedCurl(chatUrl, `retry ${demoRunId}`, thread.url)}
+` : ''}
 or, signing a fresh one each time, with a progress bar:
 
-  npx fleetrun chat "run uptime on env=demo"
+  npx fleetrun chat "run uptime on env=demo"${demoRunId ? `
+  npx fleetrun chat "retry ${demoRunId}"` : ''}
 
 Ctrl-C stops the local cloud.`);
   }

@@ -1,7 +1,8 @@
 /**
  * What a newcomer does: `npm start`, read the demo run's final reply (its failure by name, its
- * distinct outputs), paste the printed curl, and find the run's report — started as a child
- * process exactly as the README says, the curl run by a shell.
+ * distinct outputs), paste the printed curl, and find the run's report; then paste the printed
+ * retry of the demo run and see it run on exactly the failed instance, in the same thread —
+ * started as a child process exactly as the README says, the curls run by a shell.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -42,7 +43,7 @@ async function waitForOutput(get: () => string, pattern: RegExp, ms: number): Pr
 }
 
 describe('npm start', () => {
-  it("shows the demo run's groups, and prints a signed curl that starts a run whose report appears in the thread and opens", async () => {
+  it("shows the demo run's groups, prints a signed curl that starts a run whose report appears in the thread and opens, and a retry that runs on exactly the failed instance", async () => {
     let out = '';
     // Vitest's own variables stay out: the child is a user's shell starting the project.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_OPTIONS' && k !== 'NODE_ENV'));
@@ -52,7 +53,8 @@ describe('npm start', () => {
     const curl = (await waitForOutput(() => out, /^curl .*$/m, 60_000))[0];
     // The demo's own run, of its failing command: the final reply names the failure and shows the
     // distinct outputs — the healthy three as one answer, their names masked by the catalog's rule.
-    const demo = (await waitForOutput(() => out, /chat ◂ web-healthcheck r-[a-z0-9-]+: PartialFailed — 3 succeeded, 1 failed, 0 stopped, 2 not run\n((?: {9}.*\n)+)/, 60_000))[1]!;
+    const [, demoRunId, demoLines] = await waitForOutput(() => out, /chat ◂ web-healthcheck (r-[a-z0-9-]+): PartialFailed — 3 succeeded, 1 failed, 0 stopped, 2 not run\n((?: {9}.*\n)+)/, 60_000);
+    const demo = demoLines!;
     expect(demo.split('\n').map((l) => l.trim())).toEqual([
       'db-1 (i-bp1demo000000000003) Failed (ExitCodeNonzero): `db-1 is a database instance: no web server here`',
       'legacy-1 (i-bp1demo000000000005) Aborted (InstanceNotRunning)',
@@ -75,6 +77,17 @@ describe('npm start', () => {
     const html = await res.text();
     expect(html).toContain(runId);
     expect(html).toContain('id="status-chart"');
+
+    // The printed retry of the demo run, pasted: a new run on exactly its failed instance (db-1),
+    // not the two set aside, its replies in the same printed thread.
+    const retryCurl = (await waitForOutput(() => out, new RegExp(`^curl .*retry ${demoRunId}.*$`, 'm'), 10_000))[0];
+    const retried = (await run('bash', ['-c', retryCurl])).stdout;
+    const answer = JSON.parse(retried) as { ok?: boolean; message?: string };
+    expect(answer.ok, retried).toBe(true);
+    const retryId = new RegExp(`^Run (r-[a-z0-9-]+) started: web-healthcheck on i-bp1demo000000000003 \\(the failed instance of ${demoRunId}\\)\\. Progress will follow here\\.$`).exec(answer.message ?? '')?.[1];
+    expect(retryId, retried).toBeDefined();
+    const retryLines = (await waitForOutput(() => out, new RegExp(`chat ◂ web-healthcheck ${retryId}: Failed — 0 succeeded, 1 failed, 0 stopped, 0 not run\\n((?: {9}.*\\n)+)`), 60_000))[1]!;
+    expect(retryLines.split('\n').map((l) => l.trim())[0]).toBe('db-1 (i-bp1demo000000000003) Failed (ExitCodeNonzero): `db-1 is a database instance: no web server here`');
 
     const exited = new Promise<unknown>((r) => child!.once('exit', r));
     interrupt();
