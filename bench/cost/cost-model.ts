@@ -32,7 +32,10 @@ export interface PathUnits {
   systemBusEvents: number;
   /** Events an event stream pulled from its source (summarize's MNS trigger). */
   eventStreamEvents: number;
+  /** MNS requests the functions made. */
   mnsRequests: number;
+  /** MNS requests the event stream made consuming the queue (billing to the queue's owner unconfirmed; counted). */
+  mnsStreamRequests: number;
   /** PUT-type OSS requests, ListObjects included, answered 2xx/3xx. */
   ossPut: number;
   /** GET-type OSS requests answered 2xx/3xx. */
@@ -97,7 +100,8 @@ export function pathCost(units: PathUnits, prices: Prices = PRICES): PathCost {
     lines.push(line('EventBridge: pushed to Function Compute', units.systemBusEvents, 'event', per(eb.pushToAlibabaCloudTarget)));
   }
   if (units.eventStreamEvents > 0) lines.push(line('EventBridge: event-stream events (MNS → summarize)', units.eventStreamEvents, 'event', per(eb.eventStreamEvent)));
-  if (units.mnsRequests > 0) lines.push(line('MNS: queue requests', units.mnsRequests, 'request', per(prices.mns.request)));
+  if (units.mnsRequests > 0) lines.push(line('MNS: sends (functions)', units.mnsRequests, 'request', per(prices.mns.request)));
+  if (units.mnsStreamRequests > 0) lines.push(line('MNS: receives and deletes (event stream)', units.mnsStreamRequests, 'request', per(prices.mns.request)));
   if (units.ossPut > 0) lines.push(line('OSS: PUT-type requests', units.ossPut, 'request', per(prices.oss.put)));
   if (units.ossGet > 0) lines.push(line('OSS: GET-type requests', units.ossGet, 'request', per(prices.oss.get)));
   for (const [action, n] of Object.entries(units.ecsCalls).sort(([a], [b]) => a.localeCompare(b))) {

@@ -15,7 +15,7 @@ function use(over: Partial<FunctionUse> = {}): FunctionUse {
 }
 
 function units(over: Partial<PathUnits> = {}): PathUnits {
-  return { functions: [], systemBusEvents: 0, eventStreamEvents: 0, mnsRequests: 0, ossPut: 0, ossGet: 0, ecsCalls: {}, ...over };
+  return { functions: [], systemBusEvents: 0, eventStreamEvents: 0, mnsRequests: 0, mnsStreamRequests: 0, ossPut: 0, ossGet: 0, ecsCalls: {}, ...over };
 }
 
 describe('functionSize', () => {
@@ -76,16 +76,17 @@ describe('pathCost: Function Compute', () => {
 
 describe('pathCost: the other services', () => {
   it('prices events, messages and requests per their units and lists free ECS calls at zero', () => {
-    const cost = pathCost(units({ systemBusEvents: 10_000, eventStreamEvents: 1_000_000, mnsRequests: 1_000_000, ossPut: 10_000, ossGet: 20_000, ecsCalls: { RunCommand: 100, DescribeInvocations: 6000 } }));
+    const cost = pathCost(units({ systemBusEvents: 10_000, eventStreamEvents: 1_000_000, mnsRequests: 1_000_000, mnsStreamRequests: 500_000, ossPut: 10_000, ossGet: 20_000, ecsCalls: { RunCommand: 100, DescribeInvocations: 6000 } }));
     const cny = Object.fromEntries(cost.lines.map((l) => [l.line, l.cny]));
     expect(cny['EventBridge: TaskCompleted on the system bus']).toBe(0);
     expect(cny['EventBridge: pushed to Function Compute']).toBe(0);
     expect(cny['EventBridge: event-stream events (MNS → summarize)']).toBeCloseTo(0.41 * 7.1, 9);
-    expect(cny['MNS: queue requests']).toBeCloseTo(2, 9);
+    expect(cny['MNS: sends (functions)']).toBeCloseTo(2, 9);
+    expect(cny['MNS: receives and deletes (event stream)']).toBeCloseTo(1, 9);
     expect(cny['OSS: PUT-type requests']).toBeCloseTo(0.01, 12);
     expect(cny['OSS: GET-type requests']).toBeCloseTo(0.02, 12);
     expect([cny['ECS: DescribeInvocations'], cny['ECS: RunCommand']]).toEqual([0, 0]);
-    expect(cost.totalCny).toBeCloseTo(0.41 * 7.1 + 2 + 0.03, 9);
+    expect(cost.totalCny).toBeCloseTo(0.41 * 7.1 + 3 + 0.03, 9);
   });
 
   it('grows with every unit', () => {
@@ -96,6 +97,7 @@ describe('pathCost: the other services', () => {
       { ...base, ossPut: 100_000 },
       { ...base, ossGet: 100_000 },
       { ...base, mnsRequests: 1_000_000 },
+      { ...base, mnsStreamRequests: 1_000_000 },
       { ...base, eventStreamEvents: 1_000_000 },
     ];
     for (const m of more) expect(pathCost(m).totalCny).toBeGreaterThan(pathCost(base).totalCny);
