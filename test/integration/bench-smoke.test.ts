@@ -67,7 +67,9 @@ describe('pipeline benchmark smoke', () => {
     const { benchPipeline } = await import('../../bench/pipeline.ts');
     const r = await benchPipeline(150);
     expect(r.summary).toEqual({ total: 150, succeeded: 150 });
-    expect(r.taskEventsInvocations).toBe(150);
+    // s.yaml's batch window (100, no waiting): each dispatch call's instances end together and go as one push or a few.
+    expect(r.taskEventsInvocations).toBeGreaterThanOrEqual(2);
+    expect(r.taskEventsInvocations).toBeLessThan(150);
     expect(r.usPerEvent.taskEvents).toBeGreaterThan(0);
   }, 120_000);
 });
