@@ -4,6 +4,7 @@
  * the local cloud at two sizes) priced by bench/cost/cost-model.ts with bench/cost/prices.ts.
  * `benchCost()` returns the figures and prints a table of both paths.
  */
+import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { pathCost, type CostLine, type PathCost, type PathUnits } from './cost/cost-model.ts';
 import type { FunctionSize } from './cost/function-size.ts';
@@ -81,6 +82,12 @@ export function formatCostTable(title: string, cost: PathCost): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [title, fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
+}
+
+/** The same table in Markdown (for latest.md and docs/cost-model.md). */
+export function formatCostMarkdown(cost: { lines: CostLine[]; totalCny: number }): string {
+  const rows = cost.lines.map((l) => `| ${l.line} | ${unitsFmt(l.units)} ${l.unit} | ${cnyFmt(l.unitPriceCny * 10_000)} | ${cnyFmt(l.cny)} |`);
+  return ['| Line | Units | CNY per 10k units | CNY |', '|---|---:|---:|---:|', ...rows, `| **total** | | | **${cnyFmt(cost.totalCny)}** |`].join('\n');
 }
 
 function alongLineOfSamples(samples: EventPathSample[], n: number, pick: (s: EventPathSample) => number): number {
@@ -168,7 +175,7 @@ export async function benchCost(overrides: Partial<CostInputs> = {}, print: (lin
   };
 }
 
-/** `npx tsx bench/cost.ts [--sizes 500,2000] [--mode source|bundle]`: the cost benchmark alone (bundles need `npm run build`). */
+/** `npx tsx bench/cost.ts [--sizes 500,2000] [--mode source|bundle] [--json out.json]`: the cost benchmark alone (bundles need `npm run build`). */
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const arg = (name: string) => {
     const i = process.argv.indexOf(`--${name}`);
@@ -176,8 +183,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   };
   const sizes = arg('sizes')?.split(',').map(Number);
   const mode = arg('mode');
-  await benchCost({
+  const json = arg('json');
+  const result = await benchCost({
     ...(sizes && sizes.length === 2 ? { sampleSizes: [sizes[0]!, sizes[1]!] as [number, number] } : {}),
     ...(mode === 'source' || mode === 'bundle' ? { functionsMode: mode } : {}),
   });
+  if (json) await writeFile(json, `${JSON.stringify(result, null, 2)}\n`);
 }
