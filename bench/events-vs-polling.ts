@@ -8,13 +8,21 @@
  * the same everywhere) and a tenth of them fail. Durations and the poll interval may be divided by
  * a time scale. Measured: ECS read calls (DescribeInvocations + DescribeInvocationResults), the
  * latency from each script's end to its result object in OSS, and from the last end to the summary.
+ *
+ * The local cloud hands events on at once unless told otherwise; the real services' delays are
+ * undocumented. `sweepDelays` runs (a) against (c) with the delays of EventBridge, event streaming
+ * and Cloud Assistant's output objects assumed at several values, and finds where events stop
+ * beating the poller at p50.
  */
 import type { RunSummary } from '../shared/runs/summary.ts';
 import { runKeys } from '../shared/runs/keys.ts';
+import { describeDelay, type DelayDistribution } from '../local/delay-distribution.ts';
 import { seededRandom } from '../local/seeded-random.ts';
 import { startPipelineCloud, waitForObject, type PipelineCloud } from '../local/cli/harness/pipeline-cloud.ts';
+import { LOCAL_INSTANCES_PER_FUNCTION } from '../local/local-cloud.ts';
 import { ossWriteTimes } from './oss-writes.ts';
 import { pollRun } from './poller.ts';
+import { resultStoredTimes } from './result-times.ts';
 
 export interface EventsVsPollingInputs {
   instances: number;
@@ -25,6 +33,15 @@ export interface EventsVsPollingInputs {
   timeScale: number;
   pollSeconds: number;
   seed: number;
+  /** Instances of each event-path function started before the run (default: as many as the host allows); a smoke run needs fewer. */
+  warmInstances?: number;
+}
+
+/** The cloud's own delays the local cloud models (LocalCloudOptions.delays); none when absent. */
+export interface AssumedDelays {
+  eventBridge: DelayDistribution;
+  eventStreaming: DelayDistribution;
+  outputObject: DelayDistribution;
 }
 
 export interface LatencyStats {
@@ -44,6 +61,8 @@ export interface ModeResult {
 
 export interface EventsVsPollingResult {
   inputs: EventsVsPollingInputs & { fetchIntervalSeconds: number };
+  /** The task-events trigger's batch window as the local cloud read it from s.yaml (none: one event per push). */
+  batchWindow: { CountBasedWindow?: number; TimeBasedWindow?: number } | null;
   oss: ModeResult;
   fetch: ModeResult;
   poll: ModeResult;
@@ -78,10 +97,17 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-/** A local cloud that notes when each result object and the summary land in OSS. */
-async function observedCloud(yaml: string, functionEnv: Record<string, string> = {}): Promise<{ pc: PipelineCloud; written: Map<string, number> }> {
+/**
+ * A local cloud that notes when each result object and the summary land in OSS. Its event path is
+ * warm, as a deployment in use is (the poller has no cold start either): as many empty invocations
+ * at once as the host allows instances start every task-events and summarize instance first.
+ */
+async function observedCloud(inputs: EventsVsPollingInputs, functionEnv: Record<string, string> = {}, delays?: AssumedDelays): Promise<{ pc: PipelineCloud; written: Map<string, number> }> {
   const { log, written } = ossWriteTimes();
-  const pc = await startPipelineCloud(yaml, { functionEnv, log });
+  const pc = await startPipelineCloud(fleetYaml(inputs), { functionEnv, log, ...(delays ? { delays: { ...delays, seed: inputs.seed } } : {}) });
+  const fc = pc.cloud.fc!;
+  const warm = inputs.warmInstances ?? LOCAL_INSTANCES_PER_FUNCTION;
+  await Promise.all(['fleetrun-task-events', 'fleetrun-summarize'].flatMap((fn) => Array.from({ length: warm }, () => fc.invoke(fn, []))));
   return { pc, written };
 }
 
@@ -89,10 +115,11 @@ async function measure(pc: PipelineCloud, written: Map<string, number>, runId: s
   const summary = JSON.parse((await waitForObject(pc.store, runKeys.summaryJson(runId), 60_000)).toString()) as RunSummary;
   const latencies: number[] = [];
   let lastFinish = 0;
+  const stored = await resultStoredTimes(pc.store, written, runId);
   for (const e of pc.cloud.ecs.agents.executionLog) {
     const finished = e.finishedAt!.getTime();
     lastFinish = Math.max(lastFinish, finished);
-    const at = written.get(runKeys.result(runId, e.instanceId));
+    const at = stored.get(e.instanceId);
     if (at === undefined) throw new Error(`no result object for ${e.instanceId} in run ${runId}`);
     latencies.push(at - finished);
   }
@@ -109,10 +136,9 @@ async function measure(pc: PipelineCloud, written: Map<string, number>, runId: s
 }
 
 export async function benchEventsVsPolling(inputs: EventsVsPollingInputs): Promise<EventsVsPollingResult> {
-  const yaml = fleetYaml(inputs);
   // fleetrun's fetch interval is the poll interval's counterpart: it is scaled the same way.
   const fetchIntervalMs = Math.round(FETCH_INTERVAL_MS / inputs.timeScale);
-  const clouds = await Promise.all([observedCloud(yaml), observedCloud(yaml, { FLEETRUN_FETCH_INTERVAL_MS: String(fetchIntervalMs) }), observedCloud(yaml)]);
+  const clouds = await Promise.all([observedCloud(inputs), observedCloud(inputs, { FLEETRUN_FETCH_INTERVAL_MS: String(fetchIntervalMs) }), observedCloud(inputs)]);
   const [a, b, c] = clouds;
   try {
     const command = { name: 'evp', type: 'RunShellScript' as const, script: SCRIPT, timeoutSeconds: 3600 };
@@ -135,6 +161,7 @@ export async function benchEventsVsPolling(inputs: EventsVsPollingInputs): Promi
     ]);
     return {
       inputs: { ...inputs, fetchIntervalSeconds: FETCH_INTERVAL_MS / 1000 },
+      batchWindow: taskEventsBatchWindow(a.pc),
       oss,
       fetch,
       poll,
@@ -146,4 +173,107 @@ export async function benchEventsVsPolling(inputs: EventsVsPollingInputs): Promi
   } finally {
     await Promise.all(clouds.map(({ pc }) => pc.close()));
   }
+}
+
+function taskEventsBatchWindow(pc: PipelineCloud): EventsVsPollingResult['batchWindow'] {
+  const fn = pc.cloud.sYaml?.functions.find((f) => f.props.functionName === 'fleetrun-task-events');
+  const config = fn?.props.triggers.find((t) => t.triggerType === 'eventbridge')?.triggerConfig as { runOptions?: { batchWindow?: { CountBasedWindow?: number; TimeBasedWindow?: number } } } | undefined;
+  return config?.runOptions?.batchWindow ?? null;
+}
+
+/** One assumed delay: (a) events with outputs in OSS against (c) the poller, side by side. */
+export interface DelayPoint {
+  delayMs: number;
+  /** What each of the three delays was drawn from (describeDelay's form). */
+  distribution: string;
+  /** (c) p50 ÷ (a) p50. */
+  p50LatencyRatio: number;
+  eventReadCalls: number;
+  pollReadCalls: number;
+  eventLatency: LatencyStats;
+  pollLatency: LatencyStats;
+  summaries: { events: ModeResult['summary']; poll: ModeResult['summary'] };
+}
+
+export interface DelaySweepResult {
+  inputs: EventsVsPollingInputs;
+  /** How each delay is drawn at a point of `delayMs` d. */
+  distribution: string;
+  points: DelayPoint[];
+  /** Where (a)'s p50 meets (c)'s, interpolated linearly between the points it falls between; 0 if events lose already at the first, null if they win at every point. */
+  breakEvenDelayMs: number | null;
+}
+
+/**
+ * The sweep's assumption at delay d: each of the three delays lognormal with median d and p95 2d
+ * (σ ≈ 0.42: a queue's latency, right-skewed, its tail within a few times its median), drawn
+ * independently per event, message and object; 0 is no delay at all.
+ */
+export function assumedDelayAt(delayMs: number): DelayDistribution {
+  return delayMs <= 0 ? { kind: 'fixed', ms: 0 } : { kind: 'lognormal', medianMs: delayMs, p95Ms: 2 * delayMs };
+}
+export const ASSUMED_DELAY_SHAPE = 'lognormal, median d and p95 2d, for each of EventBridge, event streaming and the output object (none at d = 0)';
+
+/**
+ * The delay at which events stop beating the poller at p50: where (a)'s p50 minus (c)'s turns from
+ * negative to non-negative, interpolated linearly between the two measured points around it.
+ */
+export function breakEvenDelayMs(points: { delayMs: number; eventP50Ms: number; pollP50Ms: number }[]): number | null {
+  const sorted = [...points].sort((x, y) => x.delayMs - y.delayMs);
+  if (sorted.length === 0) return null;
+  const gap = (p: (typeof sorted)[number]) => p.eventP50Ms - p.pollP50Ms;
+  if (gap(sorted[0]!) >= 0) return sorted[0]!.delayMs;
+  for (let i = 0; i + 1 < sorted.length; i++) {
+    const [lo, hi] = [sorted[i]!, sorted[i + 1]!];
+    if (gap(hi) < 0) continue;
+    return lo.delayMs + ((0 - gap(lo)) * (hi.delayMs - lo.delayMs)) / (gap(hi) - gap(lo));
+  }
+  return null;
+}
+
+/** (a) and (c) at one assumed delay; the delays are the local cloud's, the same for both clouds (the poller's path crosses none of them). */
+async function eventsAgainstPoller(inputs: EventsVsPollingInputs, delays: AssumedDelays): Promise<{ events: ModeResult; poll: ModeResult }> {
+  const clouds = await Promise.all([observedCloud(inputs, {}, delays), observedCloud(inputs, {}, delays)]);
+  const [a, c] = clouds;
+  try {
+    const command = { name: 'evp', type: 'RunShellScript' as const, script: SCRIPT, timeoutSeconds: 3600 };
+    const started = Date.now();
+    const pollRunId = 'r-20261123t000000-poll00';
+    const [runA, polled] = await Promise.all([
+      a.pc.run({ command, targets: { tags: { env: 'evp' } }, requestedBy: { kind: 'cli', user: 'bench' } }, { outputBucket: true }),
+      pollRun(
+        { runId: pollRunId, name: 'evp', script: SCRIPT, timeoutSeconds: 3600, instanceIds: [...c.pc.cloud.ecs.fleet.keys()], intervalMs: (inputs.pollSeconds * 1000) / inputs.timeScale },
+        { assistant: c.pc.assistant, store: c.pc.store, regionId: 'cn-hangzhou' },
+      ),
+    ]);
+    const [events, poll] = await Promise.all([measure(a.pc, a.written, runA.runId, started), measure(c.pc, c.written, pollRunId, started, polled.readCalls)]);
+    return { events, poll };
+  } finally {
+    await Promise.all(clouds.map(({ pc }) => pc.close()));
+  }
+}
+
+/** (a) against (c) at each assumed delay in turn (ms), each of the three delays drawn from `distributionOf(d)`. */
+export async function sweepDelays(inputs: EventsVsPollingInputs, delaysMs: number[], distributionOf: (delayMs: number) => DelayDistribution = assumedDelayAt): Promise<DelaySweepResult> {
+  const points: DelayPoint[] = [];
+  for (const delayMs of delaysMs) {
+    const d = distributionOf(delayMs);
+    const { events, poll } = await eventsAgainstPoller(inputs, { eventBridge: d, eventStreaming: d, outputObject: d });
+    points.push({
+      delayMs,
+      distribution: describeDelay(d),
+      p50LatencyRatio: poll.resultLatency.p50Ms / events.resultLatency.p50Ms,
+      eventReadCalls: events.readCalls,
+      pollReadCalls: poll.readCalls,
+      eventLatency: events.resultLatency,
+      pollLatency: poll.resultLatency,
+      summaries: { events: events.summary, poll: poll.summary },
+    });
+  }
+  return {
+    inputs,
+    distribution: ASSUMED_DELAY_SHAPE,
+    points,
+    breakEvenDelayMs: breakEvenDelayMs(points.map((p) => ({ delayMs: p.delayMs, eventP50Ms: p.eventLatency.p50Ms, pollP50Ms: p.pollLatency.p50Ms }))),
+  };
 }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { renderChart } from './chart.ts';
 import { benchChatAck } from './chat-ack.ts';
 import { benchColdStart } from './coldstart.ts';
-import { benchEventsVsPolling } from './events-vs-polling.ts';
+import { benchEventsVsPolling, sweepDelays } from './events-vs-polling.ts';
 import { benchFanout } from './fanout.ts';
 import { benchMemory } from './memory.ts';
 import { benchOutputGroups, describeOutputGroups } from './output-groups.ts';
@@ -63,12 +63,28 @@ for (const [name, m] of [['(a) events, OSS delivery', evp.oss], ['(b) events, fe
   console.log(`  ${name.padEnd(26)} ${String(m.readCalls).padStart(4)} read calls  finish→OSS p50 ${ms(m.resultLatency.p50Ms)} p95 ${ms(m.resultLatency.p95Ms)} max ${ms(m.resultLatency.maxMs)}  last finish→summary ${ms(m.summaryLatencyMs)}`);
 console.log(`  p50 latency (c)÷(a) ${evp.p50LatencyRatio.toFixed(1)}×, (c)÷(b) ${evp.fetchModeP50LatencyRatio.toFixed(1)}×; read calls (c)÷(b) ${evp.fetchModeReadCallsRatio.toFixed(2)}×`);
 
+// The cloud's own delays are undocumented: (a) against (c) again with them assumed, on a shorter fleet (5–30 s scripts, real time, the poller's 5 s unscaled).
+const sweepInputs = { instances: 80, minSeconds: 5, maxSeconds: 30, failRate: 0.1, timeScale: 1, pollSeconds: 5, seed: 7 };
+const SWEEP_DELAYS_MS = [0, 500, 1000, 2000, 5000];
+console.log(`events vs polling at assumed delays ${SWEEP_DELAYS_MS.join(', ')} ms: ${sweepInputs.instances} instances, ${sweepInputs.minSeconds}–${sweepInputs.maxSeconds} s…`);
+settleDisk();
+const sweep = await sweepDelays(sweepInputs, SWEEP_DELAYS_MS);
+for (const p of sweep.points)
+  console.log(`  ${String(p.delayMs).padStart(5)} ms (${p.distribution.padEnd(20)}) events p50 ${ms(p.eventLatency.p50Ms)} vs polling ${ms(p.pollLatency.p50Ms)} → ${p.p50LatencyRatio.toFixed(2)}×; read calls ${p.eventReadCalls} vs ${p.pollReadCalls}`);
+const breakEven = sweep.breakEvenDelayMs === null ? `beyond ${Math.max(...SWEEP_DELAYS_MS)} ms` : `${sweep.breakEvenDelayMs.toFixed(0)} ms`;
+console.log(`  break-even (events' p50 = a 5 s poller's): ${breakEven}`);
+
 const latest = {
   machine: { node: process.version, cpus: os.cpus().length },
   date: new Date().toISOString(),
   eventsVsPolling: {
     eventReadCalls: evp.eventReadCalls,
+    /** At zero assumed delay, with s.yaml's batch window (batchWindow below). */
     p50LatencyRatio: evp.p50LatencyRatio,
+    byDelay: Object.fromEntries(sweep.points.map((p) => [p.delayMs, { p50LatencyRatio: p.p50LatencyRatio, eventReadCalls: p.eventReadCalls, pollReadCalls: p.pollReadCalls }])),
+    breakEvenDelayMs: sweep.breakEvenDelayMs,
+    batchWindow: evp.batchWindow,
+    delaySweep: { inputs: sweep.inputs, distribution: sweep.distribution, points: sweep.points },
     fetchModeReadCallsRatio: evp.fetchModeReadCallsRatio,
     fetchModeP50LatencyRatio: evp.fetchModeP50LatencyRatio,
     inputs: evp.inputs,
@@ -131,7 +147,17 @@ await writeFile(
     mode('(b) events, output fetched', evp.fetch),
     mode(`(c) DescribeInvocations every ${evpInputs.pollSeconds} s`, evp.poll),
     '',
-    `(c) ÷ (a) p50 latency: ${evp.p50LatencyRatio.toFixed(1)}×; (c) ÷ (b): ${evp.fetchModeP50LatencyRatio.toFixed(1)}× latency, ${evp.fetchModeReadCallsRatio.toFixed(2)}× read calls.`,
+    `(c) ÷ (a) p50 latency: ${evp.p50LatencyRatio.toFixed(1)}×; (c) ÷ (b): ${evp.fetchModeP50LatencyRatio.toFixed(1)}× latency, ${evp.fetchModeReadCallsRatio.toFixed(2)}× read calls. These assume the cloud hands events, queued messages and output objects on at once; task-events' batch window: ${evp.batchWindow ? `${evp.batchWindow.CountBasedWindow ?? 1} events, ${evp.batchWindow.TimeBasedWindow ?? 0} s` : 'none'}.`,
+    '',
+    `### At assumed delays`,
+    '',
+    `(a) against (c) again, ${sweepInputs.instances} instances, scripts ${sweepInputs.minSeconds}–${sweepInputs.maxSeconds} s (real time), with the delays of EventBridge, event streaming and Cloud Assistant's output objects assumed: each ${sweep.distribution}.`,
+    '',
+    '| assumed delay d | events p50 | events p95 | polling p50 | polling ÷ events (p50) | event read calls | poll read calls |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...sweep.points.map((p) => `| ${p.delayMs} ms | ${ms(p.eventLatency.p50Ms)} | ${ms(p.eventLatency.p95Ms)} | ${ms(p.pollLatency.p50Ms)} | ${p.p50LatencyRatio.toFixed(2)}× | ${p.eventReadCalls} | ${p.pollReadCalls} |`),
+    '',
+    `Events stop beating a ${sweepInputs.pollSeconds} s poller at p50 at an assumed delay of ${breakEven} (linear between the measured points around it).`,
     '',
     `## Fan-out`,
     '',

@@ -51,13 +51,31 @@ describe('output groups benchmark smoke', () => {
 describe('events vs polling smoke', () => {
   it('runs one small fleet three ways; the OSS path reads nothing and every way ends in the same exact summary', async () => {
     const { benchEventsVsPolling } = await import('../../bench/events-vs-polling.ts');
-    const r = await benchEventsVsPolling({ instances: 10, minSeconds: 5, maxSeconds: 40, failRate: 0.1, timeScale: 20, pollSeconds: 5, seed: 3 });
+    const r = await benchEventsVsPolling({ instances: 10, minSeconds: 5, maxSeconds: 40, failRate: 0.1, timeScale: 20, pollSeconds: 5, seed: 3, warmInstances: 1 });
     expect(r.eventReadCalls).toBe(0);
+    // The window the figures were measured with, as the local cloud read it from s.yaml.
+    expect(typeof r.batchWindow?.CountBasedWindow).toBe('number');
     for (const mode of [r.oss, r.fetch, r.poll]) expect(mode.summary).toEqual({ total: 10, failed: 1, succeeded: 9 });
     expect(r.poll.readCalls).toBeGreaterThan(0);
     expect(r.fetch.readCalls).toBeGreaterThan(0);
     expect(r.oss.resultLatency.maxMs).toBeGreaterThanOrEqual(r.oss.resultLatency.p50Ms);
   }, 90_000);
+});
+
+describe('events vs polling at assumed delays smoke', () => {
+  it('sweeps two assumed delays: the OSS path reads nothing at either, both ways end in the same exact summary, a break-even is found or not', async () => {
+    const { sweepDelays } = await import('../../bench/events-vs-polling.ts');
+    const r = await sweepDelays({ instances: 6, minSeconds: 5, maxSeconds: 20, failRate: 0.2, timeScale: 20, pollSeconds: 5, seed: 3, warmInstances: 1 }, [0, 300]);
+    expect(r.points.map((p) => [p.delayMs, p.distribution])).toEqual([[0, '0'], [300, 'lognormal:300ms,p95=600ms']]);
+    for (const p of r.points) {
+      expect(p.eventReadCalls).toBe(0);
+      expect(p.pollReadCalls).toBeGreaterThan(0);
+      expect(p.summaries.events).toEqual({ total: 6, failed: 1, succeeded: 5 });
+      expect(p.summaries.poll).toEqual(p.summaries.events);
+      expect(p.p50LatencyRatio).toBe(p.pollLatency.p50Ms / p.eventLatency.p50Ms);
+    }
+    expect(r.breakEvenDelayMs === null || (r.breakEvenDelayMs >= 0 && r.breakEvenDelayMs <= 300)).toBe(true);
+  }, 180_000);
 });
 
 describe('pipeline benchmark smoke', () => {
