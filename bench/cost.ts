@@ -175,7 +175,7 @@ export async function benchCost(overrides: Partial<CostInputs> = {}, print: (lin
   };
 }
 
-/** `npx tsx bench/cost.ts [--sizes 500,2000] [--mode source|bundle] [--json out.json]`: the cost benchmark alone (bundles need `npm run build`). */
+/** `npx tsx bench/cost.ts [--sizes 500,2000] [--mode source|bundle] [--arrival seconds] [--json out.json]`: the cost benchmark alone (bundles need `npm run build`). */
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const arg = (name: string) => {
     const i = process.argv.indexOf(`--${name}`);
@@ -184,9 +184,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const sizes = arg('sizes')?.split(',').map(Number);
   const mode = arg('mode');
   const json = arg('json');
+  const arrival = arg('arrival');
   const result = await benchCost({
     ...(sizes && sizes.length === 2 ? { sampleSizes: [sizes[0]!, sizes[1]!] as [number, number] } : {}),
     ...(mode === 'source' || mode === 'bundle' ? { functionsMode: mode } : {}),
+    ...(arrival ? { arrivalWindowSeconds: Number(arrival) } : {}),
   });
   if (json) await writeFile(json, `${JSON.stringify(result, null, 2)}\n`);
 }
