@@ -1,4 +1,4 @@
-// MNS queue trigger (EventBridge event streaming) → per-instance results, a concurrency-limited run's next waves, run summaries in OSS.
+// MNS queue trigger (EventBridge event streaming) → results stored a batch to an object, a concurrency-limited run's next waves, run summaries in OSS.
 import { chatReplier, chatSender } from '../../shared/chatops/chat-replies.ts';
 import { lazyAssistant } from '../../shared/cloud-assistant/assistant-client.ts';
 import { chatSecrets } from '../../shared/config/chat-env.ts';

@@ -29,8 +29,8 @@
  * - **Who moves it**: dispatch (or the schedule tick for a timer job) writes the plan and the
  *   manifest and sends what is due at once — every batch of an unlimited run, the first wave of a
  *   limited one — and returns. summarize, after storing results of a run whose fan-out is open and
- *   concurrency-limited, sends what has become due (its result markers say which instances
- *   finished and which failed: stored-results.ts). The reconciler does the same on every tick for
+ *   concurrency-limited, sends what has become due (its batch objects of stored results say
+ *   which instances finished and which failed: stored-results.ts). The reconciler does the same on every tick for
  *   every open fan-out, and sends again a batch decided long ago (FLEETRUN_REPLY_TAKEOVER_SECONDS)
  *   whose `.sent` never came — its sender died between the decision and the record; the
  *   ClientToken gives back the first call's InvokeId if there was one. A stop request ends the

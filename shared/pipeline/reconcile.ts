@@ -20,10 +20,10 @@ import { parseSummaryJson } from '../runs/summary.ts';
 import { redactorFor } from '../runtime/redaction.ts';
 import type { ResultQueue } from '../queue/port.ts';
 import { advanceFanOut } from './fan-out.ts';
-import { finishIfComplete, presentResults, readManifest, settleFinishedRun, type FinishDeps } from './finish-run.ts';
+import { finishIfComplete, readManifest, settleFinishedRun, type FinishDeps } from './finish-run.ts';
 import { resultMessage } from './result-message.ts';
 import { resultFromService } from './service-result.ts';
-import { finishedInStore } from './stored-results.ts';
+import { StoredResults } from './stored-results.ts';
 
 export interface ReconcileDeps extends FinishDeps {
   assistant: () => Promise<CloudAssistant>;
@@ -82,15 +82,17 @@ async function reconcileRun(runId: string, deps: ReconcileDeps, now: Date, out: 
   let manifest = await readManifest(deps.store, runId);
   if (!manifest) return;
   // A summarized run is open only while its final reply is unconfirmed: see that it goes out.
-  const stored = await deps.store.get(runKeys.summaryJson(runId));
-  if (stored) {
-    await settleFinishedRun(manifest, parseSummaryJson(stored.toString('utf8')), deps);
+  const summarized = await deps.store.get(runKeys.summaryJson(runId));
+  if (summarized) {
+    await settleFinishedRun(manifest, parseSummaryJson(summarized.toString('utf8')), deps);
     return;
   }
+  // What is stored, read once this tick: by the fan-out's counts, then to see what is missing.
+  const stored = new StoredResults(deps.store);
   let invocations = manifest.invocations;
   if (manifest.fanOut === 'open') {
     const opened = manifest;
-    const advanced = await advanceFanOut(opened, deps, { finished: () => finishedInStore(deps.store, opened), takeOverAfterSeconds: deps.replyTakeoverSeconds ?? DEFAULT_REPLY_TAKEOVER_SECONDS });
+    const advanced = await advanceFanOut(opened, deps, { finished: () => stored.finished(opened, { earlierLayout: true }), takeOverAfterSeconds: deps.replyTakeoverSeconds ?? DEFAULT_REPLY_TAKEOVER_SECONDS });
     manifest = advanced.manifest;
     invocations = advanced.invocations;
   }
@@ -99,11 +101,11 @@ async function reconcileRun(runId: string, deps: ReconcileDeps, now: Date, out: 
   const current = manifest;
   const due = invocations.filter((inv) => now.getTime() >= dueAt(current, inv, deps.graceSeconds));
   const expected = expectedInstances(manifest);
-  const present = await presentResults(deps.store, manifest);
+  const present = await stored.present(manifest);
   const missing = new Set([...expected].filter((id) => !present.has(id)));
   if (missing.size === 0) {
-    // Just listed: finishing need not list the results again.
-    await finishIfComplete(manifest, deps, { present, kept: new Map() });
+    // Just read: finishing lists them again, and reads only what it folds.
+    await finishIfComplete(manifest, deps, stored);
     return;
   }
   const redactor = redactorFor(manifest.sealedSecrets && deps.sealKey ? unseal(manifest.sealedSecrets, deps.sealKey) : []);

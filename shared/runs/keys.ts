@@ -7,11 +7,16 @@ export const RUN_ID = /^r-[a-z0-9][a-z0-9-]{5,46}$/;
 export const runKeys = {
   prefix: (runId: string) => `runs/${runId}/`,
   manifest: (runId: string) => `runs/${runId}/manifest.json`,
+  /** The earlier layout, one object per result: still read (a run stored across an upgrade), no longer written. */
   resultsPrefix: (runId: string) => `runs/${runId}/results/`,
   result: (runId: string, instanceId: string) => `runs/${runId}/results/${instanceId}.json`,
-  /** Markers naming results a summarizer stored, one per batch: the cheap way to tell a run is complete. */
+  /**
+   * A summarizer's stored results, one object per batch, named by the hash of its bytes and the
+   * count it holds (pipeline/result-batch.ts), so the same batch twice is the same object; the
+   * earlier layout's markers naming a batch of result objects are here too, without the count.
+   */
   storedPrefix: (runId: string) => `runs/${runId}/stored/`,
-  stored: (runId: string, batchId: string) => `runs/${runId}/stored/${batchId}`,
+  stored: (runId: string, batchName: string) => `runs/${runId}/stored/${batchName}`,
   output: (runId: string, instanceId: string) => `runs/${runId}/outputs/${instanceId}.txt`,
   summaryJson: (runId: string) => `runs/${runId}/summary.json`,
   summaryMarkdown: (runId: string) => `runs/${runId}/summary.md`,

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealCommand } from '../../shared/runs/build-run-spec.ts';
+import { storedResultOf } from '../../shared/pipeline/stored-results.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import type { RunSummary } from '../../shared/runs/summary.ts';
 import { startPipelineCloud, waitForObject, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
@@ -79,7 +80,7 @@ describe.each([
         expect(text, o.key).not.toContain('s3cr3t-t0ken-value');
       }
     }
-    const web0 = JSON.parse((await store.get(runKeys.result(manifest.runId, 'i-e2eweb000000')))!.toString()) as { output: string; outputKey?: string; outputBytes: number };
+    const web0 = (await storedResultOf(store, manifest.runId, 'i-e2eweb000000'))!;
     expect(web0.outputBytes).toBeGreaterThan(64 * 1024);
     if (outputBucket) {
       // The whole output came from OSS: over 64 KB, so the message carried a tail and the bucket the rest.

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
+import { storedResultOf } from '../../shared/pipeline/stored-results.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { AliOssStore } from '../../shared/store/ali-oss-store.ts';
 import { waitForObject, waitUntil } from '../../local/cli/harness/pipeline-cloud.ts';
@@ -115,7 +116,7 @@ describe('a secret the script transforms', () => {
     await cloud.fc!.asyncInvocations.idle(30_000);
     await fetchReportsInto(replies, runIds);
     const outputs: string[] = [];
-    for (const runId of runIds) outputs.push((JSON.parse((await store.get(runKeys.result(runId, 'i-bp1xform0000001')))!.toString()) as { output: string }).output);
+    for (const runId of runIds) outputs.push((await storedResultOf(store, runId, 'i-bp1xform0000001'))!.output);
     // Every function's output reaches the log once its process is gone.
     await cloud.close();
     cloudClosed = true;

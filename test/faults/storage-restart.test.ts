@@ -9,6 +9,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { webhookHeaders } from '../../shared/chat/sign.ts';
+import { storedBatches } from '../../shared/pipeline/stored-results.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { startChatThread, type ChatThread, type ThreadReply } from '../../local/cli/chat-thread.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
@@ -27,9 +28,14 @@ afterEach(async () => {
   pc = thread = undefined;
 });
 
-/** Result objects of any run, straight from the local OSS's index. */
+/** Objects holding a batch of stored results, of any run, straight from the local OSS's index. */
 function storedResults(pc: PipelineCloud): string[] {
-  return pc.cloud.oss.store.list(RUNS_BUCKET, 'runs/').filter((k) => k.includes('/results/'));
+  return pc.cloud.oss.store.list(RUNS_BUCKET, 'runs/').filter((k) => k.includes('/stored/'));
+}
+
+/** Instances the run's stored batches name, each once. */
+async function storedInstances(pc: PipelineCloud, runId: string): Promise<number> {
+  return new Set((await storedBatches(pc.store, runId)).flatMap((b) => b.instanceIds)).size;
 }
 
 async function chatThread(): Promise<ThreadReply[]> {
@@ -86,23 +92,22 @@ describe('MNS and OSS restarted in the middle of a run', () => {
     const summarize = cloud.fc!.functions.get('fleetrun-summarize')!;
     const source = cloud.fc!.sources[0]!;
     const replies = await chatThread();
-    // The summarizer's first batch waits at its first result write until MNS is down.
+    // The summarizer's first batch waits at its write until MNS is down.
     let releaseFirstBatch!: () => void;
     const mnsDown = new Promise<void>((resolve) => (releaseFirstBatch = resolve));
     let firstWrite = true;
     let mnsBack = false;
-    let writesAfter = 0;
     let held: { key: string; stored: string[]; failed?: boolean } | undefined;
     let ossRestart: Promise<void> | undefined;
     cloud.oss.faults.delay = ({ action, key }) => {
-      if (action !== 'PutObject' || !key.includes('/results/')) return 0;
+      if (action !== 'PutObject' || !key.includes('/stored/')) return 0;
       if (firstWrite) {
         firstWrite = false;
         return mnsDown;
       }
-      // Redelivered results already stored do not count: the write OSS goes down under must be new.
-      if (!mnsBack || held || storedResults(pc!).includes(key) || ++writesAfter < 3) return 0;
-      // The third new result write after MNS came back: OSS goes down under it.
+      // A redelivered batch already stored does not count: the write OSS goes down under must be new.
+      if (!mnsBack || held || storedResults(pc!).includes(key)) return 0;
+      // The first new batch written after MNS came back: OSS goes down under it.
       held = { key, stored: storedResults(pc!) };
       ossRestart = cloud.oss.restart(() => waitUntil(() => source.counts.failedBatches > 0, 20_000, 'the summarizer to fail its batch'));
       return waitUntil(() => !cloud.oss.up, 5_000, 'OSS to go down');
@@ -135,9 +140,9 @@ describe('MNS and OSS restarted in the middle of a run', () => {
 
     // Assess 1: every accepted message survived the restart; the held batch's results were written.
     expect(await queued(pc, RESULTS_QUEUE)).toBe(TOTAL);
-    expect(storedResults(pc)).toHaveLength(source.counts.delivered);
+    expect(await storedInstances(pc, manifest.runId)).toBe(source.counts.delivered);
 
-    // Act 3: OSS goes down under the third result write of a later batch (see the delay above).
+    // Act 3: OSS goes down under the write of a later batch (see the delay above).
     await waitUntil(() => ossRestart !== undefined, 30_000, 'OSS to be restarted under a write');
     await ossRestart;
 
@@ -149,7 +154,7 @@ describe('MNS and OSS restarted in the middle of a run', () => {
 
     const summary = await summaryOf(pc.store, manifest.runId);
     expectExactSummary(summary, expectedStatuses('rest', WEB, BAD));
-    expect(storedResults(pc)).toHaveLength(TOTAL);
+    expect(await storedInstances(pc, manifest.runId)).toBe(TOTAL);
     await waitUntil(async () => replies.some((r) => r.link) && (await queued(pc!, RESULTS_QUEUE)) === 0, 15_000, 'the final reply and an empty queue');
     expect(replies.filter((r) => r.link)).toHaveLength(1);
     expect(await queued(pc, DEAD_LETTERS)).toBe(0);

@@ -1,13 +1,14 @@
 /**
  * The summarize function's process killed (SIGKILL, not a thrown error) while it works: between
- * writing a batch's results and the run's summary; in the middle of a batch, with some of its
- * results written and the others not; and after claiming the run's final reply but before the
+ * storing a batch's results and the run's summary; while the one object holding a batch's results
+ * is being written; and after claiming the run's final reply but before the
  * reply was delivered. The batch's MNS messages come back after the visibility timeout (and the
  * reconciler's tick takes an unconfirmed reply over), so the run still ends in one exact summary,
  * one final chat reply, nothing dead-lettered and no command executed twice.
  */
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { decodeResultBatch } from '../../shared/pipeline/result-batch.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
 import { listenOnChatThreadPort, startChatThread, type ChatThread, type ThreadReply } from '../../local/cli/chat-thread.ts';
@@ -25,10 +26,11 @@ afterEach(async () => {
   pc = thread = server = undefined;
 });
 
-async function resultCount(pc: PipelineCloud, runId: string): Promise<number> {
-  let n = 0;
-  for await (const o of pc.store.list(runKeys.resultsPrefix(runId))) if (o.key) n++;
-  return n;
+/** Instances named by the run's stored batch objects, each once. */
+async function storedInstances(pc: PipelineCloud, runId: string): Promise<number> {
+  const named = new Set<string>();
+  for await (const o of pc.store.list(runKeys.storedPrefix(runId))) for (const id of decodeResultBatch((await pc.store.get(o.key))!.toString('utf8'), false).instanceIds) named.add(id);
+  return named.size;
 }
 
 /** A chat thread that collects the final replies (the ones carrying the report link). */
@@ -64,8 +66,8 @@ describe('the summarize function killed while it works', () => {
     });
     await waitUntil(() => summarize.stats.crashes > 0, 30_000, 'the summarizer to be killed');
 
-    // Assess: every result was written before it died; the summary was not.
-    expect(await resultCount(pc, manifest.runId)).toBe(8);
+    // Assess: every result was stored before it died; the summary was not.
+    expect(await storedInstances(pc, manifest.runId)).toBe(8);
     expect(await pc.store.get(runKeys.summaryJson(manifest.runId))).toBeUndefined();
 
     const summary = await summaryOf(pc.store, manifest.runId);
@@ -78,7 +80,7 @@ describe('the summarize function killed while it works', () => {
     expect(pc.cloud.ecs.agents.executionLog).toHaveLength(8);
   }, 60_000);
 
-  it('in the middle of a batch, some results written and others not: the messages come back and the summary is exact', async () => {
+  it('in the middle of storing a batch, its object written by a process that is gone: the messages come back and the summary is exact', async () => {
     // Prepare
     const WEB = 17;
     const BAD = 3;
@@ -88,38 +90,28 @@ describe('the summarize function killed while it works', () => {
     const summarize = cloud.fc!.functions.get('fleetrun-summarize')!;
     const source = cloud.fc!.sources[0]!;
     const finals = await finalReplies();
-    // The first batch (the four early instances) waits at its first result write until every result
-    // message is queued, so the batch after it takes all that are left. Its writes go out together: two are let
-    // through, the rest held; once those two landed the process is killed, and the held writes fail.
+    // The first batch (the four early instances) waits at its write until every result message is
+    // queued, so the batch after it takes all that are left. That one's object is held as it is
+    // written; the process is killed while it waits, and the held write then fails.
     const everythingQueued = waitUntil(async () => (await queued(pc!, RESULTS_QUEUE)) === TOTAL, 30_000, 'every result message to be queued');
-    const writes = { first: 0, second: 0 };
-    const storedResults = () => cloud.oss.store.list('fleetrun-runs', 'runs/').filter((k) => k.includes('/results/'));
-    const passed = new Set<string>();
-    const answered = new Set<string>();
+    let firstWrites = 0;
+    const storedBatches = () => cloud.oss.store.list('fleetrun-runs', 'runs/').filter((k) => k.includes('/stored/'));
     const held = new Set<string>();
     let killing: Promise<void> | undefined;
     let atKill: { stored: string[]; inBatch: number } | undefined;
-    cloud.oss.spy.answered = ({ action, key }) => {
-      if (action === 'PutObject' && passed.has(key)) answered.add(key);
-    };
     cloud.oss.faults.delay = ({ action, key }) => {
-      if (action !== 'PutObject' || !key.includes('/results/') || atKill) return 0;
-      if (summarize.stats.invocations === 1) return writes.first++ === 0 ? everythingQueued : 0;
-      if (++writes.second < 3) {
-        passed.add(key);
-        return 0;
-      }
+      if (action !== 'PutObject' || !key.includes('/stored/') || atKill) return 0;
+      if (summarize.stats.invocations === 1) return firstWrites++ === 0 ? everythingQueued : 0;
       held.add(key);
       killing ??= (async () => {
-        await waitUntil(() => answered.size === passed.size, 10_000, 'the two writes let through to be answered');
         const { inactiveMessages } = await cloud.mns.store.getQueueAttributes(RESULTS_QUEUE);
-        atKill = { stored: storedResults(), inBatch: inactiveMessages };
+        atKill = { stored: storedBatches(), inBatch: inactiveMessages };
         summarize.kill();
         await waitUntil(() => summarize.stats.crashes > 0, 5_000, 'the summarizer to die');
       })();
       return killing;
     };
-    // The writes the process was waiting on when it died never land (their redelivered twins do).
+    // The write the process was waiting on when it died never lands (its redelivered twin does).
     cloud.oss.faults.fail = ({ action, key }) => {
       if (action !== 'PutObject' || !held.delete(key)) return undefined;
       return 'InternalError';
@@ -132,22 +124,19 @@ describe('the summarize function killed while it works', () => {
       requestedBy: { kind: 'cli' },
       replyTo: { platform: 'webhook', callbackUrl: thread!.url },
     });
-    await waitUntil(() => atKill !== undefined && held.size === 0, 30_000, 'the summarizer to be killed and its writes in flight dropped');
+    await waitUntil(() => atKill !== undefined && held.size === 0, 30_000, 'the summarizer to be killed and its write in flight dropped');
 
-    // Assess: killed inside its second batch, with two of that batch's results stored and the rest not.
+    // Assess: killed inside its second batch, with the first batch's object stored and the second's not.
     expect(summarize.stats.invocations).toBe(2);
     expect(atKill).toBeDefined();
     expect(atKill!.inBatch).toBeGreaterThanOrEqual(4);
-    // Of that batch, the two let through are stored and the held ones are not.
-    expect(passed.size).toBe(2);
-    expect([...passed].every((k) => atKill!.stored.includes(k))).toBe(true);
-    expect(atKill!.stored.length).toBeLessThan(TOTAL);
+    expect(atKill!.stored).toHaveLength(1);
 
     const summary = await summaryOf(pc.store, manifest.runId);
     expectExactSummary(summary, expectedStatuses('half', WEB, BAD));
     expect(summary.status).toBe('PartialFailed');
-    expect(await resultCount(pc, manifest.runId)).toBe(TOTAL);
-    // The killed batch failed and came back; the results it had written were found again, not doubled.
+    expect(await storedInstances(pc, manifest.runId)).toBe(TOTAL);
+    // The killed batch failed and came back; what was stored before it was found again, not doubled.
     expect(source.counts.failedBatches).toBeGreaterThanOrEqual(1);
     expect(summarize.stats.coldStarts).toBeGreaterThanOrEqual(2);
     await waitUntil(async () => finals.length > 0 && (await queued(pc!, RESULTS_QUEUE)) === 0, 15_000, 'the final reply and an empty queue');

@@ -18,6 +18,7 @@ import { StoredResults } from '../../shared/pipeline/stored-results.ts';
 import { buildRunSpec } from '../../shared/runs/build-run-spec.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import type { RunManifest } from '../../shared/runs/manifest.ts';
+import type { InstanceResult } from '../../shared/runs/result.ts';
 import { createLogger } from '../../shared/runtime/logger.ts';
 import { runJobsTick } from '../../shared/schedule/jobs-tick.ts';
 import { parseJobsFile } from '../../shared/schedule/jobs-file.ts';
@@ -67,9 +68,13 @@ async function start(targets: string[], limits: { maxConcurrency?: number; maxEr
   );
 }
 
-/** Results of these instances stored as summarize stores them (its markers), `failed` among them not Success. */
+/** Results of these instances stored as summarize stores them (one batch object), `failed` among them not Success. */
 async function stored(manifest: RunManifest, done: string[], failed: string[] = []): Promise<void> {
-  await new StoredResults(newStore()).record(manifest, done, [], failed);
+  const result = (instanceId: string): InstanceResult => {
+    const bad = failed.includes(instanceId);
+    return { version: 1, runId: manifest.runId, invokeId: 't-fan', commandId: 'c-fan', instanceId, status: bad ? 'Failed' : 'Success', exitCode: bad ? 1 : 0, errorCode: bad ? 'ExitCodeNonzero' : '', errorInfo: '', output: '', outputBytes: 0, source: 'event' };
+  };
+  await new StoredResults(newStore()).storeBatch(manifest.runId, done.map(result));
 }
 
 const finishedOf = (manifest: RunManifest) => () => new StoredResults(newStore()).finished(manifest);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import MNSClient from '@alicloud/mns';
 import { handleResultMessages, resultMessagesEnvelope } from '../../shared/pipeline/summarize.ts';
 import { NO_CHAT } from '../../shared/pipeline/finish-run.ts';
+import { decodeResultBatch } from '../../shared/pipeline/result-batch.ts';
 import { encodeResult } from '../../shared/pipeline/result-message.ts';
 import { MnsResultQueue } from '../../shared/queue/mns-queue.ts';
 import { packBatches } from '../../shared/queue/port.ts';
@@ -70,13 +71,21 @@ describe('two summarizers on one run', () => {
     const a = ids.filter((n) => n < 30).concat([0, 1]).map(message);
     const b = ids.filter((n) => n >= 10).concat([39]).map(message);
     const [ra, rb] = await Promise.all([handleResultMessages(asSent.records(a), { store: pc.store, chat, logger }), handleResultMessages(asSent.records(b), { store: pc.store, chat: { reply: chat.reply }, logger })]);
-    expect(ra.stored + rb.stored).toBe(40);
-    expect(ra.duplicates + rb.duplicates).toBe(a.length + b.length - 40);
+    // Each stored its batch as one object (30 instances each; its repeats are duplicates)…
+    expect([ra.stored, rb.stored]).toEqual([30, 30]);
+    expect(ra.duplicates + rb.duplicates).toBe(a.length + b.length - 60);
     expect([ra.runs[runId], rb.runs[runId]]).toContain('complete');
+    // …which together name every instance, the 20 in both counted once by the summary below.
+    const named: string[] = [];
+    for await (const o of pc.store.list(runKeys.storedPrefix(runId))) named.push(...decodeResultBatch((await pc.store.get(o.key))!.toString(), false).instanceIds);
+    expect(named).toHaveLength(60);
+    expect(new Set(named)).toEqual(new Set(ids.map((n) => result(runId, n).instanceId)));
     const first = (await pc.store.get(runKeys.summaryJson(runId)))!.toString();
-    // Folding again (a late redelivery) writes the same bytes and replies no more.
-    const again = await handleResultMessages(asSent.records([message(7)]), { store: pc.store, chat, logger });
-    expect(again).toMatchObject({ stored: 0, duplicates: 1 });
+    // Folding again (a late redelivery) writes the same bytes and replies no more: the same batch
+    // again is the same object, and one result in a batch of its own changes nothing.
+    const again = await handleResultMessages(asSent.records(a), { store: pc.store, chat, logger });
+    expect(again).toMatchObject({ stored: 0, duplicates: a.length });
+    await handleResultMessages(asSent.records([message(7)]), { store: pc.store, chat, logger });
     expect((await pc.store.get(runKeys.summaryJson(runId)))!.toString()).toBe(first);
     const summary = JSON.parse(first) as { counts: { total: number; byStatus: Record<string, number> } };
     expect(summary.counts).toMatchObject({ total: 40, byStatus: { Failed: 8, Success: 32 } });
