@@ -45,6 +45,8 @@ interface RunState {
   /** Instances with a result object of the earlier layout, and whether it failed (undefined: not read). */
   earlier: Map<string, boolean | undefined>;
   earlierListed: boolean;
+  /** Summarized: nothing of it is kept, and whatever comes for it is a duplicate. */
+  settled: boolean;
   usedAt: number;
 }
 
@@ -74,7 +76,7 @@ export class StoredResults {
   private state(runId: string): RunState {
     let s = this.runs.get(runId);
     if (!s) {
-      s = { batches: new Map(), named: new Set(), failed: new Set(), earlier: new Map(), earlierListed: false, usedAt: 0 };
+      s = { batches: new Map(), named: new Set(), failed: new Set(), earlier: new Map(), earlierListed: false, settled: false, usedAt: 0 };
       this.runs.set(runId, s);
       if (this.runs.size > MAX_RUNS) {
         const oldest = [...this.runs.entries()].sort((a, b) => a[1].usedAt - b[1].usedAt)[0]![0];
@@ -94,7 +96,7 @@ export class StoredResults {
   async storeBatch(runId: string, results: readonly InstanceResult[]): Promise<{ instances: number; state: 'written' | 'exists' }> {
     const s = this.state(runId);
     const { name, body, batch } = encodeResultBatch(results);
-    if (batch.instanceIds.every((id) => s.named.has(id) || s.earlier.has(id))) return { instances: batch.instanceIds.length, state: 'exists' };
+    if (s.settled || batch.instanceIds.every((id) => s.named.has(id) || s.earlier.has(id))) return { instances: batch.instanceIds.length, state: 'exists' };
     const key = runKeys.stored(runId, name);
     const state = await this.store.put(key, body, { contentType: 'application/x-ndjson', forbidOverwrite: true });
     // Its name is the hash of its bytes: an existing one holds exactly these results. Kept whole
@@ -109,6 +111,7 @@ export class StoredResults {
    * complete the run.
    */
   async progress(manifest: RunManifest): Promise<StoredProgress> {
+    if (this.runs.get(manifest.runId)?.settled) return { have: expectedInstances(manifest).size, complete: true };
     const s = await this.listBatches(manifest.runId);
     for (const b of s.batches.values()) if (b?.uncut) Object.assign(b, { results: cut(manifest, b.results!), uncut: false });
     const expected = expectedInstances(manifest);
@@ -194,12 +197,12 @@ export class StoredResults {
   }
 
   /**
-   * The run is summarized: its results are let go, what is stored is remembered, so a message
-   * that comes late is known for a duplicate and stores nothing.
+   * The run is summarized (its summary.json is stored): all of it is let go but that, so a
+   * message that comes late stores nothing and goes straight to the summary's next steps.
    */
   settled(runId: string): void {
-    const s = this.runs.get(runId);
-    if (s) for (const b of s.batches.values()) if (b) Object.assign(b, { results: undefined, uncut: false });
+    this.runs.delete(runId);
+    Object.assign(this.state(runId), { settled: true });
   }
 
   forget(runId: string): void {

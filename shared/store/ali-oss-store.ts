@@ -106,7 +106,8 @@ export class AliOssStore implements ObjectStore {
 
   async getIfChanged(key: string, etag: string | undefined): Promise<ChangedObject | undefined> {
     try {
-      // ali-oss counts 304 among get()'s successes (lib/common/object/get.js), with an empty body.
+      // OSS answers If-None-Match naming the object's ETag with 304 Not Modified (Alibaba Cloud, OSS
+      // 'Conditional download'), which ali-oss counts among get()'s successes (lib/common/object/get.js).
       const res = await this.client.get(key, { headers: etag ? { 'If-None-Match': etag } : {} });
       if (res.res.status === 304) return 'unchanged';
       const tag = (res.res.headers as Record<string, string | undefined>).etag;
