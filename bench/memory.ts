@@ -10,11 +10,15 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { runKeys } from '../shared/runs/keys.ts';
 import { runManifestSchema } from '../shared/runs/manifest.ts';
+import { instanceResultSchema } from '../shared/runs/result.ts';
+import { encodeResultBatch } from '../shared/pipeline/result-batch.ts';
 import { startOssEmulator } from '../local/oss/server.ts';
 
 const run = promisify(execFile);
 const CHILD = fileURLToPath(new URL('./memory-child.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
+/** The results trigger's CountBasedWindow: what one summarize delivery stores as one object. */
+const RESULTS_PER_BATCH = 100;
 
 export interface MemoryPoint {
   instances: number;
@@ -31,9 +35,11 @@ async function point(instances: number): Promise<MemoryPoint> {
     const manifest = runManifestSchema.parse({ version: 1, runId, createdAt: '2026-11-23T10:00:00.000Z', requestedBy: { kind: 'cli' }, command: { name: 'mem', type: 'RunShellScript', timeoutSeconds: 60 }, targets: ids, output: { mode: 'fetch' } });
     await oss.store.put('fleetrun-runs', runKeys.manifest(runId), Buffer.from(JSON.stringify(manifest)), { contentType: 'application/json' });
     const output = `${'x'.repeat(79)}\n`.repeat(300).slice(0, 24 * 1024);
-    for (const id of ids) {
-      const result = { version: 1, runId, invokeId: 't-1', commandId: 'c-1', instanceId: id, status: 'Success', exitCode: 0, errorCode: '', errorInfo: '', startTime: '2026-11-23T10:00:00Z', finishTime: '2026-11-23T10:00:05Z', output, outputBytes: output.length, source: 'event' };
-      await oss.store.put('fleetrun-runs', runKeys.result(runId, id), Buffer.from(JSON.stringify(result)), { contentType: 'application/json' });
+    // Stored as summarize stores them: one object per delivery of up to 100 results (stored-results.ts).
+    for (let i = 0; i < ids.length; i += RESULTS_PER_BATCH) {
+      const results = ids.slice(i, i + RESULTS_PER_BATCH).map((id) => instanceResultSchema.parse({ version: 1, runId, invokeId: 't-1', commandId: 'c-1', instanceId: id, status: 'Success', exitCode: 0, errorCode: '', errorInfo: '', startTime: '2026-11-23T10:00:00Z', finishTime: '2026-11-23T10:00:05Z', output, outputBytes: output.length, source: 'event' }));
+      const { name, body } = encodeResultBatch(results);
+      await oss.store.put('fleetrun-runs', runKeys.stored(runId, name), Buffer.from(body), { contentType: 'application/x-ndjson' });
     }
     const { stdout } = await run(process.execPath, ['--import', TSX, CHILD, oss.endpoint, runId], { maxBuffer: 1024 * 1024 });
     const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { state: string; seconds: number; peakRssBytes: number };

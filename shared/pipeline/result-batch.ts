@@ -46,8 +46,18 @@ export function countInName(name: string): number | undefined | null {
 
 /** Reads a batch object (or an earlier marker); its results are parsed only when asked for. */
 export function decodeResultBatch(body: string, withResults: boolean): ResultBatch {
+  return decodeResultBatchBytes(Buffer.from(body, 'utf8'), withResults);
+}
+
+/**
+ * The same from the object's bytes. The header and the results are turned into text apart: ids cut
+ * from one text keep all of it alive (V8 keeps a cut as a slice of its parent), and a batch of 100
+ * large outputs is megabytes while its header is a few kilobytes — a run's names are kept for as
+ * long as the run is, its outputs only until folded.
+ */
+export function decodeResultBatchBytes(body: Buffer, withResults: boolean): ResultBatch {
   const split = body.indexOf('\n\n');
-  const header = split < 0 ? body : body.slice(0, split);
+  const header = (split < 0 ? body : body.subarray(0, split)).toString('utf8');
   const instanceIds: string[] = [];
   const failed = new Set<string>();
   for (const line of header.split('\n')) {
@@ -58,7 +68,8 @@ export function decodeResultBatch(body: string, withResults: boolean): ResultBat
   }
   if (split < 0 || !withResults) return { instanceIds, failed, results: undefined };
   const results = body
-    .slice(split + 2)
+    .subarray(split + 2)
+    .toString('utf8')
     .split('\n')
     .filter((line) => line.length > 0)
     .map((line) => instanceResultSchema.parse(JSON.parse(line)));

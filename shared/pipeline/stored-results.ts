@@ -25,7 +25,7 @@ import { runKeys } from '../runs/keys.ts';
 import { instanceResultSchema, type InstanceResult } from '../runs/result.ts';
 import { tailCharsFor } from '../runs/summary.ts';
 import type { ObjectStore } from '../store/port.ts';
-import { countInName, decodeResultBatch, encodeResultBatch } from './result-batch.ts';
+import { countInName, decodeResultBatchBytes, encodeResultBatch } from './result-batch.ts';
 
 interface Batch {
   instanceIds: readonly string[];
@@ -54,10 +54,12 @@ interface RunState {
 const READ_CONCURRENCY = 16;
 
 /**
- * Batch objects read at once while folding: up to 100 results of up to 64 KB each (a queue
- * message's bound), so a few at a time keep the fold's memory near what 16 result objects took.
+ * Batch objects read at once, for their headers or their results, folding or not: up to 100
+ * results of up to 64 KB each (a queue message's bound), so two at a time keep memory near what
+ * 16 result objects took: the memory benchmark's 10,000 × 24 KB fold peaks at about 225 MB with
+ * two, 270 MB with four (`npx tsx bench/memory.ts`-style runs, 2026-12-02), against a 512 MB function.
  */
-const FOLD_BATCHES_AT_ONCE = 4;
+const BATCH_READS_AT_ONCE = 2;
 
 /** Runs a warm instance keeps; the least recently used go first. */
 const MAX_RUNS = 100;
@@ -129,8 +131,8 @@ export class StoredResults {
   }
 
   /** The expected instances with a stored result: every batch object read, and the earlier layout's result objects listed. */
-  async present(manifest: RunManifest): Promise<Set<string>> {
-    const s = await this.readAll(manifest);
+  async present(manifest: RunManifest, options: { keepResults?: boolean } = {}): Promise<Set<string>> {
+    const s = await this.readAll(manifest, options.keepResults ?? false);
     const expected = expectedInstances(manifest);
     return new Set([...s.named, ...s.earlier.keys()].filter((id) => expected.has(id)));
   }
@@ -174,15 +176,15 @@ export class StoredResults {
     const expected = expectedInstances(manifest);
     const carried = new Set<string>();
     const keys = [...s.batches.keys()].sort();
-    for (let i = 0; i < keys.length; i += FOLD_BATCHES_AT_ONCE) {
-      const chunk = keys.slice(i, i + FOLD_BATCHES_AT_ONCE);
+    for (let i = 0; i < keys.length; i += BATCH_READS_AT_ONCE) {
+      const chunk = keys.slice(i, i + BATCH_READS_AT_ONCE);
       const batches = await Promise.all(
         chunk.map(async (key) => {
           const known = s.batches.get(key);
           if (known?.results || countInName(nameOf(key)) === undefined) return known;
           const body = await this.store.get(key);
           if (!body) throw new Error(`stored results ${key} vanished while folding run ${runId}`);
-          return decodeResultBatch(body.toString('utf8'), true);
+          return decodeResultBatchBytes(body, true);
         }),
       );
       for (const b of batches) for (const r of b?.results ?? []) if (expected.has(r.instanceId)) (carried.add(r.instanceId), add(r));
@@ -217,9 +219,9 @@ export class StoredResults {
   }
 
   /** Every batch object read (their results not parsed), and the earlier layout's result objects listed. */
-  private async readAll(manifest: RunManifest): Promise<RunState> {
+  private async readAll(manifest: RunManifest, withResults = false): Promise<RunState> {
     const s = await this.listBatches(manifest.runId);
-    await this.readBatches(s, unread(s), false, manifest);
+    await this.readBatches(s, unread(s), withResults, manifest);
     if (s.earlierListed) return s;
     // Listed once for this view of the run: only a summarizer from before the upgrade writes there.
     const prefix = runKeys.resultsPrefix(manifest.runId);
@@ -232,13 +234,17 @@ export class StoredResults {
   }
 
   private async readBatches(s: RunState, keys: string[], withResults: boolean, manifest: RunManifest): Promise<void> {
-    await inChunks(keys, async (key) => {
-      const body = await this.store.get(key);
-      // Listed, then gone: the run's objects expired. Left unread, so it counts for nothing.
-      if (!body) return;
-      const b = decodeResultBatch(body.toString('utf8'), withResults);
-      record(s, key, { ...b, results: b.results && cut(manifest, b.results) });
-    });
+    await inChunks(
+      keys,
+      async (key) => {
+        const body = await this.store.get(key);
+        // Listed, then gone: the run's objects expired. Left unread, so it counts for nothing.
+        if (!body) return;
+        const b = decodeResultBatchBytes(body, withResults);
+        record(s, key, { ...b, results: b.results && cut(manifest, b.results) });
+      },
+      BATCH_READS_AT_ONCE,
+    );
   }
 }
 
@@ -276,9 +282,9 @@ export async function storedBatches(store: ObjectStore, runId: string): Promise<
   const keys: string[] = [];
   for await (const o of store.list(runKeys.storedPrefix(runId))) if (countInName(nameOf(o.key)) !== null) keys.push(o.key);
   const out: { key: string; instanceIds: readonly string[] }[] = [];
-  await inChunks(keys.sort(), (key) => store.get(key), READ_CONCURRENCY, (bodies, chunk) =>
+  await inChunks(keys.sort(), (key) => store.get(key), BATCH_READS_AT_ONCE, (bodies, chunk) =>
     bodies.forEach((body, n) => {
-      if (body) out.push({ key: chunk[n]!, instanceIds: decodeResultBatch(body.toString('utf8'), false).instanceIds });
+      if (body) out.push({ key: chunk[n]!, instanceIds: decodeResultBatchBytes(body, false).instanceIds });
     }),
   );
   return out;
@@ -289,7 +295,7 @@ export async function storedResultOf(store: ObjectStore, runId: string, instance
   for (const { key, instanceIds } of await storedBatches(store, runId)) {
     if (!instanceIds.includes(instanceId) || countInName(nameOf(key)) === undefined) continue;
     const body = await store.get(key);
-    const found = body && decodeResultBatch(body.toString('utf8'), true).results?.find((r) => r.instanceId === instanceId);
+    const found = body && decodeResultBatchBytes(body, true).results?.find((r) => r.instanceId === instanceId);
     if (found) return found;
   }
   const earlier = await store.get(runKeys.result(runId, instanceId));
