@@ -264,7 +264,7 @@ async function serveRun(runId: string, named: TaskCompletedEvent[], deps: TaskEv
 }
 
 interface RunSending {
-  messageOf: (d: ResultFields, out: FoundOutput | undefined) => Promise<string>;
+  messageOf: (d: ResultFields, out: FoundOutput | undefined) => ReturnType<typeof resultMessage>;
   /** Sends the events' results, built from what was found for each; marks them served, or failed. */
   send(events: TaskCompletedEvent[], outputOf: (e: TaskCompletedEvent) => FoundOutput | undefined): Promise<void>;
   publisher: ReadPublisher;
