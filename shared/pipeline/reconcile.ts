@@ -19,6 +19,7 @@ import { unseal } from '../runs/seal.ts';
 import { parseSummaryJson } from '../runs/summary.ts';
 import { redactorFor } from '../runtime/redaction.ts';
 import type { ResultQueue } from '../queue/port.ts';
+import type { ResultJson } from '../queue/result-packing.ts';
 import { advanceFanOut } from './fan-out.ts';
 import { finishIfComplete, readManifest, settleFinishedRun, type FinishDeps } from './finish-run.ts';
 import { resultMessage } from './result-message.ts';
@@ -109,7 +110,7 @@ async function reconcileRun(runId: string, deps: ReconcileDeps, now: Date, out: 
     return;
   }
   const redactor = redactorFor(manifest.sealedSecrets && deps.sealKey ? unseal(manifest.sealedSecrets, deps.sealKey) : []);
-  const bodies: string[] = [];
+  const bodies: ResultJson[] = [];
   for (const inv of due) {
     if (!inv.instanceIds.some((id) => missing.has(id))) continue;
     let nextToken: string | undefined;

@@ -19,6 +19,7 @@
 import { LIMITS } from '../cloud-assistant/constants.ts';
 import type { CloudAssistant, InstanceResult as ServiceResult } from '../cloud-assistant/port.ts';
 import { isFinal } from '../cloud-assistant/statuses.ts';
+import type { ResultJson } from '../queue/result-packing.ts';
 import type { ObjectStore } from '../store/port.ts';
 import { ReadSlots, slotAt, slotOpensAt } from './read-slots.ts';
 
@@ -35,11 +36,12 @@ export interface ResultFetcherOptions {
   holderGraceMs?: number;
 }
 
-/** Sends result messages for instances found finished by a read. */
+/** Sends the results of instances found finished by a read. */
 export interface ReadPublisher {
-  /** The message for an instance whose event is not among the waiting requests; undefined to send none. */
-  messageFor(result: ServiceResult): Promise<string | undefined>;
-  send(bodies: string[]): Promise<void>;
+  /** The result for an instance whose event is not among the waiting requests; undefined to send none. */
+  messageFor(result: ServiceResult): Promise<ResultJson | undefined>;
+  /** Sends them through the results queue (packed into messages there). */
+  send(results: ResultJson[]): Promise<void>;
 }
 
 export interface FetchRequest {
@@ -62,8 +64,8 @@ export interface FetchRequest {
    * the caller needs after it. Past it, or past `maxWaitMs`, whichever comes first, it is deferred.
    */
   giveUpAt?: number | undefined;
-  /** This request's own message from what the read found (undefined: the service has no result for it). */
-  message(result: ServiceResult | undefined): Promise<string>;
+  /** This request's own result from what the read found (undefined: the service has no result for it). */
+  message(result: ServiceResult | undefined): Promise<ResultJson>;
   publisher: ReadPublisher;
 }
 
@@ -194,7 +196,7 @@ export class ResultFetcher {
       for (const w of waiters) if (before.has(w.request.instanceId)) w.resolve('covered');
       if (pending.length > 0) {
         const results = await this.describe(s, new Set(pending.map((w) => w.request.instanceId)));
-        const bodies: string[] = [];
+        const bodies: ResultJson[] = [];
         for (const w of pending) {
           bodies.push(await w.request.message(results.get(w.request.instanceId)));
           covered.add(w.request.instanceId);

@@ -1,6 +1,6 @@
 /**
  * summarize: result messages in (an MNS event-streaming batch, as the envelope took it apart: each
- * message a result, or failed with a reason), each run's results stored together as one object
+ * result its messages carry, or a record failed with a reason), each run's results stored together as one object
  * named by the hash of its bytes, so a batch delivered again changes nothing (stored-results.ts);
  * then every run the batch touched moves on: a concurrency-limited run whose fan-out is
  * open sends what these results made due (fan-out.ts), and a run is finished if it is complete. A
@@ -8,6 +8,7 @@
  * wave that cannot be sent from here is logged and left to the reconciler, which sends what is due
  * on every tick: the results are stored, and sending the batch back would not bring the wave.
  */
+import { resultMessageContent } from '../queue/result-packing.ts';
 import type { RunManifest } from '../runs/manifest.ts';
 import { instanceResultSchema, type InstanceResult } from '../runs/result.ts';
 import type { ParsedRecord } from '../runtime/envelopes/envelope.ts';
@@ -23,9 +24,13 @@ export interface SummarizeOutcome {
   runs: Record<string, FinishOutcome['state'] | 'no-manifest'>;
 }
 
-/** The results queue's messages as its trigger delivers them: one InstanceResult (JSON) each. */
+/**
+ * The results queue's messages as its trigger delivers them: a record per InstanceResult, whether
+ * its message carried it alone or packed with others (shared/queue/result-packing.ts); a packed
+ * result is named `<messageId>#<index>`, and a bad one fails alone.
+ */
 export function resultMessagesEnvelope(trigger: MnsTriggerParameters) {
-  return mnsEventStreamingEnvelope(trigger, instanceResultSchema);
+  return mnsEventStreamingEnvelope(trigger, instanceResultSchema, resultMessageContent);
 }
 
 export interface SummarizeDeps extends FinishDeps {

@@ -2,6 +2,7 @@
 import MNSClient from '@alicloud/mns';
 import type { Credentials } from '../runtime/context.ts';
 import { packBatches, QueueError, type ResultQueue } from './port.ts';
+import { packResultMessages, type ResultJson } from './result-packing.ts';
 
 export interface MnsQueueOptions {
   accountId: string;
@@ -33,8 +34,8 @@ export class MnsResultQueue implements ResultQueue {
     });
   }
 
-  async send(bodies: string[]): Promise<void> {
-    for (const batch of packBatches(bodies)) {
+  async send(results: ResultJson[]): Promise<void> {
+    for (const batch of packBatches(packResultMessages(results))) {
       let res;
       try {
         res = await this.client.batchSendMessage(this.options.queueName, batch.map((MessageBody) => ({ MessageBody })));

@@ -1,10 +1,15 @@
-/** The ResultQueue port: where task-events puts per-instance results for summarize. */
+/** The ResultQueue port: where task-events, the result fetcher and the reconciler put per-instance results for summarize. */
+import type { ResultJson } from './result-packing.ts';
+
 export interface ResultQueue {
-  /** Sends message bodies (already base64); batches them within the service's limits. */
-  send(bodies: string[]): Promise<void>;
+  /**
+   * Sends these results, packed into as few messages as MNS's size limit allows (result-packing.ts),
+   * sent in as few requests as its batch limits allow; resolves once MNS accepted every one.
+   */
+  send(results: ResultJson[]): Promise<void>;
 }
 
-/** MNS limits for one BatchSendMessage: 16 messages, 64 KB of bodies (reference §7.3). */
+/** MNS limits for one BatchSendMessage: 16 messages, 64 KB of bodies (docs/platform-facts.md §8.3). */
 export const MNS_BATCH_LIMITS = { messages: 16, bytes: 64 * 1024 } as const;
 
 export class QueueError extends Error {
@@ -18,7 +23,7 @@ export class QueueError extends Error {
   }
 }
 
-/** Packs bodies into batches of ≤16 messages and ≤64 KB; a single body over 64 KB is refused. */
+/** Groups message bodies into BatchSendMessage requests of ≤16 messages and ≤64 KB; a single body over 64 KB is refused. */
 export function packBatches(bodies: string[], limits: { messages: number; bytes: number } = MNS_BATCH_LIMITS): string[][] {
   const batches: string[][] = [];
   let current: string[] = [];

@@ -1,7 +1,7 @@
 /**
  * The pipeline's pieces against the local OSS, MNS and FC host: task-events refusing what is not
- * its input, two summarizers folding one run at once, the queue's batching within MNS's limits,
- * and a queue trigger's dead-letter queue.
+ * its input, two summarizers folding one run at once, the queue's packing and batching within
+ * MNS's limits, and a queue trigger's dead-letter queue.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import MNSClient from '@alicloud/mns';
@@ -11,6 +11,7 @@ import { decodeResultBatch } from '../../shared/pipeline/result-batch.ts';
 import { encodeResult } from '../../shared/pipeline/result-message.ts';
 import { MnsResultQueue } from '../../shared/queue/mns-queue.ts';
 import { packBatches } from '../../shared/queue/port.ts';
+import { packResultMessages, resultJson } from '../../shared/queue/result-packing.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { runManifestSchema } from '../../shared/runs/manifest.ts';
 import type { InstanceResult } from '../../shared/runs/result.ts';
@@ -97,6 +98,34 @@ describe('two summarizers on one run', () => {
   });
 });
 
+describe('summarize on packed messages', () => {
+  it('stores each result once whether it came packed or alone, and a packed message delivered again stores nothing', async () => {
+    const runId = 'r-20261123t100000-pack01';
+    const ids = Array.from({ length: 12 }, (_, n) => n);
+    const manifest = runManifestSchema.parse({
+      version: 1, runId, createdAt: '2026-11-23T10:00:00.000Z', requestedBy: { kind: 'cli' },
+      command: { name: 'packed', type: 'RunShellScript', timeoutSeconds: 60 },
+      targets: ids.map((n) => result(runId, n).instanceId), output: { mode: 'fetch' },
+    });
+    await pc.store.put(runKeys.manifest(runId), JSON.stringify(manifest));
+    const [packed] = packResultMessages(ids.slice(0, 8).map((n) => resultJson(result(runId, n))));
+    const first = [
+      { data: { messageId: 'P1', messageBody: packed! } },
+      // Instance 3 again, alone: a result sent twice (its event delivered again).
+      { data: { messageId: 'L1', messageBody: encodeResult(result(runId, 3)) } },
+    ];
+    const a = await handleResultMessages(asSent.records(first), { store: pc.store, chat: NO_CHAT, logger });
+    expect(a).toMatchObject({ stored: 8, duplicates: 1, skipped: [], runs: { [runId]: 'incomplete' } });
+    const again = await handleResultMessages(asSent.records(first.slice(0, 1)), { store: pc.store, chat: NO_CHAT, logger });
+    expect(again).toMatchObject({ stored: 0, duplicates: 8 });
+    const [rest] = packResultMessages(ids.slice(8).map((n) => resultJson(result(runId, n))));
+    const b = await handleResultMessages(asSent.records([{ data: { messageId: 'P2', messageBody: rest! } }]), { store: pc.store, chat: NO_CHAT, logger });
+    expect(b).toMatchObject({ stored: 4, duplicates: 0, runs: { [runId]: 'complete' } });
+    const summary = JSON.parse((await pc.store.get(runKeys.summaryJson(runId)))!.toString()) as { counts: { total: number; byStatus: Record<string, number> } };
+    expect(summary.counts).toMatchObject({ total: 12, byStatus: { Failed: 3, Success: 9 } });
+  });
+});
+
 describe('the result queue', () => {
   it('packs at most 16 messages and 64 KB a batch, and refuses one message over 64 KB', () => {
     const small = Array.from({ length: 40 }, () => 'x'.repeat(100));
@@ -106,13 +135,29 @@ describe('the result queue', () => {
     expect(() => packBatches(['z'.repeat(64 * 1024 + 1)])).toThrow(/over the 65536-byte limit/);
   });
 
-  it('sends 40 messages through BatchSendMessage to the local MNS', async () => {
+  it('packs results into messages through BatchSendMessage to the local MNS, and summarize reads each result back', async () => {
     const mns = new MNSClient('1234567890123456', { accessKeyId: pc.cloud.serviceKey.id, accessKeySecret: pc.cloud.serviceKey.secret, endpoint: pc.cloud.mns.endpoint });
     await mns.createQueue('piece-q', {});
     const queue = new MnsResultQueue({ accountId: '1234567890123456', queueName: 'piece-q', credentials: { accessKeyId: pc.cloud.serviceKey.id, accessKeySecret: pc.cloud.serviceKey.secret }, endpoint: pc.cloud.mns.endpoint });
-    await queue.send(Array.from({ length: 40 }, (_, n) => Buffer.from(`m${n}`).toString('base64')));
-    const attrs = await mns.getQueueAttributes('piece-q');
-    expect(attrs.body.ActiveMessages).toBe('40');
+    const runId = 'r-20261123t100000-packed';
+    // 40 small results fit one message; 6 of ~20 KB go two a message (a third would pass 64 KB as base64).
+    const small = Array.from({ length: 40 }, (_, n) => result(runId, n));
+    const large = Array.from({ length: 6 }, (_, n) => ({ ...result(runId, 40 + n), output: `${n}`.repeat(20_000) }));
+    await queue.send(small.map(resultJson));
+    expect((await mns.getQueueAttributes('piece-q')).body.ActiveMessages).toBe('1');
+    await queue.send(large.map(resultJson));
+    expect((await mns.getQueueAttributes('piece-q')).body.ActiveMessages).toBe('4');
+    const received: { data: { messageId: string; messageBody: string } }[] = [];
+    for (;;) {
+      const batch = await mns.batchReceiveMessage('piece-q', 16).catch(() => undefined);
+      if (!batch) break;
+      for (const m of batch.body) received.push({ data: { messageId: m.MessageId!, messageBody: m.MessageBody! } });
+      await mns.batchDeleteMessage('piece-q', batch.body.map((m) => m.ReceiptHandle!));
+    }
+    const records = asSent.records(received);
+    expect(records.map((r) => (r.ok ? r.record : r.reason))).toEqual([...small, ...large]);
+    expect(new Set(records.map((r) => r.id)).size).toBe(46);
+    expect(records.map((r) => r.id.replace(/^[0-9A-F]+/, ''))).toEqual([...small.map((_, i) => `#${i}`), '#0', '#1', '#0', '#1', '#0', '#1']);
   });
 });
 
@@ -123,18 +168,22 @@ describe('a queue trigger that keeps failing', () => {
     expect(outcome.skipped[0]!.reason).toMatch(/^instanceId: /);
   });
 
-  it('sends a message to the dead-letter queue after the configured attempts', async () => {
+  it('sends its messages, one result or packed, to the dead-letter queue after the configured attempts, bodies as sent', async () => {
     const mns = new MNSClient('1234567890123456', { accessKeyId: pc.cloud.serviceKey.id, accessKeySecret: pc.cloud.serviceKey.secret, endpoint: pc.cloud.mns.endpoint });
     const source = pc.cloud.fc!.sources[0]!;
     // The runs bucket refuses every write of this run's results, so each delivery of the batch fails.
     pc.cloud.oss.faults.fail = ({ action, key }) => (action === 'PutObject' && key.includes('r-20261123t100000-stuck') ? 'InternalError' : undefined);
+    // A message of one result (as every message was before packing) and a packed one, sent together.
     const stuck = encodeResult(result('r-20261123t100000-stuck', 1));
-    await mns.sendMessage('fleetrun-results', { MessageBody: stuck });
-    await waitUntil(() => source.counts.deadLettered > 0, 30_000, 'the message to be dead-lettered');
+    const [stuckPacked] = packResultMessages([2, 3].map((n) => resultJson(result('r-20261123t100000-stuck', n))));
+    await mns.batchSendMessage('fleetrun-results', [{ MessageBody: stuck }, { MessageBody: stuckPacked! }]);
+    await waitUntil(() => source.counts.deadLettered >= 2, 30_000, 'the messages to be dead-lettered');
     pc.cloud.oss.faults.fail = undefined;
-    const dlq = await mns.receiveMessage('fleetrun-results-dlq', 1);
-    expect(dlq.body.MessageBody).toBe(stuck);
-    expect(source.counts.deadLettered).toBe(1);
+    const dlq = await mns.batchReceiveMessage('fleetrun-results-dlq', 16);
+    expect(dlq.body.map((m) => m.MessageBody).sort()).toEqual([stuck, stuckPacked].sort());
+    expect(source.counts.deadLettered).toBe(2);
+    // Either is read back from there as the results it carries.
+    expect(asSent.records(dlq.body.map((m) => ({ data: { messageId: m.MessageId, messageBody: m.MessageBody } }))).map((r) => (r.ok ? r.record.instanceId : r.reason)).sort()).toEqual([1, 2, 3].map((n) => result('r-20261123t100000-stuck', n).instanceId));
     expect(source.counts.failedBatches).toBeGreaterThanOrEqual(1);
     // Gone from the results queue: nothing is left to be delivered again.
     const left = await mns.getQueueAttributes('fleetrun-results');

@@ -2,7 +2,9 @@
  * The MNS event-streaming envelope as summarize gets it (reference §5.6): an array of CloudEvents,
  * one per message, whose `data.messageBody` is the message's text when the trigger has
  * IsBase64Decode: true and the body as sent (base64) when false. The trigger's setting decides,
- * never the text's look; each bad message fails alone.
+ * never the text's look; each bad message fails alone. A message holds one result (format 1) or
+ * several packed (format 2, shared/queue/result-packing.ts); each packed result is a record of its
+ * own, named by its message id and index, and a bad one fails alone too.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,6 +13,7 @@ import { RESULTS_QUEUE_TRIGGER } from '../../functions/summarize/results-trigger
 import { parseSYaml } from '../../local/fc/s-yaml.ts';
 import { encodeResult } from '../../shared/pipeline/result-message.ts';
 import { resultMessagesEnvelope } from '../../shared/pipeline/summarize.ts';
+import { packResultMessages, resultJson } from '../../shared/queue/result-packing.ts';
 import type { InstanceResult } from '../../shared/runs/result.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -106,6 +109,43 @@ describe('Envelope: resultMessagesEnvelope (MNS event streaming)', () => {
       ['(no id)', expect.stringMatching(/^\(event\): /)],
       ['ok', 'good-2'],
     ]);
+  });
+
+  it('reads a packed message as a record per result, named <message id>#<index>, beside a message of one result', () => {
+    const others = [2, 3, 4].map((n) => ({ ...result, instanceId: `i-demo00000${n}` }));
+    const [packed] = packResultMessages(others.map(resultJson));
+    const packedText = Buffer.from(packed!, 'base64').toString('utf8');
+    expect(JSON.parse(packedText)).toEqual({ v: 2, results: others });
+    const expected = [
+      { ok: true, id: 'm-1', record: result },
+      ...others.map((record, i) => ({ ok: true, id: `m-2#${i}`, record })),
+    ];
+    expect(resultMessagesEnvelope({ isBase64Decode: true }).records([localHost(text, 'm-1'), documented(packedText, 'm-2')])).toEqual(expected);
+    expect(resultMessagesEnvelope({ isBase64Decode: false }).records([localHost(sent, 'm-1'), documented(packed!, 'm-2')])).toEqual(expected);
+  });
+
+  it('fails a bad result in a packed message alone, keeping its neighbours; a bad frame fails its message once', () => {
+    const good = (n: number) => ({ ...result, instanceId: `i-demo00000${n}` });
+    const packed = (results: unknown[]) => JSON.stringify({ v: 2, results });
+    const records = resultMessagesEnvelope({ isBase64Decode: true }).records([
+      localHost(packed([good(1), { ...good(2), instanceId: 'bad/../key' }, 'not a result', good(3)]), 'mixed'),
+      localHost(JSON.stringify({ v: 3, results: [good(4)] }), 'future'),
+      localHost(JSON.stringify({ v: 2, results: {} }), 'no-array'),
+      localHost(packed([]), 'empty'),
+      localHost(text, 'alone'),
+    ]);
+    expect(records.map((r) => (r.ok ? ['ok', r.id, r.record.instanceId] : [r.id, r.reason]))).toEqual([
+      ['ok', 'mixed#0', 'i-demo000001'],
+      ['mixed#1', expect.stringMatching(/^instanceId: /)],
+      ['mixed#2', expect.stringMatching(/^\(record\): /)],
+      ['ok', 'mixed#3', 'i-demo000003'],
+      ['future', expect.stringMatching(/^packed message: v: /)],
+      ['no-array', expect.stringMatching(/^packed message: results: /)],
+      ['empty', expect.stringMatching(/^packed message: results: /)],
+      ['ok', 'alone', 'i-demo000001'],
+    ]);
+    // A reason names what was expected, never what a result held.
+    for (const r of records) if (!r.ok) expect(r.reason).not.toMatch(/bad\/\.\.\/key|not a result|up 3 days/);
   });
 
   it("summarize reads bodies as s.yaml's results-queue trigger has EventBridge deliver them", async () => {

@@ -36,28 +36,44 @@ function messageText(body: unknown, trigger: MnsTriggerParameters): { ok: true; 
   return { ok: true, text: Buffer.from(compact, 'base64').toString('utf8') };
 }
 
-/** `mnsEventStreamingEnvelope(trigger, messageSchema)`: records are the messages, JSON-parsed and checked. */
-export function mnsEventStreamingEnvelope<S extends z.ZodType>(trigger: MnsTriggerParameters, message: S): Envelope<z.output<S>> {
-  const record = (raw: unknown): ParsedRecord<z.output<S>> => {
+/** What one message's JSON holds: a record (the message is one), several records (a packed message), or why it holds none. */
+export type MessageContent = { one: unknown } | { several: readonly unknown[] } | { refused: string };
+
+/** The usual case: each message is one record. */
+const oneRecord = (json: unknown): MessageContent => ({ one: json });
+
+/**
+ * `mnsEventStreamingEnvelope(trigger, recordSchema, contentOf?)`: the records are the messages,
+ * JSON-parsed and checked — or, where `contentOf` says a message packs several, each of those. A
+ * record is named by its message id, one packed in a message by the message id and its index
+ * (`<messageId>#<i>`), so a bad record can be found in the queue, or the dead-letter queue, by name.
+ */
+export function mnsEventStreamingEnvelope<S extends z.ZodType>(trigger: MnsTriggerParameters, schema: S, contentOf: (json: unknown) => MessageContent = oneRecord): Envelope<z.output<S>> {
+  const check = (id: string, value: unknown, root: string): ParsedRecord<z.output<S>> => {
+    const parsed = schema.safeParse(value);
+    return parsed.success ? { ok: true, id, record: parsed.data } : { ok: false, id, reason: issueReason(parsed.error, root) };
+  };
+  const records = (raw: unknown): ParsedRecord<z.output<S>>[] => {
     const event = recordSchema.safeParse(raw);
-    if (!event.success) return { ok: false, id: idOf(raw), reason: issueReason(event.error, '(event)') };
+    if (!event.success) return [{ ok: false, id: idOf(raw), reason: issueReason(event.error, '(event)') }];
     const messageId = event.data.data.messageId;
     // The message id names it in MNS (and in the dead-letter queue); the event id only this delivery.
     const id = typeof messageId === 'string' ? messageId : idOf(raw);
     const text = messageText(event.data.data.messageBody, trigger);
-    if (!text.ok) return { ok: false, id, reason: text.reason };
+    if (!text.ok) return [{ ok: false, id, reason: text.reason }];
     let json: unknown;
     try {
       json = JSON.parse(text.text);
     } catch {
-      return { ok: false, id, reason: 'message body is not JSON' };
+      return [{ ok: false, id, reason: 'message body is not JSON' }];
     }
-    const parsed = message.safeParse(json);
-    if (!parsed.success) return { ok: false, id, reason: issueReason(parsed.error, '(body)') };
-    return { ok: true, id, record: parsed.data };
+    const content = contentOf(json);
+    if ('refused' in content) return [{ ok: false, id, reason: content.refused }];
+    if ('one' in content) return [check(id, content.one, '(body)')];
+    return content.several.map((value, i) => check(`${id}#${i}`, value, '(record)'));
   };
   return {
     // Event streaming pushes an array, even of one message; a lone CloudEvent is read as a batch of one (§5.5).
-    records: (payload) => (Array.isArray(payload) ? payload : [payload]).map(record),
+    records: (payload) => (Array.isArray(payload) ? payload : [payload]).flatMap(records),
   };
 }
