@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderChart } from './chart.ts';
 import { benchChatAck } from './chat-ack.ts';
+import { benchCost, formatCostMarkdown } from './cost.ts';
 import { benchColdStart } from './coldstart.ts';
 import { benchEventsVsPolling, sweepDelays } from './events-vs-polling.ts';
 import { benchFanout } from './fanout.ts';
@@ -74,6 +75,14 @@ for (const p of sweep.points)
 const breakEven = sweep.breakEvenDelayMs === null ? `beyond ${Math.max(...SWEEP_DELAYS_MS)} ms` : `${sweep.breakEvenDelayMs.toFixed(0)} ms`;
 console.log(`  break-even (events' p50 = a 5 s poller's): ${breakEven}`);
 
+// What a 10,000-instance run of 5-minute scripts costs on each path (docs/cost-model.md); it prints its own tables.
+settleDisk();
+const cost = await benchCost();
+console.log(`cost: events ${cost.eventsCny10k.toFixed(4)} CNY, polling (${cost.inputs.pollerLayout}) ${cost.pollingCny10k.toFixed(4)} CNY → polling ÷ events ${cost.ratioVsPolling.toFixed(2)}× (${cost.pollingOtherLayout.layout}: ${cost.pollingOtherLayout.cny10k.toFixed(4)} CNY, ${(cost.pollingOtherLayout.cny10k / cost.eventsCny10k).toFixed(1)}×)`);
+
+/** task-events and summarize invocations for 10,000 results (the pipeline's run is 10,000 events). */
+const invocationsPer10k = ((pipeline.taskEventsInvocations + pipeline.summarizeInvocations) * 10_000) / pipeline.events;
+
 const latest = {
   machine: { node: process.version, cpus: os.cpus().length },
   date: new Date().toISOString(),
@@ -91,7 +100,7 @@ const latest = {
     modes: { oss: evp.oss, fetch: evp.fetch, poll: evp.poll },
   },
   fanout: { idealRatio: fanout.idealRatio, duplicates: fanout.duplicates, inputs: { instances: fanout.instances, ratePerSecond: fanout.ratePerSecond, throttleRate: fanout.throttleRate }, seconds: fanout.seconds, idealSeconds: fanout.idealSeconds, calls: fanout.calls, throttled: fanout.throttled },
-  pipeline: { seconds10k: pipeline.seconds, usPerEvent: pipeline.usPerEvent.taskEvents, inputs: { events: pipeline.events, outputDelivery: 'oss', functions: 'bundles' }, eventsPerSecond: pipeline.eventsPerSecond, cpuUsPerEvent: pipeline.usPerEvent, invocations: { taskEvents: pipeline.taskEventsInvocations, summarize: pipeline.summarizeInvocations } },
+  pipeline: { seconds10k: pipeline.seconds, invocationsPer10k, usPerEvent: pipeline.usPerEvent.taskEvents, inputs: { events: pipeline.events, outputDelivery: 'oss', functions: 'bundles' }, eventsPerSecond: pipeline.eventsPerSecond, cpuUsPerEvent: pipeline.usPerEvent, invocations: { taskEvents: pipeline.taskEventsInvocations, summarize: pipeline.summarizeInvocations } },
   outputGroups: {
     maskedRatio: outputGroups.maskedRatio,
     exactRatio: outputGroups.exactRatio,
@@ -103,6 +112,16 @@ const latest = {
     sha256UsPerResult: outputGroups.sha256UsPerResult,
   },
   memory: { peakRssGrowth: memory.peakRssGrowth, inputs: { instances: [memory.small.instances, memory.large.instances], outputBytes: 24 * 1024 }, peakRssBytes: { small: memory.small.peakRssBytes, large: memory.large.peakRssBytes }, foldSeconds: { small: memory.small.seconds, large: memory.large.seconds } },
+  cost: {
+    eventsCny10k: cost.eventsCny10k,
+    pollingCny10k: cost.pollingCny10k,
+    ratioVsPolling: cost.ratioVsPolling,
+    pollingOtherLayout: cost.pollingOtherLayout,
+    inputs: cost.inputs,
+    units: cost.units,
+    lines: cost.lines,
+    ecsCallsPerSecond: cost.ecsCallsPerSecond,
+  },
   coldStart: { importRatio: coldStart.importRatio, unusedSdkBundles: coldStart.unusedSdkBundles, chatAckMs: ack.medianMs, bundleBytes: coldStart.bundleBytes, importMs: coldStart.importMs, sdksInBundle: coldStart.sdksInBundle, inputs: { runs: coldStart.runs }, chatAckSamplesMs: ack.samplesMs },
 };
 await mkdir(RESULTS, { recursive: true });
@@ -110,11 +129,13 @@ await writeFile(path.join(RESULTS, 'latest.json'), `${JSON.stringify(latest, nul
 
 const svg = renderChart(
   [
-    { label: 'events: p50 latency, polling ÷ OSS path', value: evp.p50LatencyRatio, target: 10, kind: 'min', unit: '×' },
+    { label: 'events: p50 latency, polling ÷ OSS path (no delay)', value: evp.p50LatencyRatio, target: 10, kind: 'min', unit: '×' },
+    { label: 'cost, 10,000 × 5 min: polling ÷ events', value: cost.ratioVsPolling, target: 5, kind: 'min', unit: '×' },
     { label: 'fetched: read calls, polling ÷ events', value: evp.fetchModeReadCallsRatio, target: 1, kind: 'min', unit: '×' },
     { label: 'fetched: p50 latency, polling ÷ events', value: evp.fetchModeP50LatencyRatio, target: 1, kind: 'min', unit: '×' },
     { label: 'fan-out time ÷ ideal', value: fanout.idealRatio, target: 1.1, kind: 'max', unit: '×' },
-    { label: 'pipeline, 10,000 results', value: pipeline.seconds, target: 10, kind: 'max', unit: ' s' },
+    { label: 'pipeline, 10,000 results', value: pipeline.seconds, target: 5, kind: 'max', unit: ' s' },
+    { label: 'pipeline invocations per 10,000 results', value: invocationsPer10k, target: 300, kind: 'max', unit: '' },
     { label: 'slowest bundle import, unbundled ÷ bundled', value: coldStart.importRatio, target: 1.3, kind: 'min', unit: '×' },
     { label: 'chat cold acknowledgement', value: ack.medianMs, target: 1000, kind: 'max', unit: ' ms' },
     { label: 'summarize peak RSS, 10,000 ÷ 1,000', value: memory.peakRssGrowth, target: 1.5, kind: 'max', unit: '×' },
@@ -165,7 +186,19 @@ await writeFile(
     '',
     `## Pipeline`,
     '',
-    `${pipeline.events} TaskCompleted events → task-events → MNS → summarize → summary (bundles, outputs delivered to OSS): ${pipeline.seconds.toFixed(1)} s, ${pipeline.eventsPerSecond.toFixed(0)} events/s. CPU per event: task-events ${pipeline.usPerEvent.taskEvents.toFixed(0)} µs, summarize ${pipeline.usPerEvent.summarize.toFixed(0)} µs, the local cloud (ECS, EventBridge, MNS, OSS, FC host) ${pipeline.usPerEvent.localCloud.toFixed(0)} µs — all on the same ${latest.machine.cpus} cores.`,
+    `${pipeline.events} TaskCompleted events → task-events → MNS → summarize → summary (bundles, outputs delivered to OSS): ${pipeline.seconds.toFixed(1)} s, ${pipeline.eventsPerSecond.toFixed(0)} events/s. CPU per event: task-events ${pipeline.usPerEvent.taskEvents.toFixed(0)} µs, summarize ${pipeline.usPerEvent.summarize.toFixed(0)} µs, the local cloud (ECS, EventBridge, MNS, OSS, FC host) ${pipeline.usPerEvent.localCloud.toFixed(0)} µs — all on the same ${latest.machine.cpus} cores. Invocations: task-events ${pipeline.taskEventsInvocations}, summarize ${pipeline.summarizeInvocations} (${invocationsPer10k.toFixed(0)} per 10,000 results; target ≤ 300).`,
+    '',
+    `## Cost`,
+    '',
+    `A run of ${cost.inputs.instances.toLocaleString('en-US')} instances whose scripts take ${cost.inputs.scriptSeconds / 60} minutes, priced with Alibaba Cloud's published unit prices (bench/cost/prices.ts; the model and its assumptions: docs/cost-model.md). Event path: ${cost.eventsCny10k.toFixed(4)} CNY; polling every ${cost.inputs.pollSeconds} s (${cost.inputs.pollerLayout}): ${cost.pollingCny10k.toFixed(4)} CNY — polling ÷ events **${cost.ratioVsPolling.toFixed(2)}×** (target ≥ 5); a poller per invocation (${cost.pollingOtherLayout.layout}): ${cost.pollingOtherLayout.cny10k.toFixed(4)} CNY.`,
+    '',
+    `### Event path`,
+    '',
+    formatCostMarkdown({ lines: cost.lines.events, totalCny: cost.eventsCny10k }),
+    '',
+    `### Polling (${cost.inputs.pollerLayout})`,
+    '',
+    formatCostMarkdown({ lines: cost.lines.polling, totalCny: cost.pollingCny10k }),
     '',
     `## Cold start and size`,
     '',
