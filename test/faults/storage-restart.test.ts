@@ -16,7 +16,7 @@ import { DEMO_CHAT } from '../../local/local-cloud.ts';
 import type { AsyncInvocationRecord } from '../../local/fc/async-invocations.ts';
 import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 import { expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';
-import { DEAD_LETTERS, expectedStatuses, FINE_OR_FAILING_SCRIPT, queued, RESULTS_QUEUE, STAGGERED_SCRIPT } from '../support/fault-runs.ts';
+import { DEAD_LETTERS, everyResultSent, expectedStatuses, FINE_OR_FAILING_SCRIPT, queued, RESULTS_QUEUE, STAGGERED_SCRIPT, watchSummarizeBatches } from '../support/fault-runs.ts';
 
 const RUNS_BUCKET = 'fleetrun-runs';
 
@@ -91,6 +91,7 @@ describe('MNS and OSS restarted in the middle of a run', () => {
     const cloud = pc.cloud;
     const summarize = cloud.fc!.functions.get('fleetrun-summarize')!;
     const source = cloud.fc!.sources[0]!;
+    const batches = watchSummarizeBatches(pc);
     const replies = await chatThread();
     // The summarizer's first batch waits at its write until MNS is down.
     let releaseFirstBatch!: () => void;
@@ -126,8 +127,9 @@ describe('MNS and OSS restarted in the middle of a run', () => {
       requestedBy: { kind: 'cli' },
       replyTo: { platform: 'webhook', callbackUrl: thread!.url },
     });
-    await waitUntil(async () => (await queued(pc!, RESULTS_QUEUE)) === TOTAL, 30_000, 'every result message to be queued');
+    await waitUntil(() => everyResultSent(pc!, TOTAL), 30_000, 'every result to be queued');
     expect(source.counts.delivered).toBe(0);
+    const messages = await queued(pc, RESULTS_QUEUE);
 
     // Act 2: MNS restarts. While it is down the held batch is written and handed back, and its
     // deletion fails, so those messages stay in the queue too.
@@ -139,8 +141,9 @@ describe('MNS and OSS restarted in the middle of a run', () => {
     mnsBack = true;
 
     // Assess 1: every accepted message survived the restart; the held batch's results were written.
-    expect(await queued(pc, RESULTS_QUEUE)).toBe(TOTAL);
-    expect(await storedInstances(pc, manifest.runId)).toBe(source.counts.delivered);
+    expect(await queued(pc, RESULTS_QUEUE)).toBe(messages);
+    expect(batches[0]!.ok).toBe(true);
+    expect(await storedInstances(pc, manifest.runId)).toBe(batches[0]!.results);
 
     // Act 3: OSS goes down under the write of a later batch (see the delay above).
     await waitUntil(() => ossRestart !== undefined, 30_000, 'OSS to be restarted under a write');

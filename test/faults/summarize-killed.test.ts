@@ -14,7 +14,7 @@ import { DEMO_CHAT } from '../../local/local-cloud.ts';
 import { listenOnChatThreadPort, startChatThread, type ChatThread, type ThreadReply } from '../../local/cli/chat-thread.ts';
 import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 import { expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';
-import { DEAD_LETTERS, expectedStatuses, FINE_OR_FAILING_SCRIPT, queued, RESULTS_QUEUE, STAGGERED_SCRIPT } from '../support/fault-runs.ts';
+import { DEAD_LETTERS, everyResultSent, expectedStatuses, FINE_OR_FAILING_SCRIPT, queued, RESULTS_QUEUE, STAGGERED_SCRIPT, watchSummarizeBatches } from '../support/fault-runs.ts';
 
 let pc: PipelineCloud | undefined;
 let thread: ChatThread | undefined;
@@ -90,22 +90,23 @@ describe('the summarize function killed while it works', () => {
     const summarize = cloud.fc!.functions.get('fleetrun-summarize')!;
     const source = cloud.fc!.sources[0]!;
     const finals = await finalReplies();
-    // The first batch (the four early instances) waits at its write until every result message is
-    // queued, so the batch after it takes all that are left. That one's object is held as it is
-    // written; the process is killed while it waits, and the held write then fails.
-    const everythingQueued = waitUntil(async () => (await queued(pc!, RESULTS_QUEUE)) === TOTAL, 30_000, 'every result message to be queued');
+    // The first batch (the four early instances) waits at its write until every result is queued,
+    // so the batch after it takes all that are left. That one's object is held as it is written;
+    // the process is killed while it waits, and the held write then fails.
+    const batches = watchSummarizeBatches(pc);
+    const everythingQueued = waitUntil(() => everyResultSent(pc!, TOTAL), 30_000, 'every result to be queued');
     let firstWrites = 0;
     const storedBatches = () => cloud.oss.store.list('fleetrun-runs', 'runs/').filter((k) => k.includes('/stored/'));
     const held = new Set<string>();
     let killing: Promise<void> | undefined;
-    let atKill: { stored: string[]; inBatch: number } | undefined;
+    let atKill: { stored: string[]; inBatch: number; visible: number } | undefined;
     cloud.oss.faults.delay = ({ action, key }) => {
       if (action !== 'PutObject' || !key.includes('/stored/') || atKill) return 0;
       if (summarize.stats.invocations === 1) return firstWrites++ === 0 ? everythingQueued : 0;
       held.add(key);
       killing ??= (async () => {
-        const { inactiveMessages } = await cloud.mns.store.getQueueAttributes(RESULTS_QUEUE);
-        atKill = { stored: storedBatches(), inBatch: inactiveMessages };
+        const { inactiveMessages, activeMessages } = await cloud.mns.store.getQueueAttributes(RESULTS_QUEUE);
+        atKill = { stored: storedBatches(), inBatch: inactiveMessages, visible: activeMessages };
         summarize.kill();
         await waitUntil(() => summarize.stats.crashes > 0, 5_000, 'the summarizer to die');
       })();
@@ -129,7 +130,12 @@ describe('the summarize function killed while it works', () => {
     // Assess: killed inside its second batch, with the first batch's object stored and the second's not.
     expect(summarize.stats.invocations).toBe(2);
     expect(atKill).toBeDefined();
-    expect(atKill!.inBatch).toBeGreaterThanOrEqual(4);
+    // Its messages were all the queue held, and carried every result the first batch did not.
+    expect(atKill!.inBatch).toBeGreaterThanOrEqual(1);
+    expect(atKill!.visible).toBe(0);
+    expect(batches.slice(0, 2).map((b) => b.ok)).toEqual([true, false]);
+    expect(batches[0]!.results).toBeGreaterThanOrEqual(1);
+    expect(batches[0]!.results + batches[1]!.results).toBe(TOTAL);
     expect(atKill!.stored).toHaveLength(1);
 
     const summary = await summaryOf(pc.store, manifest.runId);

@@ -16,7 +16,7 @@ import { FunctionInstance } from '../../local/fc/function-instance.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
 import { fleetOf, startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 import { expectEachExecutedOnce, expectExactSummary, summaryOf } from '../support/run-checks.ts';
-import { DEAD_LETTERS, expectedStatuses, FINE_OR_FAILING_SCRIPT, RESULTS_QUEUE } from '../support/fault-runs.ts';
+import { DEAD_LETTERS, everyResultSent, expectedStatuses, FINE_OR_FAILING_SCRIPT, RESULTS_QUEUE, resultsInEvents, visibleResults } from '../support/fault-runs.ts';
 
 const WEB = 13;
 const BAD = 3;
@@ -69,7 +69,8 @@ describe('two summarizers on the same run', () => {
     const second = new FunctionInstance({ ...first.options });
     cleanups.push(() => second.close());
     const mns = new MNSClient(cloud.mns.accountId, { accessKeyId: cloud.serviceKey.id, accessKeySecret: cloud.serviceKey.secret, endpoint: cloud.mns.endpoint });
-    const outcomes: { by: 'first' | 'second'; outcome: SummarizeOutcome; bodies: string[] }[] = [];
+    const outcomes: { by: 'first' | 'second'; outcome: SummarizeOutcome; events: unknown[] }[] = [];
+    let originals = 0;
     const window = batchWindow(pc);
     const sourceFor = (by: 'first' | 'second', fn: FunctionInstance) =>
       new MnsStreamSource({
@@ -79,14 +80,14 @@ describe('two summarizers on the same run', () => {
         region: 'cn-hangzhou',
         accountId: cloud.mns.accountId,
         // One copy of every message each: the deployed window (up to 100) would let one take all.
-        countWindow: TOTAL,
+        countWindow: originals,
         timeWindowSeconds: window.seconds,
         base64Decode: true,
         maxRetryAttempts: 5,
         deadLetterQueue: DEAD_LETTERS,
         target: async (events) => {
           const outcome = (await fn.invoke(Buffer.from(JSON.stringify(events)))) as SummarizeOutcome;
-          outcomes.push({ by, outcome, bodies: events.map((e) => (e as { data: { messageBody: string } }).data.messageBody) });
+          outcomes.push({ by, outcome, events });
           return outcome;
         },
         log: () => {},
@@ -99,11 +100,13 @@ describe('two summarizers on the same run', () => {
       requestedBy: { kind: 'cli' },
       replyTo: { platform: 'webhook', callbackUrl: thread.url },
     });
-    await waitUntil(async () => (await cloud.mns.store.getQueueAttributes(RESULTS_QUEUE)).activeMessages === TOTAL, 30_000, 'every result message');
+    await waitUntil(() => everyResultSent(pc!, TOTAL), 30_000, 'every result to be queued');
+    expect((await visibleResults(pc, RESULTS_QUEUE)).map((r) => r.instanceId).sort()).toEqual([...expected.keys()].sort());
     // Every message sent once more, behind all the originals: the first batch taken holds every
     // original and the second every copy, so the two summarizers see the same instances.
-    for (const m of await cloud.mns.store.peekMessages(RESULTS_QUEUE, TOTAL)) await mns.sendMessage(RESULTS_QUEUE, { MessageBody: m.body });
-    expect((await cloud.mns.store.getQueueAttributes(RESULTS_QUEUE)).activeMessages).toBe(2 * TOTAL);
+    originals = (await cloud.mns.store.getQueueAttributes(RESULTS_QUEUE)).activeMessages;
+    for (const m of await cloud.mns.store.peekMessages(RESULTS_QUEUE, originals)) await mns.sendMessage(RESULTS_QUEUE, { MessageBody: m.body });
+    expect((await cloud.mns.store.getQueueAttributes(RESULTS_QUEUE)).activeMessages).toBe(2 * originals);
 
     // Both completion checks (the listing of the run's results) wait for each other, so both
     // summarizers find the run complete at the same moment and race to write its summary.
@@ -124,7 +127,7 @@ describe('two summarizers on the same run', () => {
     expect(outcomes.map((o) => o.outcome.runs[manifest.runId])).toEqual(['complete', 'complete']);
     expect(outcomes.reduce((n, o) => n + o.outcome.stored, 0)).toBe(TOTAL);
     expect(outcomes.reduce((n, o) => n + o.outcome.duplicates, 0)).toBe(TOTAL);
-    const seenBy = outcomes.map((o) => new Set(o.bodies.map((b) => (JSON.parse(b) as { instanceId: string }).instanceId)));
+    const seenBy = outcomes.map((o) => new Set(resultsInEvents(o.events).map((r) => r.instanceId)));
     expect([...seenBy[0]!].some((id) => seenBy[1]!.has(id)), 'the two batches share an instance').toBe(true);
     expect(new Set([...seenBy[0]!, ...seenBy[1]!]).size).toBe(TOTAL);
     // Both tried to create summary.json; one did, the other was refused and left it as it was.
@@ -136,10 +139,11 @@ describe('two summarizers on the same run', () => {
     await waitUntil(() => finals.length > 0, 10_000, 'the final reply');
 
     // A duplicated message after the end: stored once already, and the summary is not written again.
-    const late = outcomes[0]!.bodies[0]!;
-    await mns.sendMessage(RESULTS_QUEUE, { MessageBody: Buffer.from(late, 'utf8').toString('base64') });
+    const late = outcomes[0]!.events[0]!;
+    const lateResults = resultsInEvents([late]).length;
+    await mns.sendMessage(RESULTS_QUEUE, { MessageBody: Buffer.from((late as { data: { messageBody: string } }).data.messageBody, 'utf8').toString('base64') });
     await waitUntil(() => outcomes.length === 3, 15_000, 'the duplicated message to be summarized');
-    expect(outcomes[2]!.outcome).toMatchObject({ stored: 0, duplicates: 1, runs: { [manifest.runId]: 'complete' } });
+    expect(outcomes[2]!.outcome).toMatchObject({ stored: 0, duplicates: lateResults, runs: { [manifest.runId]: 'complete' } });
     expect(summaryWrites).toEqual([200, 409]);
     expectExactSummary(await summaryOf(pc.store, manifest.runId), expected);
 

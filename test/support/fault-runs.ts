@@ -1,8 +1,11 @@
 /**
  * What the fault tests' runs share: the script their fleets run (web-* instances succeed, bad-*
- * fail), the statuses that gives a fleet made by fleetOf, and the results queue's depth.
+ * fail), the statuses that gives a fleet made by fleetOf, the results queue's depth, and how many
+ * results its messages carry (one each, or several packed: shared/queue/result-packing.ts).
  */
 import type { InstanceStatus } from '../../shared/cloud-assistant/statuses.ts';
+import { resultMessagesEnvelope } from '../../shared/pipeline/summarize.ts';
+import type { InstanceResult } from '../../shared/runs/result.ts';
 import type { PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
 
 /** Instances named bad-* print "failing" and exit 4; the others print "fine <name>". */
@@ -29,4 +32,49 @@ export function expectedStatuses(prefix: string, web: number, bad: number): Map<
 export async function queued(pc: PipelineCloud, queue: string): Promise<number> {
   const q = await pc.cloud.mns.store.getQueueAttributes(queue);
   return q.activeMessages + q.inactiveMessages + q.delayMessages;
+}
+
+/** Every TaskCompleted event served: task-events answers only once MNS accepted its results, so all of them are queued (or were). */
+export function everyResultSent(pc: PipelineCloud, total: number): boolean {
+  return pc.cloud.bus.counts.eventsDelivered >= total;
+}
+
+/** The results these messages carry, as summarize's trigger (IsBase64Decode: true) hands them over; a record that is not a result throws. */
+export function resultsInEvents(events: unknown[]): InstanceResult[] {
+  return resultMessagesEnvelope({ isBase64Decode: true })
+    .records(events)
+    .map((r) => {
+      if (!r.ok) throw new Error(`${r.id}: ${r.reason}`);
+      return r.record;
+    });
+}
+
+/** The results in the queue's visible messages (bodies as sent: base64). */
+export async function visibleResults(pc: PipelineCloud, queue: string): Promise<InstanceResult[]> {
+  const messages = await pc.cloud.mns.store.peekMessages(queue, 1000);
+  return resultsInEvents(messages.map((m) => ({ data: { messageId: m.messageId, messageBody: Buffer.from(m.body, 'base64').toString('utf8') } })));
+}
+
+/**
+ * The results in each batch the event stream hands the summarize function, in order, and whether
+ * it answered: read from the invocation payloads on their way in (the function is wrapped, not
+ * replaced).
+ */
+export function watchSummarizeBatches(pc: PipelineCloud): { results: number; ok: boolean | undefined }[] {
+  const fn = pc.cloud.fc!.functions.get('fleetrun-summarize')!;
+  const batches: { results: number; ok: boolean | undefined }[] = [];
+  const invoke = fn.invoke.bind(fn);
+  fn.invoke = async (event, requestId) => {
+    const batch: { results: number; ok: boolean | undefined } = { results: resultsInEvents(JSON.parse(event.toString('utf8')) as unknown[]).length, ok: undefined };
+    batches.push(batch);
+    try {
+      const answer = await invoke(event, requestId);
+      batch.ok = true;
+      return answer;
+    } catch (e) {
+      batch.ok = false;
+      throw e;
+    }
+  };
+  return batches;
 }
