@@ -25,13 +25,18 @@ describe('cost benchmark smoke', () => {
     expect(polling.ecsCalls.RunCommand).toBe(100);
     for (const s of r.measured.eventSamples) expect(s.ecsCalls.RunCommand).toBe(1);
 
-    // One TaskCompleted event and one result message per instance, at every size measured.
+    // One TaskCompleted event and one output object per instance, at every size measured; result
+    // messages (one event-stream event each) pack several results, and each send carries one or more.
     for (const s of r.measured.eventSamples) {
-      expect([s.systemBusEvents, s.eventStreamEvents, s.deliveredOutputs]).toEqual([s.instances, s.instances, s.instances]);
+      expect([s.systemBusEvents, s.deliveredOutputs]).toEqual([s.instances, s.instances]);
+      expect(s.eventStreamEvents).toBeLessThanOrEqual(s.instances);
+      expect(s.eventStreamEvents).toBeGreaterThanOrEqual(s.requests.mns['BatchSendMessage fleetrun-results'] ?? Infinity);
       expect(s.functions['fleetrun-task-events']!.invocations).toBeGreaterThan(0);
       expect(s.functions['fleetrun-summarize']!.invocations).toBeGreaterThan(0);
     }
-    expect([events.systemBusEvents, events.eventStreamEvents]).toEqual([10_000, 10_000]);
+    // (The line through two samples this small may put 10,000 instances' messages anywhere near 10,000.)
+    expect(events.systemBusEvents).toBe(10_000);
+    expect(events.eventStreamEvents).toBeGreaterThan(0);
     expect(r.measured.reconcilerFirings).toHaveLength(2);
 
     expect(r.eventsCny10k).toBeGreaterThan(0);
