@@ -17,7 +17,10 @@ import { startOssEmulator } from '../local/oss/server.ts';
 const run = promisify(execFile);
 const CHILD = fileURLToPath(new URL('./memory-child.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
-/** The results trigger's CountBasedWindow: what one summarize delivery stores as one object. */
+/**
+ * What one summarize delivery stores as one object: the results trigger's CountBasedWindow of 100
+ * messages, each holding one result of this size (a message packs 48 KB of JSON: two do not fit).
+ */
 const RESULTS_PER_BATCH = 100;
 
 export interface MemoryPoint {

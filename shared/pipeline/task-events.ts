@@ -1,6 +1,7 @@
 /**
  * task-events: a batch of TaskCompleted events in (as the EventBridge envelope took them apart:
- * typed, or failed with a reason), one result message per finished instance out. Malformed events
+ * typed, or failed with a reason), one result per finished instance out (packed several to a
+ * queue message by the queue). Malformed events
  * and events of commands that are not fleetrun's are logged with the reason and skipped; they never
  * fail the batch. A failure to reach OSS, ECS or MNS fails only the events it touched: the others'
  * results are sent, then the invocation fails naming the failed ones, so EventBridge delivers the
