@@ -10,13 +10,15 @@
  * /tmp). Its working directory is an empty folder of its own, deliberately not the code folder, so
  * no code comes to depend on the working directory (it finds its files through
  * FC_FUNC_CODE_PATH). Node's permission model
- * enforces it (`--experimental-permission`, Node 20). The worker shim is TypeScript loaded through
- * tsx, whose loader runs on a worker thread and spawns esbuild: those two permissions are granted
- * (`--allow-worker`, `--allow-child-process`), so a function could spawn a process outside the
- * model; the file-system rules are what this host holds a function to.
+ * enforces it (`--experimental-permission`, Node 20). A bundle's instance runs the worker shim as
+ * plain JavaScript and may neither start threads nor processes; a source module's is TypeScript
+ * loaded through tsx, whose loader runs on a worker thread and spawns esbuild: those two
+ * permissions are granted there (`--allow-worker`, `--allow-child-process`), so in source mode a
+ * function could spawn a process outside the model.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { transformSync } from 'esbuild';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -31,6 +33,17 @@ const TSX = import.meta.resolve('tsx');
 // TMPDIR to the instance's own folder before the function loads. That one folder is writable too.
 const LOADER_TMPDIR = tmpdir();
 const TSX_CACHE = path.join(LOADER_TMPDIR, `tsx-${process.geteuid ? process.geteuid() : userInfo().username}`);
+
+/**
+ * The worker shim as JavaScript, for instances that load a bundle: transpiled once into the host's
+ * instances folder (type-only syntax removed; nothing else changes), so those instances start
+ * without tsx.
+ */
+function plainWorker(instancesRoot: string): string {
+  const file = path.join(instancesRoot, 'worker.mjs');
+  if (!existsSync(file)) writeFileSync(file, transformSync(readFileSync(WORKER, 'utf8'), { loader: 'ts', format: 'esm', target: 'node20' }).code);
+  return file;
+}
 
 export class InvocationError extends Error {
   override readonly name = 'InvocationError';
@@ -96,19 +109,15 @@ export class InstanceProcess {
     const tmp = path.join(this.home, 'tmp');
     mkdirSync(cwd);
     mkdirSync(tmp);
-    this.child = fork(WORKER, [], {
+    const bundle = o.modulePath.endsWith('.js');
+    const sandbox = ['--experimental-permission', '--allow-fs-read=*', '--disable-warning=ExperimentalWarning', '--disable-warning=SecurityWarning'];
+    this.child = fork(bundle ? plainWorker(o.instancesRoot) : WORKER, [], {
       cwd,
-      execArgv: [
-        '--experimental-permission',
-        '--allow-fs-read=*',
-        ...[tmp, TSX_CACHE, ...o.allowWrite].map((p) => `--allow-fs-write=${p}`),
-        '--allow-worker',
-        '--allow-child-process',
-        '--disable-warning=ExperimentalWarning',
-        '--disable-warning=SecurityWarning',
-        '--import',
-        TSX,
-      ],
+      // A bundle is plain JavaScript, as FC runs it: no TypeScript loader in the instance (its CPU
+      // is not the function's), and no worker threads or child processes (the loader's needs).
+      execArgv: bundle
+        ? [...sandbox, ...[tmp, ...o.allowWrite].map((p) => `--allow-fs-write=${p}`)]
+        : [...sandbox, ...[tmp, TSX_CACHE, ...o.allowWrite].map((p) => `--allow-fs-write=${p}`), '--allow-worker', '--allow-child-process', '--import', TSX],
       env: { ...o.env, TMPDIR: LOADER_TMPDIR, FLEETRUN_FC_TMPDIR: tmp, FLEETRUN_FC_MODULE: o.modulePath, FLEETRUN_FC_EXPORT: o.exportName },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
