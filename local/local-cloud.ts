@@ -98,12 +98,16 @@ export const LOCAL_INSTANCES_PER_FUNCTION = Math.max(2, 2 * availableParallelism
  */
 export const CHAT_THREAD_PORTS: readonly number[] = Array.from({ length: 16 }, (_, i) => 28_760 + i);
 
-/** Chat secrets of the local demo; local use only (the README says so). */
+/**
+ * Chat secrets of the local demo; local use only (the README says so). No eight characters in a row
+ * of one are a word the logs print: the functions hide every such run of a secret (redaction.ts), and
+ * with `fleetrun-demo-…` secrets every "fleetrun" in a log line read `***`.
+ */
 export const DEMO_CHAT = {
-  FLEETRUN_WEBHOOK_SECRET: 'fleetrun-demo-webhook-secret',
-  FLEETRUN_SLACK_SIGNING_SECRET: 'fleetrun-demo-slack-signing-secret',
-  FLEETRUN_DINGTALK_APP_SECRET: 'fleetrun-demo-dingtalk-app-secret',
-  FLEETRUN_LARK_ENCRYPT_KEY: 'fleetrun-demo-lark-encrypt-key',
+  FLEETRUN_WEBHOOK_SECRET: 'demo-whk-5c1e9a7f3b',
+  FLEETRUN_SLACK_SIGNING_SECRET: 'demo-slk-8d2f4e6a1c',
+  FLEETRUN_DINGTALK_APP_SECRET: 'demo-dtk-3b7e9c2a5f',
+  FLEETRUN_LARK_ENCRYPT_KEY: 'demo-lrk-6a4c8e1f9d',
   /** Webhook replies go to the local chat threads only (CHAT_THREAD_PORTS). */
   FLEETRUN_WEBHOOK_CALLBACK_ORIGINS: CHAT_THREAD_PORTS.map((port) => `http://127.0.0.1:${port}`).join(','),
 } as const;

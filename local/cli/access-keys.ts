@@ -1,5 +1,5 @@
 /** Access keys the local cloud accepts: from `--access-key ID:SECRET`, the environment, or the demo key. */
-export const DEMO_ACCESS_KEY = { id: 'fleetrun-demo', secret: 'fleetrun-demo-secret' } as const;
+export const DEMO_ACCESS_KEY = { id: 'fleetrun-demo', secret: 'demo-sk-4f9a2c7e1b' } as const;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
