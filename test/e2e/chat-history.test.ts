@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webhookHeaders } from '../../shared/chat/sign.ts';
+import { postWebhook, signedWebhook } from '../support/demo-webhook.ts';
 import { AUDIT_PREFIX, parseAuditKey, parseAuditRecord, type AuditRecord } from '../../shared/runs/audit.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { DEMO_CHAT, PROJECT_ROOT } from '../../local/local-cloud.ts';
@@ -34,11 +34,7 @@ const started = new Date();
 let probeRun: string;
 let sleepRun: string;
 
-async function webhook(text: string, user = 'demo-ci') {
-  const body = JSON.stringify({ user, text, callbackUrl: thread.url });
-  const res = await fetch(`${chatUrl}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...webhookHeaders(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, body) } });
-  return { status: res.status, body: (await res.json()) as { ok?: boolean; code?: string; message?: string } };
-}
+const webhook = (text: string, user = 'demo-ci') => postWebhook(chatUrl, signedWebhook(text, user, thread.url));
 
 const finalReplyOf = (runId: string) => callbacks.find((c) => c.link && c.text.includes(` ${runId}: `));
 

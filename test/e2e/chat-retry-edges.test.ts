@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webhookHeaders } from '../../shared/chat/sign.ts';
+import { postWebhook, signedWebhook } from '../support/demo-webhook.ts';
 import { linkRetry } from '../../shared/pipeline/retry-link.ts';
 import { runManifestSchema } from '../../shared/runs/manifest.ts';
 import { parseSummaryJson } from '../../shared/runs/summary.ts';
@@ -53,11 +53,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function webhook(text: string, user = 'demo-ci') {
-  const body = JSON.stringify({ user, text, callbackUrl: thread.url });
-  const res = await fetch(`${chatUrl}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...webhookHeaders(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, body) } });
-  return { status: res.status, body: (await res.json()) as { ok?: boolean; code?: string; message?: string } };
-}
+const webhook = (text: string, user = 'demo-ci') => postWebhook(chatUrl, signedWebhook(text, user, thread.url));
 
 function startedId(answer: { status: number; body: { message?: string } }): string {
   const runId = /Run (r-[a-z0-9-]+) started/.exec(answer.body.message ?? '')?.[1];

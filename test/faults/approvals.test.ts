@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webhookHeaders } from '../../shared/chat/sign.ts';
+import { postWebhook, signedWebhook, type SignedWebhook } from '../support/demo-webhook.ts';
 import { DEMO_CHAT } from '../../local/local-cloud.ts';
 import { startChatThread, type ChatThread } from '../../local/cli/chat-thread.ts';
 import { startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
@@ -54,15 +54,8 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function signed(text: string, user: string) {
-  const body = JSON.stringify({ user, text, callbackUrl: thread.url });
-  return { body, headers: { 'content-type': 'application/json', ...webhookHeaders(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, body) } };
-}
-
-async function send(request: { body: string; headers: Record<string, string> }) {
-  const res = await fetch(`${chatUrl}/webhook`, { method: 'POST', body: request.body, headers: request.headers });
-  return { status: res.status, body: (await res.json()) as { ok?: boolean; code?: string; message?: string } };
-}
+const signed = (text: string, user: string) => signedWebhook(text, user, thread.url);
+const send = (request: SignedWebhook) => postWebhook(chatUrl, request);
 
 const webhook = (text: string, user: string) => send(signed(text, user));
 
