@@ -135,7 +135,12 @@ describe('the summarize function killed while it works', () => {
     expect(atKill!.visible).toBe(0);
     expect(batches.slice(0, 2).map((b) => b.ok)).toEqual([true, false]);
     expect(batches[0]!.results).toBeGreaterThanOrEqual(1);
-    expect(batches[0]!.results + batches[1]!.results).toBe(TOTAL);
+    // The second batch took every result the first did not (and, on a loaded machine, may hold the
+    // first batch's messages again too: they come back when its wait outlasts the 2 s visibility).
+    const second = new Set(batches[1]!.instanceIds);
+    expect(batches[0]!.instanceIds.filter((id) => second.has(id)).length).toBeOneOf([0, batches[0]!.results]);
+    expect(new Set([...batches[0]!.instanceIds, ...second]).size).toBe(TOTAL);
+    expect(batches[1]!.results).toBe(second.size);
     expect(atKill!.stored).toHaveLength(1);
 
     const summary = await summaryOf(pc.store, manifest.runId);

@@ -55,17 +55,25 @@ export async function visibleResults(pc: PipelineCloud, queue: string): Promise<
   return resultsInEvents(messages.map((m) => ({ data: { messageId: m.messageId, messageBody: Buffer.from(m.body, 'base64').toString('utf8') } })));
 }
 
+/** One invocation of the summarizer as {@link watchSummarizeBatches} saw it: the results it was handed (a message redelivered after its visibility timeout counts again) and how it ended. */
+export interface SummarizeBatch {
+  results: number;
+  instanceIds: string[];
+  ok: boolean | undefined;
+}
+
 /**
  * The results in each batch the event stream hands the summarize function, in order, and whether
  * it answered: read from the invocation payloads on their way in (the function is wrapped, not
  * replaced).
  */
-export function watchSummarizeBatches(pc: PipelineCloud): { results: number; ok: boolean | undefined }[] {
+export function watchSummarizeBatches(pc: PipelineCloud): SummarizeBatch[] {
   const fn = pc.cloud.fc!.functions.get('fleetrun-summarize')!;
-  const batches: { results: number; ok: boolean | undefined }[] = [];
+  const batches: SummarizeBatch[] = [];
   const invoke = fn.invoke.bind(fn);
   fn.invoke = async (event, requestId) => {
-    const batch: { results: number; ok: boolean | undefined } = { results: resultsInEvents(JSON.parse(event.toString('utf8')) as unknown[]).length, ok: undefined };
+    const results = resultsInEvents(JSON.parse(event.toString('utf8')) as unknown[]);
+    const batch: SummarizeBatch = { results: results.length, instanceIds: results.map((r) => r.instanceId), ok: undefined };
     batches.push(batch);
     try {
       const answer = await invoke(event, requestId);
