@@ -41,6 +41,14 @@ interface Received {
   EnqueueTime?: string;
 }
 
+/** Attempts at deleting a delivered push's messages while MNS cannot be reached. */
+const DELETE_ATTEMPTS = 5;
+
+/** An answer from MNS (the SDK names those errors `MNS<Code>Error`), not a failure to reach it. */
+function fromMns(e: unknown): boolean {
+  return /^MNS\w*Error$/.test((e as { name?: string }).name ?? '');
+}
+
 function isEmpty(e: unknown): boolean {
   return (e as { name?: string }).name === 'MNSMessageNotExistError';
 }
@@ -121,32 +129,49 @@ export class MnsStreamSource {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
+      const batch: Received[] = [];
+      let failed = false;
       try {
-        const batch: Received[] = [];
-        const deadline = Date.now() + this.o.timeWindowSeconds * 1000;
-        // Fill the window: stop at CountBasedWindow messages or when TimeBasedWindow runs out.
-        while (!this.stopped && batch.length < this.o.countWindow) {
-          const left = deadline - Date.now();
-          // MNS long-polls in whole seconds; an empty queue must not be polled in a tight loop. Once
-          // the window is over, a push still carries what is already queued, up to the count.
-          const wait = batch.length === 0 ? 1 : left > 0 ? Math.max(1, Math.min(30, Math.ceil(left / 1000))) : 0;
-          // Once nothing is waited for, the rest of the window is asked for at once, 16 (MNS's limit) per call.
-          const want = this.o.countWindow - batch.length;
-          const calls = wait === 0 ? Math.ceil(want / 16) : 1;
-          const got = (await Promise.all(Array.from({ length: calls }, (_, n) => this.receive(Math.min(16, want - n * 16), wait)))).flat();
-          for (const m of got) {
-            // A message whose visibility ran out while the window filled comes again: keep its newest handle only.
-            const at = batch.findIndex((b) => b.MessageId === m.MessageId);
-            if (at >= 0) batch[at] = m;
-            else batch.push(m);
-          }
-          if (got.length === 0 && batch.length > 0 && Date.now() >= deadline) break;
-        }
+        await this.fill(batch);
+      } catch (e) {
+        // A receive that failed (MNS restarting, a connection reset) must not cost what the other
+        // receives already took: those messages are invisible now, and dropping them here would hold
+        // them back for the queue's whole visibility timeout. They go out with this push.
+        failed = true;
+        this.o.log(`[eventbridge] ${this.o.sourceName}: receive: ${(e as Error).message}`);
+      }
+      try {
         if (batch.length > 0) await this.deliver(batch);
       } catch (e) {
+        failed = true;
         this.o.log(`[eventbridge] ${this.o.sourceName}: ${(e as Error).message}`);
-        await new Promise((r) => setTimeout(r, 500));
       }
+      if (failed) await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /** Fills `batch` until CountBasedWindow messages or the end of TimeBasedWindow; what was received stays in `batch` if a receive throws. */
+  private async fill(batch: Received[]): Promise<void> {
+    const deadline = Date.now() + this.o.timeWindowSeconds * 1000;
+    while (!this.stopped && batch.length < this.o.countWindow) {
+      const left = deadline - Date.now();
+      // MNS long-polls in whole seconds; an empty queue must not be polled in a tight loop. Once
+      // the window is over, a push still carries what is already queued, up to the count.
+      const wait = batch.length === 0 ? 1 : left > 0 ? Math.max(1, Math.min(30, Math.ceil(left / 1000))) : 0;
+      // Once nothing is waited for, the rest of the window is asked for at once, 16 (MNS's limit) per call.
+      const want = this.o.countWindow - batch.length;
+      const calls = wait === 0 ? Math.ceil(want / 16) : 1;
+      const settled = await Promise.allSettled(Array.from({ length: calls }, (_, n) => this.receive(Math.min(16, want - n * 16), wait)));
+      const got = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+      for (const m of got) {
+        // A message whose visibility ran out while the window filled comes again: keep its newest handle only.
+        const at = batch.findIndex((b) => b.MessageId === m.MessageId);
+        if (at >= 0) batch[at] = m;
+        else batch.push(m);
+      }
+      const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (rejected) throw rejected.reason;
+      if (got.length === 0 && batch.length > 0 && Date.now() >= deadline) break;
     }
   }
 
@@ -220,10 +245,25 @@ export class MnsStreamSource {
     // A handle may have gone stale if the target ran past the visibility timeout; the message then comes again.
     // BatchDeleteMessage takes at most 16 receipt handles; a push may carry up to CountBasedWindow.
     const deletes: Promise<unknown>[] = [];
-    for (let i = 0; i < part.length; i += 16) {
-      const handles = part.slice(i, i + 16).map((p) => p.m.ReceiptHandle);
-      deletes.push(this.o.client.batchDeleteMessage(this.o.queueName, handles).catch((e: unknown) => this.o.log(`[eventbridge] ${this.o.sourceName}: delete: ${(e as Error).message}`)));
-    }
+    for (let i = 0; i < part.length; i += 16) deletes.push(this.deleteDelivered(part.slice(i, i + 16).map((p) => p.m.ReceiptHandle)));
     await Promise.all(deletes);
+  }
+
+  /**
+   * Deletes what a push delivered. MNS out of reach (restarting, a connection reset) is tried again
+   * (0.5, 1, 2, 4 s): a delivered message left in the queue would be pushed a second time. An
+   * answer from MNS itself (a handle gone stale) is final.
+   */
+  private async deleteDelivered(handles: string[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.o.client.batchDeleteMessage(this.o.queueName, handles);
+        return;
+      } catch (e) {
+        this.o.log(`[eventbridge] ${this.o.sourceName}: delete: ${(e as Error).message}`);
+        if (fromMns(e) || attempt >= DELETE_ATTEMPTS || this.stopped) return;
+        await new Promise((r) => setTimeout(r, 500 * 2 ** (attempt - 1)));
+      }
+    }
   }
 }

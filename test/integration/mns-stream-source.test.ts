@@ -3,7 +3,8 @@
  * CountBasedWindow messages — more than one receive's 16 — and all of them are deleted once the
  * target returned, in deletes of at most 16 (MNS's limit for BatchDeleteMessage); a push that would
  * pass the invocation body limit goes in parts; with an event-streaming delay, no message is handed
- * on before its time since it was sent.
+ * on before its time since it was sent; a receive that fails while a window fills (MNS restarting)
+ * loses nothing the source already took.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -53,6 +54,8 @@ beforeAll(async () => {
   await client.createQueue('pushes', {});
   await client.createQueue('split', {});
   await client.createQueue('delayed', {});
+  // Long enough that a message the source dropped could not come back while a test waits for it.
+  await client.createQueue('restarted', { VisibilityTimeout: 120 });
 });
 afterAll(async () => {
   await mns.close();
@@ -112,5 +115,33 @@ describe('Class: MnsStreamSource', () => {
     // Received at once, held back by the source: a lower bound only (the machine may be slower).
     for (const a of arrivals) expect(a.at - sentFrom).toBeGreaterThanOrEqual(1500);
     expect(await left('delayed')).toBe(0);
+  });
+
+  it('keeps what it received when a later receive fails: MNS restarted while a window fills, the held messages go out once, not after their visibility timeout', async () => {
+    for (let n = 0; n < 3; n++) await client.sendMessage('restarted', { MessageBody: Buffer.from(`r${n}`).toString('base64') });
+    const pushes: string[][] = [];
+    const logged: string[] = [];
+    const src = source('restarted', async (events) => void pushes.push(events.map(bodyOf)), { timeWindowSeconds: 5, log: (l) => logged.push(l) });
+    src.start();
+    // Received (in flight, invisible for 120 s) and held while the 5 s window fills.
+    let inFlight = 0;
+    const deadline = Date.now() + 10_000;
+    while (inFlight < 3 && Date.now() < deadline) {
+      inFlight = (await mns.store.getQueueAttributes('restarted')).inactiveMessages;
+      if (inFlight < 3) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(inFlight).toBe(3);
+    expect(pushes).toEqual([]);
+
+    // MNS goes away under the window's next receive, and comes back.
+    await mns.restart(async () => {
+      await until(() => logged.some((l) => l.includes('receive:')));
+    });
+    await until(() => pushes.flat().length >= 3);
+    await src.stop();
+
+    expect(logged.some((l) => l.includes('receive:'))).toBe(true);
+    expect(pushes.flat().sort()).toEqual(['r0', 'r1', 'r2']);
+    expect(await left('restarted')).toBe(0);
   });
 });
