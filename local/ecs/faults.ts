@@ -1,6 +1,7 @@
 /**
  * Fault injection for the local Cloud Assistant, by configuration: throttling with a retry-after
- * hint, 5xx answers (before or after a write was applied), added latency, and an API rate limit.
+ * hint, 5xx answers (before or after a write was applied), connections closed without an answer,
+ * added latency, and an API rate limit.
  */
 import { z } from 'zod';
 import { seededRandom as rng } from '../seeded-random.ts';
@@ -12,6 +13,12 @@ export const faultConfigSchema = z.object({
   errorRate: z.number().min(0).max(1).default(0),
   /** Fraction of writes that are applied and then answered 503, as when a response is lost. */
   errorAfterApplyRate: z.number().min(0).max(1).default(0),
+  /**
+   * Fraction of calls whose connection is closed without an answer, before anything is done: what a
+   * client sees (ECONNRESET, "socket hang up") when a server closes an idle keep-alive connection
+   * just as the client sends on it.
+   */
+  resetRate: z.number().min(0).max(1).default(0),
   /** Added to every call, in ms; keep it under the SDK's 3 s default read timeout. */
   latencyMs: z.number().min(0).default(0),
   /** API calls per second over all actions; 0 = unlimited. Calls over it are throttled. */
@@ -24,14 +31,14 @@ export const faultConfigSchema = z.object({
 export type FaultConfig = z.output<typeof faultConfigSchema>;
 export type FaultConfigInput = z.input<typeof faultConfigSchema>;
 
-export type FaultDecision = 'none' | 'throttle' | 'error' | 'error-after-apply';
+export type FaultDecision = 'none' | 'throttle' | 'error' | 'error-after-apply' | 'reset';
 
 export class FaultInjector {
   private config: FaultConfig;
   private random: () => number;
   private tokens: number;
   private lastRefill = Date.now();
-  readonly counts = { calls: 0, throttled: 0, errors: 0, errorsAfterApply: 0, rateLimited: 0 };
+  readonly counts = { calls: 0, throttled: 0, errors: 0, errorsAfterApply: 0, resets: 0, rateLimited: 0 };
 
   constructor(config: FaultConfigInput = {}) {
     this.config = faultConfigSchema.parse(config);
@@ -67,9 +74,15 @@ export class FaultInjector {
       this.counts.errors++;
       return 'error';
     }
-    if (isWrite && r < c.throttleRate + c.errorRate + c.errorAfterApplyRate) {
+    const afterApply = isWrite ? c.errorAfterApplyRate : 0;
+    if (r < c.throttleRate + c.errorRate + afterApply) {
       this.counts.errorsAfterApply++;
       return 'error-after-apply';
+    }
+    // Last, so that the draws of the faults above are the same with or without resets.
+    if (r < c.throttleRate + c.errorRate + afterApply + c.resetRate) {
+      this.counts.resets++;
+      return 'reset';
     }
     return 'none';
   }

@@ -165,6 +165,10 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
       sendError(res, requestId, new EcsApiError('ServiceUnavailable'));
       return `${actionName} 503 ServiceUnavailable`;
     }
+    if (fate === 'reset') {
+      req.socket.destroy();
+      return `${actionName} connection closed without an answer`;
+    }
     const replaysBefore = service.idempotentReplays;
     const result = await action(structureParams({ ...verified.params }), { service, agents, regionId, outputDelivery: options.outputDelivery, caller: { accessKeyId: verified.accessKeyId }, authorize, accountId, serviceLinkedRole });
     if (fate === 'error-after-apply' && service.idempotentReplays > replaysBefore) {

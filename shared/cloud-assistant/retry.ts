@@ -1,7 +1,10 @@
 /**
  * Retries for ECS calls: exponential backoff with full jitter on throttling, ServiceUnavailable and
- * InternalError.Dispatch, honouring the service's retry-after hint. Nothing else is retried: a
- * validation error or a network failure is returned to the caller at once.
+ * InternalError.Dispatch, honouring the service's retry-after hint; and on a connection reset
+ * (ECONNRESET, "socket hang up"): the SDK keeps idle connections open with no time limit, so a
+ * server that closed one just as a call was sent on it resets that call, and nothing was wrong with
+ * it. Nothing else is retried: a validation error or a service that cannot be reached at all
+ * (ECONNREFUSED) is returned to the caller at once.
  *
  * `ResourceBusy.SlrCreation` (seed 001: "The ServiceLinkedRole is still being created or has not
  * taken effect yet. Please try again later.") is retried too, on its own, slower schedule: creating
@@ -39,7 +42,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   random: Math.random,
 };
 
-const RETRYABLE_CODES = new Set(['ServiceUnavailable', 'InternalError.Dispatch', 'ResourceBusy.SlrCreation']);
+const RETRYABLE_CODES = new Set(['ServiceUnavailable', 'InternalError.Dispatch', 'ResourceBusy.SlrCreation', 'ECONNRESET']);
 
 export function isRetryable(error: ServiceCallError): boolean {
   return error.code.includes('Throttling') || RETRYABLE_CODES.has(error.code);

@@ -60,7 +60,7 @@ describe('EcsCloudAssistant against the local Cloud Assistant', () => {
     emulator = await startEcsEmulator({ fleet: demoFleet, accessKeys: KEYS });
   });
   afterAll(async () => emulator.close());
-  afterEach(() => emulator.faults.configure({ throttleRate: 0, errorRate: 0, errorAfterApplyRate: 0, rateLimitPerSecond: 0 }));
+  afterEach(() => emulator.faults.configure({ throttleRate: 0, errorRate: 0, errorAfterApplyRate: 0, resetRate: 0, rateLimitPerSecond: 0 }));
 
   it('runs a script and reads typed results, under both signature versions', async () => {
     for (const algorithm of [undefined, 'v2'] as const) {
@@ -138,6 +138,33 @@ describe('EcsCloudAssistant against the local Cloud Assistant', () => {
     expect(runs).toHaveLength(6);
     const created = [...emulator.service.invocations.values()].filter((i) => i.command.script.startsWith('echo run-'));
     expect(created).toHaveLength(6);
+  });
+
+  it('sends a call again when its connection was closed without an answer (an idle keep-alive connection closed as it was reused): reads and writes, each run once', async () => {
+    const retried: string[] = [];
+    const ca = await client(emulator, {
+      onRetry: ({ action, code }) => {
+        retried.push(`${action} ${code}`);
+        // One reset per call: the server closed one idle connection.
+        emulator.faults.configure({ resetRate: 0 });
+      },
+    });
+    const resetsBefore = emulator.faults.counts.resets;
+    emulator.faults.configure({ resetRate: 1 });
+    const { invokeId } = await ca.runCommand({ RegionId: REGION, Type: 'RunShellScript', CommandContent: 'echo after-a-reset', InstanceId: ['i-demo000002'] });
+    emulator.faults.configure({ resetRate: 1 });
+    const page = await ca.describeInvocations({ RegionId: REGION, InvokeId: invokeId });
+    expect(emulator.faults.counts.resets - resetsBefore).toBe(2);
+    expect(retried).toEqual(['RunCommand ECONNRESET', 'DescribeInvocations ECONNRESET']);
+    expect(page.items.map((i) => i.invokeId)).toEqual([invokeId]);
+    expect([...emulator.service.invocations.values()].filter((i) => i.command.script === 'echo after-a-reset')).toHaveLength(1);
+  });
+
+  it('does not retry a service that cannot be reached at all', async () => {
+    const retried: string[] = [];
+    const ca = await EcsCloudAssistant.create({ regionId: REGION, endpoint: '127.0.0.1:1', protocol: 'http', credentials: { accessKeyId: 'AK', accessKeySecret: 'SK-secret' }, retry: fastRetry({ onRetry: ({ code }) => void retried.push(code) }) });
+    await expect(ca.describeInvocations({ RegionId: REGION })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    expect(retried).toEqual([]);
   });
 
   it('honours the retry-after hint and gives up after maxAttempts', async () => {

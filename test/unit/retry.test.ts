@@ -10,8 +10,8 @@ function policy(over: Partial<RetryPolicy> = {}): RetryPolicy & { slept: number[
 }
 
 describe('Function: isRetryable', () => {
-  it('retries throttling, ServiceUnavailable, InternalError.Dispatch and ResourceBusy.SlrCreation, and nothing else', () => {
-    for (const code of ['Throttling', 'Throttling.User', 'Throttling.Api', 'ServiceUnavailable', 'InternalError.Dispatch', 'ResourceBusy.SlrCreation'])
+  it('retries throttling, ServiceUnavailable, InternalError.Dispatch, ResourceBusy.SlrCreation and a connection reset, and nothing else', () => {
+    for (const code of ['Throttling', 'Throttling.User', 'Throttling.Api', 'ServiceUnavailable', 'InternalError.Dispatch', 'ResourceBusy.SlrCreation', 'ECONNRESET'])
       expect(isRetryable(err(code))).toBe(true);
     for (const code of [
       'InvalidInstance.NotFound',
