@@ -45,8 +45,20 @@ export interface MnsEmulatorOptions {
   queues?: { name: string; attributes?: Partial<QueueAttributes> }[];
 }
 
+/** Faults a test sets on a running local MNS; none by default. */
+export interface MnsFaults {
+  /**
+   * Asked for each signed call once its action is known: true closes the call's connection without
+   * an answer, before anything is done — what a client sees (ECONNRESET, "socket hang up") when a
+   * server closes an idle keep-alive connection just as the client sends on it.
+   */
+  reset?: ((call: { action: string; queueName: string | undefined }) => boolean) | undefined;
+}
+
 /** A running local MNS. */
 export interface MnsEmulator {
+  /** Set by tests; kept across restarts. */
+  readonly faults: MnsFaults;
   /** `http://127.0.0.1:PORT`: the MNS SDK wants the scheme (unlike the ECS one). */
   endpoint: string;
   port: number;
@@ -82,6 +94,7 @@ export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<Mns
   const authorize = options.authorize ?? ALLOW_ALL;
   const arnScope = { regionId: options.regionId ?? 'cn-hangzhou', accountId };
   const endpointHost = host.includes(':') ? `[${host}]` : host;
+  const faults: MnsFaults = {};
 
   async function serve(port: number): Promise<Serving> {
     const store = await QueueStore.open({ dataDir: options.dataDir, log, fsync: options.fsync ?? true });
@@ -123,6 +136,10 @@ export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<Mns
         };
         const { name, queueName } = route(method, pathname, request);
         label = queueName ? `${name} ${queueName}` : name;
+        if (faults.reset?.({ action: name, queueName })) {
+          req.socket.destroy();
+          return `${label} connection closed without an answer`;
+        }
         const decision = authorize(accessRequest(accessKeyId, mnsRequest(name, queueName, arnScope), req));
         if (!decision.allowed) throw new MnsError('AccessDenied', `You are not authorized to do this operation (${decision.reason}).`);
         const result = await ACTIONS[name]({ ...request, queueName }, { store });
@@ -185,6 +202,7 @@ export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<Mns
     endpoint: `http://${endpointHost}:${port}`,
     port,
     accountId,
+    faults,
     get store() {
       return life.current.store;
     },

@@ -13,6 +13,9 @@ export interface MnsQueueOptions {
   region?: string | undefined;
 }
 
+/** A send reset twice in a row is not an idle connection closed under it: the failure is the caller's to see. */
+const SEND_ATTEMPTS = 2;
+
 /** The SDK names its errors `MNS<Code>Error` and carries no `.code` (docs/platform-facts.md §8.4). */
 function mnsCode(e: unknown): string {
   const name = (e as { name?: string }).name ?? '';
@@ -36,14 +39,27 @@ export class MnsResultQueue implements ResultQueue {
 
   async send(results: ResultJson[]): Promise<void> {
     for (const batch of packBatches(packResultMessages(results))) {
-      let res;
-      try {
-        res = await this.client.batchSendMessage(this.options.queueName, batch.map((MessageBody) => ({ MessageBody })));
-      } catch (e) {
-        throw new QueueError(`BatchSendMessage to ${this.options.queueName} failed: ${(e as Error).message}`, mnsCode(e), { cause: e });
-      }
+      const res = await this.sendBatch(batch);
       // A non-XML error answer resolves quietly with its status instead of throwing.
       if (res.code !== 201) throw new QueueError(`BatchSendMessage to ${this.options.queueName} answered ${res.code}`, `HTTP${res.code}`);
+    }
+  }
+
+  /**
+   * One BatchSendMessage, sent once more after a connection reset: the SDK keeps idle connections
+   * with no time limit (and a function instance's are old after a freeze), so a server that closed
+   * one as it was reused resets the call. Should the first send have been taken after all, its
+   * messages arrive twice, which summarize folds like any redelivery.
+   */
+  private async sendBatch(batch: string[]): Promise<{ code: number }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.client.batchSendMessage(this.options.queueName, batch.map((MessageBody) => ({ MessageBody })));
+      } catch (e) {
+        const code = mnsCode(e);
+        if (code === 'ECONNRESET' && attempt < SEND_ATTEMPTS) continue;
+        throw new QueueError(`BatchSendMessage to ${this.options.queueName} failed: ${(e as Error).message}`, code, { cause: e });
+      }
     }
   }
 }

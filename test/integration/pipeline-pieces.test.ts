@@ -161,6 +161,35 @@ describe('the result queue', () => {
   });
 });
 
+describe('the result queue after a connection reset', () => {
+  it('sends a batch once more when its connection was closed without an answer, and fails with ECONNRESET when it happens again', async () => {
+    const mns = new MNSClient('1234567890123456', { accessKeyId: pc.cloud.serviceKey.id, accessKeySecret: pc.cloud.serviceKey.secret, endpoint: pc.cloud.mns.endpoint });
+    await mns.createQueue('reset-q', {});
+    const queue = new MnsResultQueue({ accountId: '1234567890123456', queueName: 'reset-q', credentials: { accessKeyId: pc.cloud.serviceKey.id, accessKeySecret: pc.cloud.serviceKey.secret }, endpoint: pc.cloud.mns.endpoint });
+    const runId = 'r-20261123t100000-resets';
+    const sends: string[] = [];
+    let resets = 1;
+    pc.cloud.mns.faults.reset = ({ action, queueName }) => {
+      if (queueName !== 'reset-q' || action !== 'BatchSendMessage') return false;
+      sends.push(action);
+      return resets-- > 0;
+    };
+    try {
+      await queue.send([resultJson(result(runId, 0))]);
+      expect(sends).toHaveLength(2);
+      expect((await mns.getQueueAttributes('reset-q')).body.ActiveMessages).toBe('1');
+
+      resets = 2;
+      sends.length = 0;
+      await expect(queue.send([resultJson(result(runId, 1))])).rejects.toMatchObject({ name: 'QueueError', code: 'ECONNRESET' });
+      expect(sends).toHaveLength(2);
+      expect((await mns.getQueueAttributes('reset-q')).body.ActiveMessages).toBe('1');
+    } finally {
+      pc.cloud.mns.faults.reset = undefined;
+    }
+  });
+});
+
 describe('a queue trigger that keeps failing', () => {
   it('skips a message that is not a result, with its reason', async () => {
     const outcome = await handleResultMessages(asSent.records([{ id: 'm-x', data: { messageId: 'm-x', messageBody: encodeResult({ ...result('r-20261123t100000-poison', 1), instanceId: 'bad/../key' }) } }]), { store: pc.store, chat: NO_CHAT, logger });
