@@ -94,6 +94,12 @@ export interface PresetBucket {
 export type OssDelay = (request: { action: string; bucket: string; key: string }) => number | Promise<unknown>;
 /** Chooses an error for one request, or undefined to serve it. */
 export type OssFailure = (request: { action: string; bucket: string; key: string }) => 'InternalError' | 'AccessDenied' | undefined;
+/**
+ * True closes the request's connection without an answer, before anything is done: what a client
+ * sees (ECONNRESET, "socket hang up") when a server closes an idle keep-alive connection just as
+ * the client sends on it.
+ */
+export type OssReset = (request: { action: string; bucket: string; key: string }) => boolean;
 /** Told of each request once it is answered: its operation (empty before routing), object and HTTP status. */
 export type OssAnswered = (request: { action: string; bucket: string; key: string; status: number }) => void;
 
@@ -107,7 +113,7 @@ export interface OssEmulator {
   /** The objects behind the API, for setup and assertions (createBucket, list, read, head, put, delete); a restart opens a new one. */
   readonly store: DiskObjectStore;
   /** Fault injection that can be changed while running; kept across a restart. */
-  faults: { delay?: OssDelay | undefined; fail?: OssFailure | undefined };
+  faults: { delay?: OssDelay | undefined; fail?: OssFailure | undefined; reset?: OssReset | undefined };
   /** Watches the answers, e.g. to count the writes of one key that succeeded; kept across a restart. */
   spy: { answered?: OssAnswered | undefined };
   /** False while a restart has the service stopped, and after close. */
@@ -204,6 +210,10 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
         else if (hold > 0) await new Promise((r) => setTimeout(r, hold));
         const failure = faults.fail?.({ action: name, bucket, key });
         if (failure) throw new OssError(failure, 'Injected fault.');
+        if (faults.reset?.({ action: name, bucket, key })) {
+          req.socket.destroy();
+          return `${what} connection closed without an answer`;
+        }
         const ctx: ActionContext = { store, maxObjectBytes, owner, region, caller };
         const response = await ACTIONS[name]({ method, bucket, key, query, headers: req.headers, body: req }, ctx);
         const sent = await send(res, method, requestId, response);

@@ -58,7 +58,18 @@ function clientFor(options: AliOssStoreOptions, endpoint: string | undefined): O
     secure: true,
     ...(options.authorizationV4 ? { authorizationV4: true } : {}),
     timeout: options.timeoutMs ?? 30_000,
+    // Once more, 500 ms later (ali-oss's fixed delay), after a connection reset and nothing else: a
+    // function instance's idle connections are old after a freeze, and a server that closed one as
+    // it was reused resets the call. ali-oss reports it as status -1 (a network error), code
+    // ResponseError, "socket hang up". Timeouts are not retried: the call may have been served.
+    retryMax: 1,
+    requestErrorRetryHandle: isConnectionReset,
   } as OSS.Options);
+}
+
+function isConnectionReset(e: unknown): boolean {
+  const { status, message } = e as { status?: number; message?: string };
+  return status === -1 && /socket hang up|ECONNRESET/.test(message ?? '');
 }
 
 function codeOf(e: unknown): string {
