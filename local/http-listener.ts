@@ -5,7 +5,7 @@
  * headers, including the one for a body over the limit — stays the service's own.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { randomHex } from './random-hex.ts';
 
 /** One request as a handler sees it. */
@@ -15,6 +15,8 @@ export interface HttpExchange {
   requestId: string;
   /** When the request arrived (epoch ms). */
   startedAt: number;
+  /** The connection carried a request before: a kept-alive one, the only kind a server's idle timeout can close under a client. */
+  reused: boolean;
 }
 
 /** A request whose body the listener read whole. */
@@ -94,12 +96,15 @@ export async function listenHttp<B extends BodyReading>(options: HttpListenerOpt
     void work.finally(() => inFlight.delete(work));
   }
 
+  const served = new WeakSet<Socket>();
   const server = createServer(options.maxHeaderSize === undefined ? {} : { maxHeaderSize: options.maxHeaderSize }, (req, res) => {
     const startedAt = Date.now();
     const requestId = makeId(req, startedAt);
+    const reused = served.has(req.socket);
+    served.add(req.socket);
     const reading = options.body;
     if (reading === 'streamed') {
-      answer({ req, res, requestId, startedAt });
+      answer({ req, res, requestId, startedAt, reused });
       return;
     }
     const chunks: Buffer[] = [];
@@ -110,7 +115,7 @@ export async function listenHttp<B extends BodyReading>(options: HttpListenerOpt
       if (size <= reading.maxBytes) chunks.push(c);
     });
     req.on('error', () => res.destroy());
-    req.on('end', () => answer({ req, res, requestId, startedAt, body: Buffer.concat(chunks), oversize: size > reading.maxBytes }));
+    req.on('end', () => answer({ req, res, requestId, startedAt, reused, body: Buffer.concat(chunks), oversize: size > reading.maxBytes }));
   });
   if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
 

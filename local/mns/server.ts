@@ -50,9 +50,10 @@ export interface MnsFaults {
   /**
    * Asked for each signed call once its action is known: true closes the call's connection without
    * an answer, before anything is done — what a client sees (ECONNRESET, "socket hang up") when a
-   * server closes an idle keep-alive connection just as the client sends on it.
+   * server closes an idle keep-alive connection just as the client sends on it. `reused`: the
+   * connection served a call before (only such a one can have been idle).
    */
-  reset?: ((call: { action: string; queueName: string | undefined }) => boolean) | undefined;
+  reset?: ((call: { action: string; queueName: string | undefined; reused: boolean }) => boolean) | undefined;
 }
 
 /** A running local MNS. */
@@ -115,7 +116,7 @@ export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<Mns
       throw e;
     }
 
-    async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer, requestId: string): Promise<string> {
+    async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer, requestId: string, reused: boolean): Promise<string> {
       const method = req.method ?? 'GET';
       const rawUrl = req.url ?? '/';
       const q = rawUrl.indexOf('?');
@@ -136,7 +137,7 @@ export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<Mns
         };
         const { name, queueName } = route(method, pathname, request);
         label = queueName ? `${name} ${queueName}` : name;
-        if (faults.reset?.({ action: name, queueName })) {
+        if (faults.reset?.({ action: name, queueName, reused })) {
           req.socket.destroy();
           return `${label} connection closed without an answer`;
         }
@@ -169,8 +170,8 @@ export async function startMnsEmulator(options: MnsEmulatorOptions): Promise<Mns
         port,
         maxHeaderSize: 64 * 1024,
         body: { maxBytes: MAX_BODY_BYTES },
-        handle: ({ req, res, requestId, body, oversize }) => {
-          if (!oversize) return handle(req, res, body, requestId);
+        handle: ({ req, res, requestId, body, oversize, reused }) => {
+          if (!oversize) return handle(req, res, body, requestId, reused);
           sendError(res, requestId, new MnsError('InvalidArgument', `The request body is larger than ${MAX_BODY_BYTES} bytes.`), fallbackBase);
           return Promise.resolve(`${req.method} ${req.url?.slice(0, 128)} 400 body too large`);
         },

@@ -97,9 +97,10 @@ export type OssFailure = (request: { action: string; bucket: string; key: string
 /**
  * True closes the request's connection without an answer, before anything is done: what a client
  * sees (ECONNRESET, "socket hang up") when a server closes an idle keep-alive connection just as
- * the client sends on it.
+ * the client sends on it. `reused`: the connection served a request before (only such a one can
+ * have been idle).
  */
-export type OssReset = (request: { action: string; bucket: string; key: string }) => boolean;
+export type OssReset = (request: { action: string; bucket: string; key: string; reused: boolean }) => boolean;
 /** Told of each request once it is answered: its operation (empty before routing), object and HTTP status. */
 export type OssAnswered = (request: { action: string; bucket: string; key: string; status: number }) => void;
 
@@ -164,7 +165,7 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
     }
     const maxObjectBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
 
-    async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<string> {
+    async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, reused: boolean): Promise<string> {
       const method = req.method ?? 'GET';
       const target = req.url ?? '/';
       const q = target.indexOf('?');
@@ -210,7 +211,7 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
         else if (hold > 0) await new Promise((r) => setTimeout(r, hold));
         const failure = faults.fail?.({ action: name, bucket, key });
         if (failure) throw new OssError(failure, 'Injected fault.');
-        if (faults.reset?.({ action: name, bucket, key })) {
+        if (faults.reset?.({ action: name, bucket, key, reused })) {
           req.socket.destroy();
           return `${what} connection closed without an answer`;
         }
@@ -237,7 +238,7 @@ export async function startOssEmulator(options: OssEmulatorOptions): Promise<Oss
         // close a socket just as the client reuses it, which surfaces as a random "socket hang up".
         keepAliveTimeoutMs: 30_000,
         body: 'streamed',
-        handle: ({ req, res, requestId }) => handle(req, res, requestId),
+        handle: ({ req, res, requestId, reused }) => handle(req, res, requestId, reused),
         log,
         logPrefix: '[oss]',
       });
