@@ -11,7 +11,8 @@
  * chatops at that time), written in the request and its index key: the schedule function needs no
  * TTL of its own, and a TTL changed later does not shorten or lengthen a wait already promised.
  * Every step is safe to repeat: a tick that dies midway, or two ticks at once, record one decision,
- * one audit record and one message.
+ * one audit record and one message. A message the thread did not take is tried again on the next
+ * ticks, for an hour after the expiry.
  */
 import type { ChatSender } from '../chat/types.ts';
 import { runKeys } from '../runs/keys.ts';
@@ -35,6 +36,9 @@ export interface ApprovalExpiryOutcome {
   state: 'expired' | 'decided' | 'gone';
 }
 
+/** How long after an expiry a message that could not be delivered is tried again: the library's choice, an hour of ticks. */
+export const EXPIRY_MESSAGE_RETRY_MS = 60 * 60 * 1000;
+
 const ENTRY = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)_(r-[a-z0-9-]+)$/;
 
 /** Each run past its expiry: the decision recorded (once), the thread told (once), the index entry dropped. */
@@ -53,29 +57,46 @@ export async function expireApprovals(deps: ApprovalExpiryDeps): Promise<Approva
   }
   const outcomes: ApprovalExpiryOutcome[] = [];
   for (const { key, runId } of due) {
-    outcomes.push({ runId, state: await expireOne(deps, runId) });
-    await deps.store.delete(key);
+    const { state, retryMessage } = await expireOne(deps, runId);
+    outcomes.push({ runId, state });
+    // An expiry whose message could not be delivered keeps its entry: the next tick tells the thread again.
+    if (!retryMessage) await deps.store.delete(key);
   }
   if (outcomes.length > 0) deps.logger.info('approvals expired', { expired: outcomes.filter((o) => o.state === 'expired').map((o) => o.runId), found: outcomes.length });
   return outcomes;
 }
 
-async function expireOne(deps: ApprovalExpiryDeps, runId: string): Promise<ApprovalExpiryOutcome['state']> {
+async function expireOne(deps: ApprovalExpiryDeps, runId: string): Promise<{ state: ApprovalExpiryOutcome['state']; retryMessage: boolean }> {
   const pending = await readJson(deps.store, runKeys.approvalRequest(runId), pendingApprovalSchema);
-  if (!pending) return 'gone';
+  if (!pending) return { state: 'gone', retryMessage: false };
   const { written } = await recordExpiry(deps, runId, pending, deps.now);
   const decided = written ? undefined : await readJson(deps.store, runKeys.approvalDecision(runId), decisionSchema);
   // Expired, by this tick or by an approve or deny that came too late: the thread hears of it once.
-  if (written || decided?.decision === 'expired') await tellThread(deps, runId, pending);
-  return written ? 'expired' : 'decided';
+  const told = written || decided?.decision === 'expired' ? await tellThread(deps, runId, pending) : 'told';
+  return { state: written ? 'expired' : 'decided', retryMessage: told === 'failed' };
 }
 
-async function tellThread(deps: ApprovalExpiryDeps, runId: string, pending: { expiresAt: string; describe: { command: string; targets: string }; dispatch: unknown }): Promise<void> {
+/**
+ * `told` also when the thread was told by another tick or has no thread; `failed` when the message
+ * could not be delivered and may be tried again: the claim to tell is given back, so the next tick
+ * (each minute) can, for up to {@link EXPIRY_MESSAGE_RETRY_MS} after the expiry.
+ */
+async function tellThread(deps: ApprovalExpiryDeps, runId: string, pending: { expiresAt: string; describe: { command: string; targets: string }; dispatch: unknown }): Promise<'told' | 'failed'> {
   const asked = dispatchRequestSchema.safeParse(pending.dispatch);
   const replyTo = asked.success && asked.data.kind === 'run' ? asked.data.replyTo : undefined;
-  if (!replyTo) return;
-  if ((await deps.store.put(runKeys.approvalExpiryTold(runId), '', { forbidOverwrite: true })) !== 'written') return;
+  if (!replyTo) return 'told';
+  const claim = runKeys.approvalExpiryTold(runId);
+  if ((await deps.store.put(claim, '', { forbidOverwrite: true })) !== 'written') return 'told';
   const text = `Run ${runId} expired unstarted at ${pending.expiresAt}: nobody approved ${pending.describe.command} on ${pending.describe.targets} in time. It will not start; ask for it again.`;
-  // A message that cannot be delivered is logged: the decision and its record stand either way.
-  await deps.sender.send(replyTo, { text }).catch((e: unknown) => deps.logger.warn('approval expiry reply failed', { runId, error: (e as Error).message }));
+  try {
+    await deps.sender.send(replyTo, { text });
+    return 'told';
+  } catch (e) {
+    // The decision and its record stand either way; only the message is tried again.
+    const retry = deps.now.getTime() - Date.parse(pending.expiresAt) < EXPIRY_MESSAGE_RETRY_MS;
+    deps.logger.warn('approval expiry reply failed', { runId, error: (e as Error).message, retry });
+    if (!retry) return 'told';
+    await deps.store.delete(claim);
+    return 'failed';
+  }
 }

@@ -2,12 +2,13 @@
  * The schedule tick's approval step (chatops/approval-expiry.ts) on an in-memory store: it opens only
  * the runs due (the index sorts by expiry and the listing stops at the first not due), drops entries
  * it cannot read or whose request is gone, leaves a decision in time as it is, tells the thread of
- * an expiry once whoever recorded it, and a failed message loses nothing else. The same step on the
+ * an expiry once whoever recorded it, and a message the thread did not take is tried again on later
+ * ticks (for an hour after the expiry) while nothing else is done twice. The same step on the
  * local cloud, through the schedule function: test/faults/approvals.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage, ReplyTarget } from '../../shared/chat/types.ts';
-import { expireApprovals } from '../../shared/chatops/approval-expiry.ts';
+import { EXPIRY_MESSAGE_RETRY_MS, expireApprovals } from '../../shared/chatops/approval-expiry.ts';
 import { AUDIT_PREFIX, parseAuditRecord } from '../../shared/runs/audit.ts';
 import { runKeys } from '../../shared/runs/keys.ts';
 import { createLogger } from '../../shared/runtime/logger.ts';
@@ -42,7 +43,7 @@ function harness() {
     now: NOW,
   };
   const audit = () => [...store.objects].filter(([k]) => k.startsWith(AUDIT_PREFIX)).map(([, v]) => parseAuditRecord(v.toString('utf8')));
-  return { store, sent, lines, deps, audit, failSendsNow: () => (failSends = true) };
+  return { store, sent, lines, deps, audit, failSendsNow: () => (failSends = true), sendsWorkAgain: () => (failSends = false) };
 }
 
 describe('expireApprovals', () => {
@@ -96,14 +97,40 @@ describe('expireApprovals', () => {
     expect([...h.store.objects.keys()].filter((k) => k.startsWith(runKeys.approvalWaitingPrefix))).toEqual([]);
   });
 
-  it('a message that cannot be sent is logged; the decision and record stand, once', async () => {
+  it('a message the thread did not take is logged and tried on the next tick until delivered, once; the decision and record stand, once', async () => {
     const h = harness();
-    await hold(h.store, 'r-20261123t100000-5e0d00', '2026-11-23T10:00:00.000Z');
+    const runId = 'r-20261123t100000-5e0d00';
+    await hold(h.store, runId, '2026-11-23T10:30:00.000Z');
+    const waiting = () => [...h.store.objects.keys()].filter((k) => k.startsWith(runKeys.approvalWaitingPrefix));
     h.failSendsNow();
-    expect(await expireApprovals(h.deps)).toEqual([{ runId: 'r-20261123t100000-5e0d00', state: 'expired' }]);
+    expect(await expireApprovals(h.deps)).toEqual([{ runId, state: 'expired' }]);
     expect(h.audit()).toHaveLength(1);
-    expect(h.lines.map((l) => JSON.parse(l) as { message: string })).toContainEqual(expect.objectContaining({ message: 'approval expiry reply failed', runId: 'r-20261123t100000-5e0d00' }));
+    expect(h.lines.map((l) => JSON.parse(l) as { message: string })).toContainEqual(expect.objectContaining({ message: 'approval expiry reply failed', runId, retry: true }));
+    // Kept for the next tick, with the claim to tell given back.
+    expect(waiting()).toEqual([runKeys.approvalWaiting('2026-11-23T10:30:00.000Z', runId)]);
+    expect(await expireApprovals(h.deps)).toEqual([{ runId, state: 'decided' }]);
+    expect(h.sent).toEqual([]);
+
+    h.sendsWorkAgain();
+    expect(await expireApprovals(h.deps)).toEqual([{ runId, state: 'decided' }]);
+    expect(h.sent.map((s) => s.message.text)).toEqual([expect.stringMatching(new RegExp(`^Run ${runId} expired unstarted`))]);
+    expect(waiting()).toEqual([]);
     expect(await expireApprovals(h.deps)).toEqual([]);
+    expect(h.sent).toHaveLength(1);
     expect(h.audit()).toHaveLength(1);
+  });
+
+  it('gives a message up an hour after the expiry: logged, the entry dropped, never sent later', async () => {
+    const h = harness();
+    const runId = 'r-20261123t090000-01d000';
+    // Due an hour and a millisecond before this tick.
+    await hold(h.store, runId, new Date(NOW.getTime() - EXPIRY_MESSAGE_RETRY_MS - 1).toISOString());
+    h.failSendsNow();
+    expect(await expireApprovals(h.deps)).toEqual([{ runId, state: 'expired' }]);
+    expect(h.lines.map((l) => JSON.parse(l) as { message: string })).toContainEqual(expect.objectContaining({ message: 'approval expiry reply failed', runId, retry: false }));
+    expect([...h.store.objects.keys()].filter((k) => k.startsWith(runKeys.approvalWaitingPrefix))).toEqual([]);
+    h.sendsWorkAgain();
+    expect(await expireApprovals(h.deps)).toEqual([]);
+    expect(h.sent).toEqual([]);
   });
 });
