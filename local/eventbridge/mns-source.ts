@@ -4,7 +4,8 @@
  * target as an array of CloudEvents, and deleted only after the target returned. A failed batch is
  * left for the queue's visibility timeout to deliver again; after MaximumRetryAttempts a message
  * goes to the dead-letter queue. A push that would pass the invocation body limit goes out in
- * parts. Event streaming's own delivery delay is undocumented: with `delay`, a message sent at t
+ * parts. MNS out of reach (a restart, a connection reset) loses nothing already received: what the
+ * window took goes out, and a delivered push's deletes are tried again. Event streaming's own delivery delay is undocumented: with `delay`, a message sent at t
  * is handed on no earlier than t + a drawn delay (held back by the source if received sooner).
  * @see docs/platform-facts.md §5.6, §7
  */
