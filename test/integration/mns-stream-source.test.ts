@@ -67,23 +67,10 @@ describe('Class: MnsStreamSource', () => {
     for (let n = 0; n < 40; n++) await client.sendMessage('pushes', { MessageBody: Buffer.from(`m${n}`).toString('base64') });
     const pushes: string[][] = [];
     const logged: string[] = [];
-    const source = new MnsStreamSource({
-      client,
-      queueName: 'pushes',
-      sourceName: 'MNS-test-pushes',
-      region: 'cn-hangzhou',
-      accountId: mns.accountId,
-      countWindow: 100,
-      timeWindowSeconds: 0,
-      base64Decode: true,
-      maxRetryAttempts: 3,
-      target: async (events) => void pushes.push(events.map((e) => (e as { data: { messageBody: string } }).data.messageBody)),
-      log: (l) => logged.push(l),
-    });
-    source.start();
-    const until = Date.now() + 10_000;
-    while (pushes.flat().length < 40 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-    await source.stop();
+    const src = source('pushes', async (events) => void pushes.push(events.map(bodyOf)), { log: (l) => logged.push(l) });
+    src.start();
+    await until(() => pushes.flat().length >= 40);
+    await src.stop();
     expect(pushes).toHaveLength(1);
     expect(pushes[0]!.sort()).toEqual(Array.from({ length: 40 }, (_, n) => `m${n}`).sort());
     expect(logged.filter((l) => l.includes('delete'))).toEqual([]);
