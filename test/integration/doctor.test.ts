@@ -108,7 +108,7 @@ describe('fleetrun doctor', () => {
   it('names a missing FLEETRUN_SEAL_KEY and how to make one', async () => {
     const { FLEETRUN_SEAL_KEY: _key, ...shell } = SHELL;
     const run = await doctor([], shell);
-    expect(run.out).toMatch(/✗ FLEETRUN_SEAL_KEY is not set \(fleetrun-chatops, fleetrun-dispatch, fleetrun-task-events, fleetrun-summarize, fleetrun-schedule read it\).*openssl rand/);
+    expect(run.out).toMatch(/✗ FLEETRUN_SEAL_KEY is not set \(fleetrun-chatops, fleetrun-dispatch, fleetrun-summarize, fleetrun-task-events, fleetrun-schedule read it\).*openssl rand/);
     expect(run.code).toBe(1);
   }, 30_000);
 

@@ -12,7 +12,7 @@ describe('s.yaml', () => {
     const schema = JSON.parse(await readFile(path.join(ROOT, 'local/cli/fc3/props.schema.json'), 'utf8')) as object;
     const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
     const s = parseSYaml(await readFile(path.join(ROOT, 's.yaml'), 'utf8'), { env: { FLEETRUN_SEAL_KEY: 'a-seal-key-for-the-test' }, config: { AccountID: '1234567890123456' }, baseDir: ROOT });
-    expect(s.functions.map((f) => f.props.functionName)).toEqual(['fleetrun-chatops', 'fleetrun-dispatch', 'fleetrun-task-events', 'fleetrun-summarize', 'fleetrun-schedule']);
+    expect(s.functions.map((f) => f.props.functionName)).toEqual(['fleetrun-chatops', 'fleetrun-dispatch', 'fleetrun-summarize', 'fleetrun-task-events', 'fleetrun-schedule']);
     for (const f of s.functions) {
       const ok = validate(f.props);
       expect(ok, `${f.resource}: ${JSON.stringify(validate.errors)}`).toBe(true);
