@@ -25,7 +25,7 @@ import { AsyncInvocationLog } from './async-invocations.ts';
 import { checkFc3Function, checkFc3Triggers, invocationBodyLimit, isCustomRuntime, triggerBatchWindow } from './fc3-rules.ts';
 import { FunctionInstance } from './function-instance.ts';
 import { startHttpTrigger } from './http-trigger.ts';
-import { startInvokeApi } from './invoke-api.ts';
+import { startInvokeApi, type InvokeApiFaults } from './invoke-api.ts';
 import type { FunctionSpec, SYaml, TriggerSpec } from './s-yaml.ts';
 
 export interface FcHostOptions {
@@ -105,6 +105,8 @@ export interface FcHost {
   invokeEndpoint?: string;
   /** Async invocations the InvokeFunction API accepted, and how each ended. */
   asyncInvocations: AsyncInvocationLog;
+  /** Faults of the InvokeFunction API, set by tests while it runs. */
+  invokeFaults: InvokeApiFaults;
   close(): Promise<void>;
 }
 
@@ -287,6 +289,7 @@ export async function startFcHost(o: FcHostOptions): Promise<FcHost> {
   const httpEndpoints = new Map<string, string>();
   const asyncInvocations = new AsyncInvocationLog();
   let invokeEndpoint: string | undefined;
+  const invokeFaults: InvokeApiFaults = {};
   try {
     for (const { functionName, trigger } of httpTriggers) {
       const server = await startHttpTrigger({ functionName, trigger, port: o.http?.ports?.[functionName] ?? 0, accountId: o.accountId, invoke: (event, requestId) => invokeWithId(functionName, event, requestId), log: o.log });
@@ -310,6 +313,7 @@ export async function startFcHost(o: FcHostOptions): Promise<FcHost> {
         maxAsyncRetries: (name) => asyncRetries.get(name) ?? settings.maxAsyncRetryAttempts ?? 3,
         ...(settings.asyncRetryDelayMs !== undefined ? { asyncRetryDelayMs: settings.asyncRetryDelayMs } : {}),
         asyncInvocations,
+        faults: invokeFaults,
         log: o.log,
       });
       stops.push(() => api.close());
@@ -335,6 +339,7 @@ export async function startFcHost(o: FcHostOptions): Promise<FcHost> {
     httpEndpoints,
     ...(invokeEndpoint ? { invokeEndpoint } : {}),
     asyncInvocations,
+    invokeFaults,
     async fireTimer(functionName, triggerName) {
       const t = (timers.get(functionName) ?? []).find((x) => !triggerName || x.triggerName === triggerName);
       if (!t) throw new Error(`${functionName} has no timer trigger${triggerName ? ` ${triggerName}` : ''}`);

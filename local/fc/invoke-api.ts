@@ -48,7 +48,20 @@ export interface InvokeApiOptions {
   /** Wait before the first retry, doubled for each further one. FC does not document its interval; default 1000 ms. */
   asyncRetryDelayMs?: number;
   asyncInvocations: AsyncInvocationLog;
+  /** Read on every call, so a test may set them while the API runs. */
+  faults?: InvokeApiFaults;
   log: (line: string) => void;
+}
+
+/** Faults a test sets on the running InvokeFunction API; none by default. */
+export interface InvokeApiFaults {
+  /**
+   * Asked for each signed InvokeFunction once its function is known: true closes the call's
+   * connection without an answer, before anything is done — what a client sees (ECONNRESET,
+   * "socket hang up") when a server closes an idle keep-alive connection just as the client sends
+   * on it. `reused`: the connection served a call before.
+   */
+  reset?: ((call: { api: 'fc2' | 'fc3'; functionName: string; reused: boolean }) => boolean) | undefined;
 }
 
 export interface InvokeApi {
@@ -205,7 +218,7 @@ export async function startInvokeApi(o: InvokeApiOptions): Promise<InvokeApi> {
     }
   }
 
-  async function handleFc2(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, oversize: boolean, requestId: string): Promise<string> {
+  async function handleFc2(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, oversize: boolean, requestId: string, reused: boolean): Promise<string> {
     const method = req.method ?? 'GET';
     const verified = verifyFcRequest({ method, path: url.pathname, headers: req.headers, accessKeys: o.accessKeys });
     if (!verified.ok) return sendError(res, 'fc2', requestId, verified.error);
@@ -213,6 +226,7 @@ export async function startInvokeApi(o: InvokeApiOptions): Promise<InvokeApi> {
     if (!route) return sendError(res, 'fc2', requestId, { status: 400, code: 'PathNotSupported', message: `'${method}' against '${url.pathname}' is not supported` });
     const serviceAndQualifier = decode(route[1]!);
     const functionName = decode(route[2]!);
+    if (o.faults?.reset?.({ api: 'fc2', functionName, reused })) return closeUnanswered(req);
     const dot = serviceAndQualifier.indexOf('.');
     const service = dot === -1 ? serviceAndQualifier : serviceAndQualifier.slice(0, dot);
     const qualifier = dot === -1 ? undefined : serviceAndQualifier.slice(dot + 1);
@@ -226,7 +240,7 @@ export async function startInvokeApi(o: InvokeApiOptions): Promise<InvokeApi> {
     return run({ api: 'fc2', res, requestId, functionName, service, ...(qualifier ? { qualifier } : {}), invocationType: req.headers['x-fc-invocation-type'], body, oversize, label: `${service}${qualifier ? `.${qualifier}` : ''}/${functionName}` });
   }
 
-  async function handleFc3(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, oversize: boolean, requestId: string): Promise<string> {
+  async function handleFc3(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, oversize: boolean, requestId: string, reused: boolean): Promise<string> {
     const method = req.method ?? 'GET';
     // The signature covers the raw path as sent (the client percent-encodes the function name).
     const rawPath = (req.url ?? '/').split('?')[0]!;
@@ -235,6 +249,7 @@ export async function startInvokeApi(o: InvokeApiOptions): Promise<InvokeApi> {
     const route = method === 'POST' ? FC3_INVOKE_PATH.exec(url.pathname) : null;
     if (!route) return sendError(res, 'fc3', requestId, { status: 400, code: 'PathNotSupported', message: `'${method}' against '${url.pathname}' is not supported` });
     const functionName = decode(route[1]!);
+    if (o.faults?.reset?.({ api: 'fc3', functionName, reused })) return closeUnanswered(req);
     const qualifier = url.searchParams.get('qualifier') ?? undefined;
     const refusal = denied(verified.accessKeyId, functionName);
     if (refusal) return sendError(res, 'fc3', requestId, refusal);
@@ -242,9 +257,14 @@ export async function startInvokeApi(o: InvokeApiOptions): Promise<InvokeApi> {
     return run({ api: 'fc3', res, requestId, functionName, ...(qualifier ? { qualifier } : {}), invocationType: req.headers['x-fc-invocation-type'], body, oversize, label: `${functionName}${qualifier ? `:${qualifier}` : ''}` });
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer, oversize: boolean, requestId: string): Promise<string> {
+  async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer, oversize: boolean, requestId: string, reused: boolean): Promise<string> {
     const url = new URL(req.url ?? '/', 'http://local');
-    return url.pathname.startsWith('/2023-03-30/') ? handleFc3(req, res, url, body, oversize, requestId) : handleFc2(req, res, url, body, oversize, requestId);
+    return url.pathname.startsWith('/2023-03-30/') ? handleFc3(req, res, url, body, oversize, requestId, reused) : handleFc2(req, res, url, body, oversize, requestId, reused);
+  }
+
+  function closeUnanswered(req: IncomingMessage): string {
+    req.socket.destroy();
+    return 'connection closed without an answer';
   }
 
   const apiOf = (req: IncomingMessage): Api => ((req.url ?? '').startsWith('/2023-03-30/') ? 'fc3' : 'fc2');
@@ -253,8 +273,8 @@ export async function startInvokeApi(o: InvokeApiOptions): Promise<InvokeApi> {
     port: o.port,
     body: { maxBytes: SYNC_LIMIT },
     requestId: (req) => (apiOf(req) === 'fc3' ? fc3RequestId() : fc2RequestId()),
-    handle: async ({ req, res, requestId, body, oversize }) => {
-      const summary = await handle(req, res, body, oversize, requestId).catch((e: unknown) => {
+    handle: async ({ req, res, requestId, body, oversize, reused }) => {
+      const summary = await handle(req, res, body, oversize, requestId, reused).catch((e: unknown) => {
         o.log(`[fc:invoke] internal error: ${(e as Error).stack ?? String(e)}`);
         return res.headersSent ? '500 (after headers)' : sendError(res, apiOf(req), requestId, { status: 500, code: 'InternalServerError', message: 'an internal error has occurred. Please retry.' });
       });

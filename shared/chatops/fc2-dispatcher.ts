@@ -7,6 +7,7 @@
 import type FCClient from '@alicloud/fc2';
 import type { Credentials } from '../runtime/context.ts';
 import type { Dispatcher, DispatchRequest } from './dispatch-request.ts';
+import { sentAgainAfterReset } from './sent-again-after-reset.ts';
 
 export class DispatchError extends Error {
   override readonly name = 'DispatchError';
@@ -33,7 +34,8 @@ export function fc2Dispatcher(options: { accountId: string; region: string; serv
   return {
     async dispatch(request: DispatchRequest): Promise<void> {
       try {
-        await (await connect()).invokeFunction(options.service, options.functionName, JSON.stringify(request), { 'x-fc-invocation-type': 'Async' });
+        const fc = await connect();
+        await sentAgainAfterReset(() => fc.invokeFunction(options.service, options.functionName, JSON.stringify(request), { 'x-fc-invocation-type': 'Async' }));
       } catch (e) {
         throw new DispatchError(`could not hand run ${request.runId} to ${options.service}/${options.functionName}: ${(e as Error).name}`, { cause: e });
       }

@@ -14,6 +14,7 @@ import type * as Fc3Module from '@alicloud/fc20230330';
 import type { Credentials } from '../runtime/context.ts';
 import { DispatchError } from './fc2-dispatcher.ts';
 import type { Dispatcher, DispatchRequest } from './dispatch-request.ts';
+import { sentAgainAfterReset } from './sent-again-after-reset.ts';
 
 export interface Fc3DispatcherOptions {
   accountId: string;
@@ -89,11 +90,15 @@ export function fc3Dispatcher(options: Fc3DispatcherOptions): Dispatcher {
     async dispatch(request: DispatchRequest): Promise<void> {
       try {
         const { client: fc, sdk, runtime } = await connect();
-        await fc.invokeFunctionWithOptions(
-          options.functionName,
-          new sdk.InvokeFunctionRequest({ body: Readable.from([Buffer.from(JSON.stringify(request))]) }),
-          new sdk.InvokeFunctionHeaders({ xFcInvocationType: 'Async' }),
-          runtime as Parameters<Fc3Client['invokeFunctionWithOptions']>[3],
+        const body = Buffer.from(JSON.stringify(request));
+        await sentAgainAfterReset(() =>
+          fc.invokeFunctionWithOptions(
+            options.functionName,
+            // A stream is read once: each attempt gets its own.
+            new sdk.InvokeFunctionRequest({ body: Readable.from([body]) }),
+            new sdk.InvokeFunctionHeaders({ xFcInvocationType: 'Async' }),
+            runtime as Parameters<Fc3Client['invokeFunctionWithOptions']>[3],
+          ),
         );
       } catch (e) {
         throw new DispatchError(`could not hand run ${request.runId} to ${options.functionName}: ${(e as Error).name}${(e as { code?: string }).code ? ` ${(e as { code?: string }).code}` : ''}`, { cause: e });

@@ -2,12 +2,13 @@
  * chatops's hand-off to dispatch, chosen by configuration: over the FC 3.0 API by function name
  * (the default, `@alicloud/fc20230330`) or over the FC 2.0 API to a declared service
  * (FLEETRUN_FC_API_VERSION=2.0 with FLEETRUN_FC_SERVICE, `@alicloud/fc2`) — each through the local
- * host's InvokeFunction API, asynchronously, with the function really run.
+ * host's InvokeFunction API, asynchronously, with the function really run; a hand-off whose
+ * connection is closed without an answer is sent once more.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { dispatcherFor } from '../../shared/chatops/dispatcher-for.ts';
 import type { DispatchRequest } from '../../shared/chatops/dispatch-request.ts';
 import { parseChatEnv } from '../../shared/config/chat-env.ts';
@@ -69,6 +70,42 @@ describe('chatops → dispatch: the FC API chosen by configuration', () => {
     const error = await dispatcherFor(env, chatEnv, credentials).dispatch(request('nothing')).then(() => undefined, (e: unknown) => e as Error);
     expect(error).toMatchObject({ name: 'DispatchError' });
     expect(error!.message).toContain('FunctionNotFound');
+  });
+
+  describe('a hand-off whose connection is closed without an answer (the FC API closing a connection chatops kept while frozen)', () => {
+    /** Closes the next `count` hand-offs' connections; counts every hand-off. */
+    function resetNext(count: number): { seen: number } {
+      const tally = { seen: 0 };
+      let left = count;
+      host.invokeFaults.reset = () => {
+        tally.seen++;
+        return left-- > 0;
+      };
+      return tally;
+    }
+    afterEach(() => {
+      host.invokeFaults.reset = undefined;
+    });
+
+    it.each([
+      ['FC 3.0', {}],
+      ['FC 2.0', { FLEETRUN_FC_API_VERSION: '2.0', FLEETRUN_FC_SERVICE: 'legacy' }],
+    ] as const)('%s: is sent once more, and dispatch runs once', async (api, more) => {
+      const id = `after-reset-${api.replace(/\W/g, '')}`;
+      const calls = resetNext(1);
+      await dispatcherFor(env, parseChatEnv({ FLEETRUN_DISPATCH_FUNCTION: 'async-sink', FLEETRUN_FC_ENDPOINT: host.invokeEndpoint, ...more }), credentials).dispatch(request(id));
+      expect(calls.seen).toBe(2);
+      expect((await ran()).filter((r) => r === id)).toEqual([id]);
+    });
+
+    it('closed twice in a row: the hand-off fails with the reset named, and nothing runs', async () => {
+      const calls = resetNext(2);
+      const error = await dispatcherFor(env, parseChatEnv({ FLEETRUN_DISPATCH_FUNCTION: 'async-sink', FLEETRUN_FC_ENDPOINT: host.invokeEndpoint }), credentials).dispatch(request('reset-twice')).then(() => undefined, (e: unknown) => e as Error);
+      expect(calls.seen).toBe(2);
+      expect(error).toMatchObject({ name: 'DispatchError' });
+      expect(error!.message).toContain('ECONNRESET');
+      expect(await ran()).not.toContain('reset-twice');
+    });
   });
 
   it('FLEETRUN_FC_API_VERSION=2.0 without FLEETRUN_FC_SERVICE is a configuration error', () => {
