@@ -7,7 +7,7 @@
 import type FCClient from '@alicloud/fc2';
 import type { Credentials } from '../runtime/context.ts';
 import type { Dispatcher, DispatchRequest } from './dispatch-request.ts';
-import { sentAgainAfterReset } from './sent-again-after-reset.ts';
+import { sentAgainAfterReset } from '../runtime/sent-again-after-reset.ts';
 
 export class DispatchError extends Error {
   override readonly name = 'DispatchError';
@@ -35,6 +35,7 @@ export function fc2Dispatcher(options: { accountId: string; region: string; serv
     async dispatch(request: DispatchRequest): Promise<void> {
       try {
         const fc = await connect();
+        // Safe to repeat, as in fc3-dispatcher.ts: dispatch's effects are create-once.
         await sentAgainAfterReset(() => fc.invokeFunction(options.service, options.functionName, JSON.stringify(request), { 'x-fc-invocation-type': 'Async' }));
       } catch (e) {
         throw new DispatchError(`could not hand run ${request.runId} to ${options.service}/${options.functionName}: ${(e as Error).name}`, { cause: e });

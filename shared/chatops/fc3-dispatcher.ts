@@ -14,7 +14,7 @@ import type * as Fc3Module from '@alicloud/fc20230330';
 import type { Credentials } from '../runtime/context.ts';
 import { DispatchError } from './fc2-dispatcher.ts';
 import type { Dispatcher, DispatchRequest } from './dispatch-request.ts';
-import { sentAgainAfterReset } from './sent-again-after-reset.ts';
+import { sentAgainAfterReset } from '../runtime/sent-again-after-reset.ts';
 
 export interface Fc3DispatcherOptions {
   accountId: string;
@@ -91,6 +91,8 @@ export function fc3Dispatcher(options: Fc3DispatcherOptions): Dispatcher {
       try {
         const { client: fc, sdk, runtime } = await connect();
         const body = Buffer.from(JSON.stringify(request));
+        // A second asynchronous invocation, should the first have been taken after all, has the first's
+        // effect only: dispatch's writes are create-once and its RunCommand calls carry ClientTokens.
         await sentAgainAfterReset(() =>
           fc.invokeFunctionWithOptions(
             options.functionName,

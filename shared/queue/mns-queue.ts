@@ -1,6 +1,7 @@
 /** The ResultQueue port on `@alicloud/mns`. */
 import MNSClient from '@alicloud/mns';
 import type { Credentials } from '../runtime/context.ts';
+import { sentAgainAfterReset } from '../runtime/sent-again-after-reset.ts';
 import { packBatches, QueueError, type ResultQueue } from './port.ts';
 import { packResultMessages, type ResultJson } from './result-packing.ts';
 
@@ -12,9 +13,6 @@ export interface MnsQueueOptions {
   endpoint?: string | undefined;
   region?: string | undefined;
 }
-
-/** A send reset twice in a row is not an idle connection closed under it: the failure is the caller's to see. */
-const SEND_ATTEMPTS = 2;
 
 /** The SDK names its errors `MNS<Code>Error` and carries no `.code` (docs/platform-facts.md §8.4). */
 function mnsCode(e: unknown): string {
@@ -46,20 +44,15 @@ export class MnsResultQueue implements ResultQueue {
   }
 
   /**
-   * One BatchSendMessage, sent once more after a connection reset: the SDK keeps idle connections
-   * with no time limit (and a function instance's are old after a freeze), so a server that closed
-   * one as it was reused resets the call. Should the first send have been taken after all, its
-   * messages arrive twice, which summarize folds like any redelivery.
+   * One BatchSendMessage, sent once more after a connection reset (sent-again-after-reset.ts).
+   * Should the first send have been taken after all, its messages arrive twice, which summarize
+   * folds like any redelivery.
    */
   private async sendBatch(batch: string[]): Promise<{ code: number }> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.client.batchSendMessage(this.options.queueName, batch.map((MessageBody) => ({ MessageBody })));
-      } catch (e) {
-        const code = mnsCode(e);
-        if (code === 'ECONNRESET' && attempt < SEND_ATTEMPTS) continue;
-        throw new QueueError(`BatchSendMessage to ${this.options.queueName} failed: ${(e as Error).message}`, code, { cause: e });
-      }
+    try {
+      return await sentAgainAfterReset(() => this.client.batchSendMessage(this.options.queueName, batch.map((MessageBody) => ({ MessageBody }))));
+    } catch (e) {
+      throw new QueueError(`BatchSendMessage to ${this.options.queueName} failed: ${(e as Error).message}`, mnsCode(e), { cause: e });
     }
   }
 }
