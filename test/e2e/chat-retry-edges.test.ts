@@ -9,8 +9,7 @@
  *   user allowed only by those tags (the reply names the instance and the tags; nothing runs,
  *   nothing is left under runs/<id>/, the refusal is audited), run for one a rule allows on any target.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postWebhook, signedWebhook } from '../support/demo-webhook.ts';
@@ -18,9 +17,10 @@ import { linkRetry } from '../../shared/pipeline/retry-link.ts';
 import { runManifestSchema } from '../../shared/runs/manifest.ts';
 import { parseSummaryJson } from '../../shared/runs/summary.ts';
 import { createLogger } from '../../shared/runtime/logger.ts';
-import { DEMO_CHAT, PROJECT_ROOT } from '../../local/local-cloud.ts';
-import { startChatThread, type ChatThread, type ThreadReply } from '../../local/cli/chat-thread.ts';
-import { startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
+import { PROJECT_ROOT } from '../../local/local-cloud.ts';
+import type { ChatThread, ThreadReply } from '../../local/cli/chat-thread.ts';
+import { waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
+import { startChatCloud, type ChatCloud } from '../support/chat-cloud.ts';
 
 const FLEET = `instances:
 ${Array.from({ length: 4 }, (_, i) => `  - { id: i-bp1edge00000${i}, name: ${i === 2 ? 'db-1' : `web-${i}`}, tags: { env: demo, role: ${i === 2 ? 'db' : 'web'} } }`).join('\n')}
@@ -33,25 +33,18 @@ const POLICY = `${readFileSync(path.join(PROJECT_ROOT, 'local/demo/policy.yaml')
     commands: ['*']
 `;
 
+let chat: ChatCloud;
 let pc: PipelineCloud;
 let chatUrl: string;
 let thread: ChatThread;
-let dir: string;
 const replies: ThreadReply[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'fleetrun-retry-edges-'));
-  writeFileSync(path.join(dir, 'policy.yaml'), POLICY);
-  thread = await startChatThread(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, (m) => replies.push(m));
-  pc = await startPipelineCloud(FLEET, { chat: { FLEETRUN_POLICY_FILE: path.join(dir, 'policy.yaml') } });
-  chatUrl = pc.cloud.fc!.httpEndpoints.get('fleetrun-chatops')!;
+  chat = await startChatCloud(FLEET, { policy: POLICY, onReply: (m) => replies.push(m) });
+  ({ pc, chatUrl, thread } = chat);
 }, 60_000);
 
-afterAll(async () => {
-  await pc?.close();
-  await thread?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => chat?.close());
 
 const webhook = (text: string, user = 'demo-ci') => postWebhook(chatUrl, signedWebhook(text, user, thread.url));
 

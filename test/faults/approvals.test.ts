@@ -9,14 +9,11 @@
  * `expired` decision, its audit record and a message in its thread, once however often the tick
  * fires, and can never start after that.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postWebhook, signedWebhook, type SignedWebhook } from '../support/demo-webhook.ts';
-import { DEMO_CHAT } from '../../local/local-cloud.ts';
-import { startChatThread, type ChatThread } from '../../local/cli/chat-thread.ts';
-import { startPipelineCloud, waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
+import type { ChatThread } from '../../local/cli/chat-thread.ts';
+import { waitUntil, type PipelineCloud } from '../../local/cli/harness/pipeline-cloud.ts';
+import { startChatCloud, type ChatCloud } from '../support/chat-cloud.ts';
 
 const FLEET = `instances:
 ${Array.from({ length: 2 }, (_, i) => `  - { id: i-bp1approve000${i}, name: web-${i}, tags: { env: demo, role: web } }`).join('\n')}
@@ -33,26 +30,19 @@ const POLICY = `rules:
     approvers: ['webhook:demo-ci', 'webhook:demo-web', 'webhook:demo-ops']
 `;
 
+let chat: ChatCloud;
 let pc: PipelineCloud;
 let chatUrl: string;
 let thread: ChatThread;
 /** What fleetrun posted to the thread. */
 const posted: string[] = [];
-let dir: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'fleetrun-approvals-'));
-  writeFileSync(path.join(dir, 'policy.yaml'), POLICY);
-  thread = await startChatThread(DEMO_CHAT.FLEETRUN_WEBHOOK_SECRET, (reply) => posted.push(reply.message));
-  pc = await startPipelineCloud(FLEET, { chat: { FLEETRUN_POLICY_FILE: path.join(dir, 'policy.yaml') }, functionEnv: { FLEETRUN_APPROVAL_TTL_SECONDS: String(TTL_SECONDS) } });
-  chatUrl = pc.cloud.fc!.httpEndpoints.get('fleetrun-chatops')!;
+  chat = await startChatCloud(FLEET, { policy: POLICY, onReply: (reply) => posted.push(reply.message), functionEnv: { FLEETRUN_APPROVAL_TTL_SECONDS: String(TTL_SECONDS) } });
+  ({ pc, chatUrl, thread } = chat);
 }, 60_000);
 
-afterAll(async () => {
-  await pc?.close();
-  await thread?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => chat?.close());
 
 const signed = (text: string, user: string) => signedWebhook(text, user, thread.url);
 const send = (request: SignedWebhook) => postWebhook(chatUrl, request);
